@@ -1,0 +1,128 @@
+"""HTML for scenario cards, mock posts and feedback. Pure functions: text in, HTML out.
+
+Every piece of content is escaped. Mock posts are drawn as plain, generic cards (no real
+logos) with their kind spelled out for screen readers; a photo in a post is a described
+box with role="img" and its alt text, since the course ships no pictures of people.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from ..content import Choice, Module, Policy, Post, Scenario
+
+KIND_LABEL = {
+    "post": "Social media post", "comment": "Comment", "message": "Private message",
+    "group chat": "Group chat message", "friend request": "Friend request", "review": "Online review",
+    "photo": "Photo post",
+}
+
+
+def _initial(author: str) -> str:
+    return escape(author.strip()[:1].upper() or "?")
+
+
+def mock_post_html(post: Post) -> str:
+    kind = KIND_LABEL.get(post.kind, "Post")
+    author = post.author or "Someone"
+    label = f"{kind} from {author}" if post.kind != "friend request" else f"{kind} from {author}"
+    meta = " · ".join(escape(x) for x in (post.audience, post.time) if x)
+    parts = [
+        f'<figure class="cm-post cm-post--{post.kind.replace(" ", "-")}" role="group" aria-label="{escape(label)} (example)">',
+        '<div class="cm-post__head">',
+        f'<span class="cm-post__avatar" aria-hidden="true">{_initial(author)}</span>',
+        f'<span class="cm-post__who"><strong>{escape(author)}</strong>',
+        f'<span class="cm-post__meta">{meta}</span></span>' if meta else "</span>",
+        f'<span class="cm-post__kind">{escape(kind)}</span>',
+        "</div>",
+    ]
+    if post.kind == "friend request":
+        parts.append(f'<p class="cm-post__text">{escape(author)} wants to be your friend.</p>')
+        if post.text:
+            parts.append(f'<p class="cm-post__text">{escape(post.text)}</p>')
+        parts.append('<p class="cm-post__actions" aria-hidden="true"><span>Accept</span><span>Decline</span></p>')
+    else:
+        if post.rating:
+            stars = "★" * post.rating + "☆" * (5 - post.rating)
+            parts.append(f'<p class="cm-post__rating"><span aria-hidden="true">{stars}</span>'
+                         f'<span class="cm-sr">Rated {post.rating} out of 5</span></p>')
+        parts.append(f'<p class="cm-post__text">{escape(post.text)}</p>')
+        if post.image:
+            parts.append(f'<div class="cm-post__image" role="img" aria-label="Photo: {escape(post.image)}">'
+                         f'<span aria-hidden="true">Photo:</span> {escape(post.image)}</div>')
+        if post.kind in ("post", "photo", "comment"):
+            parts.append('<p class="cm-post__actions" aria-hidden="true"><span>Like</span><span>Comment</span><span>Share</span></p>')
+    parts.append("</figure>")
+    return "".join(parts)
+
+
+def scenario_card_html(scenario: Scenario, number: int | None = None, total: int | None = None) -> str:
+    heading_id = f"cm-s-{escape(scenario.id)}"
+    counter = f'<p class="cm-card__count">Scenario {number} of {total}</p>' if number and total else ""
+    if scenario.branch:
+        counter = '<p class="cm-card__count">What happens next</p>'
+    facts = " · ".join(escape(x) for x in (scenario.setting.capitalize(), scenario.role, scenario.channel) if x)
+    paragraphs = "".join(f"<p>{escape(p.strip())}</p>" for p in scenario.narrative.split("\n\n") if p.strip())
+    post = mock_post_html(scenario.post) if scenario.post else ""
+    return (
+        f'<section class="cm-card" aria-labelledby="{heading_id}">{counter}'
+        f'<h2 class="cm-card__title" id="{heading_id}">{escape(scenario.title)}</h2>'
+        f'<p class="cm-card__facts">{facts}</p>'
+        f'<div class="cm-card__narrative">{paragraphs}</div>{post}'
+        f'<p class="cm-card__question"><strong>{escape(scenario.question)}</strong></p></section>'
+    )
+
+
+def verdict(choice: Choice) -> tuple[str, str, str]:
+    """(css modifier, symbol, words): meaning never rests on colour alone."""
+    if choice.score >= 1:
+        return "best", "✓", "Best answer"
+    if choice.score > 0:
+        return "partly", "◐", "Partly right"
+    return "wrong", "✗", "Not the best choice"
+
+
+def citation_html(point_id: str, policy: Policy) -> str:
+    point = policy.points[point_id]
+    section = policy.sections[point.section].title
+    if point.kind == "policy":
+        label = f"Policy, {section}"
+    elif point.kind == "code":
+        label = point.label
+    else:
+        label = f"{point.source} {point.number}".strip() if point.number and point.number not in point.source else point.source
+    return f'<li><span class="cm-cite__label">{escape(label)}:</span> {escape(point.plain)}</li>'
+
+
+def feedback_html(scenario: Scenario, choice: Choice, policy: Policy, show_best: bool = False) -> str:
+    modifier, symbol, words = verdict(choice)
+    cites = "".join(citation_html(pid, policy) for pid in choice.cites if pid in policy.points)
+    best = ""
+    if show_best and choice.score < 1:
+        top = max(scenario.choices, key=lambda c: c.score)
+        best = f'<p class="cm-feedback__best"><strong>The best answer:</strong> {escape(top.text)}</p>'
+    return (
+        f'<div class="cm-feedback cm-feedback--{modifier}">'
+        f'<p class="cm-feedback__verdict"><span aria-hidden="true">{symbol}</span> {words}</p>'
+        f'<p class="cm-feedback__you"><strong>You chose:</strong> {escape(choice.text)}</p>'
+        f"<p>{escape(choice.feedback)}</p>{best}"
+        f'<div class="cm-cite"><p class="cm-cite__head">Why: what this rests on</p><ul>{cites}</ul></div></div>'
+    )
+
+
+def overview_html(module: Module) -> str:
+    def items(values):
+        return "".join(f"<li>{escape(v)}</li>" for v in values)
+
+    intro = "".join(f"<p>{escape(p)}</p>" for p in module.intro)
+    return (
+        f'<section class="cm-overview" aria-label="Overview"><p><strong>Time:</strong> about {module.minutes} minutes'
+        f' · <strong>Scenarios:</strong> {len(module.graded_scenarios)}</p>'
+        f"<h3>Questions</h3><ul>{items(module.questions)}</ul>"
+        f"<h3>Objectives</h3><ul>{items(module.objectives)}</ul>{intro}</section>"
+    )
+
+
+def key_points_html(module: Module) -> str:
+    points = "".join(f"<li>{escape(v)}</li>" for v in module.key_points)
+    return f'<section class="cm-keypoints" aria-label="Key points"><h3>Key points</h3><ul>{points}</ul></section>'

@@ -1,0 +1,94 @@
+"""The decision: choices, a Check button, then feedback that says why. Locked once checked."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+
+import ipywidgets as widgets
+
+from ..content import Choice, Policy, Scenario
+from ..records import LearnerRecords
+from ..store import StoreError
+from .cards import feedback_html, scenario_card_html
+
+SAVED_FOR_LATER = "Your answer is saved. You will see how you did at the end."
+
+
+class DecisionWidget(widgets.VBox):
+    """One scenario: its card, its choices and, once checked, its feedback.
+
+    `feedback="end"` (final assessment) saves and locks without showing feedback.
+    `on_decided(scenario, choice)` lets a module view react (branching, progress).
+    """
+
+    def __init__(self, scenario: Scenario, records: LearnerRecords, policy: Policy, *, feedback: str = "immediate",
+                 number: int | None = None, total: int | None = None,
+                 on_decided: Callable[[Scenario, Choice], None] | None = None):
+        self.scenario = scenario
+        self.records = records
+        self.policy = policy
+        self.feedback_mode = feedback
+        self.on_decided = on_decided
+        self.card = widgets.HTML(scenario_card_html(scenario, number, total))
+        self.choices = widgets.RadioButtons(
+            options=[(c.text, c.id) for c in scenario.choices], value=None,
+            layout=widgets.Layout(width="100%"), description="", tooltip=scenario.question)
+        self.check_button = widgets.Button(description="Check my answer", button_style="primary", disabled=True,
+                                           tooltip="Save your choice and see feedback")
+        self.status = widgets.HTML("")
+        self.feedback = widgets.HTML("")
+        self.choices.observe(self._on_select, names="value")
+        self.check_button.on_click(lambda _button: self.check())
+        super().__init__([self.card, self.choices, self.check_button, self.status, self.feedback])
+        self.add_class("cm-decision")
+        self.add_class("cm-root")
+        earlier = records.decision(scenario.id)
+        if earlier is not None:
+            self._show_decided(scenario.choice(earlier.choice_id))
+
+    # --- the learner's actions ------------------------------------------------------
+    def choose(self, choice_id: str) -> None:
+        """Select a choice (what a click on a radio button does)."""
+        self.choices.value = choice_id
+
+    def check(self) -> Choice | None:
+        """Save the selected choice and lock it; show feedback unless it waits for the end."""
+        if self.locked or self.choices.value is None:
+            return None
+        try:
+            decision = self.records.record_decision(self.scenario.id, self.choices.value)
+        except StoreError as exc:
+            self.status.value = (f'<p class="cm-status cm-status--error" role="alert">Your answer was not saved: '
+                                 f'{escape(str(exc))}. Please try again, or tell your trainer.</p>')
+            return None
+        choice = self.scenario.choice(decision.choice_id)
+        self._show_decided(choice)
+        if self.on_decided:
+            self.on_decided(self.scenario, choice)
+        return choice
+
+    # --- state ------------------------------------------------------------------------
+    @property
+    def locked(self) -> bool:
+        return self.choices.disabled
+
+    @property
+    def decided_choice(self) -> Choice | None:
+        decision = self.records.decision(self.scenario.id)
+        return self.scenario.choice(decision.choice_id) if decision else None
+
+    def _on_select(self, change) -> None:
+        if not self.locked:
+            self.check_button.disabled = change["new"] is None
+
+    def _show_decided(self, choice: Choice) -> None:
+        self.choices.value = choice.id
+        self.choices.disabled = True
+        self.check_button.disabled = True
+        self.check_button.layout.display = "none"
+        if self.feedback_mode == "immediate":
+            self.status.value = '<p class="cm-status" role="status">Answer saved.</p>'
+            self.feedback.value = feedback_html(self.scenario, choice, self.policy)
+        else:
+            self.status.value = f'<p class="cm-status" role="status">{SAVED_FOR_LATER}</p>'

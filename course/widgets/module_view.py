@@ -1,0 +1,136 @@
+"""A module in a notebook: the header, one widget per scenario cell, reflection and summary.
+
+The same objects serve JupyterLab (one scenario per cell) and the Voila learner app.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+import ipywidgets as widgets
+
+from ..content import Choice, Course, Module, Scenario, load_course
+from ..identity import being_graded, current_learner, in_voila
+from ..records import LearnerRecords
+from ..responses import FILENAME
+from ..store import Store
+from .cards import feedback_html, key_points_html, overview_html
+from .decision import DecisionWidget
+from .progress import ProgressWidget
+from .reflection import ReflectionWidget
+from .style import style_widget
+
+
+class ModuleView:
+    def __init__(self, course: Course, module: Module, records: LearnerRecords):
+        self.course = course
+        self.module = module
+        self.records = records
+        self.progress = ProgressWidget(records, show_score=module.feedback == "immediate")
+        self.decisions: dict[str, DecisionWidget] = {}
+        self._branch_boxes: dict[str, widgets.Box] = {}
+        self._summaries: list[widgets.HTML] = []
+        graded = module.graded_scenarios
+        self._numbers = {s.id: i + 1 for i, s in enumerate(graded)}
+
+    # --- cells ----------------------------------------------------------------------
+    def header(self) -> widgets.VBox:
+        who = escape(self.records.learner_id)
+        box = widgets.VBox([style_widget(), widgets.HTML(
+            f'<div class="cm-root"><p class="cm-status">Signed in as <strong>{who}</strong>. '
+            "Your answers are saved as you go.</p></div>"), self.progress])
+        box.add_class("cm-root")
+        return box
+
+    def overview(self) -> widgets.HTML:
+        html = widgets.HTML(overview_html(self.module))
+        html.add_class("cm-root")
+        return html
+
+    def show(self, scenario_id: str) -> widgets.Widget:
+        scenario = self.module.scenario(scenario_id)
+        widget = DecisionWidget(
+            scenario, self.records, self.course.policy, feedback=self.module.feedback,
+            number=self._numbers.get(scenario.id), total=len(self._numbers), on_decided=self._on_decided)
+        self.decisions[scenario.id] = widget
+        if not scenario.branch:
+            return widget
+        # a consequence scenario stays hidden until a choice leads to it
+        box = widgets.VBox([widget], layout=widgets.Layout(display="" if self.reached(scenario.id) else "none"))
+        self._branch_boxes[scenario.id] = box
+        return box
+
+    def reflection(self) -> ReflectionWidget:
+        return ReflectionWidget(self.records, self.module.reflection)
+
+    def summary(self) -> widgets.VBox:
+        html = widgets.HTML(self._summary_html())
+        self._summaries.append(html)
+        box = widgets.VBox([html, widgets.HTML(key_points_html(self.module))])
+        box.add_class("cm-root")
+        return box
+
+    # --- state ----------------------------------------------------------------------
+    def reached(self, scenario_id: str) -> bool:
+        for sid, decision in self.records.decisions.items():
+            scenario = self.module.scenario(sid)
+            if scenario.choice(decision.choice_id).next == scenario_id:
+                return True
+        return False
+
+    def complete(self) -> bool:
+        return self.records.answered() == len(self.module.graded_scenarios)
+
+    def passed(self) -> bool:
+        return self.complete() and self.records.score() >= self.module.pass_mark * self.module.max_score
+
+    def _on_decided(self, scenario: Scenario, choice: Choice) -> None:
+        if choice.next and choice.next in self._branch_boxes:
+            self._branch_boxes[choice.next].layout.display = ""
+        self.progress.refresh()
+        for html in self._summaries:
+            html.value = self._summary_html()
+
+    def _summary_html(self) -> str:
+        total = len(self.module.graded_scenarios)
+        done = self.records.answered()
+        if done < total:
+            return (f'<section class="cm-summary" aria-live="polite"><h3>Your result</h3>'
+                    f"<p>You have answered {done} of {total} scenarios. Answer them all to see your result.</p></section>")
+        score, best = self.records.score(), self.module.max_score
+        percent = round(100 * score / best) if best else 0
+        outcome = ("You passed." if self.passed()
+                   else f"You need {round(100 * self.module.pass_mark)}% to pass. You can go through the module again.")
+        review = ""
+        if self.module.feedback == "end":
+            parts = []
+            for scenario in self.module.graded_scenarios:
+                choice = scenario.choice(self.records.decision(scenario.id).choice_id)
+                parts.append(f"<h4>{escape(scenario.title)}</h4>{feedback_html(scenario, choice, self.course.policy, show_best=True)}")
+            review = "<h3>Review of every answer</h3>" + "".join(parts)
+        return (f'<section class="cm-summary" aria-live="polite"><h3>Your result</h3>'
+                f'<p class="cm-summary__score">{score:g} out of {best:g} ({percent}%)</p>'
+                f"<p>{outcome}</p>{review}</section>")
+
+
+def open_module(module_id: str, learner_id: str | None = None, store: Store | None = None,
+                responses_dir: Path | None = None) -> ModuleView:
+    """The module for the current learner, wired to where their answers are saved.
+
+    JupyterLab: the records store and responses.json in the notebook's folder.
+    Voila: the store only (Voila shares one folder among all its visitors).
+    nbgrader grading: responses.json only, read and never written.
+    """
+    course = load_course()
+    module = course.module(module_id)
+    learner_id = learner_id or current_learner()
+    responses_path = Path(responses_dir or Path.cwd()) / FILENAME
+    if being_graded():
+        store, responses_path = None, responses_path
+    else:
+        store = store or Store()
+        if in_voila():
+            responses_path = None
+    records = LearnerRecords.open(learner_id, module, course.policy.version, store, responses_path)
+    return ModuleView(course, module, records)

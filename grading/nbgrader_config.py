@@ -1,0 +1,24 @@
+"""nbgrader course root for the social media course.
+
+The module notebooks in ../notebooks are the source assignments (one folder per module);
+everything nbgrader generates here (release/, submitted/, autograded/, feedback/ and the
+gradebook) is git-ignored.
+"""
+
+import os
+
+c = get_config()  # noqa: F821 - provided by nbgrader when it loads this file
+
+c.CourseDirectory.course_id = os.environ.get("COURSE_ID", "social-media-course")
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.source_directory = os.path.join("..", "notebooks")
+c.CourseDirectory.db_url = os.environ.get(
+    "NBGRADER_DB_URL", "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db"))
+
+# The learner's answers travel beside the notebook. Autograde copies the source folder's
+# files over a submission's; responses.json must never be among them.
+MODULES = ["why", "sharing", "boundaries", "protect", "final"]
+c.Autograde.exclude_overwriting = {module: ["responses.json"] for module in MODULES}
+
+# Widgets take a moment to import; a scenario cell never needs long.
+c.ExecutePreprocessor.timeout = 120

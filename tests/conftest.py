@@ -1,0 +1,54 @@
+"""Shared fixtures. Every test gets its own records store and data folder."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+CONTENT = ROOT / "course" / "content"
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """No test touches the developer's records, and none inherits a hub or Voila identity."""
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("COURSE_DB_URL", raising=False)
+    monkeypatch.delenv("COURSE_CONTENT_DIR", raising=False)
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.setenv("COURSE_LEARNER", "learner-test")
+    # nbgrader runs `alembic` from PATH: make sure it is this venv's
+    monkeypatch.setenv("PATH", f"{VENV_BIN}:{__import__('os').environ.get('PATH', '')}")
+    yield
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'records.db'}"
+
+
+@pytest.fixture
+def store(db_url):
+    from course.store import Store
+
+    return Store(db_url)
+
+
+@pytest.fixture
+def course():
+    from course.content import load_course
+
+    return load_course()
+
+
+@pytest.fixture
+def content_copy(tmp_path) -> Path:
+    """A private copy of the content folder that a test may break."""
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT, target)
+    return target
