@@ -14,7 +14,27 @@ console = Console()
 errors = Console(stderr=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class CourseGroup(click.Group):
+    """Turns the errors a user can cause into one clear line, never a traceback."""
+
+    def invoke(self, ctx):
+        from .content import ContentErrors
+        from .responses import ResponsesError
+        from .store import StoreError
+        from .yamlload import ContentError
+
+        try:
+            return super().invoke(ctx)
+        except ContentErrors as exc:
+            for problem in exc.problems:
+                errors.print(f"[red]error[/red] {escape(str(problem))}", highlight=False)
+            sys.exit(1)
+        except (ContentError, StoreError, ResponsesError, KeyError, OSError) as exc:
+            errors.print(f"[red]error[/red] {escape(str(exc).strip(chr(39)))}", highlight=False)
+            sys.exit(2)
+
+
+@click.group(cls=CourseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="course")
 def main():
     """Social media, confidentiality and boundaries: the course's own tools."""
@@ -78,6 +98,28 @@ def build(check: bool, out: str | None):
         sys.exit(1)
     if not changed:
         console.print("All notebooks are up to date.")
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Only report whether docs/CURRICULUM.md is up to date.")
+def curriculum(check: bool):
+    """Write docs/CURRICULUM.md: the map of policy points to scenarios."""
+    from .atomic import write_atomic
+    from .content import load_course
+    from .curriculum import curriculum_markdown
+    from .paths import project_root
+
+    path = project_root() / "docs" / "CURRICULUM.md"
+    text = curriculum_markdown(load_course())
+    current = path.read_text(encoding="utf-8") if path.exists() else ""
+    if check:
+        if current != text:
+            errors.print("docs/CURRICULUM.md is out of date: run `course curriculum` and commit it.")
+            sys.exit(1)
+        console.print("docs/CURRICULUM.md is up to date.")
+        return
+    write_atomic(path, text)
+    console.print(f"wrote: {escape(str(path))}")
 
 
 @main.command()

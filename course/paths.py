@@ -30,3 +30,7 @@ def data_dir() -> Path:
 
 def notebooks_dir() -> Path:
     return Path(os.environ.get("COURSE_NOTEBOOKS_DIR", project_root() / "notebooks"))
+
+
+def assets_dir() -> Path:
+    return Path(os.environ.get("COURSE_ASSETS_DIR", project_root() / "assets"))

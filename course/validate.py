@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .content import Course, load_course_collecting
+from .images import check_images
+from .paths import assets_dir
 from .rules import check_course
 from .yamlload import ContentError
 
@@ -37,8 +39,9 @@ class Report:
         }
 
 
-def validate(root: Path | None = None) -> Report:
+def validate(root: Path | None = None, assets: Path | None = None) -> Report:
     course, problems = load_course_collecting(root)
     if course is not None:
         problems += check_course(course)
+    problems += check_images(Path(assets) if assets else assets_dir())
     return Report(course, problems)
