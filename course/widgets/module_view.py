@@ -124,13 +124,27 @@ def open_module(module_id: str, learner_id: str | None = None, store: Store | No
     """
     course = load_course()
     module = course.module(module_id)
-    learner_id = learner_id or current_learner()
     responses_path = Path(responses_dir or Path.cwd()) / FILENAME
     if being_graded():
-        store, responses_path = None, responses_path
-    else:
-        store = store or Store()
-        if in_voila():
-            responses_path = None
+        # nbgrader is running the submission: show it as static HTML for the feedback page
+        from .static_view import StaticModuleView
+
+        learner_id = learner_id or submitted_learner(responses_path)
+        records = LearnerRecords.open(learner_id, module, course.policy.version, None, responses_path)
+        return StaticModuleView(course, module, records)
+    learner_id = learner_id or current_learner()
+    store = store or Store()
+    if in_voila():
+        responses_path = None
     records = LearnerRecords.open(learner_id, module, course.policy.version, store, responses_path)
     return ModuleView(course, module, records)
+
+
+def submitted_learner(responses_path: Path) -> str:
+    from ..responses import ResponsesError, read
+
+    try:
+        data = read(responses_path) or {}
+    except ResponsesError:
+        data = {}
+    return str(data.get("learner") or "learner")

@@ -1,0 +1,167 @@
+"""`course grade`: autograde every new or changed submission with nbgrader, then its feedback.
+
+Submissions that cannot be graded are reported by name and the rest go on. With
+`jobs > 1` submissions are graded in worker processes; every learner and assignment is
+put in the gradebook first, by this process alone, so workers only ever write grades.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+from ..content import load_course
+from ..store import Store
+from . import state
+from .coursedir import api as nbgrader_api
+from .coursedir import db_url, grading_root
+from .submissions import Submission, find_submissions, release_notebook
+
+RETRIES = 3
+
+
+@dataclass
+class GradeResult:
+    learner: str
+    module: str
+    status: str  # graded | needs review | not graded | unchanged
+    score: float | None = None
+    max_score: float | None = None
+    message: str = ""
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool | None:
+        if self.score is None or not self.max_score:
+            return None
+        return self.score >= load_course().module(self.module).pass_mark * self.max_score
+
+
+def _last_line(result: dict) -> str:
+    text = (result.get("error") or result.get("log") or "").strip().splitlines()
+    return text[-1][:300] if text else "nbgrader failed"
+
+
+def grade_one(api, submission: Submission) -> GradeResult:
+    """Autograde one checked submission and generate its feedback, in this process."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    started = time.perf_counter()
+    for attempt in range(RETRIES):
+        result = api.autograde(submission.module, submission.learner, force=True, create=False)
+        if result["success"]:
+            break
+        if "locked" not in (result.get("error", "") + result.get("log", "")):  # only a busy database is retried
+            return GradeResult(submission.learner, submission.module, "not graded", message=_last_line(result),
+                               seconds=time.perf_counter() - started)
+        time.sleep(0.5 * (attempt + 1))
+    else:
+        return GradeResult(submission.learner, submission.module, "not graded", message=_last_line(result))
+    feedback = api.generate_feedback(submission.module, submission.learner, force=True)
+    with Gradebook(api.coursedir.db_url) as gb:
+        try:
+            graded = gb.find_submission(submission.module, submission.learner)
+            score, max_score = float(graded.score), float(graded.max_score)
+        except MissingEntry:
+            return GradeResult(submission.learner, submission.module, "not graded", message="no gradebook entry after autograde")
+    status, message = "graded", ""
+    if submission.tampered_cells:
+        status = "needs review"
+        message = "edited read-only or graded cells: " + ", ".join(submission.tampered_cells)
+    if not feedback["success"]:
+        message = (message + "; " if message else "") + "feedback not generated: " + _last_line(feedback)
+    return GradeResult(submission.learner, submission.module, status, score, max_score, message,
+                       time.perf_counter() - started)
+
+
+# --- worker processes -----------------------------------------------------------------
+_worker_api = None
+
+
+def _worker_init(root: str) -> None:
+    global _worker_api
+    _worker_api = nbgrader_api(Path(root))
+
+
+def _worker_grade(submission: Submission) -> GradeResult:
+    return grade_one(_worker_api, submission)
+
+
+# --- the whole run ----------------------------------------------------------------------
+def prepare_gradebook(api, submissions: list[Submission]) -> None:
+    """Release versions and gradebook entries for everything about to be graded, serially."""
+    from nbgrader.api import Gradebook
+
+    root = Path(api.coursedir.root)
+    for module in sorted({s.module for s in submissions}):
+        if not release_notebook(root, module).exists():
+            result = api.generate_assignment(module, force=True, create=True)
+            if not result["success"]:
+                raise RuntimeError(f"could not generate the release version of '{module}': {_last_line(result)}")
+    with Gradebook(api.coursedir.db_url) as gb:
+        for module in sorted({s.module for s in submissions}):
+            gb.update_or_create_assignment(module)
+        for learner in sorted({s.learner for s in submissions}):
+            gb.update_or_create_student(learner)
+
+
+def pending(root: Path, store: Store, *, modules=None, learners=None, force=False) -> tuple[list[Submission], list[Submission]]:
+    """(to grade, unchanged) among the submissions that pass the filters."""
+    known = set(load_course().modules)
+    found = [s for s in find_submissions(root, known)
+             if (not modules or s.module in modules) and (not learners or s.learner in learners)]
+    last = state.last_graded(store)
+    todo, unchanged = [], []
+    for submission in found:
+        previous = last.get((submission.learner, submission.module))
+        if force or previous is None or previous.fingerprint != submission.fingerprint():
+            todo.append(submission)
+        else:
+            unchanged.append(submission)
+    return todo, unchanged
+
+
+def grade(root: Path | None = None, *, jobs: int = 1, modules=None, learners=None, force: bool = False,
+          store: Store | None = None, progress: Callable[[GradeResult], None] | None = None) -> list[GradeResult]:
+    root = Path(root or grading_root()).resolve()
+    store = store or Store()
+    todo, _unchanged = pending(root, store, modules=modules, learners=learners, force=force)
+    results: list[GradeResult] = []
+
+    def done(submission: Submission, result: GradeResult) -> None:
+        state.record(store, result.learner, result.module, submission.fingerprint(),
+                     result.status, score=result.score, max_score=result.max_score,
+                     needs_review=result.status == "needs review", message=result.message)
+        results.append(result)
+        if progress:
+            progress(result)
+
+    gradable = []
+    for submission in todo:
+        if submission.gradable:
+            gradable.append(submission)
+        else:
+            done(submission, GradeResult(submission.learner, submission.module, "not graded",
+                                         message="; ".join(submission.problems)))
+    if not gradable:
+        return results
+    api = nbgrader_api(root)
+    prepare_gradebook(api, gradable)
+    if jobs <= 1 or len(gradable) == 1:
+        for submission in gradable:
+            done(submission, grade_one(api, submission))
+        return results
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
+                             initializer=_worker_init, initargs=(str(root),)) as pool:
+        for submission, result in zip(gradable, pool.map(_worker_grade, gradable)):
+            done(submission, result)
+    return results
+
+
+def gradebook_url(root: Path | None = None) -> str:
+    return os.environ.get("NBGRADER_DB_URL") or db_url(root)

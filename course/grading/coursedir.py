@@ -1,0 +1,63 @@
+"""The nbgrader course root (`grading/`) and nbgrader's own Python API over it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from ..paths import project_root
+
+CONFIG_FILE = "nbgrader_config.py"
+
+
+def grading_root() -> Path:
+    return Path(os.environ.get("COURSE_GRADING_DIR", project_root() / "grading")).resolve()
+
+
+def load_config(root: Path | None = None):
+    """nbgrader_config.py as a traitlets Config, with the root and database pinned to `root`."""
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    root = Path(root or grading_root()).resolve()
+    config = Config()
+    if (root / CONFIG_FILE).exists():
+        config.merge(PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config())
+    config.CourseDirectory.root = str(root)
+    return config
+
+
+def db_url(root: Path | None = None) -> str:
+    config = load_config(root)
+    return str(config.CourseDirectory.get("db_url") or f"sqlite:///{Path(config.CourseDirectory.root) / 'gradebook.db'}")
+
+
+def api(root: Path | None = None, quiet: bool = True):
+    """An in-process NbGraderAPI: no 3 s interpreter start-up per call."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    _alembic_on_path()
+    config = load_config(root)
+    coursedir = CourseDirectory(config=config)
+    instance = NbGraderAPI(coursedir=coursedir, config=config)
+    if quiet:
+        instance.log.setLevel(logging.WARNING)
+    return instance
+
+
+@lru_cache(maxsize=None)
+def timestamp_format() -> str:
+    from nbgrader.exchange.abc.exchange import Exchange
+
+    return Exchange.timestamp_format.default_value
+
+
+def _alembic_on_path() -> None:
+    """nbgrader migrates a new gradebook by running `alembic` from PATH: make it this venv's."""
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")

@@ -1,0 +1,58 @@
+"""What the Voila app's Finish button calls: submit the learner's answers to nbgrader and wait
+(up to a few seconds) for the grader's result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..records import LearnerRecords
+from ..store import Store
+from . import queue, state
+from .coursedir import grading_root
+from .submissions import write_submission
+
+WAIT_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class FinishResult:
+    status: str  # graded | needs review | queued | not graded
+    score: float | None = None
+    max_score: float | None = None
+    passed: bool | None = None
+    message: str = ""
+    feedback_path: Path | None = None
+
+
+def submit(records: LearnerRecords, root: Path | None = None) -> int:
+    """Write the submission and queue it for grading; returns the queue request id."""
+    root = Path(root or grading_root()).resolve()
+    write_submission(root, records.learner_id, records.module.id, records.as_responses())
+    if records.store is not None:
+        records.store.finish_attempt(records.learner_id, records.module.id, records.attempt)
+    return queue.enqueue(records.store or Store(), records.learner_id, records.module.id)
+
+
+def result_for(store: Store, learner_id: str, module_id: str, pass_mark: float, root: Path | None = None) -> FinishResult | None:
+    """The latest grading of this learner's module, with the path of nbgrader's feedback page."""
+    record = state.last_graded(store).get((learner_id, module_id))
+    if record is None:
+        return None
+    root = Path(root or grading_root()).resolve()
+    feedback = root / "feedback" / learner_id / module_id / f"{module_id}.html"
+    passed = None
+    if record.score is not None and record.max_score:
+        passed = record.score >= pass_mark * record.max_score
+    return FinishResult(record.status, record.score, record.max_score, passed, record.message,
+                        feedback if feedback.exists() else None)
+
+
+def finish(records: LearnerRecords, root: Path | None = None, wait: float = WAIT_SECONDS) -> FinishResult:
+    store = records.store or Store()
+    request_id = submit(records, root)
+    request = queue.wait_for(store, request_id, timeout=wait)
+    if request is None:
+        return FinishResult("queued", message="Your answers are submitted. Your result will be ready in a few minutes.")
+    result = result_for(store, records.learner_id, records.module.id, records.module.pass_mark, root)
+    return result or FinishResult("not graded", message=request.message)

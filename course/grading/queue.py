@@ -1,0 +1,84 @@
+"""A queue of Finish requests in the records store, so a learner's kernel and the grader
+can be different processes (or machines) and many learners can finish at once."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, Integer, String, Table, Text, select
+
+from ..store import Store, metadata, now
+
+requests = Table(
+    "grading_queue", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("learner_id", String(120), nullable=False),
+    Column("module_id", String(60), nullable=False),
+    Column("status", String(20), nullable=False),  # queued | running | done | failed
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("message", Text, nullable=False, default=""),
+)
+
+
+@dataclass(frozen=True)
+class Request:
+    id: int
+    learner_id: str
+    module_id: str
+    status: str
+    requested_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    message: str
+
+
+def _ensure(store: Store) -> None:
+    metadata.create_all(store.engine, tables=[requests])
+
+
+def enqueue(store: Store, learner_id: str, module_id: str) -> int:
+    _ensure(store)
+    result = store._write(requests.insert().values(learner_id=learner_id, module_id=module_id, status="queued",
+                                                   requested_at=now(), message=""))
+    return int(result.inserted_primary_key[0])
+
+
+def get(store: Store, request_id: int) -> Request | None:
+    _ensure(store)
+    rows = store._read(select(requests).where(requests.c.id == request_id))
+    return Request(**rows[0]._mapping) if rows else None
+
+
+def claim(store: Store) -> Request | None:
+    """Take the oldest queued request; of two graders racing for it, exactly one wins."""
+    _ensure(store)
+    while True:
+        rows = store._read(select(requests.c.id).where(requests.c.status == "queued").order_by(requests.c.id).limit(1))
+        if not rows:
+            return None
+        request_id = rows[0].id
+        won = store._write(requests.update().where(requests.c.id == request_id, requests.c.status == "queued")
+                           .values(status="running", started_at=now()))
+        if won.rowcount == 1:
+            return get(store, request_id)
+
+
+def complete(store: Store, request_id: int, ok: bool, message: str = "") -> None:
+    store._write(requests.update().where(requests.c.id == request_id)
+                 .values(status="done" if ok else "failed", finished_at=now(), message=message))
+
+
+def wait_for(store: Store, request_id: int, timeout: float, interval: float = 0.2) -> Request | None:
+    """The request once it is done or failed, or None if `timeout` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        request = get(store, request_id)
+        if request and request.status in ("done", "failed"):
+            return request
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(interval)

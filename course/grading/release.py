@@ -1,0 +1,37 @@
+"""`course release`: nbgrader generate_assignment for every module, and release_assignment
+to the exchange when one is configured (so JupyterLab learners can fetch and submit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..content import load_course
+from .coursedir import api as nbgrader_api
+
+
+@dataclass
+class ReleaseResult:
+    module: str
+    generated: bool
+    released: bool | None  # None: no exchange configured
+    message: str = ""
+
+
+def release(root: Path | None = None, modules=None, to_exchange: bool | None = None) -> list[ReleaseResult]:
+    api = nbgrader_api(root)
+    exchange = to_exchange if to_exchange is not None else not api.exchange_missing
+    results = []
+    for module_id in modules or list(load_course().modules):
+        generated = api.generate_assignment(module_id, force=True, create=True)
+        result = ReleaseResult(module_id, generated["success"], None)
+        if not generated["success"]:
+            result.message = ((generated.get("error") or generated.get("log") or "").strip().splitlines() or [""])[-1]
+        elif exchange:
+            api.unrelease(module_id)  # a changed module replaces the released copy
+            released = api.release_assignment(module_id)
+            result.released = released["success"]
+            if not released["success"]:
+                result.message = (released.get("error") or released.get("log") or "").strip().splitlines()[-1]
+        results.append(result)
+    return results

@@ -1,0 +1,58 @@
+"""The grader: takes Finish requests off the queue and grades each at once (`course grade --watch`)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from ..content import load_course
+from ..store import Store
+from . import queue, state
+from .autograde import grade_one, prepare_gradebook
+from .coursedir import api as nbgrader_api
+from .coursedir import grading_root
+from .submissions import Submission, check
+
+log = logging.getLogger("course.grader")
+
+
+def grade_request(api, store: Store, request: queue.Request) -> str:
+    submission = check(Submission(Path(api.coursedir.root), request.learner_id, request.module_id),
+                       set(load_course().modules))
+    fingerprint = submission.fingerprint()
+    if not submission.gradable:
+        message = "; ".join(submission.problems)
+        state.record(store, request.learner_id, request.module_id, fingerprint, "not graded", message=message)
+        queue.complete(store, request.id, False, message)
+        return message
+    prepare_gradebook(api, [submission])
+    result = grade_one(api, submission)
+    state.record(store, result.learner, result.module, fingerprint, result.status, score=result.score,
+                 max_score=result.max_score, needs_review=result.status == "needs review", message=result.message)
+    queue.complete(store, request.id, result.status != "not graded", result.message)
+    return result.status
+
+
+def run(root: Path | None = None, store: Store | None = None, *, poll: float = 0.2,
+        stop_after: float | None = None) -> int:
+    """Grade requests until stopped (or until `stop_after` seconds with nothing to do); returns how many."""
+    root = Path(root or grading_root()).resolve()
+    store = store or Store()
+    api = nbgrader_api(root)  # one API for the worker's life: no start-up cost per request
+    handled, idle_since = 0, time.monotonic()
+    while True:
+        request = queue.claim(store)
+        if request is None:
+            if stop_after is not None and time.monotonic() - idle_since > stop_after:
+                return handled
+            time.sleep(poll)
+            continue
+        try:
+            outcome = grade_request(api, store, request)
+            log.info("graded request %s (%s): %s", request.id, request.module_id, outcome)
+        except Exception as exc:  # noqa: BLE001 - one bad submission must not stop the grader
+            log.exception("request %s failed", request.id)
+            queue.complete(store, request.id, False, f"{exc.__class__.__name__}: {exc}")
+        handled += 1
+        idle_since = time.monotonic()

@@ -1,0 +1,46 @@
+"""A temporary nbgrader course and learners who answer through the widgets' API."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from course.store import Store
+from course.widgets import open_module
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_course_root(tmp_path: Path, monkeypatch) -> Path:
+    """A copy of grading/ beside a copy of notebooks/, as the real layout has them."""
+    root = tmp_path / "grading"
+    shutil.copytree(ROOT / "grading", root, ignore=shutil.ignore_patterns(
+        "gradebook.db*", "release", "submitted", "autograded", "feedback", "source"))
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks", ignore=shutil.ignore_patterns("app"))
+    monkeypatch.setenv("COURSE_GRADING_DIR", str(root))
+    monkeypatch.delenv("NBGRADER_DB_URL", raising=False)
+    return root
+
+
+def pick(scenario, how: str):
+    ranked = sorted(scenario.choices, key=lambda c: c.score)
+    return {"best": ranked[-1], "worst": ranked[0],
+            "partly": next((c for c in ranked if c.score == 0.5), ranked[-1])}[how]
+
+
+def answer(store: Store, learner: str, module: str, plan: list[str | None], responses_dir: Path | None = None):
+    """Answer a module's graded scenarios as `plan` says (best/worst/partly/None = skip).
+    Returns the view and the score nbgrader should give."""
+    view = open_module(module, learner_id=learner, store=store, responses_dir=responses_dir or Path("/nonexistent"))
+    if responses_dir is None:
+        view.records.responses_path = None  # a Voila learner: the store only
+    expected = 0.0
+    for scenario, how in zip(view.module.graded_scenarios, plan):
+        if how is None:
+            continue
+        choice = pick(scenario, how)
+        widget = view.show(scenario.id)
+        widget.choose(choice.id)
+        assert widget.check() is not None
+        expected += choice.score
+    return view, expected
