@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from course.content import load_course
 from course.store import Store
@@ -42,6 +43,8 @@ def test_learner_answers_a_scenario_by_keyboard(tmp_path):
         page.keyboard.press("Space")
         for _ in range(len(first.choices) - 1):
             page.keyboard.press("ArrowDown")
+        # the button is enabled once the kernel has the choice: Tab skips a disabled button
+        expect(decision.get_by_role("button", name="Check my answer")).to_be_enabled(timeout=20_000)
         page.keyboard.press("Tab")
         focused = page.evaluate("document.activeElement.textContent")
         assert "Check my answer" in focused
