@@ -43,6 +43,7 @@ def test_learner_answers_a_scenario_by_keyboard(tmp_path):
         page.keyboard.press("Space")
         for _ in range(len(first.choices) - 1):
             page.keyboard.press("ArrowDown")
+        expect(radios.last).to_be_checked(timeout=20_000)
         # the button is enabled once the kernel has the choice: Tab skips a disabled button
         expect(decision.get_by_role("button", name="Check my answer")).to_be_enabled(timeout=20_000)
         page.keyboard.press("Tab")
