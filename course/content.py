@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import jsonschema
-
 from .paths import PACKAGE_DIR, content_dir
 from .yamlload import ContentError, line_of, load_yaml
 
@@ -191,11 +189,15 @@ def _schema(name: str) -> dict:
 
 def check_shape(data, schema_name: str, path: Path) -> list[ContentError]:
     """Every JSON Schema violation in `data`, as ContentErrors with lines."""
+    # imported here, not at the top: jsonschema costs ~2 s and ~20 MB to import, and the
+    # learner app's kernels only read content that `course serve` has already checked
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(_schema(schema_name))
     problems = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         where = "/".join(str(p) for p in error.absolute_path) or "top level"
-        problems.append(ContentError(path, line_of(data, list(error.absolute_path)), f"{where}: {_say(error)}"))
+        problems.append(ContentError(path, line_of(data, list(error.absolute_path)) or 1, f"{where}: {_say(error)}"))
     return problems
 
 

@@ -117,7 +117,7 @@ def check_branching(course: Course) -> list[ContentError]:
             if scenario.branch and scenario.id not in reached:
                 problems.append(ContentError(module.path, raw_by_id[scenario.id].line, f"branch scenario '{scenario.id}' is not reached by any choice's `next`"))
         if not module.graded_scenarios:
-            problems.append(ContentError(module.path, None, "the module has no graded scenario (all are `branch: true`)"))
+            problems.append(ContentError(module.path, course.raw_modules[module.id].key_lines.get("scenarios", 1), "the module has no graded scenario (all are `branch: true`)"))
     return problems
 
 

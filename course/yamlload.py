@@ -85,8 +85,11 @@ def load_yaml(path: Path) -> Any:
         line = mark.line + 1 if mark else None
         what = exc.problem or exc.context or "invalid YAML"
         raise ContentError(path, line, f"invalid YAML: {what}") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow; it knows only the offset
+        line = text[: exc.position].count("\n") + 1
+        raise ContentError(path, line, f"invalid YAML: character {exc.character!r} is not allowed") from None
     except yaml.YAMLError as exc:
-        raise ContentError(path, None, f"invalid YAML: {exc}") from None
+        raise ContentError(path, 1, f"invalid YAML: {str(exc).splitlines()[0]}") from None
     except RecursionError:
         raise ContentError(path, None, "invalid YAML: nested too deeply") from None
     if data is None:

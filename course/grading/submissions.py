@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import responses
-from ..atomic import write_atomic
+from ..atomic import locked, write_atomic
 from .coursedir import timestamp_format
 
 
@@ -65,6 +65,13 @@ def write_submission(root: Path, learner: str, module: str, answers: dict, when:
     submission = Submission(root, learner, module)
     final = submission.folder
     final.parent.mkdir(parents=True, exist_ok=True)
+    with locked(final):  # two Finish presses at once: one submission after the other, never a mix
+        _swap_in(final, source, answers, when)
+    return submission
+
+
+def _swap_in(final: Path, source: Path, answers: dict, when: datetime | None) -> None:
+    module = final.name
     staging = final.with_name(f".{module}.incoming")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
@@ -78,7 +85,6 @@ def write_submission(root: Path, learner: str, module: str, answers: dict, when:
         final.rename(old)
     staging.rename(final)
     shutil.rmtree(old, ignore_errors=True)
-    return submission
 
 
 def find_submissions(root: Path, known_modules: set[str]) -> list[Submission]:
