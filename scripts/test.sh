@@ -5,13 +5,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
 
-# Browser tests drive Debian's Chromium (never a downloaded browser build).
-if [ ! -x /usr/bin/chromium ]; then
+# Browser tests drive Debian's Chromium (never a downloaded browser build); the records
+# store's tests also run on a private PostgreSQL server (Debian's postgresql).
+need=""
+[ -x /usr/bin/chromium ] || need="$need chromium"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
+if [ -n "$need" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "test: installing Debian chromium for the browser tests…"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "test: installing Debian packages:$need"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
   else
-    echo "test: /usr/bin/chromium is missing (sudo apt-get install chromium); browser tests will be skipped" >&2
+    echo "test: missing Debian packages:$need (sudo apt-get install$need); their tests will be skipped" >&2
   fi
 fi
 

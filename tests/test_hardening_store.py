@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from course import responses
@@ -25,13 +26,20 @@ def _process_writer(url: str, learner: str, count: int) -> None:
         store.record_decision(learner, "sharing", 1, f"s{s}", "a", 1.0)
 
 
-def test_fifty_writers_threads_and_processes(db_url):
-    store = Store(db_url)
+
+@pytest.fixture
+def store(any_db_url):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return Store(any_db_url)
+
+
+def test_fifty_writers_threads_and_processes(any_db_url):
+    store = Store(any_db_url)
     errors = []
 
     def thread_writer(n):
         try:
-            own = Store(db_url)
+            own = Store(any_db_url)
             for s in range(4):
                 own.record_decision(f"t{n}", "sharing", 1, f"s{s}", "a", 1.0)
                 own.record_decision(f"t{n}", "sharing", 1, f"s{s}", "b", 0.0)  # a second click: refused
@@ -39,7 +47,7 @@ def test_fifty_writers_threads_and_processes(db_url):
             errors.append(exc)
 
     context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_process_writer, args=(db_url, f"p{n}", 4)) for n in range(25)]
+    processes = [context.Process(target=_process_writer, args=(any_db_url, f"p{n}", 4)) for n in range(25)]
     threads = [threading.Thread(target=thread_writer, args=(n,)) for n in range(25)]
     for worker in processes + threads:
         worker.start()
@@ -75,12 +83,12 @@ KILLED_WRITER = textwrap.dedent('''
 ''')
 
 
-def test_sigkill_mid_write_loses_nothing_saved(tmp_path, db_url):
+def test_sigkill_mid_write_loses_nothing_saved(tmp_path, any_db_url):
     script = tmp_path / "writer.py"
     script.write_text(KILLED_WRITER)
     folder = tmp_path / "files"
     folder.mkdir()
-    proc = subprocess.Popen([sys.executable, str(script), db_url, str(folder)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, str(script), any_db_url, str(folder)], stdout=subprocess.PIPE, text=True)
     saved = []
     deadline = time.monotonic() + 60
     while len(saved) < 40 and time.monotonic() < deadline:
@@ -91,7 +99,7 @@ def test_sigkill_mid_write_loses_nothing_saved(tmp_path, db_url):
     proc.wait()
     saved += [line.split() for line in proc.stdout.read().splitlines()]
     assert len(saved) >= 40
-    store = Store(db_url)
+    store = Store(any_db_url)
     for learner, scenario in saved:
         assert scenario in store.decisions(learner, "sharing", 1), (learner, scenario)
         data = responses.read(folder / f"{learner}.json")  # every file readable, whole JSON

@@ -11,12 +11,19 @@ from course import responses
 from course.store import Store, StoreError
 
 
-def test_decision_written_and_read_back(store, db_url):
+
+@pytest.fixture
+def store(any_db_url):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return Store(any_db_url)
+
+
+def test_decision_written_and_read_back(store, any_db_url):
     store.ensure_learner("amy", name="Amy Test", staff_number="S100")
     attempt = store.current_attempt("amy", "sharing", "2025-09")
     saved = store.record_decision("amy", "sharing", attempt, "sharing-tribute", "b", 0.5)
     assert (saved.choice_id, saved.score) == ("b", 0.5)
-    fresh = Store(db_url)  # a new kernel, same database
+    fresh = Store(any_db_url)  # a new kernel, same database
     assert fresh.decisions("amy", "sharing", 1)["sharing-tribute"].choice_id == "b"
     assert fresh.learner("amy")["staff_number"] == "S100"
 
@@ -43,12 +50,12 @@ def test_attempts_keep_earlier_answers(store):
     assert store.decisions("amy", "final", 1)["s1"].choice_id == "a"
 
 
-def test_threads_writing_at_once_lose_nothing(store, db_url):
+def test_threads_writing_at_once_lose_nothing(store, any_db_url):
     errors = []
 
     def learner(n):
         try:
-            own = Store(db_url)
+            own = Store(any_db_url)
             for s in range(5):
                 own.record_decision(f"l{n}", "sharing", 1, f"s{s}", "a", 1.0)
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
