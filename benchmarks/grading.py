@@ -1,6 +1,6 @@
 """Benchmark: `course grade` against plain `nbgrader autograde` on the same submissions.
 
-    .venv/bin/python -m benchmarks.grading [--submissions 8] [--repeats 3] [--db-url URL]
+    .venv/bin/python -m benchmarks.grading [--submissions 8] [--repeats 3] [--postgres | --db-url URL]
 
 Prints seconds per submission (median of the repeats) for plain nbgrader autograde (one
 command for all), plain autograde + generate_feedback, `course grade` with 1 and 2 jobs,
@@ -137,7 +137,22 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--finishes", type=int, default=5)
     parser.add_argument("--db-url", help="a PostgreSQL URL for the gradebook (server database)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="start a private PostgreSQL server on 127.0.0.1 for the gradebook (Debian postgresql)")
     args = parser.parse_args()
+    if args.postgres and not args.db_url:
+        from contextlib import ExitStack
+
+        from tests.postgres import postgres_server
+
+        with ExitStack() as stack:
+            args.db_url = stack.enter_context(postgres_server())
+            run(args)
+        return
+    run(args)
+
+
+def run(args) -> None:
     console = Console()
     with tempfile.TemporaryDirectory(prefix="grade-fixture-") as tmp:
         console.print(f"Building {args.submissions} submissions…")
