@@ -124,10 +124,17 @@ def curriculum(check: bool):
 
 @main.command()
 @click.option("--port", default=8866, show_default=True, help="Port on 127.0.0.1.")
-@click.option("--preheat/--no-preheat", default=False, help="Keep a kernel ready for each module.")
-def serve(port: int, preheat: bool):
+@click.option("--preheat/--no-preheat", default=True, show_default=True,
+              help="Keep kernels started and ready, so pages open fast.")
+@click.option("--pool-size", default=2, show_default=True, type=click.IntRange(1, 32),
+              help="Ready kernels for each app page (the home and the module app).")
+@click.option("--cull-idle", default=900, show_default=True, type=click.IntRange(1, 86400),
+              help="Seconds before the kernel of a closed page is stopped.")
+@click.option("--open-browser", is_flag=True, help="Also open the course home in a web browser.")
+def serve(port: int, preheat: bool, pool_size: int, cull_idle: int, open_browser: bool):
     """Start the course in Voila on http://127.0.0.1:PORT (records in a SQLite file)."""
     from .content import ContentErrors, load_course
+    from .serve import ServeOptions
     from .serve import serve as run
 
     try:
@@ -137,7 +144,8 @@ def serve(port: int, preheat: bool):
             errors.print(f"[red]error[/red] {escape(str(problem))}", highlight=False)
         sys.exit(1)
     console.print(f"The course is at [bold]http://127.0.0.1:{port}/[/bold] (Ctrl+C stops it).")
-    run(course, port, preheat=preheat)
+    run(course, ServeOptions(port=port, preheat=preheat, pool_size=pool_size, cull_idle_timeout=cull_idle,
+                             cull_interval=min(60, cull_idle), open_browser=open_browser))
 
 
 @main.command()
@@ -215,6 +223,11 @@ def gradebook(fmt):
     for row in frame.itertuples(index=False):
         table.add_row(*(escape(str(v)) for v in row))
     console.print(table)
+
+
+from .cli_manager import register as _register_manager_commands; _register_manager_commands(main)  # noqa: E402,E702
+
+from .cli_live import register as _register_live_commands; _register_live_commands(main)  # noqa: E402,E702
 
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
 """Who is the learner, and where is this notebook running?
 
-One identity: the JupyterHub user when there is a hub; otherwise the learner who signed
-in on the course home (issue: Voila app); otherwise, for a learner's own JupyterLab,
-`COURSE_LEARNER` or the operating-system user.
+One identity, in this order:
+1. the JupyterHub user, when there is a hub (`JUPYTERHUB_USER`);
+2. inside Voila: the learner whose sign-in session token is in the page's address
+   (`?token=...`, issued by the course home, checked against the store). Nothing else is
+   trusted there: an address can be edited, and Voila's kernels run as the server's
+   operating-system user, so with no valid token we refuse (`SignInRequired`);
+3. in a learner's own JupyterLab: `COURSE_LEARNER` or the operating-system user.
 """
 
 from __future__ import annotations
@@ -10,12 +14,17 @@ from __future__ import annotations
 import getpass
 import os
 import re
+from urllib.parse import parse_qs
 
 LEARNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,119}$")
 
 
 class IdentityError(Exception):
     """No usable learner identity; says what was tried."""
+
+
+class SignInRequired(IdentityError):
+    """Inside Voila without a valid session token: the learner must sign in on the course home."""
 
 
 def in_voila() -> bool:
@@ -36,11 +45,55 @@ def check_learner_id(learner_id: str) -> str:
     return learner_id
 
 
-def current_learner() -> str:
-    for source in ("JUPYTERHUB_USER", "COURSE_LEARNER"):
-        value = os.environ.get(source)
-        if value:
-            return check_learner_id(value)
+_query_string: str | None = None
+
+
+def page_query() -> dict[str, str]:
+    """The Voila page's query parameters (the first value of each).
+
+    A preheated kernel runs before anyone asks for the page; `get_query_string()` waits for
+    the request (course.voila_query: Voila's own helper, without importing Voila), and the
+    answer is kept: one kernel serves one page.
+    """
+    global _query_string
+    if _query_string is None:
+        from .voila_query import get_query_string
+
+        _query_string = get_query_string() or ""
+    return {key: values[0] for key, values in parse_qs(_query_string).items()}
+
+
+def forget_page_query() -> None:
+    """For tests: read the query string again."""
+    global _query_string
+    _query_string = None
+
+
+def session_learner(token: str | None, store=None) -> str:
+    """The learner a sign-in session token belongs to; SignInRequired if it is not valid now."""
+    from .sessions import learner_for
+    from .store import Store
+
+    learner = learner_for(store or Store(), token)
+    if learner is None:
+        raise SignInRequired("this page has no valid sign-in: please sign in on the course home")
+    return check_learner_id(learner)
+
+
+def voila_learner(store=None) -> str:
+    """The learner signed in to this Voila page, from the session token in its address."""
+    return session_learner(page_query().get("token"), store)
+
+
+def current_learner(store=None) -> str:
+    hub_user = os.environ.get("JUPYTERHUB_USER")
+    if hub_user:
+        return check_learner_id(hub_user)
+    if in_voila():
+        return voila_learner(store)
+    value = os.environ.get("COURSE_LEARNER")
+    if value:
+        return check_learner_id(value)
     try:
         return check_learner_id(getpass.getuser())
     except (KeyError, OSError) as exc:

@@ -1,62 +1,92 @@
-"""`course serve`: the course in Voila on this machine, with a SQLite records store.
+"""`course serve`: the learner app in Voila on this machine, with a SQLite records store.
 
-Voila serves a learner view of each module: the module notebook without its graded test
-cells (they belong to nbgrader, and a learner has no use for them). Overrides from the
-URL are off and idle kernels are culled, because closing a tab does not free a kernel.
+Voila serves two app notebooks (`notebooks/app/`): the course home and one module app
+that shows any module (`?module=<id>`), so one pool of preheated kernels serves every
+module. The server is Voila with the course's routes, headers and error pages
+(`course.app.server`), the course template from `assets/voila/templates/course/`, overrides
+from the address off, no tracebacks, and idle kernels culled (closing a page does not
+free its kernel: voila issue 1458).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-
 from .content import Course
-from .notebook_build import build_notebook, render
-from .paths import data_dir
+from .paths import assets_dir, data_dir, notebooks_dir
 
-TEST_TAG = "autograded"
-
-
-def learner_view(module, course: Course) -> nbformat.NotebookNode:
-    nb = build_notebook(module, course)
-    nb.cells = [c for c in nb.cells if TEST_TAG not in c.metadata.get("tags", [])]
-    return nb
+ERROR_INSTRUCTION = ("Something went wrong on our side. Your answers so far are saved. Please reload the page; "
+                     "if it happens again, tell your trainer.")
 
 
-def prepare_app_dir(course: Course, target: Path | None = None) -> Path:
-    """Write the learner-view notebooks Voila serves (one per module)."""
-    from .atomic import write_atomic
+@dataclass(frozen=True)
+class ServeOptions:
+    port: int = 8866
+    preheat: bool = True
+    pool_size: int = 2           # ready kernels per app notebook (home and module)
+    cull_idle_timeout: int = 900  # seconds a kernel with no page attached may stay idle
+    cull_interval: int = 60
+    open_browser: bool = False
 
-    target = Path(target or data_dir() / "app")
-    target.mkdir(parents=True, exist_ok=True)
-    for module in course.modules.values():
-        write_atomic(target / f"{module.order}-{module.id}.ipynb", render(learner_view(module, course)))
+
+def app_dir() -> Path:
+    """The app notebooks: the committed ones, or fresh copies in the data folder if they drifted."""
+    from .app.notebooks import write_app_notebooks
+
+    committed = Path(notebooks_dir()) / "app"
+    if committed.is_dir() and not write_app_notebooks(committed, check=True):
+        return committed
+    target = data_dir() / "app"
+    write_app_notebooks(target)
     return target
 
 
-def voila_command(app_dir: Path, port: int, *, preheat: bool = False) -> list[str]:
-    voila = Path(sys.executable).with_name("voila")
+def voila_command(folder: Path, options: ServeOptions) -> list[str]:
     args = [
-        str(voila), str(app_dir), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+        sys.executable, "-m", "course.app.server", str(folder),
+        f"--port={options.port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0",
+        "--template=course", "--theme=light",
+        # course.app.server enforces these too; here they are visible in `ps` and the log
         "--VoilaConfiguration.allow_template_override=NO",
         "--VoilaConfiguration.allow_theme_override=NO",
         "--VoilaConfiguration.show_tracebacks=False",
-        "--VoilaConfiguration.file_allowlist=[]",
-        "--MappingKernelManager.cull_idle_timeout=900",
-        "--MappingKernelManager.cull_interval=60",
-        "--MappingKernelManager.cull_connected=False",
+        f"--VoilaExecutor.cell_error_instruction={ERROR_INSTRUCTION}",
+        f"--MappingKernelManager.cull_idle_timeout={options.cull_idle_timeout}",
+        f"--MappingKernelManager.cull_interval={min(options.cull_interval, max(1, options.cull_idle_timeout))}",
+        "--MappingKernelManager.cull_connected=False",  # an open page keeps its kernel
     ]
-    if preheat:
-        args += ["--preheat_kernel=True", "--pool_size=1"]
+    if not options.open_browser:
+        args.append("--no-browser")
+    if options.preheat:
+        args += ["--preheat_kernel=True", f"--pool_size={options.pool_size}"]
     return args
 
 
-def serve(course: Course, port: int, preheat: bool = False) -> None:
-    app_dir = prepare_app_dir(course)
-    env = dict(os.environ)
+def server_env(base: dict | None = None) -> dict:
+    env = dict(os.environ if base is None else base)
     env.setdefault("COURSE_DATA_DIR", str(data_dir()))
-    command = voila_command(app_dir, port, preheat=preheat)
+    # the course template lives in assets/voila/templates/course
+    env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(assets_dir()), env.get("JUPYTER_PATH", "")) if p)
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # no debugger warnings in the log
+    return env
+
+
+def prepare(course: Course) -> Path:
+    """Everything the kernels will read, made ready before the first one starts."""
+    from .app.runtime import write_snapshot
+    from .sessions import purge_expired
+    from .store import Store
+
+    write_snapshot(course)  # content checked once here; kernels load it in milliseconds
+    purge_expired(Store())
+    return app_dir()
+
+
+def serve(course: Course, options: ServeOptions) -> None:
+    folder = prepare(course)
+    env = server_env()
+    command = voila_command(folder, options)
     os.execve(command[0], command, env)

@@ -9,6 +9,7 @@ bash scripts/setup.sh test
 # store's tests also run on a private PostgreSQL server (Debian's postgresql).
 need=""
 [ -x /usr/bin/chromium ] || need="$need chromium"
+command -v npm >/dev/null || need="$need npm"
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
 if [ -n "$need" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -17,6 +18,17 @@ if [ -n "$need" ]; then
   else
     echo "test: missing Debian packages:$need (sudo apt-get install$need); their tests will be skipped" >&2
   fi
+fi
+
+# axe-core, the accessibility checker the browser tests load into pages (tests/js/package-lock.json)
+if command -v npm >/dev/null; then
+  installed=tests/js/node_modules/.package-lock.json  # npm writes it on each install
+  if [ ! -f tests/js/node_modules/axe-core/axe.min.js ] || [ tests/js/package-lock.json -nt "$installed" ]; then
+    echo "test: installing axe-core (npm ci in tests/js)"
+    (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+else
+  echo "test: npm is missing; the accessibility checks will be skipped" >&2
 fi
 
 .venv/bin/course validate

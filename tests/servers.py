@@ -1,12 +1,14 @@
-"""Start real servers for tests: Voila on 127.0.0.1, and headless Debian Chromium."""
+"""Start real servers for tests: Voila on 127.0.0.1 (`course serve`), and headless Debian Chromium."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +17,9 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[1]
+AXE = ROOT / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = ROOT / "test-artifacts"
 
 
 def free_port() -> int:
@@ -32,6 +37,10 @@ def wait_for(url: str, timeout: float = 60, process: subprocess.Popen | None = N
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status < 500:
                     return
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500:
+                return
+            time.sleep(0.25)
         except OSError:
             time.sleep(0.25)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
@@ -45,7 +54,7 @@ def course_server(env: dict, log_path: Path, *extra: str):
         process = subprocess.Popen([str(BIN / "course"), "serve", f"--port={port}", *extra],
                                    env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_for(f"http://127.0.0.1:{port}/", process=process)
+            wait_for(f"http://127.0.0.1:{port}/", timeout=90, process=process)
             yield f"http://127.0.0.1:{port}"
         finally:
             process.terminate()
@@ -53,6 +62,7 @@ def course_server(env: dict, log_path: Path, *extra: str):
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait(timeout=15)
 
 
 @contextmanager
@@ -65,3 +75,60 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+def http_get(url: str):
+    """(status, headers, body) without following redirects; headers.get_all() for repeated ones."""
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(url, timeout=30) as response:
+            return response.status, response.headers, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, exc.read().decode("utf-8", "replace")
+
+
+def kernel_alive(base: str, kernel_id: str) -> bool:
+    status, _headers, body = http_get(f"{base}/api/kernels/{kernel_id}")
+    return status == 200 and json.loads(body).get("id") == kernel_id
+
+
+def page_kernel_id(page) -> str:
+    """The kernel a Voila page runs on (Voila writes it into the page's config)."""
+    return json.loads(page.locator("#jupyter-config-data").first.text_content())["kernelId"]
+
+
+def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
+    """axe-core's violations on the page at or above `impacts` (axe is loaded into the page)."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                       nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ': ' + n.failureSummary)}));
+    }""")
+    return [v for v in result if v["impact"] in impacts]
+
+
+@contextmanager
+def manager_dashboard_server(env: dict, log_path: Path):
+    """The manager dashboard (`course manager dashboard`'s Voila) on a free port; yields the base URL."""
+    from course.manager.serve import dashboard_command, dashboard_env
+
+    port = free_port()
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(dashboard_command(port), env=dashboard_env({**os.environ, **env}),
+                                   stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for(f"http://127.0.0.1:{port}/", timeout=90, process=process)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=15)

@@ -56,7 +56,21 @@ def mock_post_html(post: Post) -> str:
     return "".join(parts)
 
 
-def scenario_card_html(scenario: Scenario, number: int | None = None, total: int | None = None) -> str:
+FOCUS = ' tabindex="-1" data-cm-focus="1"'
+
+
+def focus_here(html: str) -> str:
+    """Mark a panel for the Voila theme's script to move keyboard focus to when it appears.
+
+    After Check or Next the button a keyboard user pressed is hidden or its page is gone;
+    focus moves to what changed, so screen readers read it and Tab goes on from there.
+    Elsewhere (JupyterLab) the mark does nothing.
+    """
+    return f'<div class="cm-focus-target"{FOCUS}>{html}</div>'
+
+
+def scenario_card_html(scenario: Scenario, number: int | None = None, total: int | None = None,
+                       focus: bool = False) -> str:
     heading_id = f"cm-s-{escape(scenario.id)}"
     counter = f'<p class="cm-card__count">Scenario {number} of {total}</p>' if number and total else ""
     if scenario.branch:
@@ -66,7 +80,7 @@ def scenario_card_html(scenario: Scenario, number: int | None = None, total: int
     post = mock_post_html(scenario.post) if scenario.post else ""
     return (
         f'<section class="cm-card" aria-labelledby="{heading_id}">{counter}'
-        f'<h2 class="cm-card__title" id="{heading_id}">{escape(scenario.title)}</h2>'
+        f'<h2 class="cm-card__title" id="{heading_id}"{FOCUS if focus else ""}>{escape(scenario.title)}</h2>'
         f'<p class="cm-card__facts">{facts}</p>'
         f'<div class="cm-card__narrative">{paragraphs}</div>{post}'
         f'<p class="cm-card__question"><strong>{escape(scenario.question)}</strong></p></section>'

@@ -10,7 +10,7 @@ import ipywidgets as widgets
 from ..content import Choice, Policy, Scenario
 from ..records import LearnerRecords
 from ..store import StoreError
-from .cards import feedback_html, scenario_card_html
+from .cards import feedback_html, focus_here, scenario_card_html
 
 SAVED_FOR_LATER = "Your answer is saved. You will see how you did at the end."
 
@@ -30,12 +30,14 @@ class DecisionWidget(widgets.VBox):
         self.policy = policy
         self.feedback_mode = feedback
         self.on_decided = on_decided
+        self._number, self._total = number, total
         self.card = widgets.HTML(scenario_card_html(scenario, number, total))
         self.choices = widgets.RadioButtons(
             options=[(c.text, c.id) for c in scenario.choices], value=None,
             layout=widgets.Layout(width="100%"), description="", tooltip=scenario.question)
         self.check_button = widgets.Button(description="Check my answer", button_style="primary", disabled=True,
                                            tooltip="Save your choice and see feedback")
+        self.check_button.add_class("cm-check")
         self.status = widgets.HTML("")
         self.feedback = widgets.HTML("")
         self.choices.observe(self._on_select, names="value")
@@ -64,9 +66,25 @@ class DecisionWidget(widgets.VBox):
             return None
         choice = self.scenario.choice(decision.choice_id)
         self._show_decided(choice)
+        # the Check button is gone: take keyboard focus to the feedback (or the saved note)
+        if self.feedback.value:
+            self.feedback.value = focus_here(self.feedback.value)
+        else:
+            self.status.value = focus_here(self.status.value)
         if self.on_decided:
             self.on_decided(self.scenario, choice)
         return choice
+
+    def focus_heading(self) -> None:
+        """Move keyboard focus to this scenario's title when it is shown (one scenario at a time)."""
+        self.card.value = scenario_card_html(self.scenario, self._number, self._total, focus=True)
+
+    def settle(self) -> None:
+        """Drop focus marks, so showing this scenario again does not pull focus by itself."""
+        self.card.value = scenario_card_html(self.scenario, self._number, self._total)
+        decided = self.decided_choice
+        if decided is not None:
+            self._show_decided(decided)
 
     # --- state ------------------------------------------------------------------------
     @property
@@ -79,7 +97,16 @@ class DecisionWidget(widgets.VBox):
         return self.scenario.choice(decision.choice_id) if decision else None
 
     def _on_select(self, change) -> None:
-        if not self.locked:
+        if self.locked:
+            return
+        # Mark the Check button with the choice the kernel now has (cm-ack-<index>). ipywidgets
+        # holds back a choice while an earlier message is unanswered, so a quick Check could
+        # overtake it; the Voila theme's script waits for this mark to match the choice on screen.
+        classes = [c for c in self.check_button._dom_classes if not c.startswith("cm-ack-")]
+        if self.choices.index is not None:
+            classes.append(f"cm-ack-{self.choices.index}")
+        with self.check_button.hold_sync():
+            self.check_button._dom_classes = tuple(classes)
             self.check_button.disabled = change["new"] is None
 
     def _show_decided(self, choice: Choice) -> None:

@@ -8,8 +8,8 @@ from ..records import LearnerRecords
 
 
 class ProgressWidget(widgets.HTML):
-    def __init__(self, records: LearnerRecords, show_score: bool = True):
-        super().__init__()
+    def __init__(self, records: LearnerRecords, show_score: bool = True, **kwargs):
+        super().__init__(**kwargs)  # e.g. a shared layout and style: fewer widget models to load
         self.records = records
         self.show_score = show_score
         self.add_class("cm-root")

@@ -1,0 +1,207 @@
+"""The course home: sign in, then every module with its status and score, "continue where you
+left off", and the certificate link once every required module is passed.
+
+Signing in issues a session token; the page's address then carries it (the theme's script
+rewrites the address, so a reload keeps the learner signed in) and so does every link to a
+module. With JupyterHub the hub has signed the learner in already.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+import ipywidgets as widgets
+from ipywidgets.widgets.widget_string import HTMLStyle
+
+from .. import sessions
+from ..content import Course
+from ..store import Store, StoreError
+from ..widgets.cards import FOCUS
+from ..widgets.style import css
+from . import status as st
+from .module import home_link, module_link
+from .runtime import guarded, log
+from .signin import SignInError, sign_in
+
+CERTIFICATE_PAGE = "certificate.ipynb"  # a later issue builds it; until then the link says so
+
+STATE_LABEL = {
+    st.NOT_STARTED: ("○", "Not started"),
+    st.IN_PROGRESS: ("◐", "In progress"),
+    st.PASSED: ("✓", "Passed"),
+    st.FAILED: ("✗", "Not passed yet"),
+    st.DUE_AGAIN: ("↻", "Due again"),
+}
+
+
+def certificate_link(token: str | None) -> tuple[str, str]:
+    """(address, link text): honest about a page that does not exist yet."""
+    from ..paths import notebooks_dir
+
+    exists = (Path(notebooks_dir()) / "app" / CERTIFICATE_PAGE).exists()
+    href = CERTIFICATE_PAGE + (f"?token={token}" if token else "")
+    return href, "Your certificate" if exists else "Certificate (coming soon)"
+
+
+def _date(value) -> str:
+    return f"{value.day} {value:%B %Y}"
+
+
+def status_line(s: st.ModuleStatus) -> str:
+    if s.state == st.NOT_STARTED:
+        return f"{s.total} scenarios"
+    if s.state == st.IN_PROGRESS:
+        return f"{s.answered} of {s.total} answered"
+    score = f"Score {s.percent}%"
+    if s.state == st.PASSED and s.renew_by:
+        return f"{score} · renew by {_date(s.renew_by)}"
+    if s.state == st.FAILED:
+        return f"{score} · pass mark {round(100 * s.module.pass_mark)}%"
+    if s.state == st.DUE_AGAIN:
+        return f"{score} · {s.reason}"
+    return score
+
+
+def modules_html(statuses: list[st.ModuleStatus], token: str | None) -> str:
+    items = []
+    for s in statuses:
+        symbol, label = STATE_LABEL[s.state]
+        slug = s.state.replace(" ", "-")
+        items.append(
+            f'<li class="cm-module cm-module--{slug}">'
+            f'<h3 class="cm-module__title"><a href="{escape(module_link(s.module.id, token))}">{escape(s.module.title)}</a></h3>'
+            f'<p class="cm-module__meta">About {s.module.minutes} minutes</p>'
+            f'<p class="cm-module__status"><span class="cm-badge cm-badge--{slug}"><span aria-hidden="true">{symbol}</span> '
+            f'{label}</span> <span class="cm-module__detail">{escape(status_line(s))}</span></p></li>')
+    return (f'<section class="cm-modules-section" aria-labelledby="cm-modules-h"><h2 id="cm-modules-h">Your modules</h2>'
+            f'<ol class="cm-modules">{"".join(items)}</ol></section>')
+
+
+def continue_html(statuses: list[st.ModuleStatus], token: str | None) -> str:
+    step = st.next_step(statuses)
+    if step is None:
+        return ""
+    if step.state == st.IN_PROGRESS:
+        heading, action = "Continue where you left off", f"Continue: {step.module.title}"
+        detail = f"You have answered {step.answered} of {step.total} scenarios."
+    elif step.state == st.NOT_STARTED and all(s.state == st.NOT_STARTED for s in statuses):
+        heading, action, detail = "Start the course", f"Start: {step.module.title}", "Begin with the first module."
+    else:
+        heading, action = "Your next module", f"{'Start again' if step.state != st.NOT_STARTED else 'Start'}: {step.module.title}"
+        detail = step.reason if step.state == st.DUE_AGAIN else ""
+    detail_html = f"<p>{escape(detail)}</p>" if detail else ""
+    return (f'<section class="cm-continue" aria-labelledby="cm-continue-h"><h2 id="cm-continue-h">{escape(heading)}</h2>'
+            f'{detail_html}<p><a class="cm-button cm-button--primary" href="{escape(module_link(step.module.id, token))}">'
+            f"{escape(action)}</a></p></section>")
+
+
+def certificate_html(course: Course, statuses: list[st.ModuleStatus], token: str | None) -> str:
+    if not st.certificate_ready(course, statuses):
+        return ""
+    href, text = certificate_link(token)
+    return (f'<section class="cm-certificate" aria-labelledby="cm-cert-h"><h2 id="cm-cert-h">You have passed every module</h2>'
+            f'<p>Well done. <a class="cm-button cm-button--primary" href="{escape(href)}">{escape(text)}</a></p></section>')
+
+
+class HomeApp(widgets.VBox):
+    def __init__(self, course: Course, store: Store, *, learner_id: str | None = None, token: str | None = None,
+                 hub: bool = False, expired: bool = False):
+        self.course, self.store = course, store
+        self.learner_id, self.token, self.hub = learner_id, token, hub
+        # parts whose layout and style never change share one of each: fewer models for the page to load
+        self._layout, self._html_style = widgets.Layout(), HTMLStyle()
+        self._shared = {"layout": self._layout, "style": self._html_style}
+        self.body = widgets.VBox(layout=self._layout)
+        self.error = widgets.HTML(f"<style>{css()}</style>", **self._shared)  # the widgets' stylesheet, and any error
+        super().__init__([self.body, self.error], layout=self._layout)
+        self.add_class("cm-root")
+        self.add_class("cm-app")
+        self.add_class("cm-home-app")
+        if learner_id:
+            self.show_course(focus=False)
+        else:
+            self.show_sign_in(notice="Your sign-in has ended. Please sign in again." if expired else "",
+                              clear_address=expired)
+
+    # --- signed out ---------------------------------------------------------------------
+    def show_sign_in(self, notice: str = "", clear_address: bool = False, focus: bool = False) -> None:
+        url = ' <span hidden data-cm-url="home.ipynb"></span>' if clear_address else ""
+        intro_html = (
+            f'<h1 data-cm-title="Sign in - Social media course"{FOCUS if focus else ""}>Welcome to the course</h1>'
+            + (f'<p class="cm-notice" role="status">{escape(notice)}</p>' if notice else "")
+            + "<p>Learn to use social media safely at work: keep information private, keep professional "
+              "boundaries and protect yourself.</p>"
+              "<h2>Sign in</h2><p>Use your name and your staff number, so your answers are kept together "
+              f"and you can carry on where you left off.</p>{url}")
+        intro = widgets.HTML(intro_html, **self._shared)
+        self.name = widgets.Text(description="Your name", placeholder="For example, Sam Taylor",
+                                 continuous_update=False, style={"description_width": "initial"})
+        self.staff_number = widgets.Text(description="Staff number", placeholder="For example, 40123",
+                                         continuous_update=False, style={"description_width": "initial"})
+        self.name.add_class("cm-field")
+        self.staff_number.add_class("cm-field")
+        self.sign_in_button = widgets.Button(description="Sign in", button_style="primary", tooltip="Sign in")
+        self.sign_in_button.add_class("cm-btn")
+        self.sign_in_button.on_click(guarded(self._show_error)(lambda _b: self.submit()))
+        self.sign_in_message = widgets.HTML("", **self._shared)
+        form = widgets.VBox([intro, self.name, self.staff_number, self.sign_in_button, self.sign_in_message],
+                            layout=self._layout)
+        form.add_class("cm-signin")
+        self.body.children = (form,)
+
+    def submit(self, name: str | None = None, staff_number: str | None = None) -> bool:
+        """Sign in with what is in the form (or the given values); True when signed in."""
+        try:
+            signed = sign_in(self.store, self.name.value if name is None else name,
+                             self.staff_number.value if staff_number is None else staff_number)
+        except SignInError as exc:
+            self.sign_in_message.value = focus_alert(str(exc))
+            return False
+        except StoreError:
+            log.exception("sign-in could not be saved")
+            self.sign_in_message.value = focus_alert("We could not sign you in just now. Please try again in a "
+                                                     "minute, or tell your trainer.")
+            return False
+        log.info("learner signed in")
+        self.learner_id, self.token = signed.learner_id, signed.token
+        self.show_course(focus=True, set_address=True)
+        return True
+
+    # --- signed in ----------------------------------------------------------------------
+    def show_course(self, focus: bool = False, set_address: bool = False) -> None:
+        known = self.store.learner(self.learner_id) or {}
+        name = known.get("name") or self.learner_id
+        statuses = st.course_status(self.store, self.course, self.learner_id)
+        address = ""
+        if set_address and self.token:
+            address = f'<span hidden data-cm-url="{escape(home_link(self.token))}"></span>'
+        who = (f"Signed in as <strong>{escape(name)}</strong>"
+               + (f" (staff number {escape(known['staff_number'])})" if known.get("staff_number") else "") + ".")
+        html = (f'<h1 data-cm-title="Your course - Social media course"{FOCUS if focus else ""}>Hello, {escape(name)}</h1>'
+                f'<p class="cm-status">{who}</p>{address}'
+                f"{certificate_html(self.course, statuses, self.token)}"
+                f"{continue_html(statuses, self.token)}{modules_html(statuses, self.token)}")
+        self.course_html = widgets.HTML(html, **self._shared)
+        children = [self.course_html]
+        if not self.hub:
+            self.sign_out_button = widgets.Button(description="Sign out", tooltip="Sign out of the course")
+            self.sign_out_button.add_class("cm-btn")
+            self.sign_out_button.on_click(guarded(self._show_error)(lambda _b: self.sign_out()))
+            children.append(self.sign_out_button)
+        self.body.children = tuple(children)
+        self.statuses = statuses
+
+    def sign_out(self) -> None:
+        if self.token:
+            sessions.revoke(self.store, self.token)
+        self.learner_id, self.token = None, None
+        self.show_sign_in(notice="You have signed out.", clear_address=True, focus=True)
+
+    def _show_error(self) -> None:
+        self.error.value = f"<style>{css()}</style>" + focus_alert("Something went wrong. Please reload the page; if it happens again, "
+                                       "tell your trainer.")
+
+
+def focus_alert(text: str) -> str:
+    return f'<p class="cm-status cm-status--error" role="alert"{FOCUS}>{escape(text)}</p>'

@@ -1,0 +1,363 @@
+"""The module app: one scenario at a time with Back and Next, a progress bar, feedback, and a
+summary with the learner's score, the key points, a reflection and Finish.
+
+Every answer is saved the moment it is checked (the store is the record), so a learner who
+closes the page and comes back sees every answer again and carries on at the first
+unanswered scenario. Branch scenarios appear right after the choice that leads to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+from urllib.parse import urlencode
+
+import ipywidgets as widgets
+from ipywidgets.widgets.widget_string import HTMLStyle
+from sqlalchemy import select
+
+from ..content import Course, Module
+from ..records import LearnerRecords
+from ..store import Store, StoreError, attempts
+from ..widgets.cards import FOCUS, feedback_html, focus_here, key_points_html
+from ..widgets.decision import DecisionWidget
+from ..widgets.progress import ProgressWidget
+from ..widgets.reflection import ReflectionWidget
+from ..widgets.style import css
+from . import hooks, status
+from .pages import NOT_FOUND, SOMETHING_WRONG, message_html
+from .runtime import guarded, log
+
+OVERVIEW, SUMMARY = "overview", "summary"
+
+
+def home_link(token: str | None) -> str:
+    return "home.ipynb" + (f"?{urlencode({'token': token})}" if token else "")
+
+
+def module_link(module_id: str, token: str | None) -> str:
+    query = {"module": module_id, **({"token": token} if token else {})}
+    return f"module.ipynb?{urlencode(query)}"
+
+
+def _button(label: str, primary: bool = False, tooltip: str = "", **kwargs) -> widgets.Button:
+    button = widgets.Button(description=label, button_style="primary" if primary else "", tooltip=tooltip or label,
+                            **kwargs)
+    button.add_class("cm-btn")
+    return button
+
+
+class ModuleApp(widgets.VBox):
+    """One learner's attempt at one module, a page at a time."""
+
+    def __init__(self, course: Course, module: Module, records: LearnerRecords, *, learner_name: str = "",
+                 token: str | None = None, on_finish: Callable[[str, str], str | None] | None = None):
+        self.course, self.module, self.records = course, module, records
+        self.store: Store = records.store
+        self.token = token
+        self.learner_name = learner_name or records.learner_id
+        self._on_finish = on_finish
+        self._pages: dict[str, widgets.Widget] = {}
+        self._numbers = {s.id: i + 1 for i, s in enumerate(module.graded_scenarios)}
+        self.position = OVERVIEW
+
+        # Every widget is a model the page loads over the websocket, and each comes with its own
+        # layout and style models unless given shared ones: the parts whose layout and style never
+        # change share one of each (the page opens with about half as many models).
+        self._layout, self._html_style = widgets.Layout(), HTMLStyle()
+        shared = {"layout": self._layout, "style": self._html_style}
+        self.header = widgets.HTML(self._header_html(), **shared)
+        self.progress = ProgressWidget(records, show_score=module.feedback == "immediate", **shared)
+        self.stage = widgets.VBox(layout=self._layout)
+        self.stage.add_class("cm-stage")
+        button_style = widgets.ButtonStyle()
+        self.back = _button("Back", tooltip="Go to the previous page", style=button_style)
+        self.next = _button("Next", primary=True, tooltip="Go to the next page", style=button_style)
+        # one HTML for the note under the page and for errors: fewer widgets, a faster page
+        self.nav_note = self.error = widgets.HTML("", **shared)
+        self.back.on_click(guarded(self._show_error)(lambda _b: self.go_back()))
+        self.next.on_click(guarded(self._show_error)(lambda _b: self.go_next()))
+        nav = widgets.HBox([self.back, self.next], layout=self._layout)
+        nav.add_class("cm-nav")
+        super().__init__([self.header, self.progress, self.stage, self.nav_note, nav], layout=self._layout)
+        self.add_class("cm-root")
+        self.add_class("cm-app")
+        self.add_class("cm-module-app")
+        self.finished_at = self._finished_at()
+        self.go(self.start_page(), focus=False)
+
+    # --- where the learner is ----------------------------------------------------------
+    def sequence(self) -> list[str]:
+        """The pages in order: overview, each graded scenario followed by any branch it led to, summary."""
+        pages = [OVERVIEW]
+        for scenario in self.module.graded_scenarios:
+            pages.append(scenario.id)
+            current, seen = scenario, {scenario.id}
+            while (decision := self.records.decision(current.id)) is not None:
+                following = current.choice(decision.choice_id).next
+                if not following or following in seen:
+                    break
+                pages.append(following)
+                seen.add(following)
+                current = self.module.scenario(following)
+        pages.append(SUMMARY)
+        return pages
+
+    def start_page(self) -> str:
+        """Where a returning learner lands: the first unanswered scenario (or the summary)."""
+        if self.finished_at is not None:
+            return SUMMARY
+        answered = [p for p in self.sequence() if p not in (OVERVIEW, SUMMARY) and self.records.decision(p)]
+        if not answered:
+            return OVERVIEW
+        for page in self.sequence():
+            if page not in (OVERVIEW, SUMMARY) and self.records.decision(page) is None:
+                return page
+        return SUMMARY
+
+    def complete(self) -> bool:
+        return self.records.answered() == len(self.module.graded_scenarios)
+
+    def passed(self) -> bool:
+        return self.complete() and self.records.score() >= self.module.pass_mark * self.module.max_score - 1e-9
+
+    # --- moving -----------------------------------------------------------------------
+    def go(self, page: str, focus: bool = True) -> None:
+        leaving = self._pages.get(self.position)
+        if isinstance(leaving, DecisionWidget):
+            leaving.settle()
+        widget = self._page(page)
+        if focus:
+            self._focus(page, widget)
+        self.position = page
+        self.stage.children = (widget,)
+        self._update_nav()
+
+    def go_next(self) -> None:
+        pages = self.sequence()
+        i = pages.index(self.position)
+        if i + 1 < len(pages) and self._may_leave(self.position):
+            self.go(pages[i + 1])
+
+    def go_back(self) -> None:
+        pages = self.sequence()
+        i = pages.index(self.position)
+        if i > 0:
+            self.go(pages[i - 1])
+
+    def _may_leave(self, page: str) -> bool:
+        return page == OVERVIEW or self.records.decision(page) is not None
+
+    def _update_nav(self) -> None:
+        pages = self.sequence()
+        i = pages.index(self.position)
+        self.back.disabled = i == 0
+        self.back.layout.visibility = "hidden" if i == 0 else "visible"
+        if self.position == SUMMARY:
+            self.next.layout.display = "none"
+            self.nav_note.value = ""
+            return
+        self.next.layout.display = ""
+        if self.position == OVERVIEW:
+            self.next.description = "Start" if self.records.answered() == 0 else "Continue"
+        else:
+            self.next.description = "See your result" if pages[i + 1] == SUMMARY else "Next"
+        self.next.tooltip = self.next.description
+        ready = self._may_leave(self.position)
+        self.next.disabled = not ready
+        self.nav_note.value = "" if ready else '<p class="cm-status cm-nav__note">Choose an answer and check it to go on.</p>'
+
+    # --- pages --------------------------------------------------------------------------
+    def _page(self, page: str) -> widgets.Widget:
+        if page == SUMMARY:
+            self._pages[SUMMARY] = self._summary_page()  # always rebuilt: it reflects every answer
+        elif page not in self._pages:
+            if page == OVERVIEW:
+                self._pages[page] = widgets.HTML(self._overview_html(), layout=self._layout, style=self._html_style)
+            else:
+                scenario = self.module.scenario(page)
+                self._pages[page] = DecisionWidget(
+                    scenario, self.records, self.course.policy, feedback=self.module.feedback,
+                    number=self._numbers.get(page), total=len(self._numbers), on_decided=self._on_decided)
+                if self.finished_at is not None:
+                    self._pages[page].check_button.layout.display = "none"
+                    self._pages[page].choices.disabled = True
+        return self._pages[page]
+
+    def _focus(self, page: str, widget: widgets.Widget) -> None:
+        if isinstance(widget, DecisionWidget):
+            widget.focus_heading()
+        elif page == OVERVIEW:
+            widget.value = self._overview_html(focus=True)
+        # the summary page is built with its heading marked
+
+    @guarded(lambda: None)
+    def _on_decided(self, scenario, choice) -> None:
+        self.progress.refresh()
+        self._update_nav()
+
+    def _header_html(self) -> str:
+        title = escape(self.module.title)
+        return (  # the widgets' stylesheet rides along in the header: one widget fewer to load
+            f"<style>{css()}</style>"
+            f'<nav class="cm-crumbs" aria-label="Course"><a href="{escape(home_link(self.token))}">'
+            f'<span aria-hidden="true">←</span> Course home</a></nav>'
+            f'<h1 class="cm-app__title" data-cm-title="{title} - Social media course">{title}</h1>'
+            f'<p class="cm-status">Signed in as <strong>{escape(self.learner_name)}</strong>. '
+            "Your answers are saved as you go.</p>")
+
+    def _overview_html(self, focus: bool = False) -> str:
+        m = self.module
+        items = lambda values: "".join(f"<li>{escape(v)}</li>" for v in values)  # noqa: E731
+        intro = "".join(f"<p>{escape(p)}</p>" for p in m.intro)
+        how = ("Read each scenario, choose what you would do, then press <strong>Check my answer</strong> to see why."
+               if m.feedback == "immediate" else
+               "Read each scenario and choose what you would do. You will see how you did at the end.")
+        return (
+            f'<section class="cm-overview" aria-labelledby="cm-overview-h">'
+            f'<h2 id="cm-overview-h"{FOCUS if focus else ""}>About this module</h2>'
+            f"<p><strong>Time:</strong> about {m.minutes} minutes · <strong>Scenarios:</strong> "
+            f"{len(m.graded_scenarios)} · <strong>Pass mark:</strong> {round(100 * m.pass_mark)}%</p>{intro}"
+            f"<h3>What this module answers</h3><ul>{items(m.questions)}</ul>"
+            f"<h3>What you will be able to do</h3><ul>{items(m.objectives)}</ul>"
+            f"<h3>How it works</h3><p>{how} Your answers are saved as you go; once checked, an answer cannot "
+            "be changed.</p></section>")
+
+    # --- summary, reflection, finish -------------------------------------------------------
+    def _summary_page(self) -> widgets.VBox:
+        self.result = widgets.HTML(self._result_html())
+        self.finish_button = _button("Finish", primary=True, tooltip="Finish this module and save your result")
+        self.finish_button.on_click(guarded(self._show_error)(lambda _b: self.finish()))
+        self.again_button = _button("Start the module again", tooltip="Start a new attempt at this module")
+        self.again_button.on_click(guarded(self._show_error)(lambda _b: self.start_again()))
+        self.finish_status = widgets.HTML(self._finish_status_html())
+        self.reflection = reflection = ReflectionWidget(self.records, self.module.reflection)
+        actions = widgets.HBox([self.finish_button, self.again_button])
+        actions.add_class("cm-actions")
+        page = widgets.VBox([self.result, widgets.HTML(key_points_html(self.module)), reflection,
+                             self.finish_status, actions])
+        page.add_class("cm-summary-page")
+        self._update_finish()
+        return page
+
+    def _result_html(self, focus: bool = True) -> str:
+        total, done = len(self.module.graded_scenarios), self.records.answered()
+        heading = f'<h2 id="cm-result-h"{FOCUS if focus else ""}>Your result</h2>'
+        if done < total:
+            return (f'<section class="cm-summary" aria-labelledby="cm-result-h">{heading}'
+                    f"<p>You have answered {done} of {total} scenarios. Go back and answer them all to see "
+                    "your result and finish.</p></section>")
+        score, best = self.records.score(), self.module.max_score
+        percent = round(100 * score / best) if best else 0
+        verdict = ("<p class=\"cm-summary__verdict cm-summary__verdict--passed\"><span aria-hidden=\"true\">✓</span> "
+                   "You passed.</p>" if self.passed() else
+                   f'<p class="cm-summary__verdict cm-summary__verdict--failed"><span aria-hidden="true">✗</span> '
+                   f"Not passed yet: you need {round(100 * self.module.pass_mark)}% to pass.</p>")
+        review = ""
+        if self.module.feedback == "end":
+            parts = []
+            for scenario in self.module.graded_scenarios:
+                choice = scenario.choice(self.records.decision(scenario.id).choice_id)
+                parts.append(f"<h4>{escape(scenario.title)}</h4>"
+                             f"{feedback_html(scenario, choice, self.course.policy, show_best=True)}")
+            review = "<h3>Review of every answer</h3>" + "".join(parts)
+        return (f'<section class="cm-summary" aria-labelledby="cm-result-h">{heading}'
+                f'<p class="cm-summary__score">Your score: {score:g} out of {best:g} ({percent}%)</p>'
+                f"{verdict}{review}</section>")
+
+    def _finish_status_html(self, just_finished: bool = False, note: str | None = None) -> str:
+        if self.finished_at is None:
+            if not self.complete():
+                return '<p class="cm-status">Answer every scenario to finish.</p>'
+            return ('<p class="cm-status">When you are ready, press <strong>Finish</strong> to save your result. '
+                    "You can write your reflection first.</p>")
+        outcome = "You passed this module." if self.passed() else "You can start the module again when you are ready."
+        due = self._due_reason()
+        if due:
+            outcome = f"{due} Please go through the module again."
+        extra = f"<p>{escape(note)}</p>" if note else ""
+        html = (f'<div class="cm-finished"><p><strong>{"Finished. " if just_finished else ""}Your result is saved.'
+                f"</strong> {escape(outcome)}</p>{extra}"
+                f'<p><a class="cm-button" href="{escape(home_link(self.token))}">Back to the course home</a></p></div>')
+        return focus_here(html) if just_finished else html
+
+    def _due_reason(self) -> str:
+        if self.finished_at is None or self.store is None:
+            return ""
+        now_status = status.module_status(self.store, self.course, self.records.learner_id, self.module)
+        return now_status.reason if now_status.state == status.DUE_AGAIN else ""
+
+    def _update_finish(self) -> None:
+        finished = self.finished_at is not None
+        # a finished attempt is what gets marked: its reflection is read-only from then on
+        self.reflection.text.disabled = finished
+        self.reflection.save_button.layout.display = "none" if finished else ""
+        self.finish_button.layout.display = "none" if finished else ""
+        self.finish_button.disabled = finished or not self.complete()
+        may_retake = finished and (not self.passed() or bool(self._due_reason()))
+        self.again_button.layout.display = "" if may_retake else "none"
+
+    def finish(self) -> str | None:
+        """Record the attempt as finished, then call the on_finish hook (grading connects here)."""
+        if self.finished_at is not None or not self.complete():
+            return None
+        try:
+            self.store.finish_attempt(self.records.learner_id, self.module.id, self.records.attempt)
+        except StoreError:
+            log.exception("could not record Finish for %s", self.module.id)
+            self.finish_status.value = ('<p class="cm-status cm-status--error" role="alert">Your result was not '
+                                        "saved. Please try again, or tell your trainer.</p>")
+            return None
+        self.finished_at = self._finished_at()
+        note = None
+        hook = self._on_finish or hooks.on_finish
+        try:
+            note = hook(self.records.learner_id, self.module.id)
+        except Exception:  # noqa: BLE001 - the result is saved; a failing hook must not hide that
+            log.exception("on_finish failed for %s", self.module.id)
+            note = "Your result is saved, but it could not be sent for marking yet. Your trainer has been told."
+        self.result.value = self._result_html(focus=False)
+        self.finish_status.value = self._finish_status_html(just_finished=True, note=note)
+        self._update_finish()
+        return note
+
+    def start_again(self) -> None:
+        """A new attempt (after a fail, or when a pass is due again): the old one stays on record."""
+        self.store.start_new_attempt(self.records.learner_id, self.module.id, self.course.policy.version)
+        self.records.reload()
+        self.finished_at = None
+        old_pages = list(self._pages.values())
+        self._pages.clear()
+        self.progress.refresh()
+        self.go(OVERVIEW)
+        for old in old_pages:
+            old.close()  # free the old attempt's widgets in the kernel
+
+    def _finished_at(self):
+        if self.store is None:
+            return None
+        rows = self.store._read(select(attempts.c.finished_at).where(
+            attempts.c.learner_id == self.records.learner_id, attempts.c.module_id == self.module.id,
+            attempts.c.attempt == self.records.attempt))
+        return rows[0][0] if rows else None
+
+    def _show_error(self) -> None:
+        self.error.value = ('<p class="cm-status cm-status--error" role="alert">Something went wrong. Your answers so '
+                            "far are saved. Please reload the page; if it happens again, tell your trainer.</p>")
+
+
+def open_module_app(course: Course, store: Store, learner_id: str, module_id: str, token: str | None = None,
+                    on_finish=None) -> widgets.Widget:
+    """The module app for a signed-in learner, or a friendly page when the module is unknown."""
+    if module_id not in course.modules:
+        log.info("module app asked for unknown module %r", module_id[:60])
+        return widgets.HTML(f'<div class="cm-root cm-app">{message_html(*NOT_FOUND, home_link(token))}</div>')
+    module = course.modules[module_id]
+    try:
+        records = LearnerRecords.open(learner_id, module, course.policy.version, store, None)
+        known = store.learner(learner_id) or {}
+    except StoreError:
+        log.exception("could not read the records of a learner for %s", module_id)
+        return widgets.HTML(f'<div class="cm-root cm-app">{message_html(*SOMETHING_WRONG, home_link(token), alert=True)}</div>')
+    return ModuleApp(course, module, records, learner_name=known.get("name") or learner_id, token=token,
+                     on_finish=on_finish)

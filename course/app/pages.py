@@ -1,0 +1,45 @@
+"""Friendly words for when something goes wrong: plain English, never a traceback.
+
+`message_html` is a panel shown inside an app page (kernel side); `error_page` is a whole
+page the server sends instead of its own error pages (server side). Both are escaped.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+THEME_CSS = "voila/templates/course/static/theme.css"
+COURSE_TITLE = "Social media, confidentiality and boundaries"
+
+SIGN_IN_NEEDED = ("Please sign in", "This page does not know who you are, or your sign-in has ended. "
+                  "Sign in again on the course home to carry on. Your answers so far are kept.")
+SOMETHING_WRONG = ("Something went wrong", "This part of the course could not be shown. Your answers so far are "
+                   "kept. Please reload the page. If it happens again, tell your trainer.")
+NOT_FOUND = ("We could not find that page", "The address may be mistyped, or the page has moved.")
+
+
+def message_html(title: str, text: str, link_href: str | None = "home.ipynb", link_text: str = "Go to the course home",
+                 *, alert: bool = False) -> str:
+    role = ' role="alert"' if alert else ""
+    link = f'<p><a class="cm-button" href="{escape(link_href)}">{escape(link_text)}</a></p>' if link_href else ""
+    return (f'<section class="cm-message"{role}><h1 class="cm-message__title">{escape(title)}</h1>'
+            f"<p>{escape(text)}</p>{link}</section>")
+
+
+def error_page(status_code: int, base_url: str = "/") -> str:
+    """A whole page for an HTTP error: the course's look, no server details."""
+    title, text = NOT_FOUND if status_code == 404 else SOMETHING_WRONG
+    if status_code == 403:
+        title, text = "You cannot open this page", "This page is not part of the course."
+    base = escape(base_url if base_url.endswith("/") else base_url + "/")
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)} - {escape(COURSE_TITLE)}</title>"
+        f'<link rel="stylesheet" href="{base}{THEME_CSS}"></head>'
+        '<body class="cm-page"><a class="cm-skip" href="#cm-main">Skip to content</a>'
+        f'<header class="cm-banner" role="banner"><p class="cm-banner__title"><a href="{base}">{escape(COURSE_TITLE)}</a></p></header>'
+        f'<main id="cm-main" class="cm-main"><div class="cm-root">'
+        f'{message_html(title, text, base, "Go to the course home")}'
+        f'<p class="cm-status">Error code {int(status_code)}.</p></div></main></body></html>'
+    )

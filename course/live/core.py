@@ -1,0 +1,614 @@
+"""Live group sessions in the records store: sessions, anonymous votes, attendance.
+
+A trainer opens a session for a module or a hand-picked list of scenarios and gets a short
+join code (for the room) and a trainer key (for the trainer only: only its sha256 hash is
+stored). The room joins by code and votes on the scenario the trainer shows; a vote may
+change until the trainer reveals the answer. Trainer and learners may be on different
+kernels or machines: everything lives in the store.
+
+- Every state change is one statement, so one transaction. A trainer action reads the
+  session, checks the key (a constant-time compare of hashes) and writes with a
+  compare-and-swap on the session's `version`, so two trainer windows cannot undo each
+  other's step. A vote is one INSERT ... SELECT ... ON CONFLICT DO UPDATE whose SELECT only
+  finds the session while voting on that scenario is open: a vote after the reveal (or for a
+  scenario the trainer has moved on from) changes nothing, even when it races the reveal.
+- Votes are anonymous. A voter is a random token the join page keeps; the store has only its
+  hash. Attendance (only for people who typed a name) is a separate table with no voter
+  token, and its time is kept to the minute, so a name cannot be matched to a vote. On
+  SQLite both tables are WITHOUT ROWID, so not even the order rows were written in survives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+import unicodedata
+import weakref
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import (Boolean, Column, DateTime, Index, Integer, String, Table, Text, false, func, literal, select,
+                        update)
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from ..store import Store, StoreError, _insert, metadata, now
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I: easy to read off a screen
+CODE_LENGTH = 6
+KEY_BYTES = 12          # secrets.token_urlsafe(12): 16 characters, 96 bits
+VOTER_BYTES = 24
+MAX_SCENARIOS = 80
+OPEN_FOR = timedelta(hours=12)  # a session nobody closed stops taking votes after a working day
+LOBBY = -1              # current_index before the trainer shows the first scenario
+NAME_MAX = 100
+STAFF_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,29}$")
+VOTER_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
+
+live_sessions = Table(
+    "live_sessions", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("join_code", String(CODE_LENGTH), nullable=False),
+    Column("trainer_key_hash", String(64), nullable=False),
+    Column("module_id", String(60), nullable=True),          # set when the session is a whole module
+    Column("scenario_ids", Text, nullable=False),             # JSON list, in the order shown
+    Column("current_index", Integer, nullable=False),
+    Column("current_scenario", String(80), nullable=True),    # scenario_ids[current_index], for the vote's check
+    Column("revealed", Boolean, nullable=False),              # the current scenario's answer is shown
+    Column("revealed_ids", Text, nullable=False),             # JSON list: every scenario revealed so far
+    Column("furthest_index", Integer, nullable=False),        # how far the session got (attendance counts on it)
+    Column("version", Integer, nullable=False),               # +1 on every change: pollers and compare-and-swap
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+)
+# a join code is unique among open sessions (closed ones may reuse it)
+Index("ix_live_sessions_open_code", live_sessions.c.join_code, unique=True,
+      sqlite_where=live_sessions.c.closed_at.is_(None), postgresql_where=live_sessions.c.closed_at.is_(None))
+
+live_votes = Table(
+    "live_votes", metadata,
+    Column("session_id", String(32), primary_key=True),
+    Column("scenario_id", String(80), primary_key=True),
+    Column("voter_hash", String(64), primary_key=True),
+    Column("choice_id", String(8), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+live_attendance = Table(
+    "live_attendance", metadata,
+    Column("session_id", String(32), primary_key=True),
+    Column("person_key", String(140), primary_key=True),  # "staff:<number>" or "name:<casefolded name>": one row a person
+    Column("name", String(NAME_MAX), nullable=False),
+    Column("staff_number", String(30), nullable=True),
+    Column("joined_at", DateTime(timezone=True), nullable=False),  # to the minute
+    sqlite_with_rowid=False,
+)
+
+TABLES = [live_sessions, live_votes, live_attendance]
+_ready: weakref.WeakSet = weakref.WeakSet()  # engines whose database has the tables
+
+
+# --- errors: each message is plain English, fit to show a trainer or a learner -----------------
+
+class LiveError(Exception):
+    """A request the live session refuses; str() is a plain-English sentence for the person."""
+
+
+class SessionNotFound(LiveError):
+    pass
+
+
+class SessionEnded(LiveError):
+    pass
+
+
+class TrainerKeyError(LiveError):
+    pass
+
+
+class VoteRefused(LiveError):
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason  # "revealed", "moved on", "not started", "ended", "choice", "voter"
+
+
+class DetailsError(LiveError):
+    """A name or staff number the join form refuses."""
+
+
+# --- state ------------------------------------------------------------------------------------------
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite gives back naive datetimes for timezone-aware columns: they were stored in UTC
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    id: str
+    code: str
+    module_id: str | None
+    scenario_ids: tuple[str, ...]
+    index: int
+    revealed: bool
+    revealed_ids: frozenset[str]
+    furthest: int
+    version: int
+    opened_at: datetime
+    closed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row) -> LiveSession:
+        return cls(id=row.id, code=row.join_code, module_id=row.module_id,
+                   scenario_ids=tuple(json.loads(row.scenario_ids)), index=row.current_index,
+                   revealed=bool(row.revealed), revealed_ids=frozenset(json.loads(row.revealed_ids)),
+                   furthest=row.furthest_index, version=row.version, opened_at=_aware(row.opened_at),
+                   closed_at=_aware(row.closed_at))
+
+    @property
+    def expired(self) -> bool:
+        return self.closed_at is None and self.opened_at + OPEN_FOR <= now()
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None and not self.expired
+
+    @property
+    def in_lobby(self) -> bool:
+        return self.index == LOBBY
+
+    @property
+    def scenario_id(self) -> str | None:
+        return self.scenario_ids[self.index] if 0 <= self.index < len(self.scenario_ids) else None
+
+    @property
+    def total(self) -> int:
+        return len(self.scenario_ids)
+
+    @property
+    def at_last(self) -> bool:
+        return self.index == len(self.scenario_ids) - 1
+
+    @property
+    def shown_ids(self) -> tuple[str, ...]:
+        """The scenarios the room has seen (up to the furthest one shown)."""
+        return self.scenario_ids[: self.furthest + 1]
+
+    @property
+    def display_code(self) -> str:
+        return f"{self.code[:3]} {self.code[3:]}"
+
+
+@dataclass(frozen=True)
+class Opened:
+    session: LiveSession
+    trainer_key: str  # shown once to the trainer; only its hash is stored
+
+
+@dataclass(frozen=True)
+class Joined:
+    session: LiveSession
+    voter_token: str  # kept by the learner's page; only its hash is stored with a vote
+    named: bool       # attendance was recorded
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+def _created_meanwhile(exc: Exception) -> bool:
+    # another process created the table between the check and the CREATE: SQLite says "already
+    # exists"; PostgreSQL says that, or "duplicate key" (on its catalogue of types)
+    text = str(exc).lower()
+    return "already exists" in text or "duplicate key" in text
+
+
+def ensure_tables(store: Store) -> None:
+    """Create the live tables (once per engine) before the first use.
+
+    The store creates the tables it knows when it opens a database; these may be defined after
+    that. Two kernels that start at once on a new database (the trainer's and a phone's) race
+    to create them: the loser retries, and then finds them made.
+    """
+    if store.engine in _ready:
+        return
+    for attempt in range(10):
+        try:
+            metadata.create_all(store.engine, tables=TABLES)
+            break
+        except SQLAlchemyError as exc:
+            if not _created_meanwhile(exc) or attempt == 9:
+                raise StoreError(f"could not prepare the records store for group sessions: {exc}") from None
+            time.sleep(0.05 * (attempt + 1))
+    _ready.add(store.engine)
+
+
+def open_store(url: str | None = None) -> Store:
+    """The records store with the live tables, for an app kernel (retried as above: opening the store
+    also creates its own tables, with the same race on a new database)."""
+    for attempt in range(10):
+        try:
+            store = Store(url)
+            ensure_tables(store)
+            return store
+        except StoreError as exc:
+            if not _created_meanwhile(exc) or attempt == 9:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(code: str | None) -> str:
+    """What a person typed, as a code: capitals, no spaces or hyphens."""
+    return "".join(ch for ch in (code or "").upper() if ch not in " -\t")
+
+
+def valid_code(code: str) -> bool:
+    return len(code) == CODE_LENGTH and all(ch in CODE_ALPHABET for ch in code)
+
+
+def _key_matches(key: str | None, stored_hash: str) -> bool:
+    if not key or len(key) > 200:
+        return False
+    return hmac.compare_digest(secret_hash(key.strip()), stored_hash)
+
+
+def clean_name(name: str | None) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        return ""
+    if len(name) > NAME_MAX:
+        raise DetailsError(f"Please enter a shorter name (up to {NAME_MAX} characters).")
+    if not any(ch.isalpha() for ch in name) or any(unicodedata.category(ch).startswith("C") for ch in name):
+        raise DetailsError("Please enter your name using letters.")
+    return name
+
+
+def clean_staff_number(number: str | None) -> str:
+    number = "".join((number or "").split()).upper()
+    if number and not STAFF_NUMBER.match(number):
+        raise DetailsError("A staff number has only letters, digits and hyphens, for example 40123 or SC-40123.")
+    return number
+
+
+def _write_returning(store: Store, statement) -> list:
+    """Run a write with RETURNING in one transaction and return its rows (rowcount is not reliable
+    for INSERT ... SELECT on every driver: psycopg reports -1 for one with a locking clause)."""
+    try:
+        with store.engine.begin() as conn:
+            return conn.execute(statement).fetchall()
+    except OperationalError as exc:
+        raise StoreError(f"could not save to the records store: {exc.orig}") from None
+
+
+def _row(store: Store, session_id: str):
+    ensure_tables(store)
+    rows = store._read(select(live_sessions).where(live_sessions.c.id == session_id))
+    if not rows:
+        raise SessionNotFound("We could not find that session. It may have been removed.")
+    return rows[0]
+
+
+# --- opening and finding a session ---------------------------------------------------------------------
+
+def open_session(store: Store, scenario_ids: list[str] | tuple[str, ...], module_id: str | None = None) -> Opened:
+    """A new session in the lobby; returns it and the trainer key (shown once, never stored).
+
+    Callers check the ids against the course (`course.live.app_support.session_scenarios`).
+    """
+    ids = [str(s) for s in scenario_ids]
+    if not ids:
+        raise LiveError("Choose at least one scenario to discuss.")
+    if len(ids) > MAX_SCENARIOS:
+        raise LiveError(f"Choose up to {MAX_SCENARIOS} scenarios for one session.")
+    if len(set(ids)) != len(ids):
+        raise LiveError("Each scenario can be in a session only once.")
+    ensure_tables(store)
+    close_stale(store)
+    key = secrets.token_urlsafe(KEY_BYTES)
+    for _attempt in range(20):
+        values = dict(id=secrets.token_hex(8), join_code=new_code(), trainer_key_hash=secret_hash(key),
+                      module_id=module_id, scenario_ids=json.dumps(ids), current_index=LOBBY, current_scenario=None,
+                      revealed=False, revealed_ids="[]", furthest_index=LOBBY, version=1, opened_at=now(),
+                      closed_at=None)
+        try:
+            store._write(live_sessions.insert().values(**values))
+        except IntegrityError:
+            continue  # that code is in use by an open session: draw another
+        return Opened(get_session(store, values["id"]), key)
+    raise LiveError("Could not find a free join code. Please try again.")
+
+
+def close_stale(store: Store) -> int:
+    """Close sessions left open for longer than a working day (their codes become free)."""
+    ensure_tables(store)
+    cutoff = now() - OPEN_FOR
+    result = store._write(update(live_sessions)
+                          .where(live_sessions.c.closed_at.is_(None), live_sessions.c.opened_at < cutoff)
+                          .values(closed_at=now(), current_scenario=None, version=live_sessions.c.version + 1))
+    return result.rowcount or 0
+
+
+def get_session(store: Store, session_id: str) -> LiveSession:
+    return LiveSession.from_row(_row(store, session_id))
+
+
+def find_session(store: Store, code: str | None) -> LiveSession:
+    """The open session with this join code (what a learner typed)."""
+    code = normalise_code(code)
+    if not valid_code(code):
+        raise SessionNotFound("That is not a session code. A code has 6 letters and numbers, like the one on the "
+                              "trainer's screen.")
+    ensure_tables(store)
+    rows = store._read(select(live_sessions).where(live_sessions.c.join_code == code,
+                                                   live_sessions.c.closed_at.is_(None)))
+    session = LiveSession.from_row(rows[0]) if rows else None
+    if session is None or not session.is_open:
+        raise SessionNotFound(f"No session is running with the code {code}. Check the code on the trainer's screen.")
+    return session
+
+
+def latest_by_code(store: Store, code_or_id: str) -> LiveSession:
+    """For reports: the newest session with this code (open or closed), or the session with this id."""
+    ensure_tables(store)
+    code = normalise_code(code_or_id)
+    rows = store._read(select(live_sessions).where(live_sessions.c.join_code == code)
+                       .order_by(live_sessions.c.opened_at.desc()).limit(1))
+    if not rows:
+        rows = store._read(select(live_sessions).where(live_sessions.c.id == code_or_id.strip().lower()))
+    if not rows:
+        raise SessionNotFound(f"No session has the code or id '{code_or_id}'.")
+    return LiveSession.from_row(rows[0])
+
+
+def list_sessions(store: Store, limit: int = 50) -> list[LiveSession]:
+    ensure_tables(store)
+    rows = store._read(select(live_sessions).order_by(live_sessions.c.opened_at.desc()).limit(limit))
+    return [LiveSession.from_row(r) for r in rows]
+
+
+# --- the trainer's actions -----------------------------------------------------------------------------
+
+def check_trainer(session_row_or_session, key: str | None) -> None:
+    stored = getattr(session_row_or_session, "trainer_key_hash", None)
+    if stored is None or not _key_matches(key, stored):
+        raise TrainerKeyError("That trainer key does not match this session. Only the trainer who started it "
+                              "can run it.")
+
+
+def resume(store: Store, code: str, key: str) -> LiveSession:
+    """A trainer carries on a session from another window or computer: code and key."""
+    code = normalise_code(code)
+    if not valid_code(code):
+        raise SessionNotFound("That is not a session code. A code has 6 letters and numbers.")
+    ensure_tables(store)
+    rows = store._read(select(live_sessions).where(live_sessions.c.join_code == code,
+                                                   live_sessions.c.closed_at.is_(None)))
+    if not rows or LiveSession.from_row(rows[0]).expired:
+        raise SessionNotFound(f"No session is running with the code {code}.")
+    check_trainer(rows[0], key)
+    return LiveSession.from_row(rows[0])
+
+
+def _change(store: Store, session_id: str, key: str, decide) -> LiveSession:
+    """Read, check the key, decide the new values, and write them only if nobody changed the
+    session meanwhile (compare-and-swap on `version`): one UPDATE, one transaction."""
+    for _attempt in range(50):
+        row = _row(store, session_id)
+        check_trainer(row, key)
+        session = LiveSession.from_row(row)
+        if not session.is_open:
+            raise SessionEnded("This session has ended.")
+        values = decide(session)
+        if values is None:
+            return session
+        changed = _write_returning(store, update(live_sessions)
+                                   .where(live_sessions.c.id == session_id, live_sessions.c.version == session.version,
+                                          live_sessions.c.closed_at.is_(None))
+                                   .values(**values, version=session.version + 1)
+                                   .returning(live_sessions.c.version))
+        if changed:
+            return get_session(store, session_id)
+    raise LiveError("The session is changing too fast to follow. Please try again.")
+
+
+def show(store: Store, session_id: str, key: str, index: int) -> LiveSession:
+    """Show scenario `index` (0-based) to the room; voting on it opens unless it was revealed before."""
+    def decide(s: LiveSession):
+        if not 0 <= index < s.total:
+            raise LiveError("There is no scenario there.")
+        if index == s.index:
+            return None
+        scenario_id = s.scenario_ids[index]
+        return {"current_index": index, "current_scenario": scenario_id, "revealed": scenario_id in s.revealed_ids,
+                "furthest_index": max(s.furthest, index)}
+    return _change(store, session_id, key, decide)
+
+
+def next_scenario(store: Store, session_id: str, key: str) -> LiveSession:
+    session = get_session(store, session_id)
+    return show(store, session_id, key, min(session.index + 1, session.total - 1))
+
+
+def previous_scenario(store: Store, session_id: str, key: str) -> LiveSession:
+    session = get_session(store, session_id)
+    return show(store, session_id, key, max(session.index - 1, 0))
+
+
+def reveal(store: Store, session_id: str, key: str) -> LiveSession:
+    """Show the best answer: voting on the current scenario stops, for good."""
+    def decide(s: LiveSession):
+        if s.scenario_id is None:
+            raise LiveError("Show a scenario first.")
+        if s.revealed:
+            return None
+        return {"revealed": True, "revealed_ids": json.dumps(sorted(s.revealed_ids | {s.scenario_id}))}
+    return _change(store, session_id, key, decide)
+
+
+def close(store: Store, session_id: str, key: str) -> LiveSession:
+    """End the session: no more joining or voting; its code is free again."""
+    row = _row(store, session_id)
+    check_trainer(row, key)
+    store._write(update(live_sessions).where(live_sessions.c.id == session_id, live_sessions.c.closed_at.is_(None))
+                 .values(closed_at=now(), current_scenario=None, version=live_sessions.c.version + 1))
+    return get_session(store, session_id)
+
+
+# --- the room: joining and voting -----------------------------------------------------------------------
+
+def new_voter_token() -> str:
+    return secrets.token_urlsafe(VOTER_BYTES)
+
+
+def join(store: Store, code: str, name: str = "", staff_number: str = "") -> Joined:
+    """Join by code. A name (optional) records attendance; it is never linked to a vote."""
+    session = find_session(store, code)
+    name, staff_number = clean_name(name), clean_staff_number(staff_number)
+    if staff_number and not name:
+        raise DetailsError("Please add your name too, or leave the staff number empty.")
+    if name:
+        record_attendance(store, session.id, name, staff_number)
+    return Joined(session, new_voter_token(), bool(name))
+
+
+def record_attendance(store: Store, session_id: str, name: str, staff_number: str = "") -> None:
+    name, staff_number = clean_name(name), clean_staff_number(staff_number)
+    if not name:
+        raise DetailsError("Please enter your name.")
+    person = f"staff:{staff_number}" if staff_number else "name:" + " ".join(name.casefold().split())
+    joined = now().replace(second=0, microsecond=0)  # to the minute: not a clock to match votes against
+    s = live_sessions
+    source = (select(s.c.id, literal(person, String), literal(name, String), literal(staff_number or None, String),
+                     literal(joined, DateTime(timezone=True)))
+              .where(s.c.id == session_id, s.c.closed_at.is_(None), s.c.opened_at > now() - OPEN_FOR))
+    stmt = _insert(store.engine, live_attendance).from_select(
+        ["session_id", "person_key", "name", "staff_number", "joined_at"], source)
+    rows = _write_returning(store, stmt.on_conflict_do_nothing(index_elements=["session_id", "person_key"])
+                            .returning(live_attendance.c.session_id))
+    if not rows:
+        session = get_session(store, session_id)
+        if not session.is_open:
+            raise SessionEnded("This session has ended.")
+        # already recorded (the same person joined again): nothing to do
+
+
+def cast_vote(store: Store, session_id: str, voter_token: str, scenario_id: str, choice_id: str,
+              choices: list[str] | tuple[str, ...] | None = None) -> None:
+    """Record (or change) this voter's choice on the scenario the trainer is showing.
+
+    `choices` are the scenario's choice ids (from the course content): a choice not among them
+    is refused. The write happens only while the session is showing this scenario, unrevealed.
+    """
+    if not voter_token or not VOTER_TOKEN.match(voter_token):
+        raise VoteRefused("Your page lost track of you. Please reload it and join again.", "voter")
+    if choices is not None and choice_id not in choices:
+        raise VoteRefused("That is not one of the choices.", "choice")
+    ensure_tables(store)
+    at = now()
+    s = live_sessions
+    source = (select(s.c.id, literal(scenario_id, String), literal(secret_hash(voter_token), String),
+                     literal(choice_id, String), literal(at, DateTime(timezone=True)))
+              .where(s.c.id == session_id, s.c.closed_at.is_(None), s.c.revealed == false(),
+                     s.c.current_scenario == scenario_id, s.c.opened_at > at - OPEN_FOR)
+              .with_for_update(read=True))  # PostgreSQL: a reveal committing meanwhile is seen; SQLite has one writer
+    stmt = _insert(store.engine, live_votes).from_select(
+        ["session_id", "scenario_id", "voter_hash", "choice_id", "updated_at"], source)
+    stmt = stmt.on_conflict_do_update(index_elements=["session_id", "scenario_id", "voter_hash"],
+                                      set_={"choice_id": stmt.excluded.choice_id, "updated_at": stmt.excluded.updated_at})
+    if _write_returning(store, stmt.returning(live_votes.c.choice_id)):
+        return
+    session = get_session(store, session_id)
+    if not session.is_open:
+        raise VoteRefused("The session has ended, so votes are closed.", "ended")
+    if session.scenario_id == scenario_id and session.revealed:
+        raise VoteRefused("The answer has been shown, so votes on this scenario are closed.", "revealed")
+    if session.in_lobby:
+        raise VoteRefused("The trainer has not shown a scenario yet.", "not started")
+    raise VoteRefused("The trainer has moved on to another scenario.", "moved on")
+
+
+def my_vote(store: Store, session_id: str, voter_token: str, scenario_id: str) -> str | None:
+    """This voter's current choice on a scenario (so a reloaded page shows it again)."""
+    if not voter_token or not VOTER_TOKEN.match(voter_token):
+        return None
+    ensure_tables(store)
+    rows = store._read(select(live_votes.c.choice_id).where(
+        live_votes.c.session_id == session_id, live_votes.c.scenario_id == scenario_id,
+        live_votes.c.voter_hash == secret_hash(voter_token)))
+    return rows[0][0] if rows else None
+
+
+def tally(store: Store, session_id: str, scenario_id: str) -> dict[str, int]:
+    """How many chose each choice (choice id -> count); never who."""
+    ensure_tables(store)
+    rows = store._read(select(live_votes.c.choice_id, func.count()).where(
+        live_votes.c.session_id == session_id, live_votes.c.scenario_id == scenario_id)
+        .group_by(live_votes.c.choice_id))
+    return {choice: int(count) for choice, count in rows}
+
+
+def all_tallies(store: Store, session_id: str) -> dict[str, dict[str, int]]:
+    """scenario id -> choice id -> count, for the whole session (one query)."""
+    ensure_tables(store)
+    rows = store._read(select(live_votes.c.scenario_id, live_votes.c.choice_id, func.count())
+                       .where(live_votes.c.session_id == session_id)
+                       .group_by(live_votes.c.scenario_id, live_votes.c.choice_id))
+    result: dict[str, dict[str, int]] = {}
+    for scenario_id, choice_id, count in rows:
+        result.setdefault(scenario_id, {})[choice_id] = int(count)
+    return result
+
+
+def voter_count(store: Store, session_id: str) -> int:
+    """How many different voters have voted in the session so far."""
+    ensure_tables(store)
+    rows = store._read(select(func.count(func.distinct(live_votes.c.voter_hash)))
+                       .where(live_votes.c.session_id == session_id))
+    return int(rows[0][0] or 0)
+
+
+@dataclass(frozen=True)
+class Attendee:
+    name: str
+    staff_number: str | None
+    joined_at: datetime
+
+
+def attendance(store: Store, session_id: str) -> list[Attendee]:
+    """Everyone who gave a name, by name."""
+    ensure_tables(store)
+    rows = store._read(select(live_attendance.c.name, live_attendance.c.staff_number, live_attendance.c.joined_at)
+                       .where(live_attendance.c.session_id == session_id))
+    people = [Attendee(r.name, r.staff_number, _aware(r.joined_at)) for r in rows]
+    return sorted(people, key=lambda a: (a.name.casefold(), a.staff_number or ""))
+
+
+@dataclass(frozen=True)
+class Poll:
+    """What a trainer's screen shows, read in one go: the session and the current tally."""
+    session: LiveSession
+    counts: dict[str, int]
+    voters: int
+
+    @property
+    def votes(self) -> int:
+        return sum(self.counts.values())
+
+
+def poll(store: Store, session_id: str) -> Poll:
+    session = get_session(store, session_id)
+    counts = tally(store, session_id, session.scenario_id) if session.scenario_id else {}
+    return Poll(session, counts, voter_count(store, session_id))

@@ -1,0 +1,385 @@
+"""The trainer's app (Voila, on a projector or a shared screen).
+
+Start a session for a module or for scenarios you pick; the room sees the join address, its
+QR code and the code in large type. Show one scenario at a time; votes arrive live (the page
+polls the records store every 0.3 s); reveal the best answer with its feedback and the
+discussion prompts; move on. At the end: how the room split on each scenario, which were
+contested, a CSV download and the attendance list.
+
+The trainer key stays in this page's kernel. It is shown once, folded away (the room sees
+the projector), for carrying on the session from another computer.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+import ipywidgets as widgets
+
+from ..content import Course
+from ..store import Store, StoreError
+from ..widgets.cards import FOCUS, focus_here, scenario_card_html
+from ..widgets.style import style_widget
+from . import core
+from .address import JoinAddress, join_address, qr_data_uri
+from .runtime import Poller, guarded, log
+from .summary import attendance_csv, session_summary, session_title, start_session, summary_csv
+from .views import (choices_list_html, download_link, joining_html, other_choices_html, people_word, reveal_html,
+                     summary_html, tally_html, trainer_key_html)
+
+CHOOSE = "__choose__"
+POLL_SECONDS = 0.3
+WRONG = "Something went wrong. Please try again; if it happens again, reload the page and carry on the session with its code and key."
+STORE_TROUBLE = "The records store is not answering just now, so votes may be behind. It will catch up by itself."
+
+
+def _button(label: str, primary: bool = False, tooltip: str = "") -> widgets.Button:
+    button = widgets.Button(description=label, button_style="primary" if primary else "", tooltip=tooltip or label)
+    button.add_class("cm-btn")
+    return button
+
+
+def alert_html(text: str, focus: bool = True) -> str:
+    return f'<p class="cm-status cm-status--error" role="alert"{FOCUS if focus else ""}>{escape(text)}</p>'
+
+
+class TrainerApp(widgets.VBox):
+    def __init__(self, course: Course, store: Store, *, env: dict | None = None, poll_seconds: float = POLL_SECONDS):
+        self.course, self.store = course, store
+        self.address: JoinAddress = join_address(env)
+        self.session: core.LiveSession | None = None
+        self.key: str | None = None
+        self.last_poll: core.Poll | None = None
+        self._qr: tuple[str, str] | None = None
+        self.poller = Poller(self._read, self._apply, interval=poll_seconds, on_trouble=self._trouble, name="trainer")
+        self.body = widgets.VBox()
+        self.notice = widgets.HTML("")
+        self.error = widgets.HTML("")
+        super().__init__([style_widget(), self.notice, self.body, self.error])
+        for name in ("cm-root", "cm-app", "cm-live-app", "cm-trainer-app"):
+            self.add_class(name)
+        self.show_start()
+
+    # --- before a session ---------------------------------------------------------------------------
+    def show_start(self, notice: str = "", focus: bool = False) -> None:
+        self.poller.stop()
+        self.session, self.key, self.last_poll = None, None, None
+        self.remove_class("cm-projector")
+        intro = widgets.HTML(
+            f'<h1 data-cm-title="Run a group session - Social media course"{FOCUS if focus else ""}>Run a group session</h1>'
+            + (f'<p class="cm-notice" role="status">{escape(notice)}</p>' if notice else "")
+            + "<p>Show the room one scenario at a time. Everyone votes on their own phone or computer, "
+              "without giving their name. You see the votes arrive, show the best answer, and talk about it.</p>"
+              "<h2>Start a session</h2>")
+        modules = [(f"{m.title} ({len(m.graded_scenarios)} scenarios)", m.id) for m in self.course.modules.values()]
+        self.module_picker = widgets.Dropdown(options=[*modules, ("Scenarios I choose", CHOOSE)],
+                                              value=modules[0][1] if modules else CHOOSE,
+                                              description="What to discuss", style={"description_width": "initial"})
+        self.module_picker.add_class("cm-live-select")
+        self.scenario_boxes: dict[str, widgets.Checkbox] = {}
+        groups = []
+        for module in self.course.modules.values():
+            boxes = []
+            for scenario in module.scenarios:
+                label = scenario.title + (" (a follow-up)" if scenario.branch else "")
+                box = widgets.Checkbox(value=False, description=label, indent=False)
+                box.add_class("cm-live-check")
+                self.scenario_boxes[scenario.id] = box
+                boxes.append(box)
+            groups.append(widgets.HTML(f"<h3>{escape(module.title)}</h3>"))
+            groups.extend(boxes)
+        self.picker = widgets.VBox(groups, layout=widgets.Layout(display="none"))
+        self.picker.add_class("cm-live-picker")
+        self.module_picker.observe(lambda _c: self._toggle_picker(), names="value")
+        self._toggle_picker()
+        self.start_button = _button("Start the session", primary=True, tooltip="Start a session and show how to join")
+        self.start_button.on_click(guarded(self._show_error)(lambda _b: self.start()))
+        self.start_message = widgets.HTML("")
+
+        resume_intro = widgets.HTML(
+            "<h2>Carry on a session</h2><p>Started a session on another computer, or reloaded this page? "
+            "Enter its code and your trainer key.</p>")
+        self.resume_code = widgets.Text(description="Session code", placeholder="For example, ABC 234",
+                                        style={"description_width": "initial"})
+        self.resume_key = widgets.Password(description="Trainer key", style={"description_width": "initial"})
+        for field in (self.resume_code, self.resume_key):
+            field.add_class("cm-field")
+        self.resume_button = _button("Carry on", tooltip="Carry on the session with this code")
+        self.resume_button.on_click(guarded(self._show_error)(lambda _b: self.carry_on()))
+        self.resume_message = widgets.HTML("")
+        start = widgets.VBox([intro, self.module_picker, self.picker, self.start_button, self.start_message])
+        start.add_class("cm-live-form")
+        resume = widgets.VBox([resume_intro, self.resume_code, self.resume_key, self.resume_button,
+                               self.resume_message])
+        resume.add_class("cm-live-form")
+        self.body.children = (start, resume)
+
+    def _toggle_picker(self) -> None:
+        self.picker.layout.display = "flex" if self.module_picker.value == CHOOSE else "none"
+
+    def start(self, module_id: str | None = None, scenario_ids: list[str] | None = None) -> bool:
+        """Start a session (from the form, or for the given module or scenarios). True when started."""
+        if module_id is None and scenario_ids is None:
+            if self.module_picker.value == CHOOSE:
+                scenario_ids = [sid for sid, box in self.scenario_boxes.items() if box.value]
+                if not scenario_ids:
+                    self.start_message.value = alert_html("Tick at least one scenario to discuss.")
+                    return False
+            else:
+                module_id = self.module_picker.value
+        try:
+            opened = start_session(self.store, self.course, module_id, scenario_ids)
+        except core.LiveError as exc:
+            self.start_message.value = alert_html(str(exc))
+            return False
+        except StoreError:
+            log.exception("could not start a session")
+            self.start_message.value = alert_html("The session could not be started: the records store is not "
+                                                  "answering. Please try again in a minute.")
+            return False
+        log.info("live session %s started (%d scenarios)", opened.session.id, opened.session.total)
+        self.session, self.key = opened.session, opened.trainer_key
+        self.show_session(new_key=True)
+        return True
+
+    def carry_on(self, code: str | None = None, key: str | None = None) -> bool:
+        code = self.resume_code.value if code is None else code
+        key = self.resume_key.value if key is None else key
+        try:
+            session = core.resume(self.store, code, key)
+        except core.LiveError as exc:
+            log.info("a trainer could not carry on a session: %s", exc.__class__.__name__)
+            self.resume_message.value = alert_html(str(exc))
+            return False
+        self.session, self.key = session, key.strip()
+        self.show_session(new_key=False)
+        return True
+
+    # --- the session --------------------------------------------------------------------------------
+    def show_session(self, new_key: bool) -> None:
+        session = self.session
+        self.add_class("cm-projector")
+        self.title = widgets.HTML("")
+        self.join_panel = widgets.HTML("")
+        self.key_panel = widgets.HTML(trainer_key_html(self.key, session.display_code) if new_key else "")
+        self.progress = widgets.HTML("")
+        self.card = widgets.HTML("")
+        self.tally = widgets.HTML("")
+        self.reveal_panel = widgets.HTML("")
+        self.message = widgets.HTML("")
+        self.first_button = _button("Show the first scenario", primary=True)
+        self.back_button = _button("Back", tooltip="Show the previous scenario")
+        self.reveal_button = _button("Show the answer", primary=True, tooltip="Close the vote and show the best answer")
+        self.next_button = _button("Next scenario", tooltip="Show the next scenario")
+        self.finish_button = _button("End the session", tooltip="Stop the votes and see the summary")
+        self.confirm_button = _button("Yes, end the session", primary=True)
+        self.cancel_button = _button("No, carry on")
+        self.hide_split = widgets.Checkbox(value=False, description="Hide the split until I show the answer",
+                                           indent=False)
+        self.hide_split.add_class("cm-live-check")
+        act = guarded(self._show_error)
+        self.first_button.on_click(act(lambda _b: self.go(0)))
+        self.back_button.on_click(act(lambda _b: self.back()))
+        self.reveal_button.on_click(act(lambda _b: self.reveal()))
+        self.next_button.on_click(act(lambda _b: self.next()))
+        self.finish_button.on_click(act(lambda _b: self.ask_to_end()))
+        self.confirm_button.on_click(act(lambda _b: self.end()))
+        self.cancel_button.on_click(act(lambda _b: self.cancel_end()))
+        self.hide_split.observe(act(lambda _c: self._render(self.last_poll, force=True)), names="value")
+        self.controls = widgets.HBox([self.first_button, self.back_button, self.reveal_button, self.next_button])
+        self.controls.add_class("cm-nav")
+        self.confirm_text = widgets.HTML("")
+        self.confirm_box = widgets.HBox([self.confirm_button, self.cancel_button],
+                                        layout=widgets.Layout(display="none"))
+        self.confirm_box.add_class("cm-actions")
+        end_row = widgets.HBox([self.finish_button])
+        end_row.add_class("cm-actions")
+        # on a wide screen: the scenario (and, once shown, the answer) on the left; the buttons and
+        # the tally on the right, so the trainer never scrolls to act
+        left = widgets.VBox([self.reveal_panel, self.card])
+        left.add_class("cm-live-main")
+        right = widgets.VBox([self.controls, self.message, self.tally, self.hide_split, end_row, self.confirm_text,
+                              self.confirm_box])
+        right.add_class("cm-live-side")
+        self.columns = widgets.HBox([left, right])
+        self.columns.add_class("cm-live-columns")
+        self.body.children = (self.title, self.join_panel, self.key_panel, self.progress, self.columns)
+        self.last_poll = None
+        self.poller.last = None
+        self.refresh()
+        self.poller.start()
+
+    def _qr_for(self, address: str) -> str:
+        if self._qr is None or self._qr[0] != address:
+            self._qr = (address, qr_data_uri(address))
+        return self._qr[1]
+
+    def _read(self) -> core.Poll:
+        return core.poll(self.store, self.session.id)
+
+    def refresh(self) -> None:
+        """Read the store now (after the trainer's own action) rather than wait for the poller."""
+        if self.session is not None:
+            self.poller.offer(self._read())
+
+    def _apply(self, result: core.Poll) -> None:
+        self._render(result)
+
+    def _render(self, result: core.Poll | None, force: bool = False, focus_reveal: bool = False) -> None:
+        if result is None or self.session is None:
+            return
+        previous = self.last_poll
+        self.last_poll = result
+        session = self.session = result.session
+        if not session.is_open:
+            self.show_summary()
+            return
+        title = session_title(self.course, session)
+        self.title.value = (f'<h1 data-cm-title="Group session {escape(session.code)} - Social media course">'
+                            f'Group session: {escape(title)}</h1>')
+        address = self.address.with_code(session.code)
+        self.join_panel.value = joining_html(session.code, session.display_code, address, self._qr_for(address),
+                                             local_only=self.address.local_only, large=session.in_lobby)
+        voted = f"{people_word(result.voters)} {'has' if result.voters == 1 else 'have'} voted in this session so far."
+        scenario = self.course_scenario(session.scenario_id)
+        if session.in_lobby:
+            self.progress.value = (f'<p class="cm-live-progress">{session.total} scenario'
+                                   f'{"s" if session.total != 1 else ""} to discuss. When the room has joined, '
+                                   f"show the first one.</p>")
+            self.card.value = ""
+            self.tally.value = ""
+            self.reveal_panel.value = ""
+        else:
+            self.progress.value = (f'<p class="cm-live-progress"><strong>Scenario {session.index + 1} of '
+                                   f"{session.total}</strong> · {voted}</p>")
+            moved = previous is None or previous.session.scenario_id != session.scenario_id
+            if scenario is None:
+                self.card.value = alert_html("This scenario is no longer in the course. Go on to the next one.", False)
+                self.tally.value = ""
+            else:
+                if moved or force or not self.card.value:
+                    self.card.value = scenario_card_html(scenario)
+                tally = tally_html(scenario, result.counts, revealed=session.revealed, hidden=self.hide_split.value)
+                if self.hide_split.value and not session.revealed:
+                    tally += choices_list_html(scenario)
+                self.tally.value = tally
+            if session.revealed and scenario is not None:
+                panel = reveal_html(scenario, self.course.policy) + other_choices_html(scenario)
+                if focus_reveal:  # the Show the answer button is now disabled: take focus to the answer
+                    self.reveal_panel.value = focus_here(panel)
+                elif moved or force or not self.reveal_panel.value:
+                    self.reveal_panel.value = panel
+            else:
+                self.reveal_panel.value = ""
+        self._controls(session)
+
+    def _controls(self, session: core.LiveSession) -> None:
+        lobby = session.in_lobby
+        if lobby:
+            self.columns.add_class("cm-live-columns--lobby")
+        else:
+            self.columns.remove_class("cm-live-columns--lobby")
+        self.hide_split.layout.display = "none" if lobby else ""
+        self.first_button.layout.display = "" if lobby else "none"
+        for button in (self.back_button, self.reveal_button, self.next_button):
+            button.layout.display = "none" if lobby else ""
+        self.back_button.disabled = session.index <= 0
+        self.reveal_button.disabled = session.revealed or session.scenario_id is None
+        self.next_button.disabled = session.at_last
+        self.next_button.button_style = "primary" if session.revealed and not session.at_last else ""
+        self.reveal_button.button_style = "" if session.revealed else "primary"
+        if session.at_last and session.revealed:
+            self.finish_button.button_style = "primary"
+
+    def course_scenario(self, scenario_id: str | None):
+        if scenario_id is None:
+            return None
+        try:
+            return self.course.scenario(scenario_id)
+        except KeyError:
+            return None
+
+    # --- the trainer's actions ------------------------------------------------------------------------
+    def _act(self, action, *args, focus_reveal: bool = False) -> bool:
+        self.message.value = ""
+        try:
+            self.session = action(self.store, self.session.id, self.key, *args)
+        except core.SessionEnded:
+            self.show_summary()
+            return False
+        except core.LiveError as exc:
+            self.message.value = alert_html(str(exc))
+            return False
+        except StoreError:
+            log.exception("a trainer action could not be saved")
+            self.message.value = alert_html("That did not work: the records store is not answering. "
+                                            "Please try again in a moment.")
+            return False
+        result = self._read()
+        self.poller.last = result
+        self._render(result, focus_reveal=focus_reveal)
+        return True
+
+    def go(self, index: int) -> bool:
+        return self._act(core.show, index)
+
+    def next(self) -> bool:
+        return self._act(core.next_scenario)
+
+    def back(self) -> bool:
+        return self._act(core.previous_scenario)
+
+    def reveal(self) -> bool:
+        return self._act(core.reveal, focus_reveal=True)
+
+    def ask_to_end(self) -> None:
+        self.confirm_text.value = ('<p class="cm-status" role="alert" tabindex="-1" data-cm-focus="1">End the session '
+                                   "now? Nobody can vote or join after this.</p>")
+        self.confirm_box.layout.display = "flex"
+
+    def cancel_end(self) -> None:
+        self.confirm_text.value = ""
+        self.confirm_box.layout.display = "none"
+
+    def end(self) -> bool:
+        try:
+            self.session = core.close(self.store, self.session.id, self.key)
+        except core.LiveError as exc:
+            self.message.value = alert_html(str(exc))
+            return False
+        except StoreError:
+            log.exception("could not end a session")
+            self.message.value = alert_html("The session could not be ended: the records store is not answering. "
+                                            "Please try again in a moment.")
+            return False
+        log.info("live session %s ended", self.session.id)
+        self.show_summary()
+        return True
+
+    # --- after the session --------------------------------------------------------------------------
+    def show_summary(self) -> None:
+        self.poller.stop()
+        self.remove_class("cm-projector")
+        summary = session_summary(self.store, self.course, self.session)
+        self.summary = summary
+        code, day = summary.session.code, summary.session.opened_at.date().isoformat()
+        downloads = (f'<p class="cm-live-downloads">'
+                     f'{download_link("Download the results (CSV)", f"session-{code}-{day}-results.csv", summary_csv(summary))} '
+                     f'{download_link("Download the attendance list (CSV)", f"session-{code}-{day}-attendance.csv", attendance_csv(summary))}'
+                     f"</p>")
+        html = (f'<h1 data-cm-title="Session summary - Social media course"{FOCUS}>Session summary: '
+                f"{escape(summary.title)}</h1>"
+                f'<p class="cm-status">Session {escape(code)}, {summary.session.opened_at:%d %B %Y}. The session has '
+                f"ended: nobody can join or vote now.</p>{summary_html(summary)}{downloads}")
+        again = _button("Start another session", primary=True)
+        again.on_click(guarded(self._show_error)(lambda _b: self.show_start(focus=True)))
+        actions = widgets.HBox([again])
+        actions.add_class("cm-actions")
+        self.body.children = (widgets.HTML(html), actions)
+
+    # --- trouble --------------------------------------------------------------------------------------
+    def _trouble(self, failing: bool) -> None:
+        self.notice.value = f'<p class="cm-notice" role="status">{escape(STORE_TROUBLE)}</p>' if failing else ""
+
+    def _show_error(self) -> None:
+        self.error.value = alert_html(WRONG)

@@ -1,0 +1,1 @@
+"""The manager dashboard (Voila): access check, charts, and the page itself."""

@@ -1,0 +1,95 @@
+"""Who may open the manager dashboard.
+
+A manager password, set with `course manager set-password` (asked twice, hidden, or taken
+from COURSE_MANAGER_PASSWORD for automation). Only a salted scrypt hash is kept, in
+`var/manager.json` (readable by its owner only). On a JupyterHub, members of the hub group
+named by COURSE_MANAGER_GROUP are let in without the password: the group list comes from
+JUPYTERHUB_GROUPS (comma-separated) when the spawner sets it, else from the hub's API with
+the server's own token; when neither answers, the password is asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from pathlib import Path
+
+from ..atomic import write_atomic
+from ..paths import data_dir
+
+FILE = "manager.json"
+MIN_LENGTH = 10
+SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+
+
+class PasswordError(Exception):
+    """A password that cannot be set; the message says why."""
+
+
+def password_file() -> Path:
+    return data_dir() / FILE
+
+
+def _hash(password: str, salt: bytes, params: dict) -> bytes:
+    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=params["n"], r=params["r"], p=params["p"],
+                          dklen=params["dklen"], maxmem=64 * 1024 * 1024)
+
+
+def set_password(password: str) -> Path:
+    if len(password or "") < MIN_LENGTH:
+        raise PasswordError(f"the manager password must have at least {MIN_LENGTH} characters")
+    if password.strip() != password:
+        raise PasswordError("the manager password must not start or end with a space")
+    salt = secrets.token_bytes(16)
+    record = {"algorithm": "scrypt", **SCRYPT, "salt": salt.hex(), "hash": _hash(password, salt, SCRYPT).hex()}
+    path = password_file()
+    write_atomic(path, json.dumps(record, indent=2) + "\n")  # a new temp file is 0600; the rename keeps it
+    os.chmod(path, 0o600)
+    return path
+
+
+def password_is_set() -> bool:
+    return password_file().exists()
+
+
+def check_password(password: str) -> bool:
+    """True only when a password is set and this is it (compared in constant time)."""
+    try:
+        record = json.loads(password_file().read_text(encoding="utf-8"))
+        params = {k: int(record[k]) for k in ("n", "r", "p", "dklen")}
+        expected = bytes.fromhex(record["hash"])
+        salt = bytes.fromhex(record["salt"])
+    except (OSError, ValueError, KeyError):
+        return False
+    if not password:
+        return False
+    return hmac.compare_digest(_hash(password, salt, params), expected)
+
+
+def hub_groups() -> set[str] | None:
+    """The hub user's groups, or None when they cannot be known."""
+    if os.environ.get("JUPYTERHUB_GROUPS") is not None:
+        return {g.strip() for g in os.environ["JUPYTERHUB_GROUPS"].split(",") if g.strip()}
+    api, token = os.environ.get("JUPYTERHUB_API_URL"), os.environ.get("JUPYTERHUB_API_TOKEN")
+    if not (api and token):
+        return None
+    import urllib.request
+
+    try:
+        request = urllib.request.Request(api.rstrip("/") + "/user", headers={"Authorization": f"token {token}"})
+        with urllib.request.urlopen(request, timeout=3) as response:  # noqa: S310 - the hub's own API
+            return set(json.loads(response.read().decode("utf-8")).get("groups") or [])
+    except (OSError, ValueError):
+        return None
+
+
+def hub_manager() -> bool:
+    """On a hub: is the signed-in user in the manager group?"""
+    group = os.environ.get("COURSE_MANAGER_GROUP")
+    if not (group and os.environ.get("JUPYTERHUB_USER")):
+        return False
+    groups = hub_groups()
+    return bool(groups) and group in groups

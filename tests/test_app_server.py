@@ -1,0 +1,106 @@
+"""How `course serve` starts Voila, without starting it: notebooks, options, content snapshot, pages."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import re
+from pathlib import Path
+
+import nbformat
+
+from course.app import runtime
+from course.app.launch import Launcher
+from course.app.notebooks import APPS, app_notebook, render, write_app_notebooks
+from course.app.pages import error_page
+from course.serve import ServeOptions, server_env, voila_command
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "assets" / "voila" / "templates" / "course"
+
+
+def test_app_notebooks_are_committed_in_step_and_clean():
+    assert write_app_notebooks(ROOT / "notebooks" / "app", check=True) == []
+    for kind in APPS:
+        nb = nbformat.read(ROOT / "notebooks" / "app" / f"{kind}.ipynb", as_version=4)
+        assert [c.outputs for c in nb.cells] == [[], []]
+        assert f'prepare("{kind}")' in nb.cells[0].source and nb.cells[1].source.endswith("app.run()")
+    assert render(app_notebook("module")) == (ROOT / "notebooks" / "app" / "module.ipynb").read_text()
+
+
+def test_voila_command_is_safe_and_lean():
+    args = voila_command(Path("/srv/app"), ServeOptions(port=9000, pool_size=3, cull_idle_timeout=600))
+    joined = " ".join(args)
+    assert args[1:3] == ["-m", "course.app.server"] and "/srv/app" in args
+    for flag in ["--Voila.ip=127.0.0.1", "--port=9000", "--template=course", "--no-browser",
+                 "--VoilaConfiguration.allow_template_override=NO", "--VoilaConfiguration.allow_theme_override=NO",
+                 "--VoilaConfiguration.show_tracebacks=False", "--preheat_kernel=True", "--pool_size=3",
+                 "--MappingKernelManager.cull_idle_timeout=600", "--MappingKernelManager.cull_connected=False"]:
+        assert flag in args, flag
+    assert "Traceback" not in joined
+    env = server_env({"PATH": "/usr/bin"})
+    assert env["JUPYTER_PATH"].split(":")[0].endswith("assets")
+
+
+def test_template_links_nothing_outside_the_server():
+    for path in TEMPLATE.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            assert not re.search(r"https?://", text.replace("http://www.w3.org", "")), path
+    assert json.loads((TEMPLATE / "conf.json").read_text()) == {"base_template": "lab"}
+    index = (TEMPLATE / "index.html.j2").read_text()
+    assert "extends 'lab/index.html.j2'" in index and 'role="banner"' in index and "<main" in index
+
+
+def test_content_snapshot_round_trip_and_stale_snapshot_falls_back(course, tmp_path, monkeypatch):
+    path = tmp_path / "snap.pickle"
+    monkeypatch.setenv("COURSE_APP_SNAPSHOT", str(path))
+    runtime.write_snapshot(course, path)
+    loaded = runtime.app_course()
+    assert list(loaded.modules) == list(course.modules) and loaded.policy.version == course.policy.version
+    data = pickle.loads(path.read_bytes())
+    path.write_bytes(pickle.dumps({**data, "key": "stale"}))
+    assert list(runtime.app_course().modules) == list(course.modules)  # read from the YAML instead
+
+
+def test_error_page_is_friendly_and_local():
+    page = error_page(500, "/course/")
+    assert "Something went wrong" in page and "Traceback" not in page
+    assert 'href="/course/voila/templates/course/static/theme.css"' in page and 'role="banner"' in page
+    assert "We could not find that page" in error_page(404)
+
+
+def test_a_failing_app_shows_a_friendly_message_and_logs(monkeypatch, capsys):
+    launcher = Launcher.__new__(Launcher)
+    launcher.kind, launcher.failed = "module", True
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    launcher.run(query={})
+    assert "Something went wrong" in shown[0].data and "Traceback" not in shown[0].data
+
+
+def test_query_string_is_read_as_voila_reads_it(monkeypatch):
+    """course.voila_query stands in for voila.utils.get_query_string (without its 48 MB import)."""
+    from voila.utils import get_query_string as voilas
+
+    from course.voila_query import _query_url, get_query_string
+
+    monkeypatch.setenv("VOILA_PREHEAT", "False")  # a kernel started for its request
+    monkeypatch.setenv("QUERY_STRING", "module=why&token=abc")
+    assert get_query_string() == voilas() == "module=why&token=abc"
+    monkeypatch.setenv("VOILA_APP_PORT", "9999")
+    monkeypatch.setenv("VOILA_SERVER_URL", "/course/")
+    monkeypatch.setenv("VOILA_KERNEL_ID", "k-1")
+    assert _query_url() == "ws://127.0.0.1:9999/course/voila/query/k-1"
+    monkeypatch.setenv("VOILA_PREHEAT", "True")  # preheated, but the server is gone: no request, no wait
+    monkeypatch.delenv("QUERY_STRING")
+    monkeypatch.setenv("VOILA_APP_PORT", str(_closed_port()))
+    assert get_query_string() is None
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,0 +1,164 @@
+"""Certificates: unguessable ids that verify, forged or changed ones that do not, HTML and PDF."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from datetime import date, timedelta
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import update
+
+from course import certificates
+from course.completion import Rule, evaluate
+
+from .test_completion import AS_OF, synthetic
+from .test_reports import add_attendance
+
+ID = re.compile(r"^SMC(-[A-Z2-7]{5}){4}$")
+
+
+@pytest.fixture
+def result(course):
+    roster, grades, activity, attendance, history = synthetic()
+    roster.loc[roster["learner_id"] == "S01", "name"] = "Amy <b>Reid</b> O'Neil"
+    return evaluate(Rule.from_course(course), grades, roster, activity=activity, attendance=attendance,
+                    history=history, as_of=AS_OF)
+
+
+@pytest.fixture
+def issued(store, result):
+    return {r["learner_id"]: r for r in certificates.record(store, certificates.facts_from(result))}
+
+
+def test_every_current_completion_gets_one_certificate(store, issued, tmp_path):
+    assert sorted(issued) == ["S01", "S02", "S03", "S04"]  # S04 is overdue, but its completion was real
+    assert all(ID.match(r["certificate_id"]) for r in issued.values())
+    assert len({r["certificate_id"] for r in issued.values()}) == 4
+    s01 = issued["S01"]
+    assert s01["completed_on"] == "2025-12-05" and s01["policy_version"] == "2025-09"
+    assert (s01["score"], s01["max_score"], s01["minutes"]) == (45.0, 50.0, 125)
+    assert [m["id"] for m in s01["modules"]] == ["why", "sharing", "boundaries", "protect", "final"]
+    key = tmp_path / "var" / "secret.key"
+    assert key.exists() and oct(key.stat().st_mode & 0o777) == "0o600"
+
+
+def test_recording_again_changes_nothing(store, result, issued):
+    again = certificates.record(store, certificates.facts_from(result))
+    assert {r["certificate_id"] for r in again} == {r["certificate_id"] for r in issued.values()}
+    assert len(certificates.register_frame(store)) == 4
+
+
+def test_verify_good_forged_malformed_and_altered(store, issued):
+    good = issued["S01"]["certificate_id"]
+    check = certificates.verify(store, good)
+    assert check.ok and check.record["name"] == "Amy <b>Reid</b> O'Neil"
+    assert check.message().startswith(f"VALID: {good}: Amy <b>Reid</b> O'Neil (staff number S01) completed the course on 2025-12-05")
+    assert certificates.verify(store, " " + good.lower().replace("-", " ") + " ").ok  # typed loosely
+    forged = "SMC-" + "-".join(["ABCDE"] * 4)
+    assert certificates.verify(store, forged).status == "unknown"
+    assert "no such certificate" in certificates.verify(store, forged).message()
+    assert certificates.verify(store, "hello").status == "malformed"
+    assert certificates.verify(store, good[:-1] + "9").status == "malformed"  # 9 is not base32
+    assert certificates.verify(store, good.replace("O", "0").replace("I", "1")).ok  # misread letters
+    # a record changed in the database no longer matches its id
+    with store.engine.begin() as conn:
+        conn.execute(update(certificates.certificates).where(certificates.certificates.c.certificate_id == good)
+                     .values(score=50.0))
+    assert certificates.verify(store, good).status == "altered"
+    assert certificates.verify(store, issued["S02"]["certificate_id"]).ok
+
+
+def test_a_record_inserted_without_the_key_does_not_verify(store, issued, monkeypatch):
+    facts = {k: v for k, v in issued["S01"].items() if k != "certificate_id"}
+    monkeypatch.setenv("COURSE_SECRET_KEY", "someone-elses-key-0123456789")
+    forged = certificates.record(store, [{**facts, "name": "Someone Else"}])[0]["certificate_id"]
+    monkeypatch.delenv("COURSE_SECRET_KEY")
+    assert certificates.verify(store, forged).status == "altered"
+    assert certificates.verify(store, issued["S01"]["certificate_id"]).ok
+
+
+def test_secret_key_from_the_environment(store, result, monkeypatch, tmp_path):
+    monkeypatch.setenv("COURSE_SECRET_KEY", "k" * 32)
+    first = certificates.certificate_id({**certificates.facts_from(result)[0]})
+    monkeypatch.setenv("COURSE_SECRET_KEY", "j" * 32)
+    assert certificates.certificate_id({**certificates.facts_from(result)[0]}) != first
+    monkeypatch.setenv("COURSE_SECRET_KEY", "short")
+    with pytest.raises(certificates.CertificateError, match="too short"):
+        certificates.secret_key()
+    assert not (tmp_path / "var" / "secret.key").exists()
+
+
+def test_html_certificate(store, issued, course):
+    page = certificates.render_html(certificates.get(store, issued["S01"]["certificate_id"]), course)
+    assert "Amy &lt;b&gt;Reid&lt;/b&gt; O&#x27;Neil" in page and "<b>Reid</b>" not in page
+    for text in ("Certificate of completion", "5 December 2025", "version 2025-09", "45 out of 50 (90%)",
+                 "2 hours 5 minutes (estimated)", issued["S01"]["certificate_id"], "Why it matters", "Final assessment",
+                 "@page { size: A4 landscape", "by 5 December 2026, or sooner if the policy changes"):
+        assert text in page, text
+    trainer_led = certificates.render_html(certificates.get(store, issued["S02"]["certificate_id"]), course)
+    assert "attended (trainer-led)" in trainer_led and "trainer-led session attended" in trainer_led
+
+
+def test_pdf_certificate(store, issued, course, tmp_path):
+    record = certificates.get(store, issued["S01"]["certificate_id"])
+    paths = certificates.write_files(record, course, tmp_path / "out")
+    assert [p.name for p in paths] == [f"certificate-{record['certificate_id']}.html", f"certificate-{record['certificate_id']}.pdf"]
+    pdf = paths[1].read_bytes()
+    assert pdf.startswith(b"%PDF-") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type /Page>") >= 1
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-layout", str(paths[1]), "-"], capture_output=True, text=True).stdout
+        for part in ("Certificate of completion", "Amy <b>Reid</b> O'Neil", "5 December 2025", "2025-09",
+                     "45 out of 50 (90%)", "2 hours 5 minutes", record["certificate_id"]):
+            assert part in text, part
+
+
+def test_cli_certificate_and_verify(tmp_path, monkeypatch):
+    from course.cli import main
+    from course.roster import import_csv
+    from course.store import Store
+
+    (tmp_path / "grading").mkdir()
+    monkeypatch.setenv("COURSE_GRADING_DIR", str(tmp_path / "grading"))
+    store = Store()
+    (tmp_path / "staff.csv").write_text("staff number,name,team\n40001,Amy Reid,Riverside\n40002,Ben Ali,Riverside\n")
+    import_csv(store, tmp_path / "staff.csv")
+    add_attendance(store, [("40001", "all", date.today() - timedelta(days=3))])
+    runner = CliRunner()
+    out = runner.invoke(main, ["certificate", "40001", "--out", str(tmp_path / "certs")])
+    assert out.exit_code == 0, out.output
+    cert_id = re.search(r"SMC(-[A-Z2-7]{5}){4}", out.output).group(0)
+    assert sorted(p.name for p in (tmp_path / "certs").iterdir()) == [f"certificate-{cert_id}.html", f"certificate-{cert_id}.pdf"]
+    ok = runner.invoke(main, ["verify", cert_id])
+    assert ok.exit_code == 0 and ok.output.startswith(f"VALID: {cert_id}: Amy Reid")
+    forged = runner.invoke(main, ["verify", "SMC-AAAAA-BBBBB-CCCCC-DDDDD"])
+    assert forged.exit_code == 1 and "NOT VALID" in forged.output
+    nope = runner.invoke(main, ["certificate", "40002"])
+    assert nope.exit_code == 2 and "learner 40002 has not completed the course (status: not started, 0/5 modules passed)" in nope.output
+    unknown = runner.invoke(main, ["certificate", "99999"])
+    assert unknown.exit_code == 2 and "no learner or staff number '99999'" in unknown.output
+    both = runner.invoke(main, ["certificate"])
+    assert both.exit_code == 2 and "give a learner id or staff number, or --all" in both.output
+    everyone = runner.invoke(main, ["certificate", "--all", "--format", "html", "--out", str(tmp_path / "all")])
+    assert everyone.exit_code == 0 and [p.suffix for p in (tmp_path / "all").iterdir()] == [".html"]
+    assert "Traceback" not in nope.output + unknown.output + forged.output
+    assert os.stat(tmp_path / "var" / "secret.key").st_mode & 0o077 == 0
+
+
+def test_facts_for_thousands_of_completions_are_quick():
+    """The register is updated on every report: its facts come from arrays, not a loop over frames."""
+    import time
+
+    from benchmarks.reports import AS_OF as DAY
+    from benchmarks.reports import generate, make_rule
+
+    roster, grades, activity = generate(staff=3000, years=3, seed=5)
+    found = evaluate(make_rule(3), grades, roster, activity=activity, as_of=DAY)
+    started = time.perf_counter()
+    facts = certificates.facts_from(found)
+    assert time.perf_counter() - started < 3
+    assert len(facts) == int(found.people["current_completion"].sum()) > 1000
+    assert all(len(f["modules"]) == 5 and f["completed_on"] >= max(m["passed_on"] for m in f["modules"]) for f in facts)
