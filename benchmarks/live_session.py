@@ -157,8 +157,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="course-live-bench-"))
-    for kind in ("trainer", "join"):
-        shutil.copytree(ROOT / "notebooks" / kind, work / "apps" / kind)
+    shutil.copytree(ROOT / "notebooks" / "app", work / "apps")  # the pages `course serve` serves
     process, log, base = start_server(work / "apps", work / "var", work / "voila.log")
     os.environ["COURSE_DATA_DIR"] = str(work / "var")
     os.environ.pop("COURSE_DB_URL", None)
@@ -173,7 +172,7 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             trainer = browser.new_page(viewport={"width": 1366, "height": 900})
             trainer.set_default_timeout(120_000)
-            trainer.goto(f"{base}/voila/render/trainer/trainer.ipynb", wait_until="domcontentloaded")
+            trainer.goto(f"{base}/voila/render/trainer.ipynb", wait_until="domcontentloaded")
             trainer.get_by_role("button", name="Start the session").click()
             trainer.locator(".cm-live-join__code").wait_for()
             code = trainer.locator('.cm-live-join__code [aria-hidden="true"]').inner_text().replace(" ", "")
@@ -183,7 +182,7 @@ def main() -> None:
             for _ in range(args.phones):
                 phone = browser.new_page(viewport={"width": 375, "height": 740})
                 phone.set_default_timeout(120_000)
-                phone.goto(f"{base}/voila/render/join/join.ipynb?code={code}", wait_until="domcontentloaded")
+                phone.goto(f"{base}/voila/render/join.ipynb?code={code}", wait_until="domcontentloaded")
                 phone.get_by_role("button", name="Join", exact=True).click()
                 phone.get_by_role("heading", name="You are in").wait_for()
                 phone.evaluate(WATCH_PHONE)

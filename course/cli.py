@@ -123,16 +123,26 @@ def curriculum(check: bool):
 
 
 @main.command()
-@click.option("--port", default=8866, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--port", default=8866, show_default=True, help="Port to listen on.")
+@click.option("--ip", default="127.0.0.1", show_default=True,
+              help="Address to listen on: 0.0.0.0 lets phones on this network join a group session.")
+@click.option("--public-url", default="", envvar="COURSE_PUBLIC_URL",
+              help="The address learners use for the course, when it is not http://IP:PORT/ (a proxy, a hostname); "
+                   "the join address and QR code of a group session use it.")
 @click.option("--preheat/--no-preheat", default=True, show_default=True,
               help="Keep kernels started and ready, so pages open fast.")
 @click.option("--pool-size", default=2, show_default=True, type=click.IntRange(1, 32),
-              help="Ready kernels for each app page (the home and the module app).")
+              help="Ready kernels for the home and the module app.")
+@click.option("--join-pool-size", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Ready kernels for phones joining a group session (raise it before a big room).")
 @click.option("--cull-idle", default=900, show_default=True, type=click.IntRange(1, 86400),
               help="Seconds before the kernel of a closed page is stopped.")
+@click.option("--grading/--no-grading", default=True, show_default=True,
+              help="Mark each Finish at once with nbgrader (runs `course grade --watch` beside Voila).")
 @click.option("--open-browser", is_flag=True, help="Also open the course home in a web browser.")
-def serve(port: int, preheat: bool, pool_size: int, cull_idle: int, open_browser: bool):
-    """Start the course in Voila on http://127.0.0.1:PORT (records in a SQLite file)."""
+def serve(port: int, ip: str, public_url: str, preheat: bool, pool_size: int, join_pool_size: int, cull_idle: int,
+          grading: bool, open_browser: bool):
+    """Start the course in Voila on http://IP:PORT (records in a SQLite file) with its marker."""
     from .content import ContentErrors, load_course
     from .serve import ServeOptions
     from .serve import serve as run
@@ -143,9 +153,16 @@ def serve(port: int, preheat: bool, pool_size: int, cull_idle: int, open_browser
         for problem in exc.problems:
             errors.print(f"[red]error[/red] {escape(str(problem))}", highlight=False)
         sys.exit(1)
-    console.print(f"The course is at [bold]http://127.0.0.1:{port}/[/bold] (Ctrl+C stops it).")
-    run(course, ServeOptions(port=port, preheat=preheat, pool_size=pool_size, cull_idle_timeout=cull_idle,
-                             cull_interval=min(60, cull_idle), open_browser=open_browser))
+    shown = "127.0.0.1" if ip in ("0.0.0.0", "") else ip
+    console.print(f"The course is at [bold]{escape(public_url or f'http://{shown}:{port}/')}[/bold] (Ctrl+C stops it).")
+    if ip in ("0.0.0.0", "") and not public_url:
+        console.print("Other devices on this network reach it at this machine's address, port "
+                      f"{port}; a group session's QR code shows that address when the trainer opens the trainer "
+                      "page with it.")
+    options = ServeOptions(port=port, ip=ip, public_url=public_url, preheat=preheat, pool_size=pool_size,
+                           join_pool_size=join_pool_size, cull_idle_timeout=cull_idle, cull_interval=min(60, cull_idle), open_browser=open_browser,
+                           grading=grading)
+    sys.exit(run(course, options, say=lambda text: console.print(escape(text))))
 
 
 @main.command()
@@ -181,8 +198,12 @@ def grade(jobs, modules, learners, force, watch):
     from .store import Store
 
     if watch:
+        import logging
+
         from .grading.worker import run as watch_queue
 
+        logging.basicConfig(level=logging.INFO, format="[course-grader %(levelname)s %(asctime)s] %(message)s",
+                            datefmt="%H:%M:%S")
         console.print("Grading each Finish as it arrives (Ctrl+C stops).")
         watch_queue()
         return

@@ -21,6 +21,8 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.delenv("COURSE_CONTENT_DIR", raising=False)
     monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.delenv("COURSE_GRADE_ON_FINISH", raising=False)  # only `course serve` turns marking on
+    monkeypatch.delenv("COURSE_PUBLIC_URL", raising=False)
     monkeypatch.setenv("COURSE_LEARNER", "learner-test")
     # nbgrader runs `alembic` from PATH: make sure it is this venv's
     monkeypatch.setenv("PATH", f"{VENV_BIN}:{__import__('os').environ.get('PATH', '')}")

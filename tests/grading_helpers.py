@@ -11,12 +11,18 @@ from course.widgets import open_module
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def make_course_root(tmp_path: Path, monkeypatch) -> Path:
-    """A copy of grading/ beside a copy of notebooks/, as the real layout has them."""
-    root = tmp_path / "grading"
+def copy_course_root(folder: Path) -> Path:
+    """A copy of grading/ beside a copy of notebooks/, as the real layout has them; returns the root."""
+    root = folder / "grading"
     shutil.copytree(ROOT / "grading", root, ignore=shutil.ignore_patterns(
-        "gradebook.db*", "release", "submitted", "autograded", "feedback", "source"))
-    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks", ignore=shutil.ignore_patterns("app"))
+        "gradebook.db*", "release", "submitted", "autograded", "feedback", "source", "exchange"))
+    shutil.copytree(ROOT / "notebooks", folder / "notebooks", ignore=shutil.ignore_patterns("app"))
+    return root
+
+
+def make_course_root(tmp_path: Path, monkeypatch) -> Path:
+    """A private course root for one test (COURSE_GRADING_DIR points at it)."""
+    root = copy_course_root(tmp_path)
     monkeypatch.setenv("COURSE_GRADING_DIR", str(root))
     monkeypatch.delenv("NBGRADER_DB_URL", raising=False)
     return root

@@ -54,7 +54,8 @@ def course_server(env: dict, log_path: Path, *extra: str):
         process = subprocess.Popen([str(BIN / "course"), "serve", f"--port={port}", *extra],
                                    env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_for(f"http://127.0.0.1:{port}/", timeout=90, process=process)
+            # a first start releases every module with nbgrader before Voila listens
+            wait_for(f"http://127.0.0.1:{port}/", timeout=240, process=process)
             yield f"http://127.0.0.1:{port}"
         finally:
             process.terminate()

@@ -162,3 +162,35 @@ def test_facts_for_thousands_of_completions_are_quick():
     assert time.perf_counter() - started < 3
     assert len(facts) == int(found.people["current_completion"].sum()) > 1000
     assert all(len(f["modules"]) == 5 and f["completed_on"] >= max(m["passed_on"] for m in f["modules"]) for f in facts)
+
+
+def test_certificate_page_in_the_learner_app(tmp_path, monkeypatch, course):
+    """The home's certificate link opens this page: the certificate of record, its PDF and printable page."""
+    import base64
+
+    from course.app.certificate import open_certificate_page
+    from course.roster import import_csv
+    from course.store import Store
+
+    (tmp_path / "grading").mkdir()
+    monkeypatch.setenv("COURSE_GRADING_DIR", str(tmp_path / "grading"))
+    store = Store()
+    (tmp_path / "staff.csv").write_text("staff number,name,team\n40001,Amy Reid,Riverside\n40002,Ben Ali,Riverside\n")
+    import_csv(store, tmp_path / "staff.csv")
+    add_attendance(store, [("40001", "all", date.today() - timedelta(days=3))])
+
+    html = open_certificate_page(course, store, "40001", token="tok").value
+    cert_id = re.search(r"SMC(-[A-Z2-7]{5}){4}", html).group(0)
+    assert certificates.verify(store, cert_id).ok
+    assert "Well done, Amy Reid" in html and 'href="home.ipynb?token=tok"' in html
+    pdf = re.search(r'href="data:application/pdf;base64,([A-Za-z0-9+/=]+)" download="certificate-' + cert_id + r'\.pdf"', html)
+    assert pdf and base64.b64decode(pdf.group(1)).startswith(b"%PDF")
+    assert f'download="certificate-{cert_id}.html"' in html
+    assert 'sandbox=""' in html and "Amy Reid" in html.split("srcdoc=", 1)[1]
+    assert "http://" not in html and "https://" not in html  # nothing from outside the server
+    again = open_certificate_page(course, store, "40001", token="tok").value
+    assert cert_id in again and len(certificates.for_learner(store, "40001")) == 1  # opening twice adds nothing
+
+    waiting = open_certificate_page(course, store, "40002", token="tok").value
+    assert "Your certificate is not ready yet" in waiting and "0 of 5 modules passed" in waiting
+    assert certificates.for_learner(store, "40002") == []

@@ -162,6 +162,43 @@ def test_finish_submits_grades_and_returns_the_result(root, store):
     assert all(row.finished_at for row in store._read(select(attempts).where(attempts.c.learner_id == "finisher")))
 
 
+def test_module_app_finish_shows_the_mark_and_the_feedback(root, store, course, monkeypatch):
+    """Finish in the Voila module app (as `course serve` runs it: the marker beside it) submits to
+    nbgrader; the summary shows the mark of record and nbgrader's feedback, then and on coming back."""
+    from course.app import marking
+    from course.app.module import SUMMARY, open_module_app
+
+    monkeypatch.setenv(marking.GRADE_ON_FINISH, "1")
+    worker = threading.Thread(target=lambda: run_worker(root, store, stop_after=60), daemon=True)
+    worker.start()
+    store.ensure_learner("marked", name="Sam Taylor", staff_number="S100")
+    app = open_module_app(course, store, "marked", "sharing", token="tok")
+    plan = ["best"] * 8 + ["worst"]
+    from .grading_helpers import pick
+
+    for scenario, how in zip(app.module.graded_scenarios, plan):
+        app.records.record_decision(scenario.id, pick(scenario, how).id)
+    expected = sum(pick(s, h).score for s, h in zip(app.module.graded_scenarios, plan))
+    app.go(SUMMARY)
+    assert app.marking.value == ""  # nothing to show before Finish
+    app.finish()
+    assert app.finished_at is not None and "Your result is saved" in app.finish_status.value
+    # within 10 s the mark is on the page; on a busy machine it says it is on its way
+    assert "Mark of record" in app.marking.value or "Come back to this page" in app.marking.value
+    deadline = time.monotonic() + 300
+    while result_for(store, "marked", "sharing", 0.8, root) is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    again = open_module_app(course, store, "marked", "sharing", token="tok")
+    assert again.position == SUMMARY
+    shown = again.marking.value
+    assert f"Mark of record: {expected:g} out of {N:g}" in shown and "Passed." in shown
+    assert "<iframe" in shown and 'sandbox=""' in shown and "srcdoc=" in shown
+    assert "You chose:" in shown  # nbgrader's feedback page, escaped into the frame
+    assert "<script" not in shown.replace("&lt;script", "")  # no scripts (they point at a CDN)
+    monkeypatch.delenv(marking.GRADE_ON_FINISH)
+    assert open_module_app(course, store, "marked", "sharing", token="tok").marking.value == ""
+
+
 def nbgrader(*args, cwd, env=None):
     import os
 

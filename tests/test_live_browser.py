@@ -1,4 +1,4 @@
-"""A group session as a room has it: a real Voila (the course's server, with `course serve`'s flags)
+"""A group session as a room has it: a real `course serve` (Voila on 127.0.0.1)
 serving the trainer and join notebooks, and three real headless Chromium pages: the trainer on a
 wide screen and two learners on phones. Join (by the QR address and by typing the code), vote,
 change a vote (by keyboard), the live tally on the trainer's screen, the reveal on the learners'
@@ -11,9 +11,6 @@ machine is small and shared. Screenshots go to test-artifacts/ (git-ignored).
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,10 +18,9 @@ from sqlalchemy import select
 
 from course.live import core
 from course.live.core import live_attendance, live_votes
-from course.serve import ServeOptions, server_env, voila_command
 from course.store import Store
 
-from .servers import ARTIFACTS, AXE, CHROMIUM, axe_violations, chromium, free_port, wait_for
+from .servers import ARTIFACTS, AXE, CHROMIUM, axe_violations, chromium, course_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -32,39 +28,17 @@ pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/test.sh installs it)"),
 ]
 
-ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 90_000  # ms: a kernel may take a while to start on a busy 2-core machine
 LIVE = 20_000     # ms: a vote or a reveal shows within a second; allow for a loaded machine
 
 
-@contextmanager
-def live_server(folder: Path, data: Path, log_path: Path):
-    """The course's Voila server, started with `course serve`'s own command line, on a free port."""
-    port = free_port()
-    command = voila_command(folder, ServeOptions(port=port, preheat=True, pool_size=1, cull_idle_timeout=600))
-    env = server_env({**os.environ, "COURSE_DATA_DIR": str(data), "COURSE_DB_URL": ""})
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_for(f"http://127.0.0.1:{port}/voila/static/voila.js", timeout=120, process=process)
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=20)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    """`course serve` as a trainer starts it (no marking: a group session grades nothing)."""
     base = tmp_path_factory.mktemp("live")
-    apps = base / "apps"
-    for kind in ("trainer", "join"):  # the committed notebooks, as `voila notebooks/` would serve them
-        shutil.copytree(ROOT / "notebooks" / kind, apps / kind)
     log = base / "voila.log"
-    with live_server(apps, base / "var", log) as url:
+    env = {"COURSE_DATA_DIR": str(base / "var"), "COURSE_DB_URL": ""}
+    with course_server(env, log, "--pool-size=1", "--cull-idle=600", "--no-grading") as url:
         yield {"base": url, "db": f"sqlite:///{base / 'var' / 'records.db'}", "log": log}
 
 
@@ -118,7 +92,7 @@ def test_trainer_and_two_learners_join_vote_change_see_the_tally_and_the_reveal(
     from playwright.sync_api import expect
 
     base = server["base"]
-    trainer = open_page(browser, f"{base}/voila/render/trainer/trainer.ipynb", 1366)
+    trainer = open_page(browser, f"{base}/voila/render/trainer.ipynb", 1366)
     trainer.get_by_role("heading", name="Run a group session").wait_for()
     trainer.get_by_role("button", name="Start the session").click()
     code_box = trainer.locator(".cm-live-join__code")
@@ -127,7 +101,7 @@ def test_trainer_and_two_learners_join_vote_change_see_the_tally_and_the_reveal(
     assert core.valid_code(code)
     link = trainer.locator(".cm-live-join__address a")
     join_url = link.get_attribute("href")
-    assert join_url.endswith(f"/voila/render/join/join.ipynb?code={code}") and join_url.startswith(base)
+    assert join_url.endswith(f"/voila/render/join.ipynb?code={code}") and join_url.startswith(base)
     qr_alt = trainer.locator("img.cm-live-join__qr").get_attribute("alt")
     assert "QR code" in qr_alt and join_url in qr_alt
     shot(trainer, "live-trainer-lobby-1366")
@@ -139,7 +113,7 @@ def test_trainer_and_two_learners_join_vote_change_see_the_tally_and_the_reveal(
     sam.get_by_role("button", name="Join", exact=True).click()
     sam.get_by_role("heading", name="You are in").wait_for()
     assert "voter=" in sam.url  # a reload carries on with the same (anonymous) voter
-    anon = open_page(browser, f"{base}/voila/render/join/join.ipynb", 375, 740)
+    anon = open_page(browser, f"{base}/voila/render/join.ipynb", 375, 740)
     anon.get_by_role("textbox", name="Session code").fill(code.lower()[:3] + " " + code.lower()[3:])
     anon.get_by_role("button", name="Join", exact=True).click()
     anon.get_by_role("heading", name="You are in").wait_for()
@@ -244,7 +218,7 @@ def test_a_second_trainer_cannot_take_over_without_the_key(server, browser):
     from course.live.summary import start_session
 
     opened = start_session(store, load_course(), module_id="sharing")
-    other = open_page(browser, f"{server['base']}/voila/render/trainer/trainer.ipynb", 1280)
+    other = open_page(browser, f"{server['base']}/voila/render/trainer.ipynb", 1280)
     other.get_by_role("heading", name="Carry on a session").wait_for()
     other.get_by_role("textbox", name="Session code").fill(opened.session.code)
     other.get_by_label("Trainer key").fill("a-guess-at-the-key")

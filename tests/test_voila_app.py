@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -18,6 +19,7 @@ from course.content import load_course
 from course.records import LearnerRecords
 from course.store import Store
 
+from .grading_helpers import copy_course_root
 from .servers import (ARTIFACTS, AXE, CHROMIUM, axe_violations, chromium, course_server, http_get, kernel_alive,
                       page_kernel_id)
 
@@ -33,10 +35,12 @@ PAGE_TIMEOUT = 120_000  # generous: CI machines are small and busy
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("voila-app")
-    env = {"COURSE_DATA_DIR": str(data / "var"), "COURSE_DB_URL": "", "COURSE_LEARNER": "server-os-user"}
+    grading = copy_course_root(data)  # `course serve` releases every module into it and runs the marker
+    env = {"COURSE_DATA_DIR": str(data / "var"), "COURSE_DB_URL": "", "COURSE_LEARNER": "server-os-user",
+           "COURSE_GRADING_DIR": str(grading), "NBGRADER_EXCHANGE": str(data / "exchange")}
     log = data / "voila.log"
     with course_server(env, log, "--pool-size=2", f"--cull-idle={CULL_IDLE}") as base:
-        yield {"base": base, "db": f"sqlite:///{data / 'var' / 'records.db'}", "log": log}
+        yield {"base": base, "db": f"sqlite:///{data / 'var' / 'records.db'}", "log": log, "grading": grading}
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +149,25 @@ def test_sign_in_and_complete_a_module_with_the_keyboard_alone(server, browser, 
     page.keyboard.press("Enter")
     page.get_by_text("Your result is saved.").wait_for()
     shot(page, "module-summary-1280")
-    assert "Traceback" not in page.content()
+    # the marker (nbgrader, beside Voila) marks the submission: the mark of record shows here
+    page.get_by_text(re.compile("Mark of record|Come back to this page")).wait_for()
+    deadline = time.monotonic() + 240
+    while not page.get_by_text("Mark of record").is_visible() and time.monotonic() < deadline:
+        time.sleep(3)  # a busy machine: the page said the mark is on its way; coming back shows it
+        page.reload(wait_until="domcontentloaded")
+        page.get_by_role("heading", name="Your result").wait_for()
+    page.get_by_text("Mark of record").wait_for(timeout=5_000)
+    tab_to(page, "the feedback disclosure", "el.tagName === 'SUMMARY'")
+    page.keyboard.press("Enter")
+    frame = page.locator("iframe.cm-feedback-frame")
+    frame.wait_for(state="visible")
+    assert frame.get_attribute("sandbox") == ""
+    assert "You chose:" in page.frame_locator("iframe.cm-feedback-frame").locator("body").inner_text()
+    shot(page, "module-marked-1280")
+    assert axe_violations(page) == []
+    # (nbgrader's feedback page carries a stylesheet comment "Generic.Traceback": read the text)
+    assert "Traceback" not in page.inner_text("body")
+    assert "Traceback" not in page.frame_locator("iframe.cm-feedback-frame").locator("body").inner_text()
     page.close()
 
     # the answers are in the store, and the submission built from it holds every one
@@ -161,6 +183,11 @@ def test_sign_in_and_complete_a_module_with_the_keyboard_alone(server, browser, 
     from course.app.status import module_status
 
     assert module_status(store, course, staff_number, module).state in ("passed", "failed")
+    from course.grading.finish import result_for
+
+    marked = result_for(store, staff_number, "why", module.pass_mark, Path(server["grading"]))
+    expected = sum(module.scenario(sid).choice(cid).score for sid, cid in chosen.items() if sid in graded)
+    assert marked.status == "graded" and marked.score == expected  # nbgrader agrees with the app
 
 
 # --- coming back ------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ module. With JupyterHub the hub has signed the learner in already.
 from __future__ import annotations
 
 from html import escape
-from pathlib import Path
+from urllib.parse import urlencode
 
 import ipywidgets as widgets
 from ipywidgets.widgets.widget_string import HTMLStyle
@@ -24,7 +24,7 @@ from .module import home_link, module_link
 from .runtime import guarded, log
 from .signin import SignInError, sign_in
 
-CERTIFICATE_PAGE = "certificate.ipynb"  # a later issue builds it; until then the link says so
+CERTIFICATE_PAGE = "certificate.ipynb"  # course.app.certificate
 
 STATE_LABEL = {
     st.NOT_STARTED: ("○", "Not started"),
@@ -36,12 +36,9 @@ STATE_LABEL = {
 
 
 def certificate_link(token: str | None) -> tuple[str, str]:
-    """(address, link text): honest about a page that does not exist yet."""
-    from ..paths import notebooks_dir
-
-    exists = (Path(notebooks_dir()) / "app" / CERTIFICATE_PAGE).exists()
-    href = CERTIFICATE_PAGE + (f"?token={token}" if token else "")
-    return href, "Your certificate" if exists else "Certificate (coming soon)"
+    """(address, link text) of the learner's certificate page."""
+    href = CERTIFICATE_PAGE + (f"?{urlencode({'token': token})}" if token else "")
+    return href, "Your certificate"
 
 
 def _date(value) -> str:

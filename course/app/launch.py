@@ -25,6 +25,9 @@ class Launcher:
             from .. import sessions
             from ..store import Store
             from . import home, module  # noqa: F401 - import now, not when the learner is waiting
+            if kind == "certificate":
+                from . import certificate  # noqa: F401
+                from .. import certificates, reports  # noqa: F401
             from .runtime import app_course
 
             self.course = app_course()
@@ -102,4 +105,9 @@ class Launcher:
 
             learner_id = check_learner_id(hub_user) if hub_user else session_learner(token, self.store)
             return open_module_app(self.course, self.store, learner_id, query.get("module", ""), token=token)
+        if self.kind == "certificate":
+            from .certificate import open_certificate_page
+
+            learner_id = check_learner_id(hub_user) if hub_user else session_learner(token, self.store)
+            return open_certificate_page(self.course, self.store, learner_id, token=token)
         raise ValueError(f"unknown app '{self.kind}'")

@@ -24,7 +24,7 @@ from ..widgets.decision import DecisionWidget
 from ..widgets.progress import ProgressWidget
 from ..widgets.reflection import ReflectionWidget
 from ..widgets.style import css
-from . import hooks, status
+from . import hooks, marking, status
 from .pages import NOT_FOUND, SOMETHING_WRONG, message_html
 from .runtime import guarded, log
 
@@ -231,11 +231,13 @@ class ModuleApp(widgets.VBox):
         self.again_button = _button("Start the module again", tooltip="Start a new attempt at this module")
         self.again_button.on_click(guarded(self._show_error)(lambda _b: self.start_again()))
         self.finish_status = widgets.HTML(self._finish_status_html())
+        # the mark of record from nbgrader, once this attempt has been submitted and marked
+        self.marking = widgets.HTML(self._marking_html())
         self.reflection = reflection = ReflectionWidget(self.records, self.module.reflection)
         actions = widgets.HBox([self.finish_button, self.again_button])
         actions.add_class("cm-actions")
         page = widgets.VBox([self.result, widgets.HTML(key_points_html(self.module)), reflection,
-                             self.finish_status, actions])
+                             self.finish_status, self.marking, actions])
         page.add_class("cm-summary-page")
         self._update_finish()
         return page
@@ -297,6 +299,22 @@ class ModuleApp(widgets.VBox):
         may_retake = finished and (not self.passed() or bool(self._due_reason()))
         self.again_button.layout.display = "" if may_retake else "none"
 
+    def _marking_html(self) -> str:
+        if self.finished_at is None or self.store is None or not marking.enabled():
+            return ""
+        try:
+            return marking.result_html(marking.latest(self.store, self.records.learner_id, self.module))
+        except Exception:  # noqa: BLE001 - the page works without the mark; the log says why
+            log.exception("could not read the mark for %s", self.module.id)
+            return ""
+
+    def _submit_for_marking(self) -> str | None:
+        """Send the answers to nbgrader and show its mark (or that it is on its way)."""
+        self.marking.value = marking.WAITING  # the page shows this while the kernel waits
+        result = marking.submit(self.records)
+        self.marking.value = focus_here(marking.result_html(result))
+        return None
+
     def finish(self) -> str | None:
         """Record the attempt as finished, then call the on_finish hook (grading connects here)."""
         if self.finished_at is not None or not self.complete():
@@ -309,16 +327,21 @@ class ModuleApp(widgets.VBox):
                                         "saved. Please try again, or tell your trainer.</p>")
             return None
         self.finished_at = self._finished_at()
+        self.result.value = self._result_html(focus=False)
+        self.finish_status.value = self._finish_status_html(just_finished=True)
+        self._update_finish()
         note = None
-        hook = self._on_finish or hooks.on_finish
         try:
-            note = hook(self.records.learner_id, self.module.id)
+            if self._on_finish is None and marking.enabled():
+                note = self._submit_for_marking()
+            else:
+                note = (self._on_finish or hooks.on_finish)(self.records.learner_id, self.module.id)
         except Exception:  # noqa: BLE001 - the result is saved; a failing hook must not hide that
             log.exception("on_finish failed for %s", self.module.id)
+            self.marking.value = ""
             note = "Your result is saved, but it could not be sent for marking yet. Your trainer has been told."
-        self.result.value = self._result_html(focus=False)
-        self.finish_status.value = self._finish_status_html(just_finished=True, note=note)
-        self._update_finish()
+        if note:
+            self.finish_status.value = self._finish_status_html(just_finished=True, note=note)
         return note
 
     def start_again(self) -> None:

@@ -1,7 +1,9 @@
-"""The two app notebooks Voila serves (`notebooks/app/`), generated so they stay in step.
+"""The app notebooks Voila serves (`notebooks/app/`), generated so they stay in step.
 
-They hold no content: the module comes from the page's address (`?module=<id>`), so one
-preheated pool of kernels serves every module, and editing YAML never changes them.
+One folder holds every page a learner or trainer opens: the course home, the module app
+(`?module=<id>`), the certificate, and the group-session pages (trainer and join). Each has
+two cells and no content, so editing YAML never changes them and one preheated pool of
+kernels per page serves every module.
 """
 
 from __future__ import annotations
@@ -12,20 +14,28 @@ from pathlib import Path
 from nbformat.v4 import new_code_cell, new_notebook
 
 KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-APPS = {"home": "Course home", "module": "Course module"}
+# page -> (the module whose prepare() warms its kernel, the page title)
+APPS = {
+    "home": ("course.app", "Course home"),
+    "module": ("course.app", "Course module"),
+    "certificate": ("course.app", "Your certificate"),
+    "trainer": ("course.live.launch", "Run a group session"),
+    "join": ("course.live.launch", "Join a group session"),
+}
 
 
 def app_notebook(kind: str):
+    package, title = APPS[kind]
     prepare = new_code_cell(
-        f'# Runs while the kernel waits in the pool: imports, content, records store.\n'
-        f'from course.app import prepare\n\napp = prepare("{kind}")',
+        f"# Runs while the kernel waits in the pool: imports, content, records store.\n"
+        f'from {package} import prepare\n\napp = prepare("{kind}")',
         metadata={"jupyter": {"source_hidden": True}})
     prepare["id"] = "prepare"
-    run = new_code_cell("# Waits for the page's address, then shows the learner's page.\napp.run()",
+    run = new_code_cell("# Waits for the page's address, then shows the page.\napp.run()",
                         metadata={"jupyter": {"source_hidden": True}})
     run["id"] = "run"
     nb = new_notebook(cells=[prepare, run], metadata={
-        "kernelspec": KERNEL, "language_info": {"name": "python"}, "title": APPS[kind],
+        "kernelspec": KERNEL, "language_info": {"name": "python"}, "title": title,
         "course": {"generated_by": "course.app.notebooks"},
     })
     nb.nbformat, nb.nbformat_minor = 4, 5

@@ -81,7 +81,7 @@ def app_course() -> Course:
     return load_course()
 
 
-def guarded(show_error):
+def guarded(show_error, logger: logging.Logger = log):
     """Decorate a widget callback: an exception is logged and shown as `show_error()`, never raised.
 
     ipywidgets would otherwise print the traceback into the page or drop it silently.
@@ -92,11 +92,11 @@ def guarded(show_error):
             try:
                 return func(*args, **kwargs)
             except Exception:  # noqa: BLE001 - the learner sees a friendly message instead
-                log.exception("error in %s", func.__qualname__)
+                logger.exception("error in %s", func.__qualname__)
                 try:
                     show_error()
                 except Exception:  # noqa: BLE001
-                    log.exception("could not show the error message")
+                    logger.exception("could not show the error message")
                 return None
         return inner
     return wrap

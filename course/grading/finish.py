@@ -36,7 +36,7 @@ def submit(records: LearnerRecords, root: Path | None = None) -> int:
 
 def result_for(store: Store, learner_id: str, module_id: str, pass_mark: float, root: Path | None = None) -> FinishResult | None:
     """The latest grading of this learner's module, with the path of nbgrader's feedback page."""
-    record = state.last_graded(store).get((learner_id, module_id))
+    record = state.graded(store, learner_id, module_id)
     if record is None:
         return None
     root = Path(root or grading_root()).resolve()

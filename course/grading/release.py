@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..content import load_course
 from .coursedir import api as nbgrader_api
+from .coursedir import grading_root, load_config
 
 
 @dataclass
@@ -35,3 +36,25 @@ def release(root: Path | None = None, modules=None, to_exchange: bool | None = N
                 result.message = (released.get("error") or released.get("log") or "").strip().splitlines()[-1]
         results.append(result)
     return results
+
+
+def source_notebook(root: Path, module: str) -> Path:
+    config = load_config(root)
+    source = Path(config.CourseDirectory.get("source_directory") or "source")
+    return (Path(root) / source / module / f"{module}.ipynb").resolve()
+
+
+def stale_modules(root: Path | None = None, modules=None) -> list[str]:
+    """Modules whose nbgrader release is missing or older than their source notebook.
+
+    Cheap (file times only, no nbgrader import), so `course serve` can ask on every start.
+    """
+    from .submissions import release_notebook
+
+    root = Path(root or grading_root()).resolve()
+    stale = []
+    for module_id in modules or list(load_course().modules):
+        released, source = release_notebook(root, module_id), source_notebook(root, module_id)
+        if not released.exists() or (source.exists() and source.stat().st_mtime > released.stat().st_mtime):
+            stale.append(module_id)
+    return stale

@@ -50,6 +50,13 @@ def last_graded(store: Store) -> dict[tuple[str, str], GradingRecord]:
     return {(r.learner_id, r.module_id): GradingRecord(**r._mapping) for r in rows}
 
 
+def graded(store: Store, learner: str, module: str) -> GradingRecord | None:
+    """The last grading of one learner's module (what the learner's own page asks for)."""
+    ensure_tables(store)
+    rows = store._read(select(gradings).where(gradings.c.learner_id == learner, gradings.c.module_id == module))
+    return GradingRecord(**rows[0]._mapping) if rows else None
+
+
 def record(store: Store, learner: str, module: str, fingerprint: str, status: str, *, score=None,
            max_score=None, needs_review=False, message="") -> None:
     ensure_tables(store)

@@ -15,8 +15,8 @@ import os
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode, urlsplit
 
-JOIN_NOTEBOOK = "join/join.ipynb"
-TRAINER_NOTEBOOK = "trainer/trainer.ipynb"
+JOIN_NOTEBOOK = "join.ipynb"        # beside the trainer page in `course serve`'s app folder
+TRAINER_NOTEBOOK = "trainer.ipynb"
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0")
 
 
@@ -32,14 +32,14 @@ class JoinAddress:
 def join_page_path(script_name: str, base_url: str = "/") -> str:
     """The join page's path (below Voila's base URL), next to the trainer page it is asked from.
 
-    `voila/render/trainer/trainer.ipynb` -> `voila/render/join/join.ipynb` (the notebooks/
-    tree), and `voila/render/trainer.ipynb` -> `voila/render/join.ipynb` (one app folder).
+    `voila/render/trainer.ipynb` -> `voila/render/join.ipynb` (`course serve`'s app folder), and
+    `voila/render/trainer/trainer.ipynb` -> `voila/render/join/join.ipynb` (a folder per page).
     """
     base = base_url if base_url.endswith("/") else base_url + "/"
     path = script_name[len(base):] if script_name.startswith(base) else script_name.lstrip("/")
     head, _, _name = path.rpartition("/")
     if head == "voila/render/trainer" or head.endswith("/trainer") or head == "trainer":
-        return head[: -len("trainer")] + JOIN_NOTEBOOK
+        return head[: -len("trainer")] + "join/" + JOIN_NOTEBOOK
     if not head:
         return "voila/render/" + JOIN_NOTEBOOK
     return f"{head}/join.ipynb"

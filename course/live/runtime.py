@@ -12,7 +12,6 @@ issue 4001, ipykernel pull request 1451), and a thread would race the click hand
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -45,21 +44,10 @@ def live_course():
 
 
 def guarded(show_error):
-    """Decorate a widget callback: an exception is logged and shown as `show_error()`, never raised."""
-    def wrap(func):
-        @functools.wraps(func)
-        def inner(*args, **kwargs):
-            try:
-                return func(*args, **kwargs)
-            except Exception:  # noqa: BLE001 - the person sees a friendly message instead
-                log.exception("error in %s", func.__qualname__)
-                try:
-                    show_error()
-                except Exception:  # noqa: BLE001
-                    log.exception("could not show the error message")
-                return None
-        return inner
-    return wrap
+    """Decorate a widget callback: an exception is logged here and shown as `show_error()`, never raised."""
+    from ..app.runtime import guarded as app_guarded
+
+    return app_guarded(show_error, log)
 
 
 class Poller:

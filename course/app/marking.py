@@ -1,0 +1,64 @@
+"""Marking in the module app: Finish sends the answers to nbgrader, and the summary shows the
+mark nbgrader gave and its feedback.
+
+`course serve` runs the marker (`course grade --watch`) and tells the app's kernels so
+(`COURSE_GRADE_ON_FINISH=1`); without a marker the app records the Finish only, as it
+does in tests and when marking is switched off (`course serve --no-grading`).
+"""
+
+from __future__ import annotations
+
+import os
+from html import escape
+
+from ..grading.finish import FinishResult
+
+GRADE_ON_FINISH = "COURSE_GRADE_ON_FINISH"
+
+WAITING = ('<p class="cm-status" role="status"><strong>Marking your answers…</strong> '
+           "This usually takes a few seconds.</p>")
+
+
+def enabled() -> bool:
+    return os.environ.get(GRADE_ON_FINISH) == "1"
+
+
+def submit(records) -> FinishResult:
+    """Submit the finished attempt to nbgrader and wait (up to 10 s) for its mark."""
+    from ..grading.finish import finish
+
+    return finish(records)
+
+
+def latest(store, learner_id: str, module) -> FinishResult | None:
+    """The mark of the learner's last submission of this module, if it has been marked."""
+    from ..grading.finish import result_for
+
+    return result_for(store, learner_id, module.id, module.pass_mark)
+
+
+def result_html(result: FinishResult | None) -> str:
+    """The marker's result in plain English, and nbgrader's feedback behind a disclosure."""
+    if result is None:
+        return ""
+    if result.status == "queued":
+        return (f'<section class="cm-marking" aria-labelledby="cm-marking-h"><h3 id="cm-marking-h">Marking</h3>'
+                f"<p>{escape(result.message)} Come back to this page, or to the course home, to see it.</p></section>")
+    if result.status == "not graded" or result.score is None:
+        return ('<section class="cm-marking" aria-labelledby="cm-marking-h"><h3 id="cm-marking-h">Marking</h3>'
+                "<p>Your answers are saved, but they could not be marked automatically. Your trainer has been "
+                "told and will mark them.</p></section>")
+    best = result.max_score or 0
+    percent = f" ({round(100 * result.score / best)}%)" if best else ""
+    verdict = "Passed." if result.passed else "Not passed yet."
+    review = (" A trainer will also look at this submission before the mark is final."
+              if result.status == "needs review" else "")
+    feedback = ""
+    if result.feedback_path is not None:
+        from ..grading.feedback_view import feedback_iframe
+
+        feedback = ('<details class="cm-feedback-details"><summary>Read the marker\'s feedback on every answer'
+                    f"</summary>{feedback_iframe(result.feedback_path)}</details>")
+    return (f'<section class="cm-marking" aria-labelledby="cm-marking-h"><h3 id="cm-marking-h">Marked</h3>'
+            f'<p class="cm-marking__score">Mark of record: {result.score:g} out of {best:g}{percent}. '
+            f"<strong>{verdict}</strong>{escape(review)}</p>{feedback}</section>")
