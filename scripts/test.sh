@@ -6,11 +6,13 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
 
 # Browser tests drive Debian's Chromium (never a downloaded browser build); the records
-# store's tests also run on a private PostgreSQL server (Debian's postgresql).
+# store's tests also run on a private PostgreSQL server (Debian's postgresql); the
+# certificate tests read the PDF's text back with pdftotext (poppler-utils).
 need=""
 [ -x /usr/bin/chromium ] || need="$need chromium"
 command -v npm >/dev/null || need="$need npm"
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$need postgresql"
+command -v pdftotext >/dev/null || need="$need poppler-utils"
 if [ -n "$need" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "test: installing Debian packages:$need"

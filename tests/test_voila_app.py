@@ -40,7 +40,8 @@ def server(tmp_path_factory):
            "COURSE_GRADING_DIR": str(grading), "NBGRADER_EXCHANGE": str(data / "exchange")}
     log = data / "voila.log"
     with course_server(env, log, "--pool-size=2", f"--cull-idle={CULL_IDLE}") as base:
-        yield {"base": base, "db": f"sqlite:///{data / 'var' / 'records.db'}", "log": log, "grading": grading}
+        yield {"base": base, "db": f"sqlite:///{data / 'var' / 'records.db'}", "log": log, "grading": grading,
+               "var": data / "var"}
 
 
 @pytest.fixture(scope="module")
@@ -290,6 +291,44 @@ def test_axe_finds_no_serious_problems_on_home_module_and_summary(server, browse
     page.close()
     assert {k: v for k, v in problems.items() if v} == {}
     assert small == []
+
+
+# --- the certificate ------------------------------------------------------------------------------
+
+def test_a_learner_who_completed_opens_and_downloads_the_certificate_from_home(server, browser, store, monkeypatch):
+    from datetime import date, timedelta
+
+    from course import certificates
+
+    from .test_reports import add_attendance
+
+    token = signed_in(store, "CT-7007", "Cal Tran")
+    for module_id in load_course().modules:  # passed: shown on the home as passed ...
+        attempt = store.current_attempt("CT-7007", module_id, load_course().policy.version)
+        for scenario in load_course().module(module_id).graded_scenarios:
+            best = max(scenario.choices, key=lambda c: c.score)
+            store.record_decision("CT-7007", module_id, attempt, scenario.id, best.id, best.score)
+        store.finish_attempt("CT-7007", module_id, attempt)
+    add_attendance(store, [("CT-7007", "all", date.today() - timedelta(days=1))])  # ... and of record
+
+    page = open_page(browser, f"{server['base']}/voila/render/home.ipynb?token={token}")
+    page.get_by_role("heading", name="You have passed every module").wait_for()
+    page.get_by_role("link", name="Your certificate").click()
+    page.get_by_role("heading", name="Your certificate", level=1).wait_for()
+    text = page.inner_text("body")
+    cert_id = re.search(r"SMC(-[A-Z2-7]{5}){4}", text).group(0)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(server["var"]))  # the server's key signed it
+    assert certificates.verify(store, cert_id).ok and "Cal Tran" in text
+    frame = page.frame_locator("iframe.cm-certificate-frame").locator("body")
+    assert "Cal Tran" in frame.inner_text()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the PDF").click()
+    saved = download.value.path()
+    assert download.value.suggested_filename == f"certificate-{cert_id}.pdf"
+    assert Path(saved).read_bytes().startswith(b"%PDF")
+    assert axe_violations(page) == []
+    shot(page, "certificate-1280")
+    page.close()
 
 
 # --- served safely and leanly --------------------------------------------------------------------------
