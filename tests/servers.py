@@ -46,6 +46,16 @@ def wait_for(url: str, timeout: float = 60, process: subprocess.Popen | None = N
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
+def stop(process: subprocess.Popen, timeout: float = 30) -> int:
+    """Ask a server to stop (SIGTERM), and kill it if it has not within `timeout` seconds."""
+    process.terminate()
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait(timeout=15)
+
+
 @contextmanager
 def course_server(env: dict, log_path: Path, *extra: str):
     """`course serve` on a free port; yields the base URL and stops the server after."""
@@ -58,12 +68,7 @@ def course_server(env: dict, log_path: Path, *extra: str):
             wait_for(f"http://127.0.0.1:{port}/", timeout=240, process=process)
             yield f"http://127.0.0.1:{port}"
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
+            stop(process)
 
 
 @contextmanager
@@ -127,9 +132,4 @@ def manager_dashboard_server(env: dict, log_path: Path):
             wait_for(f"http://127.0.0.1:{port}/", timeout=90, process=process)
             yield f"http://127.0.0.1:{port}"
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
+            stop(process)

@@ -116,8 +116,9 @@ def test_pdf_certificate(store, issued, course, tmp_path):
             assert part in text, part
 
 
-def test_cli_certificate_and_verify(tmp_path, monkeypatch):
-    from course.cli import main
+@pytest.fixture
+def roster_store(tmp_path, monkeypatch):
+    """Two staff on the roster, no gradebook; 40001 completed through a trainer-led session."""
     from course.roster import import_csv
     from course.store import Store
 
@@ -127,6 +128,13 @@ def test_cli_certificate_and_verify(tmp_path, monkeypatch):
     (tmp_path / "staff.csv").write_text("staff number,name,team\n40001,Amy Reid,Riverside\n40002,Ben Ali,Riverside\n")
     import_csv(store, tmp_path / "staff.csv")
     add_attendance(store, [("40001", "all", date.today() - timedelta(days=3))])
+    return store
+
+
+def test_cli_certificate_and_verify(tmp_path, roster_store):
+    from course.cli import main
+
+    store = roster_store
     runner = CliRunner()
     out = runner.invoke(main, ["certificate", "40001", "--out", str(tmp_path / "certs")])
     assert out.exit_code == 0, out.output
@@ -164,20 +172,13 @@ def test_facts_for_thousands_of_completions_are_quick():
     assert all(len(f["modules"]) == 5 and f["completed_on"] >= max(m["passed_on"] for m in f["modules"]) for f in facts)
 
 
-def test_certificate_page_in_the_learner_app(tmp_path, monkeypatch, course):
+def test_certificate_page_in_the_learner_app(roster_store, course):
     """The home's certificate link opens this page: the certificate of record, its PDF and printable page."""
     import base64
 
     from course.app.certificate import open_certificate_page
-    from course.roster import import_csv
-    from course.store import Store
 
-    (tmp_path / "grading").mkdir()
-    monkeypatch.setenv("COURSE_GRADING_DIR", str(tmp_path / "grading"))
-    store = Store()
-    (tmp_path / "staff.csv").write_text("staff number,name,team\n40001,Amy Reid,Riverside\n40002,Ben Ali,Riverside\n")
-    import_csv(store, tmp_path / "staff.csv")
-    add_attendance(store, [("40001", "all", date.today() - timedelta(days=3))])
+    store = roster_store
 
     html = open_certificate_page(course, store, "40001", token="tok").value
     cert_id = re.search(r"SMC(-[A-Z2-7]{5}){4}", html).group(0)
