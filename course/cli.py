@@ -202,8 +202,9 @@ def grade(jobs, modules, learners, force, watch):
 
         from .grading.worker import run as watch_queue
 
-        logging.basicConfig(level=logging.INFO, format="[course-grader %(levelname)s %(asctime)s] %(message)s",
+        logging.basicConfig(level=logging.WARNING, format="[course-grader %(levelname)s %(asctime)s] %(message)s",
                             datefmt="%H:%M:%S")
+        logging.getLogger("course.grader").setLevel(logging.INFO)  # one line per Finish; nbgrader's chatter off
         console.print("Grading each Finish as it arrives (Ctrl+C stops).")
         watch_queue()
         return
