@@ -237,7 +237,9 @@ def gradebook(fmt):
 
     frame = gradebook_frame()
     if fmt == "csv":
-        click.echo(frame.to_csv(index=False), nl=False)
+        from .reports.writers import to_csv  # formula-like cells neutralised for spreadsheets
+
+        click.echo(to_csv(frame), nl=False)
         return
     table = Table(title="Gradebook")
     for column in frame.columns:

@@ -34,6 +34,15 @@ class LearnerRecords:
         records.reload()
         return records
 
+    @classmethod
+    def of_attempt(cls, learner_id: str, module: Module, policy_version: str, store: Store,
+                   attempt: int) -> "LearnerRecords":
+        """One attempt as the store holds it, open or not (what the marker submits after Finish)."""
+        records = cls(learner_id, module, policy_version, store, None, attempt)
+        records._decisions = store.decisions(learner_id, module.id, attempt)
+        records._reflections = store.reflections(learner_id, module.id, attempt)
+        return records
+
     def reload(self) -> None:
         """Read back everything saved for this learner's open attempt."""
         if self.store is not None:

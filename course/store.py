@@ -86,7 +86,8 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
-    engine = create_engine(url, future=True, pool_pre_ping=True)
+    # hide_parameters: an error SQLAlchemy raises (and we log) must not carry a learner's name or answers
+    engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     try:
@@ -181,6 +182,12 @@ class Store:
             if result.rowcount:
                 return candidate
         raise StoreError(f"could not start a new attempt at '{module_id}' for this learner")
+
+    def last_finished_attempt(self, learner_id: str, module_id: str) -> int | None:
+        rows = self._read(select(func.max(attempts.c.attempt)).where(
+            attempts.c.learner_id == learner_id, attempts.c.module_id == module_id,
+            attempts.c.finished_at.is_not(None)))
+        return None if rows[0][0] is None else int(rows[0][0])
 
     def finish_attempt(self, learner_id: str, module_id: str, attempt: int) -> None:
         self._write(attempts.update().where(

@@ -104,3 +104,49 @@ def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# --- the kernel guard and the routes (no server started) ---------------------------------------------
+
+def _message(msg_type: str, channel: str = "shell") -> dict:
+    return {"header": {"msg_id": "1", "msg_type": msg_type, "session": "s", "username": "u", "version": "5.3", "date": ""},
+            "parent_header": {}, "metadata": {}, "content": {"code": "import os"}, "channel": channel, "buffers": []}
+
+
+def test_kernel_guard_reads_every_wire_form_and_lets_only_widget_messages_through():
+    from jupyter_server.services.kernels.connection.base import serialize_binary_message, serialize_msg_to_ws_v1
+
+    from course.app.kernel_guard import V1, allowed, message_kind
+
+    def v1(msg: dict) -> bytes:
+        parts = [json.dumps(msg[k]).encode() for k in ("header", "parent_header", "metadata", "content")]
+        return serialize_msg_to_ws_v1(parts, msg["channel"])
+
+    for msg_type in ("kernel_info_request", "comm_info_request", "comm_open", "comm_msg", "comm_close"):
+        msg = _message(msg_type)
+        assert message_kind(json.dumps(msg), None) == ("shell", msg_type)
+        assert message_kind(v1(msg), V1) == ("shell", msg_type)
+        assert message_kind(serialize_binary_message(dict(msg)), None) == ("shell", msg_type)
+        assert allowed("shell", msg_type) and allowed("control", msg_type) and not allowed("stdin", msg_type)
+    for msg_type in ("execute_request", "inspect_request", "complete_request", "history_request", "debug_request",
+                     "input_reply", "shutdown_request", "interrupt_request", "is_complete_request", "usage_request"):
+        for wire, protocol in ((json.dumps(_message(msg_type)), None), (v1(_message(msg_type)), V1)):
+            assert not allowed(*message_kind(wire, protocol)), msg_type
+    # unreadable, or disguised, messages are refused
+    for wire, protocol in [("not json", None), (b"\x00" * 5, V1), (b"\x00" * 9, None), (json.dumps({"channel": "shell"}), None),
+                           (json.dumps({**_message("comm_msg"), "channel": None}), None),
+                           (json.dumps({**_message("comm_msg"), "header": "comm_msg"}), None),
+                           (json.dumps(_message("comm_msg")), V1), (v1(_message("comm_msg")), None)]:
+        assert not allowed(*message_kind(wire, protocol)), wire
+
+
+def test_manager_dashboard_runs_on_the_course_server():
+    from course.manager.serve import dashboard_command, dashboard_env
+
+    args = dashboard_command(9100, Path("/srv/notebooks/manager/dashboard.ipynb"))
+    assert args[1:4] == ["-m", "course.app.server", "/srv/notebooks/manager"]
+    for flag in ["--port=9100", "--Voila.ip=127.0.0.1", "--no-browser", "--template=course",
+                 "--CourseVoila.home_page=voila/render/dashboard.ipynb", "--VoilaConfiguration.show_tracebacks=False"]:
+        assert flag in args, flag
+    env = dashboard_env({"PATH": "/usr/bin"})
+    assert env["JUPYTER_PATH"].split(":")[0].endswith("assets") and env["MPLBACKEND"] == "Agg"

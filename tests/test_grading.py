@@ -162,6 +162,35 @@ def test_finish_submits_grades_and_returns_the_result(root, store):
     assert all(row.finished_at for row in store._read(select(attempts).where(attempts.c.learner_id == "finisher")))
 
 
+def test_a_finish_whose_page_closed_at_once_is_still_graded_from_the_store(root, store):
+    """Finish writes only to the records store; the marker builds the submission itself, so a page
+    (and its kernel) gone the moment after Finish, or a marker stopped mid-grade, loses nothing."""
+    from datetime import timedelta
+
+    from course.grading import queue
+    from course.grading.finish import submit
+    from course.store import now
+
+    view, score = answer(store, "closed-page", "sharing", ["best"] * 6 + ["worst"] * 3)
+    submit(view.records, root)  # the kernel's whole part; then the page closes
+    assert not (root / "submitted").exists()  # the kernel wrote nothing in the grading folder
+    abandoned = queue.enqueue(store, "half-graded", "sharing")  # a marker was stopped grading this one
+    view2, score2 = answer(store, "half-graded", "sharing", ["best"] * N)
+    store.finish_attempt("half-graded", "sharing", view2.records.attempt)
+    store._write(queue.requests.update().where(queue.requests.c.id == abandoned)
+                 .values(status="running", started_at=now() - timedelta(minutes=30)))
+    never = queue.enqueue(store, "never-finished", "sharing")
+    answer(store, "never-finished", "sharing", ["best"] * 2)
+
+    assert run_worker(root, store, stop_after=1) == 3  # a marker starts later and takes them all
+    assert result_for(store, "closed-page", "sharing", 0.8, root).score == pytest.approx(score)
+    assert result_for(store, "half-graded", "sharing", 0.8, root).score == pytest.approx(score2)
+    failed = queue.get(store, never)
+    assert failed.status == "failed" and failed.message == "no finished attempt of this module in the records store"
+    submitted = json.loads((root / "submitted" / "closed-page" / "sharing" / "responses.json").read_text())
+    assert submitted["decisions"] == view.records.as_responses()["decisions"]
+
+
 def test_module_app_finish_shows_the_mark_and_the_feedback(root, store, course, monkeypatch):
     """Finish in the Voila module app (as `course serve` runs it: the marker beside it) submits to
     nbgrader; the summary shows the mark of record and nbgrader's feedback, then and on coming back."""

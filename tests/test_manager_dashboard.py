@@ -1,7 +1,8 @@
 """The manager dashboard: nothing without the password; with it, statuses, charts with alt text, tables.
 
-The browser test serves notebooks/manager/dashboard.ipynb with Voila on 127.0.0.1 (as
-`course manager dashboard` does) and drives it in headless Debian Chromium.
+The browser test serves notebooks/manager/ with the course's own Voila server on 127.0.0.1 (as
+`course manager dashboard` does: the learners' server's headers, error pages and kernel guard)
+and drives it in headless Debian Chromium.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from click.testing import CliRunner
 
 from course.manager import auth
 
-from .servers import ARTIFACTS, CHROMIUM, chromium, manager_dashboard_server
+from .servers import ARTIFACTS, CHROMIUM, chromium, http_get, manager_dashboard_server
 from .test_reports import add_attendance
 
 PASSWORD = "correct horse battery"
@@ -119,7 +120,27 @@ def test_dashboard_in_headless_chromium(records, tmp_path):
            "COURSE_SECRET_KEY": "dashboard-test-key-0123456789"}
     ARTIFACTS.mkdir(exist_ok=True)
     with manager_dashboard_server(env, tmp_path / "voila.log") as base, chromium() as browser:
+        # served like the learners' course: `/` opens the dashboard, safe headers, nothing else to open
+        status, headers, _body = http_get(base + "/")
+        assert status == 302 and headers["Location"].endswith("/voila/render/dashboard.ipynb")
+        for path in ["/voila/tree", "/voila/api/contents", "/voila/files/dashboard.ipynb", "/api/kernels", "/login",
+                     "/voila/render/home.ipynb", "/voila/render/../app/home.ipynb", "/voila/render/%2e%2e/app/module.ipynb",
+                     "/voila/static/../../../../etc/passwd"]:
+            status, headers, body = http_get(base + path)
+            assert status in (403, 404), (path, status)
+            assert "Traceback" not in body and "course/static/theme.css" in body, path
+            assert "default-src 'self'" in headers["Content-Security-Policy"], path
+
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        outside = []
+        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((base, "data:", "blob:")) else None)
+        # a learner's sign-in token in the address opens nothing: the page still asks for the password
+        from course import sessions
+
+        learner_token = sessions.issue(records, "40003")
+        page.goto(f"{base}/voila/render/dashboard.ipynb?token={learner_token}", timeout=90_000)
+        page.get_by_text("Enter the manager password").wait_for(timeout=90_000)
+        assert page.get_by_text("Cal Moss").count() == 0 and page.get_by_text("Staff by status").count() == 0
         page.goto(base + "/", timeout=90_000)
         page.get_by_text("Enter the manager password").wait_for(timeout=90_000)
         password = page.locator("input[type=password]")
@@ -145,5 +166,8 @@ def test_dashboard_in_headless_chromium(records, tmp_path):
         page.screenshot(path=str(ARTIFACTS / "manager-dashboard.png"))
         chart.screenshot(path=str(ARTIFACTS / "manager-dashboard-chart.png"))
         team_chart.screenshot(path=str(ARTIFACTS / "manager-dashboard-teams.png"))
+    assert outside == []  # nothing from a CDN or any other server
     log = Path(tmp_path / "voila.log").read_text()
-    assert PASSWORD not in log
+    assert PASSWORD not in log and learner_token not in log
+    for name in ("Amy Reid", "Ben Ali", "Cal Moss", "Dan Hill"):
+        assert name not in log

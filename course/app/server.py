@@ -2,7 +2,10 @@
 
 `course serve` runs `python -m course.app.server APP_DIR [voila options]`. Compared with plain
 `voila APP_DIR` this server:
-- sends `/` to the course home, and lists no notebooks (no `/voila/tree`, no contents API);
+- sends `/` to the course home (or, for the manager's server, to its dashboard: `--CourseVoila.home_page`),
+  and lists no notebooks (no `/voila/tree`, no contents API, no login or logout pages);
+- lets a page's kernel websocket carry only widget messages (course.app.kernel_guard): nothing
+  sent from a browser runs code;
 - enforces what must not be changed by a stray config file: no template or theme from the
   address, no tracebacks, the course template;
 - sends security headers on every page (a Content-Security-Policy that allows nothing from
@@ -14,14 +17,19 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 import tornado.web
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
+from traitlets import Unicode
 from voila.app import Voila
+from voila.static_file_handler import TemplateStaticFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
+from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
+from .kernel_guard import ALLOWED_MSG_TYPES, GuardedKernelWebsocketHandler
 from .pages import error_page
 
 TEMPLATE = "course"
@@ -98,8 +106,26 @@ def install_friendly_errors() -> None:
 class HomeRedirect(JupyterHandler):
     """`/` opens the course home (instead of a list of notebooks)."""
 
+    def initialize(self, home: str = HOME):
+        self.home = home
+
     def get(self):
-        self.redirect(url_path_join(self.base_url, HOME))
+        self.redirect(url_path_join(self.base_url, self.home))
+
+
+TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+class TemplateStatic(TemplateStaticFileHandler):
+    """Voila's template files (`/voila/templates/<template>/static/<file>`), with a 404 for any
+    other address: Voila's handler asserts the shape, so `..` in the address was a 500."""
+
+    def get(self, path, include_body=True):
+        parts = path.split("/")
+        if (len(parts) < 3 or parts[1] != "static" or not TEMPLATE_NAME.fullmatch(parts[0])
+                or any(part in ("", ".", "..") for part in parts[2:])):
+            raise tornado.web.HTTPError(404)
+        return super().get(path, include_body)
 
 
 class CoursePageHandler(TornadoVoilaHandler):
@@ -123,7 +149,10 @@ class NotFound(JupyterHandler):
 
 
 class CourseVoila(Voila):
-    """Voila serving the course's app folder (home.ipynb and module.ipynb)."""
+    """Voila serving the course's app folder (home.ipynb and module.ipynb), or another folder of
+    course notebooks (the manager's dashboard) with the same protections."""
+
+    home_page = Unicode(HOME, config=True, help="Where `/` goes, relative to the base URL.")
 
     def initialize(self, argv=None):
         super().initialize(argv)
@@ -152,21 +181,28 @@ class CourseVoila(Voila):
             "serve_traceback": False,
         }
 
+    def init_settings(self):
+        settings = super().init_settings()
+        # Voila's own list of what the kernel websocket passes on, made the guard's (no shutdown_request)
+        self.kernel_manager.allowed_message_types = sorted(ALLOWED_MSG_TYPES)
+        return settings
+
     def init_handlers(self):
-        """Voila's routes, less the notebook listings, plus `/` to the course home."""
+        """Voila's routes, less the notebook listings and login pages, plus `/` to the home page."""
         hidden = (
             self.server_url,
             url_path_join(self.server_url, "/voila/tree"),
             url_path_join(self.server_url, "/voila/api/contents"),
         )
+        replaced = {TornadoVoilaHandler: CoursePageHandler, VoilaKernelWebsocketHandler: GuardedKernelWebsocketHandler,
+                    TemplateStaticFileHandler: TemplateStatic}
         kept = []
         for handler in super().init_handlers():
-            if handler[0] == hidden[0] or handler[0].startswith(hidden[1:]):
-                continue
-            if handler[1] is TornadoVoilaHandler:
-                handler = (handler[0], CoursePageHandler, *handler[2:])
+            if handler[0] == hidden[0] or handler[0].startswith(hidden[1:]) or handler[0] in ("/login", "/logout"):
+                continue  # the identity provider's login and logout pages: the course has its own sign-in
+            handler = (handler[0], replaced.get(handler[1], handler[1]), *handler[2:])
             kept.append(handler)
-        return [(self.server_url, HomeRedirect), *kept]
+        return [(self.server_url, HomeRedirect, {"home": self.home_page}), *kept]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,5 +1,11 @@
-"""What the Voila app's Finish button calls: submit the learner's answers to nbgrader and wait
-(up to a few seconds) for the grader's result."""
+"""What the Voila app's Finish button calls: ask the marker to grade the learner's finished
+attempt, and wait (up to a few seconds) for nbgrader's result.
+
+The learner's kernel writes only to the records store (the attempt is finished, a request
+is queued: two small writes). The marker builds the submission from the store itself, so a
+page closed the moment after Finish, which stops its kernel, loses nothing, and the kernel
+never needs to reach the grading folder (on a hub it cannot).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,6 @@ from ..records import LearnerRecords
 from ..store import Store
 from . import queue, state
 from .coursedir import grading_root
-from .submissions import write_submission
 
 WAIT_SECONDS = 10.0
 
@@ -26,12 +31,12 @@ class FinishResult:
 
 
 def submit(records: LearnerRecords, root: Path | None = None) -> int:
-    """Write the submission and queue it for grading; returns the queue request id."""
-    root = Path(root or grading_root()).resolve()
-    write_submission(root, records.learner_id, records.module.id, records.as_responses())
-    if records.store is not None:
-        records.store.finish_attempt(records.learner_id, records.module.id, records.attempt)
-    return queue.enqueue(records.store or Store(), records.learner_id, records.module.id)
+    """Finish the attempt and queue it for the marker; returns the queue request id.
+
+    (`root` is unused here: the marker knows its course root.)"""
+    store = records.store or Store()
+    store.finish_attempt(records.learner_id, records.module.id, records.attempt)
+    return queue.enqueue(store, records.learner_id, records.module.id)
 
 
 def result_for(store: Store, learner_id: str, module_id: str, pass_mark: float, root: Path | None = None) -> FinishResult | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Column, DateTime, Integer, String, Table, Text, select
 
@@ -65,6 +65,16 @@ def claim(store: Store) -> Request | None:
                            .values(status="running", started_at=now()))
         if won.rowcount == 1:
             return get(store, request_id)
+
+
+def requeue_abandoned(store: Store, older_than: timedelta = timedelta(minutes=10)) -> int:
+    """Requests a marker started long ago and never completed (it was stopped mid-grade) go back
+    in the queue; a marker grading now is never robbed (grading one takes seconds)."""
+    _ensure(store)
+    result = store._write(requests.update().where(requests.c.status == "running",
+                                                  requests.c.started_at < now() - older_than)
+                          .values(status="queued", started_at=None))
+    return result.rowcount
 
 
 def complete(store: Store, request_id: int, ok: bool, message: str = "") -> None:

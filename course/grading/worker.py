@@ -7,19 +7,39 @@ import time
 from pathlib import Path
 
 from ..content import load_course
+from ..records import LearnerRecords
 from ..store import Store
 from . import queue, state
 from .autograde import grade_one, prepare_gradebook
 from .coursedir import api as nbgrader_api
 from .coursedir import grading_root
-from .submissions import Submission, check
+from .submissions import Submission, check, write_submission
 
 log = logging.getLogger("course.grader")
 
 
-def grade_request(api, store: Store, request: queue.Request) -> str:
-    submission = check(Submission(Path(api.coursedir.root), request.learner_id, request.module_id),
-                       set(load_course().modules))
+def submit_from_store(root: Path, store: Store, course, learner_id: str, module_id: str) -> str | None:
+    """Write the learner's last finished attempt in nbgrader's submitted layout; None when done,
+    else why it could not be (the module is unknown, or no attempt was finished)."""
+    if module_id not in course.modules:
+        return None  # check() names the unknown module
+    attempt = store.last_finished_attempt(learner_id, module_id)
+    if attempt is None:
+        return "no finished attempt of this module in the records store"
+    records = LearnerRecords.of_attempt(learner_id, course.modules[module_id], course.policy.version, store, attempt)
+    write_submission(root, learner_id, module_id, records.as_responses())
+    return None
+
+
+def grade_request(api, store: Store, request: queue.Request, course=None) -> str:
+    course = course or load_course()
+    root = Path(api.coursedir.root)
+    problem = submit_from_store(root, store, course, request.learner_id, request.module_id)
+    if problem:
+        state.record(store, request.learner_id, request.module_id, "", "not graded", message=problem)
+        queue.complete(store, request.id, False, problem)
+        return problem
+    submission = check(Submission(root, request.learner_id, request.module_id), set(course.modules))
     fingerprint = submission.fingerprint()
     if not submission.gradable:
         message = "; ".join(submission.problems)
@@ -40,6 +60,10 @@ def run(root: Path | None = None, store: Store | None = None, *, poll: float = 0
     root = Path(root or grading_root()).resolve()
     store = store or Store()
     api = nbgrader_api(root)  # one API for the worker's life: no start-up cost per request
+    course = load_course()
+    requeued = queue.requeue_abandoned(store)
+    if requeued:
+        log.info("took back %d request(s) a stopped marker had started", requeued)
     handled, idle_since = 0, time.monotonic()
     while True:
         request = queue.claim(store)
@@ -49,7 +73,7 @@ def run(root: Path | None = None, store: Store | None = None, *, poll: float = 0
             time.sleep(poll)
             continue
         try:
-            outcome = grade_request(api, store, request)
+            outcome = grade_request(api, store, request, course)
             log.info("graded request %s (%s): %s", request.id, request.module_id, outcome)
         except Exception as exc:  # noqa: BLE001 - one bad submission must not stop the grader
             log.exception("request %s failed", request.id)
