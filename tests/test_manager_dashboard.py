@@ -111,6 +111,35 @@ def test_dashboard_shows_nothing_until_the_password_is_right(records):
     assert "Dan Hill" not in board.people_view.value and "0 rows" in board.people_view.value
 
 
+def test_wrong_passwords_lock_every_dashboard_page_for_a_while(records, monkeypatch):
+    """Guesses are counted for the whole server: opening more pages does not buy more tries."""
+    import time as clock
+
+    from course.manager import auth
+    from course.manager.dashboard import Dashboard
+
+    monkeypatch.setattr(clock, "sleep", lambda _s: None)  # the per-page slow-down is not what is tested here
+    set_password_cli()
+    pages = [Dashboard(store=records) for _ in range(auth.LOCK_AFTER)]
+    for page in pages:  # one wrong guess from each of several pages
+        page.password.value = "a wrong guess"
+        page._try()
+        assert "That password is not right" in page.message.value
+    fresh = Dashboard(store=records)
+    fresh.password.value = PASSWORD  # even the right password waits now
+    fresh._try()
+    assert "Too many wrong passwords. Try again in 15 minute(s)." in fresh.message.value
+    assert fresh.widget.children == (fresh.gate,)
+    later = clock.time() + auth.LOCK_WINDOW + 1
+    assert auth.locked_for(later) == 0  # the window moves on
+    path = auth._failures_path()
+    path.write_text("not json")  # a damaged counter never locks anyone out for good
+    assert auth.locked_for() == 0
+    fresh.password.value = PASSWORD
+    fresh._try()
+    assert "Staff by status" in html_of(fresh.widget) and not path.exists()  # the right password clears the count
+
+
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian chromium at /usr/bin/chromium")

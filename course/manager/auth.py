@@ -15,12 +15,19 @@ import hmac
 import json
 import os
 import secrets
+import time
 from pathlib import Path
 
-from ..atomic import write_atomic
+from ..atomic import locked, write_atomic
 from ..paths import data_dir
 
 FILE = "manager.json"
+FAILURES_FILE = "manager-failures.json"
+# Wrong passwords are counted for the whole server (every dashboard page and kernel), not per
+# page: after LOCK_AFTER wrong ones within LOCK_WINDOW seconds, no password is tried until
+# the window has moved on, so opening many pages does not multiply the guesses.
+LOCK_AFTER = 5
+LOCK_WINDOW = 15 * 60
 MIN_LENGTH = 10
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
@@ -93,3 +100,38 @@ def hub_manager() -> bool:
         return False
     groups = hub_groups()
     return bool(groups) and group in groups
+
+
+def _failures_path() -> Path:
+    return data_dir() / FAILURES_FILE
+
+
+def _recent_failures(now: float) -> list[float]:
+    try:
+        stamps = json.loads(_failures_path().read_text(encoding="utf-8"))
+        return [float(t) for t in stamps if now - float(t) < LOCK_WINDOW]
+    except (OSError, ValueError, TypeError):
+        return []
+
+
+def locked_for(now: float | None = None) -> int:
+    """Seconds until a password may be tried again (0: now)."""
+    now = time.time() if now is None else now
+    recent = _recent_failures(now)
+    if len(recent) < LOCK_AFTER:
+        return 0
+    return max(1, int(sorted(recent)[-LOCK_AFTER] + LOCK_WINDOW - now + 0.999))
+
+
+def record_failure(now: float | None = None) -> int:
+    """Count one wrong password for the whole server; returns how many in the window."""
+    now = time.time() if now is None else now
+    path = _failures_path()
+    with locked(path):  # two pages failing at once both count
+        recent = _recent_failures(now) + [now]
+        write_atomic(path, json.dumps(recent[-50:]))
+    return len(recent)
+
+
+def forget_failures() -> None:
+    _failures_path().unlink(missing_ok=True)

@@ -16,7 +16,7 @@ import time
 
 import ipywidgets as widgets
 
-from .auth import check_password, hub_manager, password_is_set
+from .auth import check_password, forget_failures, hub_manager, locked_for, password_is_set, record_failure
 
 MAX_ROWS = 300
 STYLE = """<style>
@@ -79,12 +79,18 @@ class Dashboard:
             self._say("No manager password is set. Ask the person who runs the course to set one with "
                       "`course manager set-password`.")
             return
+        wait = locked_for()
+        if wait:
+            self._say(f"Too many wrong passwords. Try again in {max(1, round(wait / 60))} minute(s).")
+            return
         if not check_password(entered):
             self.failures += 1
-            time.sleep(min(0.5 * 2 ** (self.failures - 1), 8))  # slows down guessing
+            record_failure()
+            time.sleep(min(0.5 * 2 ** (self.failures - 1), 8))  # slows down guessing on this page too
             self._say("That password is not right. Try again.")
             return
         self.failures = 0
+        forget_failures()
         self.open()
 
     # --- the dashboard --------------------------------------------------------------------
