@@ -209,6 +209,13 @@ def grade(jobs, modules, learners, force, watch):
         watch_queue()
         return
     store = Store()
+    from .grading.queue import waiting
+
+    if waiting(store):  # learners' Finishes no marker has taken yet (one ran with --no-grading, or none runs)
+        from .grading.worker import run as mark_queue
+
+        marked = mark_queue(store=store, stop_after=0)
+        console.print(f"Marked {marked} Finish request(s) waiting in the queue.")
     todo, unchanged = pending(grading_root(), store, modules=modules or None, learners=learners or None, force=force)
     with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=errors, transient=True) as bar:

@@ -22,11 +22,13 @@ if [ -n "$need" ]; then
   fi
 fi
 
-# axe-core, the accessibility checker the browser tests load into pages (tests/js/package-lock.json)
+# axe-core, the accessibility checker the browser tests load into pages, and configurable-http-proxy,
+# JupyterHub's proxy for the hub test (tests/js/package-lock.json)
 if command -v npm >/dev/null; then
   installed=tests/js/node_modules/.package-lock.json  # npm writes it on each install
-  if [ ! -f tests/js/node_modules/axe-core/axe.min.js ] || [ tests/js/package-lock.json -nt "$installed" ]; then
-    echo "test: installing axe-core (npm ci in tests/js)"
+  if [ ! -f tests/js/node_modules/axe-core/axe.min.js ] || [ ! -x tests/js/node_modules/.bin/configurable-http-proxy ] \
+     || [ tests/js/package-lock.json -nt "$installed" ]; then
+    echo "test: installing axe-core and configurable-http-proxy (npm ci in tests/js)"
     (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
   fi
 else

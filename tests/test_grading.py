@@ -191,6 +191,26 @@ def test_a_finish_whose_page_closed_at_once_is_still_graded_from_the_store(root,
     assert submitted["decisions"] == view.records.as_responses()["decisions"]
 
 
+def test_a_finish_with_no_marker_running_is_marked_by_the_next_course_grade(root, store, db_url, monkeypatch, course):
+    from course.app import marking
+    from course.app.module import SUMMARY, open_module_app
+
+    from .grading_helpers import pick
+
+    monkeypatch.setenv("COURSE_DB_URL", db_url)
+    store.ensure_learner("later", name="Ali Khan", staff_number="S200")
+    app = open_module_app(course, store, "later", "sharing", token="tok")
+    for scenario in app.module.graded_scenarios:
+        app.records.record_decision(scenario.id, pick(scenario, "best").id)
+    app.go(SUMMARY)
+    assert app.finish() == marking.SENT and marking.SENT in app.finish_status.value
+    assert app.marking.value == ""  # nothing to wait for: no marker runs
+    result = subprocess.run([str(BIN / "course"), "grade"], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Marked 1 Finish request(s) waiting in the queue." in result.stdout
+    assert result_for(store, "later", "sharing", 0.8, root).score == N
+
+
 def test_module_app_finish_shows_the_mark_and_the_feedback(root, store, course, monkeypatch):
     """Finish in the Voila module app (as `course serve` runs it: the marker beside it) submits to
     nbgrader; the summary shows the mark of record and nbgrader's feedback, then and on coming back."""

@@ -1,9 +1,10 @@
 """What happens when a learner presses Finish in the module app.
 
-The module app first records the attempt as finished in the store, then calls
-`on_finish(learner_id, module_id)`. By default that does nothing more; grading replaces it
-(`course.app.hooks.on_finish = ...`, or `ModuleApp(on_finish=...)`) to submit the answers
-to nbgrader. It may return a short plain-English line to show the learner, or None.
+The module app records the attempt as finished in the store and puts it on the marker's
+queue (course.app.marking), then calls `on_finish(learner_id, module_id)`. By default that
+does nothing more; an organisation may replace it (`course.app.hooks.on_finish = ...`) to
+tell another system. It may return a short plain-English line to show the learner, or None.
+`ModuleApp(on_finish=...)` replaces the whole step (tests use it).
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
 """Marking in the module app: Finish sends the answers to nbgrader, and the summary shows the
 mark nbgrader gave and its feedback.
 
-`course serve` runs the marker (`course grade --watch`) and tells the app's kernels so
-(`COURSE_GRADE_ON_FINISH=1`); without a marker the app records the Finish only, as it
-does in tests and when marking is switched off (`course serve --no-grading`).
+Finish always puts the finished attempt on the marker's queue (two small writes to the
+records store). `course serve` runs the marker (`course grade --watch`) beside Voila and
+tells the app's kernels so (`COURSE_GRADE_ON_FINISH=1`, also set by the hub when its grader
+service runs): the page then waits a few seconds and shows the mark. Without a marker
+(`course serve --no-grading`, a hub without the service) the queue waits for the next
+`course grade`, and the page says the answers are sent for marking.
 """
 
 from __future__ import annotations
@@ -23,11 +26,22 @@ def enabled() -> bool:
     return os.environ.get(GRADE_ON_FINISH) == "1"
 
 
+SENT = "Your answers are sent for marking."
+
+
 def submit(records) -> FinishResult:
     """Submit the finished attempt to nbgrader and wait (up to 10 s) for its mark."""
     from ..grading.finish import finish
 
     return finish(records)
+
+
+def queue_only(records) -> str:
+    """Put the finished attempt on the marker's queue without waiting (no marker is running)."""
+    from ..grading.finish import submit as enqueue
+
+    enqueue(records)
+    return SENT
 
 
 def latest(store, learner_id: str, module) -> FinishResult | None:

@@ -53,6 +53,14 @@ def get(store: Store, request_id: int) -> Request | None:
     return Request(**rows[0]._mapping) if rows else None
 
 
+def waiting(store: Store) -> int:
+    """How many Finish requests wait for the marker."""
+    from sqlalchemy import func
+
+    _ensure(store)
+    return int(store._read(select(func.count()).select_from(requests).where(requests.c.status == "queued"))[0][0])
+
+
 def claim(store: Store) -> Request | None:
     """Take the oldest queued request; of two graders racing for it, exactly one wins."""
     _ensure(store)
