@@ -27,10 +27,9 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from course import sessions
 from course.store import Store
 
-from .servers import CHROMIUM, ROOT, chromium, course_server, http_get, page_kernel_id
+from .servers import CHROMIUM, ROOT, chromium, course_server, http_get, page_kernel_id, signed_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -61,11 +60,6 @@ def browser():
 @pytest.fixture
 def store(server):
     return Store(server["db"])
-
-
-def signed_in(store, learner_id: str, name: str) -> str:
-    store.ensure_learner(learner_id, name=name, staff_number=learner_id)
-    return sessions.issue(store, learner_id)
 
 
 def raw_request(base: str, path: str, method: str = "GET", headers: dict | None = None, follow: int = 3):

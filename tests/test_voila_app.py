@@ -14,14 +14,13 @@ from urllib.parse import urlparse
 
 import pytest
 
-from course import sessions
 from course.content import load_course
 from course.records import LearnerRecords
 from course.store import Store
 
 from .grading_helpers import copy_course_root
 from .servers import (ARTIFACTS, AXE, CHROMIUM, axe_violations, chromium, course_server, http_get, kernel_alive,
-                      page_kernel_id)
+                      page_kernel_id, signed_in)
 
 pytestmark = [
     pytest.mark.browser,
@@ -53,11 +52,6 @@ def browser():
 @pytest.fixture
 def store(server):
     return Store(server["db"])
-
-
-def signed_in(store, learner_id: str, name: str) -> str:
-    store.ensure_learner(learner_id, name=name, staff_number=learner_id)
-    return sessions.issue(store, learner_id)
 
 
 def module_url(server, module_id: str, token: str) -> str:
