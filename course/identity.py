@@ -41,7 +41,9 @@ def being_graded() -> bool:
 def check_learner_id(learner_id: str) -> str:
     learner_id = (learner_id or "").strip()
     if not LEARNER_ID.match(learner_id):
-        raise IdentityError(f"'{learner_id}' is not a valid learner id (letters, digits, . _ @ -; up to 120)")
+        # the id itself stays out of the message: it may end up in a log (names and staff numbers never do)
+        raise IdentityError(f"not a valid learner id ({len(learner_id)} characters given; a learner id is letters, "
+                            "digits, . _ @ -, up to 120, starting with a letter or digit)")
     return learner_id
 
 
