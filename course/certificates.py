@@ -30,7 +30,7 @@ from pathlib import Path
 from sqlalchemy import Column, Date, DateTime, Float, Integer, String, Table, Text, select
 
 from .paths import assets_dir, data_dir
-from .store import Store, metadata, now
+from .store import Store, ensure_tables, metadata, now
 
 PREFIX = "SMC"
 ID_CHARS = 20  # base32 characters: 100 bits
@@ -105,13 +105,8 @@ def normalise_id(text: str) -> str | None:
 
 
 # --- the register -----------------------------------------------------------------------
-_ready: set[int] = set()
-
-
 def ensure_table(store: Store) -> None:
-    if id(store.engine) not in _ready:
-        metadata.create_all(store.engine, tables=[certificates])
-        _ready.add(id(store.engine))
+    ensure_tables(store, [certificates])
 
 
 def _num(value):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import Column, Date, DateTime, String, Table, delete, select
 
-from .store import Store, metadata, now
+from .store import Store, ensure_tables, metadata, now
 
 staff = Table(
     "staff", metadata,
@@ -231,13 +231,8 @@ def import_rows(store: Store, rows: list[dict], *, replace: bool = True, ignored
                         removed=len(removed), ignored_columns=list(ignored or []))
 
 
-_ready: set[int] = set()
-
-
 def ensure_table(store: Store) -> None:
-    if id(store.engine) not in _ready:
-        metadata.create_all(store.engine, tables=[staff])
-        _ready.add(id(store.engine))
+    ensure_tables(store, [staff])
 
 
 def roster_frame(store: Store):

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Column, DateTime, String, Table, delete, select, update
 
-from .store import Store, metadata, now
+from .store import Store, ensure_tables, metadata, now
 
 LIFETIME = timedelta(hours=12)  # one working day: a shared computer does not stay signed in for ever
 TOKEN_BYTES = 32
@@ -28,15 +28,8 @@ sessions = Table(
     Column("revoked_at", DateTime(timezone=True), nullable=True),
 )
 
-_ready: set[int] = set()
-
-
 def _table_for(store: Store) -> None:
-    # the store creates its own tables when it first opens a database; this table may be
-    # defined after that, so create it (once per engine) before the first use
-    if id(store.engine) not in _ready:
-        metadata.create_all(store.engine, tables=[sessions])
-        _ready.add(id(store.engine))
+    ensure_tables(store, [sessions])
 
 
 def token_hash(token: str) -> str:

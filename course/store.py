@@ -9,6 +9,8 @@ two tabs race, because the primary key refuses the second and we read back the f
 from __future__ import annotations
 
 import os
+import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -95,6 +97,42 @@ def engine_for(url: str) -> Engine:
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot open the records store at {_redact(url)}: {exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}") from None
     return engine
+
+
+# engine -> names of the tables known to exist in its database (see ensure_tables)
+_prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _created_meanwhile(exc: Exception) -> bool:
+    # another process created the table between the check and the CREATE: SQLite says "already
+    # exists"; PostgreSQL says that, or "duplicate key" (on its catalogue of types)
+    text = str(exc).lower()
+    return "already exists" in text or "duplicate key" in text
+
+
+def ensure_tables(store: "Store", tables, purpose: str = "") -> None:
+    """Create tables defined after the store opened its database, once per engine and table.
+
+    The store creates the tables it knows when it opens a database; a module's own tables
+    (sessions, the grading queue, live votes...) may be defined after that. Checking costs a
+    query per table, so it is done once, not on every read (the marker polls several times a
+    second). Two processes that start at once on a new database race to create them: the loser
+    retries, and then finds them made.
+    """
+    done = _prepared.setdefault(store.engine, set())
+    todo = [t for t in tables if t.name not in done]
+    if not todo:
+        return
+    for attempt in range(10):
+        try:
+            metadata.create_all(store.engine, tables=todo)
+            break
+        except SQLAlchemyError as exc:
+            if not _created_meanwhile(exc) or attempt == 9:
+                raise StoreError(f"could not prepare the records store{' for ' + purpose if purpose else ''}: "
+                                 f"{exc}") from None
+            time.sleep(0.05 * (attempt + 1))
+    done.update(t.name for t in todo)
 
 
 def _redact(url: str) -> str:

@@ -149,11 +149,13 @@ def test_a_table_created_meanwhile_by_another_kernel_is_retried(db_url, monkeypa
             raise OperationalError("CREATE TABLE live_votes", {}, Exception("table live_votes already exists"))
         return real(*args, **kwargs)
 
+    from course import store as records_store
+
     monkeypatch.setattr(core.metadata, "create_all", racing)
-    core._ready.discard(store.engine)
+    records_store._prepared.pop(store.engine, None)  # as on a new database: the tables not made yet
     core.ensure_tables(store)
     assert len(calls) == 2
-    core._ready.discard(store.engine)
+    records_store._prepared.pop(store.engine, None)
     monkeypatch.setattr(core.metadata, "create_all",
                         lambda *a, **k: (_ for _ in ()).throw(OperationalError("x", {}, Exception("disk I/O error"))))
     from course.store import StoreError

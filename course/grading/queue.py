@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, DateTime, Integer, String, Table, Text, select
+from sqlalchemy import Column, DateTime, Integer, String, Table, Text, func, select
 
-from ..store import Store, metadata, now
+from ..store import Store, ensure_tables, metadata, now
 
 requests = Table(
     "grading_queue", metadata,
@@ -37,7 +37,7 @@ class Request:
 
 
 def _ensure(store: Store) -> None:
-    metadata.create_all(store.engine, tables=[requests])
+    ensure_tables(store, [requests])
 
 
 def enqueue(store: Store, learner_id: str, module_id: str) -> int:
@@ -55,8 +55,6 @@ def get(store: Store, request_id: int) -> Request | None:
 
 def waiting(store: Store) -> int:
     """How many Finish requests wait for the marker."""
-    from sqlalchemy import func
-
     _ensure(store)
     return int(store._read(select(func.count()).select_from(requests).where(requests.c.status == "queued"))[0][0])
 

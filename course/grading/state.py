@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, Column, DateTime, Float, String, Table, Text, select
 
 from ..store import Store, _insert, metadata, now
+from ..store import ensure_tables as store_ensure_tables
 
 gradings = Table(
     "gradings", metadata,
@@ -41,7 +42,7 @@ class GradingRecord:
 
 
 def ensure_tables(store: Store) -> None:
-    metadata.create_all(store.engine, tables=[gradings])
+    store_ensure_tables(store, [gradings])
 
 
 def last_graded(store: Store) -> dict[tuple[str, str], GradingRecord]:

@@ -27,7 +27,6 @@ import re
 import secrets
 import time
 import unicodedata
-import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -35,7 +34,8 @@ from sqlalchemy import (Boolean, Column, DateTime, Index, Integer, String, Table
                         update)
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from ..store import Store, StoreError, _insert, metadata, now
+from ..store import Store, StoreError, _created_meanwhile, _insert, metadata, now
+from ..store import ensure_tables as store_ensure_tables
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I: easy to read off a screen
 CODE_LENGTH = 6
@@ -89,7 +89,6 @@ live_attendance = Table(
 )
 
 TABLES = [live_sessions, live_votes, live_attendance]
-_ready: weakref.WeakSet = weakref.WeakSet()  # engines whose database has the tables
 
 
 # --- errors: each message is plain English, fit to show a trainer or a learner -----------------
@@ -200,36 +199,15 @@ class Joined:
 
 # --- helpers ------------------------------------------------------------------------------------------
 
-def _created_meanwhile(exc: Exception) -> bool:
-    # another process created the table between the check and the CREATE: SQLite says "already
-    # exists"; PostgreSQL says that, or "duplicate key" (on its catalogue of types)
-    text = str(exc).lower()
-    return "already exists" in text or "duplicate key" in text
-
-
 def ensure_tables(store: Store) -> None:
-    """Create the live tables (once per engine) before the first use.
-
-    The store creates the tables it knows when it opens a database; these may be defined after
-    that. Two kernels that start at once on a new database (the trainer's and a phone's) race
-    to create them: the loser retries, and then finds them made.
-    """
-    if store.engine in _ready:
-        return
-    for attempt in range(10):
-        try:
-            metadata.create_all(store.engine, tables=TABLES)
-            break
-        except SQLAlchemyError as exc:
-            if not _created_meanwhile(exc) or attempt == 9:
-                raise StoreError(f"could not prepare the records store for group sessions: {exc}") from None
-            time.sleep(0.05 * (attempt + 1))
-    _ready.add(store.engine)
+    """Create the live tables (once per engine) before the first use."""
+    store_ensure_tables(store, TABLES, "group sessions")
 
 
 def open_store(url: str | None = None) -> Store:
-    """The records store with the live tables, for an app kernel (retried as above: opening the store
-    also creates its own tables, with the same race on a new database)."""
+    """The records store with the live tables, for an app kernel. Opening the store creates its
+    own tables, which two kernels starting at once on a new database race to do: retried, as
+    `course.store.ensure_tables` retries."""
     for attempt in range(10):
         try:
             store = Store(url)
