@@ -65,6 +65,13 @@ def page_query() -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(_query_string).items()}
 
 
+def page_requested() -> bool:
+    """False when a preheated kernel's server stopped before anyone asked for its page."""
+    from .voila_query import get_query_string
+
+    return get_query_string() is not None
+
+
 def forget_page_query() -> None:
     """For tests: read the query string again."""
     global _query_string

@@ -26,11 +26,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .app.marking import GRADE_ON_FINISH  # set for the app's kernels when the marker runs
+from .app.pages import ERROR_INSTRUCTION
 from .content import Course
 from .paths import assets_dir, data_dir, notebooks_dir
 
-ERROR_INSTRUCTION = ("Something went wrong on our side. Your answers so far are saved. Please reload the page; "
-                     "if it happens again, tell your trainer.")
 
 
 

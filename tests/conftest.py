@@ -56,6 +56,15 @@ def content_copy(tmp_path) -> Path:
     return target
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """A real headless Debian Chromium, one per test file (tests/servers.py starts it)."""
+    from .servers import chromium
+
+    with chromium() as b:
+        yield b
+
+
 @pytest.fixture(scope="session")
 def postgres_url():
     """One PostgreSQL server for the test session; tests needing it are skipped, with the reason, if it cannot start."""

@@ -172,7 +172,7 @@ def test_a_finish_whose_page_closed_at_once_is_still_graded_from_the_store(root,
     from course.store import now
 
     view, score = answer(store, "closed-page", "sharing", ["best"] * 6 + ["worst"] * 3)
-    submit(view.records, root)  # the kernel's whole part; then the page closes
+    submit(view.records)  # the kernel's whole part; then the page closes
     assert not (root / "submitted").exists()  # the kernel wrote nothing in the grading folder
     abandoned = queue.enqueue(store, "half-graded", "sharing")  # a marker was stopped grading this one
     view2, score2 = answer(store, "half-graded", "sharing", ["best"] * N)

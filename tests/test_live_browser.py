@@ -20,7 +20,7 @@ from course.live import core
 from course.live.core import live_attendance, live_votes
 from course.store import Store
 
-from .servers import ARTIFACTS, AXE, CHROMIUM, axe_violations, chromium, course_server
+from .servers import ARTIFACTS, AXE, CHROMIUM, axe_violations, course_server
 
 pytestmark = [
     pytest.mark.browser,
@@ -40,12 +40,6 @@ def server(tmp_path_factory):
     env = {"COURSE_DATA_DIR": str(base / "var"), "COURSE_DB_URL": ""}
     with course_server(env, log, "--pool-size=1", "--cull-idle=600", "--no-grading") as url:
         yield {"base": url, "db": f"sqlite:///{base / 'var' / 'records.db'}", "log": log}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 def open_page(browser, url: str, width: int, height: int = 900):

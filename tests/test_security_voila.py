@@ -29,7 +29,7 @@ import pytest
 
 from course.store import Store
 
-from .servers import CHROMIUM, ROOT, chromium, course_server, http_get, page_kernel_id, signed_in
+from .servers import CHROMIUM, ROOT, course_server, http_get, page_kernel_id, signed_in
 
 pytestmark = [
     pytest.mark.browser,
@@ -49,12 +49,6 @@ def server(tmp_path_factory):
     log = data / "voila.log"
     with course_server(env, log, "--pool-size=1") as base:
         yield {"base": base, "db": f"sqlite:///{data / 'var' / 'records.db'}", "log": log, "dir": data}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from course.records import LearnerRecords
 from course.store import Store
 
 from .grading_helpers import copy_course_root
-from .servers import (ARTIFACTS, AXE, CHROMIUM, axe_violations, chromium, course_server, http_get, kernel_alive,
+from .servers import (ARTIFACTS, AXE, CHROMIUM, axe_violations, course_server, http_get, kernel_alive,
                       page_kernel_id, signed_in)
 
 pytestmark = [
@@ -41,12 +41,6 @@ def server(tmp_path_factory):
     with course_server(env, log, "--pool-size=2", f"--cull-idle={CULL_IDLE}") as base:
         yield {"base": base, "db": f"sqlite:///{data / 'var' / 'records.db'}", "log": log, "grading": grading,
                "var": data / "var"}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

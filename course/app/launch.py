@@ -7,12 +7,6 @@ import os
 from .runtime import log
 
 
-def _requested() -> bool:
-    from ..voila_query import get_query_string
-
-    return get_query_string() is not None
-
-
 class Launcher:
     def __init__(self, kind: str):
         self.kind = kind
@@ -59,13 +53,13 @@ class Launcher:
         """
         from IPython.display import HTML, display
 
-        from ..identity import SignInRequired, in_voila, page_query
+        from ..identity import SignInRequired, in_voila, page_query, page_requested
         from .pages import SIGN_IN_NEEDED, SOMETHING_WRONG, message_html
 
         try:
             if self.failed:
                 raise RuntimeError("the app did not start")
-            if query is None and in_voila() and not _requested():
+            if query is None and in_voila() and not page_requested():
                 return  # the server stopped before anyone asked for this preheated page
             if query is None:
                 query = page_query() if in_voila() else {}

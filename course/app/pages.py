@@ -15,6 +15,9 @@ SIGN_IN_NEEDED = ("Please sign in", "This page does not know who you are, or you
                   "Sign in again on the course home to carry on. Your answers so far are kept.")
 SOMETHING_WRONG = ("Something went wrong", "This part of the course could not be shown. Your answers so far are "
                    "kept. Please reload the page. If it happens again, tell your trainer.")
+# Voila's note under a cell that failed (the course's own code never lets one fail)
+ERROR_INSTRUCTION = ("Something went wrong on our side. Your answers so far are saved. Please reload the page; "
+                     "if it happens again, tell your trainer.")
 NOT_FOUND = ("We could not find that page", "The address may be mistyped, or the page has moved.")
 
 

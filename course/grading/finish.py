@@ -30,10 +30,8 @@ class FinishResult:
     feedback_path: Path | None = None
 
 
-def submit(records: LearnerRecords, root: Path | None = None) -> int:
-    """Finish the attempt and queue it for the marker; returns the queue request id.
-
-    (`root` is unused here: the marker knows its course root.)"""
+def submit(records: LearnerRecords) -> int:
+    """Finish the attempt and queue it for the marker (which knows its course root); returns the request id."""
     store = records.store or Store()
     store.finish_attempt(records.learner_id, records.module.id, records.attempt)
     return queue.enqueue(store, records.learner_id, records.module.id)
@@ -55,7 +53,7 @@ def result_for(store: Store, learner_id: str, module_id: str, pass_mark: float, 
 
 def finish(records: LearnerRecords, root: Path | None = None, wait: float = WAIT_SECONDS) -> FinishResult:
     store = records.store or Store()
-    request_id = submit(records, root)
+    request_id = submit(records)
     request = queue.wait_for(store, request_id, timeout=wait)
     if request is None:
         return FinishResult("queued", message="Your answers are submitted. Your result will be ready in a few minutes.")

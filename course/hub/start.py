@@ -15,10 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-# as course.serve.ERROR_INSTRUCTION (not imported: that module loads the content code, and
-# this runs before every server start)
-ERROR_INSTRUCTION = ("Something went wrong on our side. Your answers so far are saved. Please reload the page; "
-                     "if it happens again, tell your trainer.")
+from ..app.pages import ERROR_INSTRUCTION  # a small module: nothing heavy before every server start
 
 # The same Voila settings `course serve` enforces (course.app.server), for Voila as a Jupyter
 # server extension: the course template, no tracebacks, only the widget manager's scripts.

@@ -12,28 +12,11 @@ from __future__ import annotations
 
 import os
 from html import escape
-from urllib.parse import parse_qs
 
 from .runtime import log
 
 SOMETHING_WRONG = ("Something went wrong", "This page could not be shown. Please reload it. If it happens again, "
                    "tell whoever runs the course.")
-
-
-def in_voila() -> bool:
-    env = os.environ
-    return (env.get("SERVER_SOFTWARE", "").startswith("voila") or "VOILA_KERNEL_ID" in env
-            or "VOILA_BASE_URL" in env or env.get("VOILA_PREHEAT") == "True")
-
-
-def page_query() -> dict[str, str] | None:
-    """The page's query parameters (first value of each); None when no request ever came."""
-    from ..voila_query import get_query_string  # voila.utils.get_query_string(), without importing Voila
-
-    query = get_query_string()
-    if query is None:
-        return None
-    return {key: values[0] for key, values in parse_qs(query).items()}
 
 
 class Launcher:
@@ -63,13 +46,15 @@ class Launcher:
         """Show the page. `query` and `env` are for tests; inside Voila they come from the request."""
         from IPython.display import HTML, display
 
+        from ..identity import in_voila, page_query, page_requested
+
         try:
             if self.failed:
                 raise RuntimeError("the app did not start")
+            if query is None and in_voila() and not page_requested():
+                return  # the server stopped before anyone asked for this preheated page
             if query is None:
                 query = page_query() if in_voila() else {}
-                if query is None:
-                    return  # the server stopped before anyone asked for this preheated page
             self.widget = self.build(query, os.environ if env is None else env)
         except Exception:  # noqa: BLE001 - never a traceback on the page
             log.exception("the %s page failed", self.kind)
