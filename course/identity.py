@@ -72,6 +72,14 @@ def page_requested() -> bool:
     return get_query_string() is not None
 
 
+def request_query() -> dict[str, str] | None:
+    """What an app page's second cell reads: the page's query inside Voila ({} elsewhere), or None
+    when the server stopped before anyone asked for this preheated kernel's page."""
+    if not in_voila():
+        return {}
+    return page_query() if page_requested() else None
+
+
 def forget_page_query() -> None:
     """For tests: read the query string again."""
     global _query_string

@@ -53,16 +53,15 @@ class Launcher:
         """
         from IPython.display import HTML, display
 
-        from ..identity import SignInRequired, in_voila, page_query, page_requested
+        from ..identity import SignInRequired, request_query
         from .pages import SIGN_IN_NEEDED, SOMETHING_WRONG, message_html
 
         try:
             if self.failed:
                 raise RuntimeError("the app did not start")
-            if query is None and in_voila() and not page_requested():
-                return  # the server stopped before anyone asked for this preheated page
+            query = request_query() if query is None else query
             if query is None:
-                query = page_query() if in_voila() else {}
+                return  # the server stopped before anyone asked for this preheated page
             self.widget = self.build(query)
         except SignInRequired:
             log.info("%s page opened without a valid sign-in", self.kind)

@@ -46,15 +46,14 @@ class Launcher:
         """Show the page. `query` and `env` are for tests; inside Voila they come from the request."""
         from IPython.display import HTML, display
 
-        from ..identity import in_voila, page_query, page_requested
+        from ..identity import request_query
 
         try:
             if self.failed:
                 raise RuntimeError("the app did not start")
-            if query is None and in_voila() and not page_requested():
-                return  # the server stopped before anyone asked for this preheated page
+            query = request_query() if query is None else query
             if query is None:
-                query = page_query() if in_voila() else {}
+                return  # the server stopped before anyone asked for this preheated page
             self.widget = self.build(query, os.environ if env is None else env)
         except Exception:  # noqa: BLE001 - never a traceback on the page
             log.exception("the %s page failed", self.kind)
