@@ -103,9 +103,6 @@ def server_env(base: dict | None = None, options: ServeOptions | None = None) ->
     # the course template lives in assets/voila/templates/course
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(assets_dir()), env.get("JUPYTER_PATH", "")) if p)
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # no debugger warnings in the log
-    # traitlets calls a JSON dict on the command line (the kernel pools) deprecated; it works,
-    # and an operator reading the log has nothing to do about it
-    env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
     if options is not None:
         if options.public_url:
             env["COURSE_PUBLIC_URL"] = options.public_url  # the join address and QR code use it
