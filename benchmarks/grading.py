@@ -37,7 +37,7 @@ def build_fixture(base: Path, count: int) -> Path:
     shutil.copytree(ROOT / "notebooks", base / "notebooks", ignore=shutil.ignore_patterns("app"))
     from course.grading.release import release
     from course.grading.submissions import write_submission
-    from course.store import Store
+    from course.records.store import Store
     from course.widgets import open_module
 
     release(base / "grading", modules=["sharing"], to_exchange=False)
@@ -104,10 +104,10 @@ def time_course(fixture: Path, count: int, db_url: str | None, jobs: int) -> flo
 
 def time_finish(fixture: Path, runs: int) -> list[float]:
     """Learners press Finish one after another while a grader idles, as under `course serve`."""
-    from course.content import load_course  # noqa: F401 - warm the content cache like a running app
+    from course.content.model import load_course  # noqa: F401 - warm the content cache like a running app
     from course.grading.finish import finish
     from course.grading.worker import run as run_worker
-    from course.store import Store
+    from course.records.store import Store
     from course.widgets import open_module
 
     work = fresh_copy(fixture, None)

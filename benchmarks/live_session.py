@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.live_session [--voters 40] [--spread 8] [--phones 2] [--rounds 3]
 
-The course's Voila server (`python -m course.app.server`, `course serve`'s flags, preheated
+The course's Voila server (`python -m course.server.voila`, `course serve`'s flags, preheated
 kernels) serves the trainer and join notebooks on 127.0.0.1. A real headless Chromium opens the
 trainer's page, starts a session and shows a scenario. Then:
 
@@ -84,7 +84,7 @@ def p95(values: list[float]) -> float:
 
 
 def start_server(folder: Path, data: Path, log_path: Path):
-    from course.serve import ServeOptions, server_env, voila_command
+    from course.server.supervisor import ServeOptions, server_env, voila_command
 
     port = free_port()
     command = voila_command(folder, ServeOptions(port=port, preheat=True, pool_size=2, cull_idle_timeout=900))
@@ -161,9 +161,9 @@ def main() -> None:
     process, log, base = start_server(work / "apps", work / "var", work / "voila.log")
     os.environ["COURSE_DATA_DIR"] = str(work / "var")
     os.environ.pop("COURSE_DB_URL", None)
-    from course.content import load_course
+    from course.content.model import load_course
     from course.live import core
-    from course.store import Store
+    from course.records.store import Store
 
     course = load_course()
     store = Store()

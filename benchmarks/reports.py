@@ -11,7 +11,7 @@ some half way), plus the learners' latest activity per module. Timed, each the m
   from a plain pandas groupby over the same frames: the least work that answers the question;
 - minimal groupby: only who has completed and when they are due (one groupby of current
   passes): less than the question asks, shown as a lower bound;
-- course.completion.evaluate: the status per person (and the arrays behind per module);
+- course.manager.completion.evaluate: the status per person (and the arrays behind per module);
 - completion report: evaluate + the report's tables (by team, and one row per person).
 
 Ratios are against the floor (the aim is 1.5 or less) and the minimal groupby. The run fails if the two answers
@@ -29,7 +29,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from course.completion import Rule, evaluate
+from course.manager.completion import Rule, evaluate
 
 MODULES = ("why", "sharing", "boundaries", "protect", "final")
 AS_OF = pd.Timestamp("2026-09-15")
@@ -143,7 +143,7 @@ def ours(rule, grades, roster, activity, as_of):
 
 
 def report(rule, grades, roster, activity, as_of):
-    from course.reports import people_table, team_table
+    from course.manager.reports import people_table, team_table
 
     result = ours(rule, grades, roster, activity, as_of)
     return team_table(result), people_table(result)
@@ -181,14 +181,14 @@ def main(argv=None) -> int:
     got = ours(rule, grades, roster, activity, AS_OF).people.set_index("learner_id")["status"].astype(str)
     differ = (expected.reindex(got.index) != got).sum()
     if differ:
-        console.print(f"[red]the floor and course.completion disagree on {differ} people[/red]")
+        console.print(f"[red]the floor and course.manager.completion disagree on {differ} people[/red]")
         return 1
     counts = got.value_counts().to_dict()
     console.print("statuses (both agree): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
     runs = [("floor: plain pandas groupby", lambda: floor(rule, grades, roster, activity, AS_OF)),
             ("minimal groupby (completed only)", lambda: minimal(rule, grades, AS_OF)),
-            ("course.completion.evaluate", lambda: ours(rule, grades, roster, activity, AS_OF)),
+            ("course.manager.completion.evaluate", lambda: ours(rule, grades, roster, activity, AS_OF)),
             ("completion report (evaluate + tables)", lambda: report(rule, grades, roster, activity, AS_OF))]
     results = [(name, timed(fn, args.repeats)) for name, fn in runs]
     base = results[0][1]

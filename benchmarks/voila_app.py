@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.voila_app [--runs 10] [--clicks 3] [--pool-size 2]
 
-Both run under the course's Voila server (`python -m course.app.server`, the same flags as
+Both run under the course's Voila server (`python -m course.server.voila`, the same flags as
 `course serve`: course template, preheated kernels, the same pool size) on 127.0.0.1, and a
 real headless Chromium drives both in the same run, taking turns so both see the same load:
 
@@ -81,7 +81,7 @@ def bare_notebook(folder: Path) -> Path:
 
 
 def start_server(folder: Path, port: int, pool_size: int, env: dict, log: Path) -> subprocess.Popen:
-    from course.serve import ServeOptions, voila_command
+    from course.server.supervisor import ServeOptions, voila_command
 
     command = voila_command(folder, ServeOptions(port=port, pool_size=pool_size))
     return subprocess.Popen(command, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
@@ -115,10 +115,10 @@ def main(argv: list[str] | None = None) -> dict:
 
     from playwright.sync_api import sync_playwright
 
-    from course import sessions
-    from course.content import load_course
-    from course.serve import prepare, server_env
-    from course.store import Store
+    from course.records import signin_tokens as sessions
+    from course.content.model import load_course
+    from course.server.supervisor import prepare, server_env
+    from course.records.store import Store
 
     work = Path(tempfile.mkdtemp(prefix="voila-bench-"))
     env = server_env({**os.environ, "COURSE_DATA_DIR": str(work / "var"), "COURSE_DB_URL": ""})

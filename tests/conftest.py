@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-CONTENT = ROOT / "course" / "content"
+CONTENT = ROOT / "course" / "data"
 
 
 @pytest.fixture(autouse=True)
@@ -36,14 +36,14 @@ def db_url(tmp_path) -> str:
 
 @pytest.fixture
 def store(db_url):
-    from course.store import Store
+    from course.records.store import Store
 
     return Store(db_url)
 
 
 @pytest.fixture
 def course():
-    from course.content import load_course
+    from course.content.model import load_course
 
     return load_course()
 
@@ -89,7 +89,7 @@ def any_db_url(request, tmp_path):
     with engine.begin() as conn:  # each test starts from an empty schema
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     engine.dispose()
-    from course.store import engine_for
+    from course.records.store import engine_for
 
     engine_for.cache_clear()
     return url

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from course.store import Store
+from course.records.store import Store
 from course.widgets import open_module
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -28,6 +28,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until(check, timeout: float = 120, every: float = 0.5):
+    """Poll `check()` until it returns something true (and return it), as a user watching would."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
 def wait_for(url: str, timeout: float = 60, process: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -87,7 +98,7 @@ def chromium():
 
 def signed_in(store, learner_id: str, name: str) -> str:
     """A learner signed in as the home would do it: their session token."""
-    from course import sessions
+    from course.records import signin_tokens as sessions
 
     store.ensure_learner(learner_id, name=name, staff_number=learner_id)
     return sessions.issue(store, learner_id)
@@ -132,7 +143,7 @@ def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
 @contextmanager
 def manager_dashboard_server(env: dict, log_path: Path):
     """The manager dashboard (`course manager dashboard`'s Voila) on a free port; yields the base URL."""
-    from course.manager.serve import dashboard_command, dashboard_env
+    from course.server.dashboard import dashboard_command, dashboard_env
 
     port = free_port()
     with open(log_path, "w") as log:

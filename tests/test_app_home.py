@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from course import sessions
+from course.records import signin_tokens as sessions
 from course.app import status as st
 from course.app.home import HomeApp
-from course.app.launch import Launcher
+from course.kernel.launch import Launcher
 from course.app.signin import SignInError, sign_in
-from course.identity import SignInRequired, current_learner, forget_page_query
-from course.store import attempts, now
+from course.records.identity import SignInRequired, current_learner, forget_page_query
+from course.records.store import attempts, now
 
 
 def best(scenario):

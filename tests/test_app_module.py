@@ -7,8 +7,8 @@ import pytest
 
 from course.app import hooks
 from course.app.module import OVERVIEW, SUMMARY, ModuleApp, open_module_app
-from course.records import LearnerRecords
-from course.store import Store
+from course.records.attempt import LearnerRecords
+from course.records.store import Store
 
 
 def best(scenario):

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import nbformat
 
-from course.app import runtime
-from course.app.launch import Launcher
+from course.kernel import runtime
+from course.kernel.launch import Launcher
 from course.app.notebooks import APPS, app_notebook, render, write_app_notebooks
 from course.app.pages import error_page
-from course.serve import ServeOptions, server_env, voila_command
+from course.server.supervisor import ServeOptions, server_env, voila_command
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "assets" / "voila" / "templates" / "course"
@@ -31,7 +31,7 @@ def test_app_notebooks_are_committed_in_step_and_clean():
 def test_voila_command_is_safe_and_lean():
     args = voila_command(Path("/srv/app"), ServeOptions(port=9000, pool_size=3, cull_idle_timeout=600))
     joined = " ".join(args)
-    assert args[1:3] == ["-m", "course.app.server"] and "/srv/app" in args
+    assert args[1:3] == ["-m", "course.server.voila"] and "/srv/app" in args
     for flag in ["--Voila.ip=127.0.0.1", "--port=9000", "--template=course", "--no-browser",
                  "--VoilaConfiguration.allow_template_override=NO", "--VoilaConfiguration.allow_theme_override=NO",
                  "--VoilaConfiguration.show_tracebacks=False", "--preheat_kernel=True", "--pool_size=3",
@@ -80,10 +80,10 @@ def test_a_failing_app_shows_a_friendly_message_and_logs(monkeypatch, capsys):
 
 
 def test_query_string_is_read_as_voila_reads_it(monkeypatch):
-    """course.voila_query stands in for voila.utils.get_query_string (without its 48 MB import)."""
+    """course.kernel.query stands in for voila.utils.get_query_string (without its 48 MB import)."""
     from voila.utils import get_query_string as voilas
 
-    from course.voila_query import _query_url, get_query_string
+    from course.kernel.query import _query_url, get_query_string
 
     monkeypatch.setenv("VOILA_PREHEAT", "False")  # a kernel started for its request
     monkeypatch.setenv("QUERY_STRING", "module=why&token=abc")
@@ -116,7 +116,7 @@ def _message(msg_type: str, channel: str = "shell") -> dict:
 def test_kernel_guard_reads_every_wire_form_and_lets_only_widget_messages_through():
     from jupyter_server.services.kernels.connection.base import serialize_binary_message, serialize_msg_to_ws_v1
 
-    from course.app.kernel_guard import V1, allowed, message_kind
+    from course.server.kernel_guard import V1, allowed, message_kind
 
     def v1(msg: dict) -> bytes:
         parts = [json.dumps(msg[k]).encode() for k in ("header", "parent_header", "metadata", "content")]
@@ -141,10 +141,10 @@ def test_kernel_guard_reads_every_wire_form_and_lets_only_widget_messages_throug
 
 
 def test_manager_dashboard_runs_on_the_course_server():
-    from course.manager.serve import dashboard_command, dashboard_env
+    from course.server.dashboard import dashboard_command, dashboard_env
 
     args = dashboard_command(9100, Path("/srv/notebooks/manager/dashboard.ipynb"))
-    assert args[1:4] == ["-m", "course.app.server", "/srv/notebooks/manager"]
+    assert args[1:4] == ["-m", "course.server.voila", "/srv/notebooks/manager"]
     for flag in ["--port=9100", "--Voila.ip=127.0.0.1", "--no-browser", "--template=course",
                  "--CourseVoila.home_page=voila/render/dashboard.ipynb", "--VoilaConfiguration.show_tracebacks=False"]:
         assert flag in args, flag

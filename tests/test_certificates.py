@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
-from course import certificates
-from course.completion import Rule, evaluate
+from course.manager import certificates
+from course.manager.completion import Rule, evaluate
 
 from .test_completion import AS_OF, synthetic
 from .test_reports import add_attendance
@@ -119,8 +119,8 @@ def test_pdf_certificate(store, issued, course, tmp_path):
 @pytest.fixture
 def roster_store(tmp_path, monkeypatch):
     """Two staff on the roster, no gradebook; 40001 completed through a trainer-led session."""
-    from course.roster import import_csv
-    from course.store import Store
+    from course.records.roster import import_csv
+    from course.records.store import Store
 
     (tmp_path / "grading").mkdir()
     monkeypatch.setenv("COURSE_GRADING_DIR", str(tmp_path / "grading"))

@@ -6,8 +6,8 @@ import json
 
 from click.testing import CliRunner
 
-from course import certificates
-from course.learning_record import learning_record, to_html, to_json, to_markdown
+from course.manager import certificates
+from course.manager.learning_record import learning_record, to_html, to_json, to_markdown
 
 from .test_certificates import issued, result  # noqa: F401 - fixtures
 
@@ -46,7 +46,7 @@ def test_cli_learning_record(tmp_path, monkeypatch):
     from datetime import date, timedelta
 
     from course.cli import main
-    from course.store import Store
+    from course.records.store import Store
 
     from .test_reports import add_attendance
 

@@ -26,8 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from course.completion import (COMPLETED, DUE_SOON, FAILED, IN_PROGRESS, NOT_ON_ROSTER, NOT_STARTED, OVERDUE,
-                               STATUSES, Rule, evaluate, status_counts, timeline)
+from course.manager.completion import (COMPLETED, DUE_SOON, FAILED, IN_PROGRESS, NOT_ON_ROSTER, NOT_STARTED, OVERDUE, STATUSES, Rule, evaluate, status_counts, timeline)
 
 MODULES = ("why", "sharing", "boundaries", "protect", "final")
 AS_OF = pd.Timestamp("2026-09-15")

@@ -9,8 +9,8 @@ live = pytest.importorskip("course.live.core")
 
 def test_live_session_attendance_counts_for_its_module(tmp_path, monkeypatch, course):
     from course.live import summary
-    from course.reports import evaluate_inputs, load_inputs
-    from course.store import Store
+    from course.manager.reports import evaluate_inputs, load_inputs
+    from course.records.store import Store
 
     (tmp_path / "grading").mkdir()
     monkeypatch.setenv("COURSE_GRADING_DIR", str(tmp_path / "grading"))

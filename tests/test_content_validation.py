@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from course.validate import validate
+from course.content.validate import validate
 
 ROOT = Path(__file__).resolve().parents[1]
-CONTENT = ROOT / "course" / "content"
+CONTENT = ROOT / "course" / "data"
 COURSE_CMD = [str(Path(sys.executable).parent / "course")]
 
 MINI = """\

@@ -6,10 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from course.curriculum import curriculum_markdown
-from course.images import check_images
-from course.rules import citation_counts
-from course.validate import validate
+from course.content.curriculum import curriculum_markdown
+from course.content.images import check_images
+from course.content.rules import citation_counts
+from course.content.validate import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = {"care home", "care at home", "children's residential care", "day service", "housing support",

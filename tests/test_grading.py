@@ -20,7 +20,7 @@ from course.grading.gradebook import gradebook_frame
 from course.grading.release import release
 from course.grading.submissions import write_submission
 from course.grading.worker import run as run_worker
-from course.store import Store
+from course.records.store import Store
 
 from .grading_helpers import answer, make_course_root
 
@@ -157,7 +157,7 @@ def test_finish_submits_grades_and_returns_the_result(root, store):
     assert result_for(store, "finisher", "sharing", 0.8, root).score == pytest.approx(score)
     from sqlalchemy import select
 
-    from course.store import attempts
+    from course.records.store import attempts
 
     assert all(row.finished_at for row in store._read(select(attempts).where(attempts.c.learner_id == "finisher")))
 
@@ -169,7 +169,7 @@ def test_a_finish_whose_page_closed_at_once_is_still_graded_from_the_store(root,
 
     from course.grading import queue
     from course.grading.finish import submit
-    from course.store import now
+    from course.records.store import now
 
     view, score = answer(store, "closed-page", "sharing", ["best"] * 6 + ["worst"] * 3)
     submit(view.records)  # the kernel's whole part; then the page closes

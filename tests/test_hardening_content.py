@@ -11,9 +11,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from course.validate import validate
+from course.content.validate import validate
 
-CONTENT = Path(__file__).resolve().parents[1] / "course" / "content"
+CONTENT = Path(__file__).resolve().parents[1] / "course" / "data"
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 json_values = st.recursive(

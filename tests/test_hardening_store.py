@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from course import responses
-from course.store import Store, decisions
+from course.records import responses
+from course.records.store import Store, decisions
 
 
 def _process_writer(url: str, learner: str, count: int) -> None:
@@ -67,9 +67,9 @@ def test_fifty_writers_threads_and_processes(any_db_url):
 KILLED_WRITER = textwrap.dedent('''
     import sys
     from pathlib import Path
-    from course.content import load_course
-    from course.records import LearnerRecords
-    from course.store import Store
+    from course.content.model import load_course
+    from course.records.attempt import LearnerRecords
+    from course.records.store import Store
     module = load_course().module("sharing")
     store = Store(sys.argv[1])
     folder = Path(sys.argv[2])

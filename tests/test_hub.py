@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from course.content import load_course
+from course.content.model import load_course
 from course.app.marking import SENT
 
 from .hub import database_url, hub_server, log_in, unavailable_reason

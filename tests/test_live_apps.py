@@ -14,10 +14,10 @@ from xml.etree import ElementTree
 import pytest
 from click.testing import CliRunner
 
-from course.content import Choice, Scenario
+from course.content.model import Choice, Scenario
 from course.live import address, core, views
 from course.live.join_app import JoinApp
-from course.live.launch import Launcher
+from course.kernel.live_launch import Launcher
 from course.live.summary import results_for
 from course.live.trainer_app import CHOOSE, TrainerApp
 
@@ -215,7 +215,7 @@ def test_a_store_failure_is_a_friendly_message_not_a_traceback(course, store, mo
     t = started_trainer(course, store)
 
     def broken(*_a, **_k):
-        from course.store import StoreError
+        from course.records.store import StoreError
 
         raise StoreError("could not save to the records store (sqlite:///x): disk I/O error")
 
@@ -230,7 +230,7 @@ def test_a_store_failure_is_a_friendly_message_not_a_traceback(course, store, mo
 def test_poller_applies_only_changes_and_survives_failures():
     import asyncio
 
-    from course.live.runtime import Poller
+    from course.kernel.live_runtime import Poller
 
     seen, trouble = [], []
     reads = iter([1, 1, RuntimeError("db down"), 2, 2, 3])

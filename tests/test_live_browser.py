@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from course.live import core
 from course.live.core import live_attendance, live_votes
-from course.store import Store
+from course.records.store import Store
 
 from .servers import ARTIFACTS, AXE, CHROMIUM, axe_violations, course_server
 
@@ -208,7 +208,7 @@ def test_a_second_trainer_cannot_take_over_without_the_key(server, browser):
     from playwright.sync_api import expect
 
     store = Store(server["db"])
-    from course.content import load_course
+    from course.content.model import load_course
     from course.live.summary import start_session
 
     opened = start_session(store, load_course(), module_id="sharing")

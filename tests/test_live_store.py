@@ -11,7 +11,7 @@ from sqlalchemy import inspect, select, text, update
 
 from course.live import core, summary
 from course.live.core import live_attendance, live_sessions, live_votes
-from course.store import Store
+from course.records.store import Store
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from collections import Counter
 import pytest
 
 from course.live import core, summary
-from course.store import Store
+from course.records.store import Store
 
 VOTERS = 40
 
@@ -149,7 +149,7 @@ def test_a_table_created_meanwhile_by_another_kernel_is_retried(db_url, monkeypa
             raise OperationalError("CREATE TABLE live_votes", {}, Exception("table live_votes already exists"))
         return real(*args, **kwargs)
 
-    from course import store as records_store
+    from course.records import store as records_store
 
     monkeypatch.setattr(core.metadata, "create_all", racing)
     records_store._prepared.pop(store.engine, None)  # as on a new database: the tables not made yet
@@ -158,7 +158,7 @@ def test_a_table_created_meanwhile_by_another_kernel_is_retried(db_url, monkeypa
     records_store._prepared.pop(store.engine, None)
     monkeypatch.setattr(core.metadata, "create_all",
                         lambda *a, **k: (_ for _ in ()).throw(OperationalError("x", {}, Exception("disk I/O error"))))
-    from course.store import StoreError
+    from course.records.store import StoreError
 
     with pytest.raises(StoreError):
         core.ensure_tables(store)

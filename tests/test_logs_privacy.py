@@ -18,8 +18,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from course.content import load_course
-from course.store import Store
+from course.content.model import load_course
+from course.records.store import Store
 
 from .grading_helpers import copy_course_root
 from .servers import CHROMIUM, chromium, course_server

@@ -59,8 +59,8 @@ def test_set_password_refuses_weak_or_missing(tmp_path):
 @pytest.fixture
 def records(tmp_path, monkeypatch):
     """A roster of four in two teams: one completed (trainer-led), one due soon, one in progress, one not started."""
-    from course.roster import import_csv
-    from course.store import Store
+    from course.records.roster import import_csv
+    from course.records.store import Store
 
     (tmp_path / "grading").mkdir()
     monkeypatch.setenv("COURSE_GRADING_DIR", str(tmp_path / "grading"))
@@ -164,7 +164,7 @@ def test_dashboard_in_headless_chromium(records, tmp_path):
         outside = []
         page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((base, "data:", "blob:")) else None)
         # a learner's sign-in token in the address opens nothing: the page still asks for the password
-        from course import sessions
+        from course.records import signin_tokens as sessions
 
         learner_token = sessions.issue(records, "40003")
         page.goto(f"{base}/voila/render/dashboard.ipynb?token={learner_token}", timeout=90_000)

@@ -13,9 +13,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from course.content import load_course
-from course.notebook_build import build_notebook, notebook_path, render
-from course.store import Store
+from course.content.model import load_course
+from course.content.build import build_notebook, notebook_path, render
+from course.records.store import Store
 from course.widgets import open_module
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,13 +10,13 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from course import privacy
-from course.certificates import certificates, ensure_table
+from course.manager import privacy
+from course.manager.certificates import certificates, ensure_table
 from course.grading.queue import requests
 from course.grading.state import gradings
-from course.roster import import_rows
-from course.sessions import sessions
-from course.store import Store, attempts, decisions, learners, reflections
+from course.records.roster import import_rows
+from course.records.signin_tokens import sessions
+from course.records.store import Store, attempts, decisions, learners, reflections
 
 from .test_reports import add_attendance
 

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Column, Date, MetaData, String, Table
 
-from course.completion import evaluate
-from course.reports import completions_report, due_report, due_table, people_table, team_table
-from course.reports.scenarios import first_choices, hardest
-from course.reports.writers import Report, Section, frame_to_html, safe_cell, to_csv, to_html, write_xlsx
+from course.manager.completion import evaluate
+from course.manager.reports import completions_report, due_report, due_table, people_table, team_table
+from course.manager.reports.scenarios import first_choices, hardest
+from course.manager.reports.writers import Report, Section, frame_to_html, safe_cell, to_csv, to_html, write_xlsx
 
 from .test_completion import AS_OF, rule, synthetic
 
@@ -131,8 +131,8 @@ def test_hardest_scenarios_use_first_choices(store, course):
 
 def test_cli_reports(manager_env, tmp_path):
     from course.cli import main
-    from course.roster import import_csv
-    from course.store import Store
+    from course.records.roster import import_csv
+    from course.records.store import Store
 
     store = Store()
     (tmp_path / "staff.csv").write_text("staff number,name,team,role\n40001,Amy Reid,Riverside,Carer\n"
@@ -173,7 +173,7 @@ def test_cli_reports(manager_env, tmp_path):
     assert out.exit_code == 0 and "40004" in out.output and "40001" not in out.output
 
     # the register keeps each completion seen (with its certificate id)
-    from course.certificates import register_frame
+    from course.manager.certificates import register_frame
 
     assert sorted(register_frame(store)["learner_id"]) == ["40001", "40002"]
 

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
-from course.store import Store, attempts
+from course.records.store import Store, attempts
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = ("why", "sharing", "boundaries", "protect", "final")
@@ -71,7 +71,7 @@ def setup(tmp_path, monkeypatch):
 
 
 def test_grades_come_from_the_gradebook_with_policy_versions(setup):
-    from course.reports import evaluate_inputs, load_inputs
+    from course.manager.reports import evaluate_inputs, load_inputs
 
     _root, store, _tmp = setup
     inputs = load_inputs(store)
@@ -112,7 +112,7 @@ def test_cli_report_export_and_purge_with_the_gradebook(setup):
     assert "11 record(s) about 1 learner(s) deleted." in purge.output
     assert not (root / "submitted" / "40003").exists()
     assert (root / "submitted" / "40001" / "why" / "responses.json").exists()
-    from course.reports import load_inputs
+    from course.manager.reports import load_inputs
 
     left = load_inputs(store).grades
     assert sorted(left["learner_id"].unique()) == ["40001", "40002"] and len(left) == 10

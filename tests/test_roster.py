@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 
-from course.roster import RosterError, import_csv, parse_csv, roster_frame
+from course.records.roster import RosterError, import_csv, parse_csv, roster_frame
 
 GOOD = """Staff Number,Full name,Team / Service,Job title,Start date,Payroll grade,Notes
 40123,Amy Reid,Riverside care home,Support worker,2024-03-01,5,
@@ -106,7 +106,7 @@ def test_learner_id_column_maps_hub_users(store, tmp_path):
 
 def test_import_is_one_transaction(store, tmp_path):
     """A failure while writing leaves the old list whole."""
-    from course.roster import import_rows
+    from course.records.roster import import_rows
 
     import_csv(store, write(tmp_path, GOOD))
     before = roster_frame(store)

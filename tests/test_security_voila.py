@@ -27,7 +27,7 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from course.store import Store
+from course.records.store import Store
 
 from .servers import CHROMIUM, ROOT, course_server, http_get, page_kernel_id, signed_in
 

@@ -10,10 +10,10 @@ import subprocess
 import time
 from pathlib import Path
 
-from course.serve import ServeOptions, kernel_pools, server_env, voila_command
+from course.server.supervisor import ServeOptions, kernel_pools, server_env, voila_command
 
 from .grading_helpers import copy_course_root
-from .servers import BIN, free_port, wait_for
+from .servers import BIN, free_port, wait_for, wait_until
 
 
 def children(pid: int) -> dict[int, str]:
@@ -39,16 +39,6 @@ def children(pid: int) -> dict[int, str]:
                 found[child] = commands.get(child, "")
                 todo.append(child)
     return found
-
-
-def wait_until(check, timeout: float = 120, every: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 def test_room_options_reach_voila_and_the_kernels():
@@ -83,7 +73,7 @@ def test_serve_releases_runs_the_marker_restarts_it_and_stops_everything(tmp_pat
             assert (grading / "release" / module / f"{module}.ipynb").exists()
         kids = children(serve.pid)
         markers = [pid for pid, cmd in kids.items() if "course.cli grade --watch" in cmd]
-        voilas = [pid for pid, cmd in kids.items() if "course.app.server" in cmd]
+        voilas = [pid for pid, cmd in kids.items() if "course.server.voila" in cmd]
         assert len(markers) == 1 and len(voilas) == 1, kids
         # a marker that dies is started again; learners' Finish requests wait in the queue meanwhile
         os.kill(markers[0], signal.SIGKILL)

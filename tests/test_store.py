@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from course import responses
-from course.store import Store, StoreError
+from course.records import responses
+from course.records.store import Store, StoreError
 
 
 

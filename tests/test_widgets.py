@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from course.store import Store
+from course.records.store import Store
 from course.widgets import open_module
 
 

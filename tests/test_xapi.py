@@ -9,7 +9,7 @@ from datetime import datetime
 
 from click.testing import CliRunner
 
-from course import certificates, xapi
+from course.manager import certificates, xapi
 
 from .test_certificates import issued, result  # noqa: F401 - fixtures
 
@@ -69,7 +69,7 @@ def test_cli_xapi(tmp_path, monkeypatch):
     from datetime import date, timedelta
 
     from course.cli import main
-    from course.store import Store
+    from course.records.store import Store
 
     from .test_reports import add_attendance
 

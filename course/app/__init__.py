@@ -15,6 +15,6 @@ from __future__ import annotations
 
 
 def prepare(kind: str):
-    from .launch import Launcher
+    from course.kernel.launch import Launcher
 
     return Launcher(kind)

@@ -1,6 +1,6 @@
 """The certificate page: a learner's certificate of completion, to read, print and keep.
 
-The certificate is the course's record of completion (`course.certificates`): it rests on
+The certificate is the course's record of completion (`course.manager.certificates`): it rests on
 nbgrader's marks, not on the app's own running score, so it appears once the marker has
 passed every module the completion rule requires. The first time a learner opens the page
 after completing, the completion is added to the register (the same facts always give the
@@ -16,10 +16,10 @@ from html import escape
 
 import ipywidgets as widgets
 
-from ..content import Course
-from ..store import Store
-from .module import home_link
-from .pages import message_html
+from course.content.model import Course
+from course.records.store import Store
+from course.app.module import home_link
+from course.app.pages import message_html
 
 NOT_YET = ("Your certificate is not ready yet",
            "Your certificate appears here once every module has been marked as passed. Marking takes a few "
@@ -28,8 +28,8 @@ NOT_YET = ("Your certificate is not ready yet",
 
 def learner_certificate(store: Store, course: Course, learner_id: str) -> tuple[dict | None, str]:
     """(the learner's current certificate or None, their completion status in words)."""
-    from .. import certificates
-    from ..reports import evaluate_inputs, load_inputs
+    from course.manager import certificates
+    from course.manager.reports import evaluate_inputs, load_inputs
 
     result = evaluate_inputs(load_inputs(store, course=course))
     facts = certificates.facts_from(result, [learner_id])
@@ -49,7 +49,7 @@ def download_link(data: bytes, mime: str, filename: str, text: str) -> str:
 
 
 def certificate_page_html(record: dict, course: Course, token: str | None) -> str:
-    from .. import certificates
+    from course.manager import certificates
 
     page = certificates.render_html(record, course)
     pdf = certificates.render_pdf(record, course)

@@ -14,15 +14,15 @@ from urllib.parse import urlencode
 import ipywidgets as widgets
 from ipywidgets.widgets.widget_string import HTMLStyle
 
-from .. import sessions
-from ..content import Course
-from ..store import Store, StoreError
-from ..widgets.cards import FOCUS
-from ..widgets.style import css
-from . import status as st
-from .module import home_link, module_link
-from .runtime import guarded, log
-from .signin import SignInError, sign_in
+from course.records import signin_tokens as sessions
+from course.content.model import Course
+from course.records.store import Store, StoreError
+from course.widgets.cards import FOCUS
+from course.widgets.style import css
+from course.app import status as st
+from course.app.module import home_link, module_link
+from course.kernel.runtime import guarded, log
+from course.app.signin import SignInError, sign_in
 
 CERTIFICATE_PAGE = "certificate.ipynb"  # course.app.certificate
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from html import escape
 
-from ..grading.finish import FinishResult
+from course.grading.finish import FinishResult
 
 GRADE_ON_FINISH = "COURSE_GRADE_ON_FINISH"
 
@@ -31,14 +31,14 @@ SENT = "Your answers are sent for marking."
 
 def submit(records) -> FinishResult:
     """Submit the finished attempt to nbgrader and wait (up to 10 s) for its mark."""
-    from ..grading.finish import finish
+    from course.grading.finish import finish
 
     return finish(records)
 
 
 def queue_only(records) -> str:
     """Put the finished attempt on the marker's queue without waiting (no marker is running)."""
-    from ..grading.finish import submit as enqueue
+    from course.grading.finish import submit as enqueue
 
     enqueue(records)
     return SENT
@@ -46,7 +46,7 @@ def queue_only(records) -> str:
 
 def latest(store, learner_id: str, module) -> FinishResult | None:
     """The mark of the learner's last submission of this module, if it has been marked."""
-    from ..grading.finish import result_for
+    from course.grading.finish import result_for
 
     return result_for(store, learner_id, module.id, module.pass_mark)
 
@@ -69,7 +69,7 @@ def result_html(result: FinishResult | None) -> str:
               if result.status == "needs review" else "")
     feedback = ""
     if result.feedback_path is not None:
-        from ..grading.feedback_view import feedback_iframe
+        from course.grading.feedback_view import feedback_iframe
 
         feedback = ('<details class="cm-feedback-details"><summary>Read the marker\'s feedback on every answer'
                     f"</summary>{feedback_iframe(result.feedback_path)}</details>")

@@ -16,17 +16,17 @@ import ipywidgets as widgets
 from ipywidgets.widgets.widget_string import HTMLStyle
 from sqlalchemy import select
 
-from ..content import Course, Module
-from ..records import LearnerRecords
-from ..store import Store, StoreError, attempts
-from ..widgets.cards import FOCUS, feedback_html, focus_here, key_points_html
-from ..widgets.decision import DecisionWidget
-from ..widgets.progress import ProgressWidget
-from ..widgets.reflection import ReflectionWidget
-from ..widgets.style import css
-from . import hooks, marking, status
-from .pages import NOT_FOUND, SOMETHING_WRONG, message_html
-from .runtime import guarded, log
+from course.content.model import Course, Module
+from course.records.attempt import LearnerRecords
+from course.records.store import Store, StoreError, attempts
+from course.widgets.cards import FOCUS, feedback_html, focus_here, key_points_html
+from course.widgets.decision import DecisionWidget
+from course.widgets.progress import ProgressWidget
+from course.widgets.reflection import ReflectionWidget
+from course.widgets.style import css
+from course.app import hooks, marking, status
+from course.app.pages import NOT_FOUND, SOMETHING_WRONG, message_html
+from course.kernel.runtime import guarded, log
 
 OVERVIEW, SUMMARY = "overview", "summary"
 

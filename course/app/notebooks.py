@@ -19,8 +19,8 @@ APPS = {
     "home": ("course.app", "Course home"),
     "module": ("course.app", "Course module"),
     "certificate": ("course.app", "Your certificate"),
-    "trainer": ("course.live.launch", "Run a group session"),
-    "join": ("course.live.launch", "Join a group session"),
+    "trainer": ("course.kernel.live_launch", "Run a group session"),
+    "join": ("course.kernel.live_launch", "Join a group session"),
 }
 
 
@@ -48,7 +48,7 @@ def render(nb) -> str:
 
 def write_app_notebooks(folder: Path, check: bool = False) -> list[Path]:
     """Write (or with check, only compare) the app notebooks; return those that changed."""
-    from ..atomic import write_atomic
+    from course.records.atomic import write_atomic
 
     folder = Path(folder)
     changed = []

@@ -11,9 +11,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .. import sessions
-from ..identity import LEARNER_ID
-from ..store import Store
+from course.records import signin_tokens as sessions
+from course.records.identity import LEARNER_ID
+from course.records.store import Store
 
 NAME_MAX = 100
 STAFF_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,29}$")

@@ -17,8 +17,8 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import select
 
-from ..content import Course, Module
-from ..store import Store, attempts, decisions, now, reflections
+from course.content.model import Course, Module
+from course.records.store import Store, attempts, decisions, now, reflections
 
 NOT_STARTED, IN_PROGRESS, PASSED, FAILED, DUE_AGAIN = "not started", "in progress", "passed", "failed", "due again"
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
-from ..content import load_course
-from ..store import Store
-from . import state
-from .coursedir import api as nbgrader_api
-from .coursedir import db_url, grading_root
-from .submissions import Submission, find_submissions, release_notebook
+from course.content.model import load_course
+from course.records.store import Store
+from course.grading import state
+from course.grading.coursedir import api as nbgrader_api
+from course.grading.coursedir import db_url, grading_root
+from course.grading.submissions import Submission, find_submissions, release_notebook
 
 RETRIES = 3
 

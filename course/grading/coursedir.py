@@ -8,7 +8,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from ..paths import project_root
+from course.settings import project_root
 
 CONFIG_FILE = "nbgrader_config.py"
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..records import LearnerRecords
-from ..store import Store
-from . import queue, state
-from .coursedir import grading_root
+from course.records.attempt import LearnerRecords
+from course.records.store import Store
+from course.grading import queue, state
+from course.grading.coursedir import grading_root
 
 WAIT_SECONDS = 10.0
 

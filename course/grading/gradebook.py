@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..content import load_course
-from ..store import Store
-from . import state
-from .coursedir import db_url
+from course.content.model import load_course
+from course.records.store import Store
+from course.grading import state
+from course.grading.coursedir import db_url
 
 COLUMNS = ["learner", "module", "score", "max_score", "passed", "submitted_at", "graded_at", "needs_review", "status"]
 

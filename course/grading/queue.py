@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Column, DateTime, Integer, String, Table, Text, func, select
 
-from ..store import Store, ensure_tables, metadata, now
+from course.records.store import Store, ensure_tables, metadata, now
 
 requests = Table(
     "grading_queue", metadata,

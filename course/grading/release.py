@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..content import load_course
-from .coursedir import api as nbgrader_api
-from .coursedir import grading_root, load_config
+from course.content.model import load_course
+from course.grading.coursedir import api as nbgrader_api
+from course.grading.coursedir import grading_root, load_config
 
 
 @dataclass
@@ -49,7 +49,7 @@ def stale_modules(root: Path | None = None, modules=None) -> list[str]:
 
     Cheap (file times only, no nbgrader import), so `course serve` can ask on every start.
     """
-    from .submissions import release_notebook
+    from course.grading.submissions import release_notebook
 
     root = Path(root or grading_root()).resolve()
     stale = []

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from sqlalchemy import Boolean, Column, DateTime, Float, String, Table, Text, select
 
-from ..store import Store, _insert, metadata, now
-from ..store import ensure_tables as store_ensure_tables
+from course.records.store import Store, _insert, metadata, now
+from course.records.store import ensure_tables as store_ensure_tables
 
 gradings = Table(
     "gradings", metadata,

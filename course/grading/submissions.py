@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .. import responses
-from ..atomic import locked, write_atomic
-from .coursedir import timestamp_format
+from course.records import responses
+from course.records.atomic import locked, write_atomic
+from course.grading.coursedir import timestamp_format
 
 
 @dataclass

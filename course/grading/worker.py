@@ -6,14 +6,14 @@ import logging
 import time
 from pathlib import Path
 
-from ..content import load_course
-from ..records import LearnerRecords
-from ..store import Store
-from . import queue, state
-from .autograde import grade_one, prepare_gradebook
-from .coursedir import api as nbgrader_api
-from .coursedir import grading_root
-from .submissions import Submission, check, write_submission
+from course.content.model import load_course
+from course.records.attempt import LearnerRecords
+from course.records.store import Store
+from course.grading import queue, state
+from course.grading.autograde import grade_one, prepare_gradebook
+from course.grading.coursedir import api as nbgrader_api
+from course.grading.coursedir import grading_root
+from course.grading.submissions import Submission, check, write_submission
 
 log = logging.getLogger("course.grader")
 

@@ -21,8 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..grading.coursedir import CONFIG_FILE, grading_root
-from ..paths import notebooks_dir
+from course.grading.coursedir import CONFIG_FILE, grading_root
+from course.settings import notebooks_dir
 
 
 def layout(shared: Path) -> dict[str, Path]:
@@ -63,8 +63,8 @@ def prepare(shared: Path, env: dict[str, str], modules: list[str] | None = None,
 
 
 def _check_content_and_snapshot(path: Path):
-    from ..app.runtime import write_snapshot
-    from ..content import load_course
+    from course.kernel.runtime import write_snapshot
+    from course.content.model import load_course
 
     course = load_course()  # raises on content errors: a hub with broken content must not start
     write_snapshot(course, path)
@@ -72,8 +72,8 @@ def _check_content_and_snapshot(path: Path):
 
 
 def _create_tables(db_url: str | None) -> None:
-    from ..grading import queue, state
-    from ..store import Store
+    from course.grading import queue, state
+    from course.records.store import Store
 
     store = Store(db_url or None)
     queue._ensure(store)

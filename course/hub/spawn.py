@@ -13,9 +13,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ..app.notebooks import write_app_notebooks
-from ..paths import assets_dir, notebooks_dir
-from .shared import layout
+from course.app.notebooks import write_app_notebooks
+from course.settings import assets_dir, notebooks_dir
+from course.hub.shared import layout
 
 HOME_PAGE = "/voila/render/home.ipynb"
 DASHBOARD = "manager/dashboard.ipynb"

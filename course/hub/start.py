@@ -15,9 +15,9 @@ import os
 import sys
 from pathlib import Path
 
-from ..app.pages import ERROR_INSTRUCTION  # a small module: nothing heavy before every server start
+from course.app.pages import ERROR_INSTRUCTION  # a small module: nothing heavy before every server start
 
-# The same Voila settings `course serve` enforces (course.app.server), for Voila as a Jupyter
+# The same Voila settings `course serve` enforces (course.server.voila), for Voila as a Jupyter
 # server extension: the course template, no tracebacks, only the widget manager's scripts.
 VOILA_ARGS = [
     "--VoilaConfiguration.template=course",
@@ -53,7 +53,7 @@ def command(staff: bool, extra: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from .spawn import prepare_home
+    from course.hub.spawn import prepare_home
 
     home = Path(os.environ.get("HOME") or os.getcwd())
     shared = Path(os.environ["COURSE_HUB_SHARED"])

@@ -23,6 +23,6 @@ from __future__ import annotations
 
 def attendance_frame(store=None, course=None, *, counted_only: bool = True):
     """Trainer-led attendance as a pandas DataFrame (see `course.live.summary.attendance_frame`)."""
-    from .summary import attendance_frame as frame
+    from course.live.summary import attendance_frame as frame
 
     return frame(store, course, counted_only=counted_only)

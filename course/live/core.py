@@ -34,8 +34,8 @@ from sqlalchemy import (Boolean, Column, DateTime, Index, Integer, String, Table
                         update)
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from ..store import Store, StoreError, _created_meanwhile, _insert, metadata, now
-from ..store import ensure_tables as store_ensure_tables
+from course.records.store import Store, StoreError, _created_meanwhile, _insert, metadata, now
+from course.records.store import ensure_tables as store_ensure_tables
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I: easy to read off a screen
 CODE_LENGTH = 6
@@ -207,7 +207,7 @@ def ensure_tables(store: Store) -> None:
 def open_store(url: str | None = None) -> Store:
     """The records store with the live tables, for an app kernel. Opening the store creates its
     own tables, which two kernels starting at once on a new database race to do: retried, as
-    `course.store.ensure_tables` retries."""
+    `course.records.store.ensure_tables` retries."""
     for attempt in range(10):
         try:
             store = Store(url)

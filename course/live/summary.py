@@ -11,9 +11,9 @@ import csv
 import io
 from dataclasses import dataclass
 
-from ..content import Course, Scenario
-from ..store import Store
-from . import core
+from course.content.model import Course, Scenario
+from course.records.store import Store
+from course.live import core
 
 CONTESTED_BELOW = 0.6
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -225,7 +225,7 @@ def attendance_frame(store: Store | None = None, course: Course | None = None, *
     import pandas as pd  # here, not at the top: learner kernels never need pandas
 
     if course is None:
-        from .runtime import live_course
+        from course.kernel.live_runtime import live_course
 
         course = live_course()
     store = store or Store()

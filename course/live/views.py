@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from html import escape
 
-from ..content import Policy, Scenario
-from ..widgets.cards import citation_html, verdict
-from .summary import SessionSummary, letter, percent, results_for
+from course.content.model import Policy, Scenario
+from course.widgets.cards import citation_html, verdict
+from course.live.summary import SessionSummary, letter, percent, results_for
 
 
 def votes_word(n: int) -> str:

@@ -18,8 +18,8 @@ import secrets
 import time
 from pathlib import Path
 
-from ..atomic import locked, write_atomic
-from ..paths import data_dir
+from course.records.atomic import locked, write_atomic
+from course.settings import data_dir
 
 FILE = "manager.json"
 FAILURES_FILE = "manager-failures.json"

@@ -16,7 +16,7 @@ import time
 
 import ipywidgets as widgets
 
-from .auth import check_password, forget_failures, hub_manager, locked_for, password_is_set, record_failure
+from course.manager.auth import check_password, forget_failures, hub_manager, locked_for, password_is_set, record_failure
 
 MAX_ROWS = 300
 STYLE = """<style>
@@ -40,7 +40,7 @@ def _html(value: str) -> widgets.HTML:
 
 
 def _table(frame, caption: str, limit: int | None = None) -> str:
-    from ..reports.writers import frame_to_html
+    from course.manager.reports.writers import frame_to_html
 
     shown = frame.head(limit) if limit else frame
     out = frame_to_html(shown, caption=caption)
@@ -104,26 +104,26 @@ class Dashboard:
                                           f'{html.escape(exc.__class__.__name__)}: {html.escape(str(exc))[:300]}</p>')]
 
     def load(self) -> None:
-        from .. import certificates
-        from ..content import load_course
-        from ..reports import evaluate_inputs, load_inputs
-        from ..reports.scenarios import first_choices, hardest
-        from ..store import Store
+        from course.manager import certificates
+        from course.content.model import load_course
+        from course.manager.reports import evaluate_inputs, load_inputs
+        from course.manager.reports.scenarios import first_choices, hardest
+        from course.records.store import Store
 
         self.store = self.store or Store()
         self.course = load_course()
         inputs = load_inputs(self.store, self.root, self.course)
         self.result = evaluate_inputs(inputs, self.as_of)
-        if self.as_of is None:  # the register keeps every completion seen (see course.certificates)
+        if self.as_of is None:  # the register keeps every completion seen (see course.manager.certificates)
             certificates.record(self.store, certificates.facts_from(self.result))
             inputs.history = certificates.register_frame(self.store)
         self.history = inputs.history
         self.hardest = hardest(first_choices(self.store), self.course, limit=10)
 
     def build(self) -> list:
-        from ..completion import STATUSES, timeline
-        from ..reports import _notes, due_table, team_table
-        from . import charts
+        from course.manager.completion import STATUSES, timeline
+        from course.manager.reports import _notes, due_table, team_table
+        from course.manager import charts
 
         result = self.result
         counts = result.counts().iloc[0]
@@ -183,8 +183,8 @@ class Dashboard:
         ]
 
     def _refilter(self, _change=None) -> None:
-        from ..reports import people_table
-        from ..reports.writers import to_csv
+        from course.manager.reports import people_table
+        from course.manager.reports.writers import to_csv
 
         team = None if self.team_filter.value == "All teams" else self.team_filter.value
         status = None if self.status_filter.value == "All statuses" else [self.status_filter.value]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from ..content import Choice, Module, Policy, Post, Scenario
+from course.content.model import Choice, Module, Policy, Post, Scenario
 
 KIND_LABEL = {
     "post": "Social media post", "comment": "Comment", "message": "Private message",

@@ -7,10 +7,10 @@ from html import escape
 
 import ipywidgets as widgets
 
-from ..content import Choice, Policy, Scenario
-from ..records import LearnerRecords
-from ..store import StoreError
-from .cards import feedback_html, focus_here, scenario_card_html
+from course.content.model import Choice, Policy, Scenario
+from course.records.attempt import LearnerRecords
+from course.records.store import StoreError
+from course.widgets.cards import feedback_html, focus_here, scenario_card_html
 
 SAVED_FOR_LATER = "Your answer is saved. You will see how you did at the end."
 

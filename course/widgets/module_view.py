@@ -10,16 +10,16 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from ..content import Choice, Course, Module, Scenario, load_course
-from ..identity import being_graded, current_learner, in_voila
-from ..records import LearnerRecords
-from ..responses import FILENAME
-from ..store import Store
-from .cards import feedback_html, key_points_html, overview_html
-from .decision import DecisionWidget
-from .progress import ProgressWidget
-from .reflection import ReflectionWidget
-from .style import style_widget
+from course.content.model import Choice, Course, Module, Scenario, load_course
+from course.records.identity import being_graded, current_learner, in_voila
+from course.records.attempt import LearnerRecords
+from course.records.responses import FILENAME
+from course.records.store import Store
+from course.widgets.cards import feedback_html, key_points_html, overview_html
+from course.widgets.decision import DecisionWidget
+from course.widgets.progress import ProgressWidget
+from course.widgets.reflection import ReflectionWidget
+from course.widgets.style import style_widget
 
 
 class ModuleView:
@@ -127,7 +127,7 @@ def open_module(module_id: str, learner_id: str | None = None, store: Store | No
     responses_path = Path(responses_dir or Path.cwd()) / FILENAME
     if being_graded():
         # nbgrader is running the submission: show it as static HTML for the feedback page
-        from .static_view import StaticModuleView
+        from course.widgets.static_view import StaticModuleView
 
         learner_id = learner_id or submitted_learner(responses_path)
         records = LearnerRecords.open(learner_id, module, course.policy.version, None, responses_path)
@@ -141,7 +141,7 @@ def open_module(module_id: str, learner_id: str | None = None, store: Store | No
 
 
 def submitted_learner(responses_path: Path) -> str:
-    from ..responses import ResponsesError, read
+    from course.records.responses import ResponsesError, read
 
     try:
         data = read(responses_path) or {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-from ..records import LearnerRecords
+from course.records.attempt import LearnerRecords
 
 
 class ProgressWidget(widgets.HTML):

@@ -6,8 +6,8 @@ from html import escape
 
 import ipywidgets as widgets
 
-from ..records import LearnerRecords
-from ..store import StoreError
+from course.records.attempt import LearnerRecords
+from course.records.store import StoreError
 
 MAX_LENGTH = 4000
 

@@ -11,10 +11,10 @@ from html import escape
 
 from IPython.display import HTML
 
-from ..content import Course, Module
-from ..records import LearnerRecords
-from .cards import feedback_html, key_points_html, overview_html, scenario_card_html
-from .style import css
+from course.content.model import Course, Module
+from course.records.attempt import LearnerRecords
+from course.widgets.cards import feedback_html, key_points_html, overview_html, scenario_card_html
+from course.widgets.style import css
 
 
 class StaticModuleView:

@@ -1,0 +1,394 @@
+"""Certificates of completion and their register.
+
+Each completion gets one certificate: a row in the `certificates` table (the register of
+completions, kept even after a learner's grades are replaced by a later attempt), a
+printable HTML page and a PDF. The certificate id is an HMAC-SHA256 of the certificate's
+facts (who, when, which modules, scores, policy version, learning time) under a secret key,
+so nobody without the key can make an id that verifies, and a changed fact no longer matches.
+
+The key is `COURSE_SECRET_KEY`, or a random one created on first use in the data folder
+(`var/secret.key`, readable by its owner only). Back it up with the records: without it no
+certificate verifies. `verify` recomputes the id from the stored facts and checks that the
+record exists.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import html
+import json
+import os
+import re
+import secrets
+import string
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Column, Date, DateTime, Float, Integer, String, Table, Text, select
+
+from course.settings import assets_dir, data_dir
+from course.records.store import Store, ensure_tables, metadata, now
+
+PREFIX = "SMC"
+ID_CHARS = 20  # base32 characters: 100 bits
+KEY_FILE = "secret.key"
+
+certificates = Table(
+    "certificates", metadata,
+    Column("certificate_id", String(40), primary_key=True),
+    Column("learner_id", String(120), nullable=False, index=True),
+    Column("staff_number", String(60), nullable=False, default=""),
+    Column("name", String(200), nullable=False),
+    Column("completed_on", Date, nullable=False),
+    Column("policy_version", String(40), nullable=False),
+    Column("modules", Text, nullable=False),  # JSON: [{id, title, passed_on, score, max_score, attended}]
+    Column("score", Float, nullable=True),
+    Column("max_score", Float, nullable=True),
+    Column("minutes", Integer, nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+)
+
+FACTS = ("learner_id", "staff_number", "name", "completed_on", "policy_version", "modules", "score", "max_score", "minutes")
+
+
+class CertificateError(Exception):
+    """A certificate that cannot be made or found; the message says which and why."""
+
+
+# --- the key and the id ---------------------------------------------------------------
+def secret_key() -> bytes:
+    env = os.environ.get("COURSE_SECRET_KEY")
+    if env:
+        if len(env) < 16:
+            raise CertificateError("COURSE_SECRET_KEY is too short (use at least 16 random characters)")
+        return env.encode("utf-8")
+    path = data_dir() / KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) < 32:
+            raise CertificateError(f"the certificate key in {path} is damaged (too short)") from None
+        return key.encode("ascii")
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    return key.encode("ascii")
+
+
+def canonical(facts: dict) -> bytes:
+    return json.dumps({k: facts[k] for k in FACTS}, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False, default=str).encode("utf-8")
+
+
+def certificate_id(facts: dict, key: bytes | None = None) -> str:
+    digest = hmac.new(key or secret_key(), canonical(facts), hashlib.sha256).digest()
+    code = base64.b32encode(digest).decode("ascii")[:ID_CHARS]
+    return PREFIX + "-" + "-".join(code[i:i + 5] for i in range(0, ID_CHARS, 5))
+
+
+def normalise_id(text: str) -> str | None:
+    """'smc abcde-fghij...' -> 'SMC-ABCDE-FGHIJ-...'; None when it cannot be an id.
+    Base32 has no 0, 1 or 8, so those are read as O, I and B."""
+    raw = re.sub(r"[\s-]", "", (text or "").upper())
+    if raw.startswith(PREFIX):
+        raw = raw[len(PREFIX):]
+    raw = raw.translate(str.maketrans("018", "OIB"))  # digits misread for the letters they look like
+    if len(raw) != ID_CHARS or not re.fullmatch(r"[A-Z2-7]+", raw):
+        return None
+    return PREFIX + "-" + "-".join(raw[i:i + 5] for i in range(0, ID_CHARS, 5))
+
+
+# --- the register -----------------------------------------------------------------------
+def ensure_table(store: Store) -> None:
+    ensure_tables(store, [certificates])
+
+
+def _num(value):
+    if value is None:
+        return None
+    value = float(value)
+    return None if value != value else value  # NaN -> None
+
+
+def facts_from(result, learner_ids=None) -> list[dict]:
+    """The facts of each current completion in an Evaluation (course.manager.completion)."""
+    import numpy as np
+
+    people = result.people
+    done = people["current_completion"].to_numpy()
+    if learner_ids is not None:
+        done = done & people["learner_id"].isin(list(learner_ids)).to_numpy()
+    rows = np.flatnonzero(done)
+    if not len(rows):
+        return []
+    rule = result.rule
+    cells = result._cells
+    passed = cells["passed_on"][rows].view("datetime64[ns]").astype("datetime64[D]").astype(str)
+    scores, maxes, attended = cells["score"][rows], cells["max_score"][rows], cells["attended"][rows]
+    completed = people["completed_on"].to_numpy()[rows].astype("datetime64[D]").astype(str)
+    ids = people["learner_id"].to_numpy()[rows]
+    numbers = people["staff_number"].to_numpy()[rows]
+    names = people["name"].to_numpy()[rows]
+    titles = [rule.titles.get(m, m) for m in rule.modules]
+    minutes = int(sum(rule.minutes.get(m, 0) for m in rule.modules))
+    out = []
+    for k in range(len(rows)):
+        modules = [{"id": m, "title": titles[j], "passed_on": str(passed[k, j]), "score": _num(scores[k, j]),
+                    "max_score": _num(maxes[k, j]), "attended": bool(attended[k, j])}
+                   for j, m in enumerate(rule.modules)]
+        scored = [m for m in modules if m["max_score"]]
+        out.append({
+            "learner_id": str(ids[k]), "staff_number": str(numbers[k] or ids[k]), "name": str(names[k] or ids[k]),
+            "completed_on": str(completed[k]), "policy_version": rule.policy_version, "modules": modules,
+            "score": sum(m["score"] for m in scored) if scored else None,
+            "max_score": sum(m["max_score"] for m in scored) if scored else None,
+            "minutes": minutes,
+        })
+    return out
+
+
+def record(store: Store, facts_list: list[dict]) -> list[dict]:
+    """Add each completion to the register (once: the same facts give the same id). Returns
+    every record, new or already there, with its certificate_id."""
+    ensure_table(store)
+    if not facts_list:
+        return []
+    key = secret_key()
+    stamped = []
+    for facts in facts_list:
+        stamped.append({**facts, "certificate_id": certificate_id(facts, key)})
+    ids = [f["certificate_id"] for f in stamped]
+    with store.engine.begin() as conn:
+        known = set()
+        for chunk in range(0, len(ids), 500):
+            known |= {r[0] for r in conn.execute(select(certificates.c.certificate_id)
+                                                  .where(certificates.c.certificate_id.in_(ids[chunk:chunk + 500])))}
+        new = [f for f in stamped if f["certificate_id"] not in known]
+        if new:
+            issued = now()
+            conn.execute(certificates.insert(), [_row(f, issued) for f in new])
+    return stamped
+
+
+def _row(facts: dict, issued) -> dict:
+    return {"certificate_id": facts["certificate_id"], "learner_id": facts["learner_id"],
+            "staff_number": facts["staff_number"], "name": facts["name"],
+            "completed_on": date.fromisoformat(facts["completed_on"]), "policy_version": facts["policy_version"],
+            "modules": json.dumps(facts["modules"], ensure_ascii=False), "score": facts["score"],
+            "max_score": facts["max_score"], "minutes": facts["minutes"], "issued_at": issued}
+
+
+def _facts(row) -> dict:
+    r = dict(row._mapping)
+    return {"certificate_id": r["certificate_id"], "learner_id": r["learner_id"], "staff_number": r["staff_number"],
+            "name": r["name"], "completed_on": r["completed_on"].isoformat(), "policy_version": r["policy_version"],
+            "modules": json.loads(r["modules"]), "score": r["score"], "max_score": r["max_score"],
+            "minutes": r["minutes"], "issued_at": r["issued_at"]}
+
+
+def get(store: Store, cert_id: str) -> dict | None:
+    ensure_table(store)
+    rows = store._read(select(certificates).where(certificates.c.certificate_id == cert_id))
+    return _facts(rows[0]) if rows else None
+
+
+def for_learner(store: Store, learner_id: str) -> list[dict]:
+    """Every certificate of one learner, newest completion first."""
+    ensure_table(store)
+    rows = store._read(select(certificates).where(certificates.c.learner_id == learner_id)
+                       .order_by(certificates.c.completed_on.desc(), certificates.c.issued_at.desc()))
+    return [_facts(r) for r in rows]
+
+
+def register_frame(store: Store):
+    """learner_id, completed_on, policy_version, certificate_id: every recorded completion."""
+    import pandas as pd
+
+    ensure_table(store)
+    rows = store._read(select(certificates.c.learner_id, certificates.c.completed_on, certificates.c.policy_version,
+                              certificates.c.certificate_id))
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=["learner_id", "completed_on", "policy_version", "certificate_id"])
+    frame["completed_on"] = pd.to_datetime(frame["completed_on"])
+    return frame
+
+
+@dataclass(frozen=True)
+class Verification:
+    status: str            # valid | unknown | altered | malformed
+    certificate_id: str
+    record: dict | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "valid"
+
+    def message(self) -> str:
+        if self.status == "valid":
+            r = self.record
+            return (f"VALID: {self.certificate_id}: {r['name']} (staff number {r['staff_number']}) completed the course "
+                    f"on {r['completed_on']} under policy version {r['policy_version']}.")
+        if self.status == "malformed":
+            return f"NOT VALID: '{self.certificate_id}' is not a certificate id (expected {PREFIX}- and 20 letters and digits)."
+        if self.status == "altered":
+            return f"NOT VALID: {self.certificate_id}: the record does not match its id (it was changed, or the key is not this course's)."
+        return f"NOT VALID: {self.certificate_id}: no such certificate in this course's register."
+
+
+def verify(store: Store, text: str) -> Verification:
+    cert_id = normalise_id(text)
+    if cert_id is None:
+        return Verification("malformed", (text or "").strip()[:60])
+    found = get(store, cert_id)
+    if found is None:
+        return Verification("unknown", cert_id)
+    if not hmac.compare_digest(certificate_id(found), cert_id):
+        return Verification("altered", cert_id)
+    return Verification("valid", cert_id, found)
+
+
+# --- rendering --------------------------------------------------------------------------
+def _score_text(score, max_score) -> str:
+    if not max_score:
+        return "trainer-led session attended"
+    return f"{score:g} out of {max_score:g} ({score / max_score:.0%})"
+
+
+def hours_text(minutes: int) -> str:
+    hours, rest = divmod(int(minutes), 60)
+    parts = ([f"{hours} hour{'s' if hours != 1 else ''}"] if hours else []) + ([f"{rest} minutes"] if rest else [])
+    return " ".join(parts) or "0 minutes"
+
+
+def _fields(record: dict, course) -> dict:
+    import pandas as pd
+
+    rule = course.policy.completion
+    completed = date.fromisoformat(record["completed_on"])
+    renewal = (pd.Timestamp(completed) + pd.DateOffset(months=int(rule.get("renew_after_months", 12)))).date()
+    return {
+        "name": record["name"], "staff_number": record["staff_number"], "certificate_id": record["certificate_id"],
+        "course_title": "Social media, confidentiality and boundaries",
+        "policy_title": course.policy.title, "policy_version": record["policy_version"],
+        "completed_on": completed.strftime("%-d %B %Y"),
+        "score": _score_text(record["score"], record["max_score"]) if record["max_score"] else "trainer-led session attended",
+        "hours": hours_text(record["minutes"]), "owner": course.policy.raw.get("owner", ""),
+        "renewal": f"by {renewal.strftime('%-d %B %Y')}"
+                   + (", or sooner if the policy changes" if rule.get("renew_on_policy_change", True) else ""),
+    }
+
+
+def module_lines(record: dict) -> list[tuple[str, str, str]]:
+    lines = []
+    for m in record["modules"]:
+        result = "attended (trainer-led)" if m.get("attended") else _score_text(m["score"], m["max_score"])
+        lines.append((m["title"], date.fromisoformat(m["passed_on"]).strftime("%-d %B %Y"), result))
+    return lines
+
+
+def render_html(record: dict, course) -> str:
+    template = string.Template((assets_dir() / "certificate" / "certificate.html").read_text(encoding="utf-8"))
+    values = {k: html.escape(str(v)) for k, v in _fields(record, course).items()}
+    values["module_rows"] = "\n".join(
+        f"      <tr><td>{html.escape(t)}</td><td>{html.escape(d)}</td><td>{html.escape(r)}</td></tr>"
+        for t, d, r in module_lines(record))
+    return template.substitute(values)
+
+
+def _font_dir() -> Path:
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"  # DejaVu: every Latin, Greek, Cyrillic name
+
+
+def render_pdf(record: dict, course) -> bytes:
+    from fpdf import FPDF
+
+    f = _fields(record, course)
+    pdf = FPDF(orientation="landscape", format="A4")
+    pdf.set_title(f"Certificate of completion: {record['name']}")
+    pdf.set_author(course.policy.raw.get("owner", "") or "Course")
+    pdf.set_creation_date(now())
+    fonts = _font_dir()
+    pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+    pdf.add_font("DejaVuMono", "", str(fonts / "DejaVuSansMono.ttf"))
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(20, 18, 20)
+    pdf.add_page()
+    pdf.set_draw_color(43, 76, 111)
+    pdf.set_line_width(1.2)
+    pdf.rect(8, 8, 281, 194)
+    pdf.set_line_width(0.4)
+    pdf.rect(11, 11, 275, 188)
+    pdf.set_xy(20, 18)
+    pdf.set_text_color(43, 76, 111)
+    pdf.set_font("DejaVu", "B", 26)
+    pdf.cell(0, 12, "Certificate of completion", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(26, 26, 26)
+    pdf.set_x(20)
+    pdf.set_font("DejaVu", "", 14)
+    pdf.cell(0, 8, f["course_title"], new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_x(20)
+    pdf.set_font("DejaVu", "", 12)
+    pdf.cell(0, 7, "This is to certify that", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_x(20)
+    pdf.set_font("DejaVu", "B", 24)
+    pdf.cell(0, 13, f["name"], new_x="LMARGIN", new_y="NEXT")
+    pdf.set_x(20)
+    pdf.set_font("DejaVu", "", 12)
+    pdf.multi_cell(255, 7, f"completed the course, based on the {f['policy_title']} (version {f['policy_version']}), "
+                           f"on {f['completed_on']}.", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf.set_x(20)
+    from fpdf.fonts import FontFace
+
+    with pdf.table(width=255, col_widths=(120, 55, 80), align="LEFT", line_height=7,
+                   headings_style=FontFace(emphasis="BOLD", fill_color=(232, 238, 244))) as table:
+        heading = table.row()
+        for text in ("Module", "Passed on", "Result"):
+            heading.cell(text)
+        for title, day, result in module_lines(record):
+            row = table.row()
+            row.cell(title)
+            row.cell(day)
+            row.cell(result)
+    pdf.ln(4)
+    for label, value, mono in (("Overall score", f["score"], False), ("Learning time", f["hours"] + " (estimated)", False),
+                               ("Staff number", f["staff_number"], False), ("Certificate id", f["certificate_id"], True)):
+        pdf.set_x(20)
+        pdf.set_font("DejaVu", "B", 11)
+        pdf.cell(45, 7, label)
+        pdf.set_font("DejaVuMono" if mono else "DejaVu", "", 11)
+        pdf.cell(0, 7, value, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_x(20)
+    pdf.set_font("DejaVu", "", 9)
+    pdf.multi_cell(255, 5, f"Issued by {f['owner']}. To check this certificate, a manager runs: course verify {f['certificate_id']}. "
+                           f"Renewal is due {f['renewal']}.")
+    return bytes(pdf.output())
+
+
+def write_files(record: dict, course, folder: Path, formats=("html", "pdf")) -> list[Path]:
+    """certificate-<id>.html / .pdf in `folder`; returns the paths written."""
+    from course.records.atomic import write_atomic
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    stem = f"certificate-{record['certificate_id']}"
+    if "html" in formats:
+        path = folder / f"{stem}.html"
+        write_atomic(path, render_html(record, course))
+        written.append(path)
+    if "pdf" in formats:
+        path = folder / f"{stem}.pdf"
+        write_atomic(path, render_pdf(record, course))
+        written.append(path)
+    return written

@@ -1,0 +1,135 @@
+"""Managers' reports: completions, who is due, the hardest scenarios.
+
+    inputs = load_inputs()                      # gradebook, records store, roster, register
+    result = evaluate_inputs(inputs)            # course.manager.completion.evaluate, names filled in
+    report = completions_report(result)         # a Report: titled tables
+    write(report, "xlsx", Path("completions.xlsx"))
+
+The frames are plain pandas; `writers` turns a Report into a table, CSV, XLSX or HTML.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from course.manager.completion import (COMPLETED, DUE_SOON, NOT_ON_ROSTER, OVERDUE, STATUSES, Evaluation, evaluate, status_counts, timeline)
+from course.manager.reports.data import Inputs, load_inputs
+from course.manager.reports.writers import FORMATS, Report, Section
+
+KINDS = ("completions", "due", "scenarios")
+
+__all__ = ["KINDS", "FORMATS", "Inputs", "Report", "Section", "load_inputs", "evaluate_inputs", "people_table",
+           "team_table", "completions_report", "due_report", "scenarios_report", "timeline"]
+
+
+def evaluate_inputs(inputs: Inputs, as_of=None, *, roster_only: bool = False) -> Evaluation:
+    result = evaluate(inputs.rule, inputs.grades, inputs.roster, activity=inputs.activity,
+                      attendance=inputs.attendance, history=inputs.history, as_of=as_of, roster_only=roster_only)
+    people = result.people
+    if len(inputs.names):
+        missing = ~people["on_roster"] | (people["name"] == "")
+        if missing.any():
+            names = inputs.names.set_index("learner_id")["name"]
+            people.loc[missing, "name"] = people.loc[missing, "learner_id"].map(names).fillna("").to_numpy()
+    return result
+
+
+def _score_text(people: pd.DataFrame) -> np.ndarray:
+    score, top, attended = people["score"].to_numpy(), people["max_score"].to_numpy(), people["attended_modules"].to_numpy()
+    out = np.full(len(people), "", dtype=object)
+    has = ~np.isnan(top) & (top > 0)
+    out[has] = [f"{s:g}/{t:g} ({s / t:.0%})" for s, t in zip(score[has], top[has])]
+    att = people["current_completion"].to_numpy() & (attended > 0)
+    out[att] = [f"{o} + {a} attended".strip(" +") if o else f"{a} attended" for o, a in zip(out[att], attended[att])]
+    return out
+
+
+def people_table(result: Evaluation, *, team: str | None = None, statuses=None) -> pd.DataFrame:
+    """One row per person, as managers read it."""
+    p = result.people
+    if team:
+        p = p[p["team"].str.casefold() == team.casefold()]
+    if statuses:
+        p = p[p["status"].isin(list(statuses))]
+    p = p.sort_values(["team", "name", "staff_number"], kind="stable")
+    return pd.DataFrame({
+        "staff number": p["staff_number"].to_numpy(),
+        "name": p["name"].to_numpy(),
+        "team": p["team"].to_numpy(),
+        "role": p["role"].to_numpy(),
+        "status": p["status"].astype(str).to_numpy(),
+        "modules passed": [f"{a}/{b}" for a, b in zip(p["modules_passed"], p["modules_required"])],
+        "completed on": p["completed_on"].dt.date.to_numpy(),
+        "due on": p["due_on"].dt.date.to_numpy(),
+        "score": _score_text(p),
+    })
+
+
+def team_table(result: Evaluation) -> pd.DataFrame:
+    counts = status_counts(result.people, "team")
+    total = status_counts(result.people)
+    total.insert(0, "team", "All staff")
+    frame = pd.concat([counts, total], ignore_index=True)
+    frame["completion_rate"] = (frame["completion_rate"] * 100).round(1)
+    return frame.rename(columns={"completion_rate": "completed %"})[["team", "staff", *STATUSES, "completed %"]]
+
+
+def _notes(result: Evaluation) -> list[str]:
+    r = result.rule
+    notes = [f"As of {result.as_of.date().isoformat()}. Policy version {r.policy_version}. "
+             f"Completion: modules {', '.join(r.modules)} passed; due again after {r.renew_after_months} months"
+             + (" or when the policy version changes" if r.renew_on_policy_change else "")
+             + f"; 'due soon' is within {r.due_soon_days} days"
+             + ("; trainer-led attendance counts." if r.trainer_led_counts else ".")
+             + " 'completed %' counts people completed or due soon."]
+    outside = int((~result.people["on_roster"]).sum())
+    if outside:
+        notes.append(f"{outside} learner(s) with records are not on the roster (team '{NOT_ON_ROSTER}'): "
+                     "check their staff numbers or import the staff list.")
+    return notes
+
+
+def completions_report(result: Evaluation, *, team: str | None = None, statuses=None) -> Report:
+    return Report("Social media training: completions", [
+        Section("By team", team_table(result), sheet="By team"),
+        Section("People", people_table(result, team=team, statuses=statuses), sheet="People"),
+    ], _notes(result))
+
+
+def due_table(result: Evaluation, within_days: int | None = None) -> pd.DataFrame:
+    days = result.rule.due_soon_days if within_days is None else within_days
+    p = result.people
+    limit = result.as_of + pd.Timedelta(days=days)
+    due = p[p["status"].isin([DUE_SOON, OVERDUE, COMPLETED]) & p["due_on"].notna() & (p["due_on"] <= limit)]
+    due = due.sort_values(["due_on", "team", "name"], kind="stable")
+    days_left = (due["due_on"].dt.normalize() - result.as_of.normalize()).dt.days
+    return pd.DataFrame({
+        "staff number": due["staff_number"].to_numpy(), "name": due["name"].to_numpy(),
+        "team": due["team"].to_numpy(), "status": due["status"].astype(str).to_numpy(),
+        "completed on": due["completed_on"].dt.date.to_numpy(), "due on": due["due_on"].dt.date.to_numpy(),
+        "days left": days_left.to_numpy(),
+    })
+
+
+def due_report(result: Evaluation, within_days: int | None = None) -> Report:
+    days = result.rule.due_soon_days if within_days is None else within_days
+    frame = due_table(result, within_days)
+    return Report("Social media training: due and overdue", [
+        Section(f"Due within {days} days, or overdue", frame, sheet="Due",
+                note="Negative 'days left' means overdue by that many days."),
+    ], _notes(result))
+
+
+def scenarios_report(store=None, course=None, *, min_learners: int = 1, limit: int | None = 20) -> Report:
+    from course.content.model import load_course
+    from course.records.store import Store
+    from course.manager.reports.scenarios import first_choices, hardest
+
+    course = course or load_course()
+    frame = hardest(first_choices(store or Store()), course, min_learners=min_learners, limit=limit)
+    return Report("Social media training: the hardest scenarios", [
+        Section("Scenarios whose first choices most often missed the best answer", frame, sheet="Scenarios",
+                note="'missed' counts learners whose first choice scored below 1; 'most chosen miss' is the "
+                     "wrong answer picked most often and its share of the misses."),
+    ], [f"{len(frame)} scenario(s) with at least {min_learners} learner(s)."])

@@ -1,0 +1,246 @@
+"""The staff list (roster): who should do the training, in which team, since when.
+
+Managers import it from a CSV file, as HR or a rota system exports it. An import is all or
+nothing: every row is checked first, every problem is reported as "line N: what is wrong",
+and the table is changed only when the whole file is good, in one transaction.
+
+Identity: learners sign in with their name and staff number, and the course uses the staff
+number (upper case, no spaces) as their learner id. So a roster row joins the records by
+`learner_id`, which is the staff number unless the file has a `learner id` (or `username`)
+column, for a hub whose user names are not staff numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import Column, Date, DateTime, String, Table, delete, select
+
+from course.records.store import Store, ensure_tables, metadata, now
+
+staff = Table(
+    "staff", metadata,
+    Column("staff_number", String(60), primary_key=True),
+    Column("learner_id", String(120), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("team", String(200), nullable=False),
+    Column("role", String(200), nullable=False, default=""),
+    Column("start_date", Date, nullable=True),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+)
+
+COLUMNS = ["staff_number", "learner_id", "name", "team", "role", "start_date"]
+
+# header spellings seen in HR exports -> our column; anything else is ignored
+ALIASES = {
+    "staff_number": ("staff number", "staff no", "staff no.", "staff id", "staff_number", "employee number",
+                     "employee no", "employee id", "payroll number", "number"),
+    "name": ("name", "full name", "staff name", "employee name"),
+    "first_name": ("first name", "forename", "given name"),
+    "last_name": ("last name", "surname", "family name"),
+    "team": ("team", "service", "team/service", "team / service", "team or service", "department", "unit"),
+    "role": ("role", "job title", "job role", "position", "post"),
+    "start_date": ("start date", "start_date", "started", "date started", "employment start date"),
+    "learner_id": ("learner id", "learner_id", "username", "hub user", "jupyterhub user"),
+}
+STAFF_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,29}$")
+LEARNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,119}$")
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d %b %Y", "%d %B %Y")
+
+
+class RosterError(Exception):
+    """A roster file that cannot be imported; `problems` lists each one with its line."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        super().__init__(f"{source}: nothing imported: {shown}")
+
+
+@dataclass
+class ImportResult:
+    rows: int
+    added: int
+    updated: int
+    removed: int
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def _key(header: str) -> str:
+    return " ".join(header.replace("_", " ").strip().lower().split()) if header else ""
+
+
+def _map_headers(headers: list[str]) -> tuple[dict[str, int], list[str]]:
+    lookup = {_key(alias): column for column, aliases in ALIASES.items() for alias in aliases}
+    found: dict[str, int] = {}
+    ignored = []
+    for index, header in enumerate(headers):
+        column = lookup.get(_key(header))
+        if column and column not in found:
+            found[column] = index
+        elif (header or "").strip():
+            ignored.append(header.strip())
+    return found, ignored
+
+
+def clean_staff_number(value: str) -> str:
+    """The learner-id form of a staff number: what the course home makes of it at sign-in."""
+    return "".join((value or "").split()).upper()
+
+
+def parse_date(value: str) -> date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"start date '{value}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
+    return max(counts, key=counts.get) if any(counts.values()) else ","
+
+
+def parse_csv(text: str, source: str = "roster") -> tuple[list[dict], list[str]]:
+    """Rows ready to store, and the ignored column names; RosterError listing every bad line."""
+    text = text.lstrip("\ufeff")
+    lines = text.splitlines()
+    if not any(line.strip() for line in lines):
+        raise RosterError(source, ["line 1: the file is empty (expected a header row and one row per member of staff)"])
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(lines[0]))
+    try:
+        headers = next(reader)
+    except csv.Error as exc:
+        raise RosterError(source, [f"line 1: {exc}"]) from None
+    found, ignored = _map_headers(headers)
+    missing = []
+    if "staff_number" not in found:
+        missing.append("staff number")
+    if "name" not in found and not {"first_name", "last_name"} <= set(found):
+        missing.append("name")
+    if "team" not in found:
+        missing.append("team (or service)")
+    if missing:
+        raise RosterError(source, [f"line 1: no {', no '.join(missing)} column (found: {', '.join(h for h in headers if h) or 'nothing'})"])
+
+    rows: list[dict] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    seen_learner: dict[str, int] = {}
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(f"line {reader.line_num}: {exc}")
+            break
+        line = reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue  # blank line
+
+        def cell(column: str) -> str:
+            index = found.get(column)
+            return record[index].strip() if index is not None and index < len(record) else ""
+
+        if len(record) < len(headers) and len(record) <= max(found.values()):
+            problems.append(f"line {line}: {len(record)} field(s) where the header has {len(headers)}")
+            continue
+        errors = []
+        number = clean_staff_number(cell("staff_number"))
+        if not number:
+            errors.append("no staff number")
+        elif not STAFF_NUMBER.match(number):
+            errors.append(f"staff number '{cell('staff_number')}' is not 2 to 30 letters, digits and hyphens")
+        elif number in seen:
+            errors.append(f"staff number {number} is also on line {seen[number]}")
+        name = " ".join(cell("name").split()) or " ".join(f"{cell('first_name')} {cell('last_name')}".split())
+        if not name:
+            errors.append("no name")
+        elif len(name) > 200:
+            errors.append("name longer than 200 characters")
+        team = " ".join(cell("team").split())
+        if not team:
+            errors.append("no team or service")
+        role = " ".join(cell("role").split())
+        try:
+            start = parse_date(cell("start_date"))
+        except ValueError as exc:
+            errors.append(str(exc))
+            start = None
+        learner_id = cell("learner_id") or number
+        if learner_id and learner_id != number and not LEARNER_ID.match(learner_id):
+            errors.append(f"learner id '{learner_id}' is not valid (letters, digits, . _ @ -)")
+        elif learner_id in seen_learner and learner_id != number:
+            errors.append(f"learner id {learner_id} is also on line {seen_learner[learner_id]}")
+        if errors:
+            problems.append(f"line {line}: " + "; ".join(errors))
+            continue
+        seen[number] = line
+        seen_learner[learner_id] = line
+        rows.append({"staff_number": number, "learner_id": learner_id, "name": name, "team": team,
+                     "role": role, "start_date": start})
+    if problems:
+        raise RosterError(source, problems)
+    if not rows:
+        raise RosterError(source, ["the file has a header but no staff rows"])
+    return rows, ignored
+
+
+def read_csv_file(path: Path) -> str:
+    raw = Path(path).read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        try:
+            return raw.decode("cp1252")  # Excel's "CSV" on Windows
+        except UnicodeDecodeError:
+            raise RosterError(str(path), [f"line {line}: not UTF-8 text (save the file as 'CSV UTF-8')"]) from None
+
+
+def import_csv(store: Store, path: Path, *, replace: bool = True) -> ImportResult:
+    """Check the whole file, then replace (or, with replace=False, add to) the roster in one transaction."""
+    rows, ignored = parse_csv(read_csv_file(path), str(path))
+    return import_rows(store, rows, replace=replace, ignored=ignored)
+
+
+def import_rows(store: Store, rows: list[dict], *, replace: bool = True, ignored: list[str] | None = None) -> ImportResult:
+    ensure_table(store)
+    stamp = now()
+    incoming = {r["staff_number"] for r in rows}
+    with store.engine.begin() as conn:
+        existing = {r.staff_number for r in conn.execute(select(staff.c.staff_number))}
+        removed = existing - incoming if replace else set()
+        if replace:
+            conn.execute(delete(staff))
+        else:
+            conn.execute(delete(staff).where(staff.c.staff_number.in_(incoming)))
+        conn.execute(staff.insert(), [{**r, "imported_at": stamp} for r in rows])
+    return ImportResult(rows=len(rows), added=len(incoming - existing), updated=len(incoming & existing),
+                        removed=len(removed), ignored_columns=list(ignored or []))
+
+
+def ensure_table(store: Store) -> None:
+    ensure_tables(store, [staff])
+
+
+def roster_frame(store: Store):
+    """The roster as a DataFrame (COLUMNS; start_date as datetime64), empty when none was imported."""
+    import pandas as pd
+
+    ensure_table(store)
+    rows = store._read(select(*(staff.c[c] for c in COLUMNS)))
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=COLUMNS)
+    frame["start_date"] = pd.to_datetime(frame["start_date"])
+    return frame

@@ -1,0 +1,81 @@
+"""Sign-in sessions for the Voila app: an unguessable token in the page address, checked here.
+
+The course home issues a token when a learner signs in and puts it in the links to each
+module. A module app accepts a learner only through a valid token, so editing a name or a
+number in the address borrows nobody's identity. Only a hash of each token is stored: a
+copy of the database does not let anyone sign in as anyone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import Column, DateTime, String, Table, delete, select, update
+
+from course.records.store import Store, ensure_tables, metadata, now
+
+LIFETIME = timedelta(hours=12)  # one working day: a shared computer does not stay signed in for ever
+TOKEN_BYTES = 32
+
+sessions = Table(
+    "sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("learner_id", String(120), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+def _table_for(store: Store) -> None:
+    ensure_tables(store, [sessions])
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite returns naive datetimes even for timezone-aware columns: they were stored in UTC
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def issue(store: Store, learner_id: str, lifetime: timedelta = LIFETIME) -> str:
+    """A new session for this learner; returns the token (shown once, never stored)."""
+    _table_for(store)
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    created = now()
+    store._write(sessions.insert().values(token_hash=token_hash(token), learner_id=learner_id,
+                                          created_at=created, expires_at=created + lifetime))
+    return token
+
+
+def learner_for(store: Store, token: str | None, at: datetime | None = None) -> str | None:
+    """The learner a token belongs to, or None when it is missing, unknown, expired or revoked."""
+    if not token or len(token) > 200:
+        return None
+    _table_for(store)
+    rows = store._read(select(sessions.c.learner_id, sessions.c.expires_at, sessions.c.revoked_at)
+                       .where(sessions.c.token_hash == token_hash(token)))
+    if not rows:
+        return None
+    row = rows[0]
+    if row.revoked_at is not None or _aware(row.expires_at) <= (at or now()):
+        return None
+    return row.learner_id
+
+
+def revoke(store: Store, token: str) -> None:
+    """Sign out: the token stops working at once."""
+    _table_for(store)
+    store._write(update(sessions).where(sessions.c.token_hash == token_hash(token), sessions.c.revoked_at.is_(None))
+                 .values(revoked_at=now()))
+
+
+def purge_expired(store: Store, before: datetime | None = None) -> int:
+    """Delete sessions that ended more than a day ago; returns how many (run at server start)."""
+    _table_for(store)
+    cutoff = (before or now()) - timedelta(days=1)
+    result = store._write(delete(sessions).where(sessions.c.expires_at < cutoff))
+    return result.rowcount or 0

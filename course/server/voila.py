@@ -1,0 +1,214 @@
+"""The course's Voila server: Voila, with the routes, headers and error pages a learner site needs.
+
+`course serve` runs `python -m course.server.voila APP_DIR [voila options]`. Compared with plain
+`voila APP_DIR` this server:
+- sends `/` to the course home (or, for the manager's server, to its dashboard: `--CourseVoila.home_page`),
+  and lists no notebooks (no `/voila/tree`, no contents API, no login or logout pages);
+- lets a page's kernel websocket carry only widget messages (course.server.kernel_guard): nothing
+  sent from a browser runs code;
+- enforces what must not be changed by a stray config file: no template or theme from the
+  address, no tracebacks, the course template;
+- sends security headers on every page (a Content-Security-Policy that allows nothing from
+  outside this server, no Referer, no sniffing) and SameSite cookies;
+- shows the course's own friendly page for every error, never server details;
+- keeps session tokens out of its log (it logs paths, not query strings).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+
+import tornado.web
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.utils import url_path_join
+from traitlets import Unicode
+from voila.app import Voila
+from voila.static_file_handler import TemplateStaticFileHandler
+from voila.tornado.handler import TornadoVoilaHandler
+from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
+
+from course.server.kernel_guard import ALLOWED_MSG_TYPES, GuardedKernelWebsocketHandler
+from course.app.pages import error_page
+
+TEMPLATE = "course"
+EXTENSIONS = ("@jupyter-widgets/jupyterlab-manager", "@voila-dashboards/widgets-manager8")
+HOME = "voila/render/home.ipynb"
+
+CSP = "; ".join([
+    "default-src 'self'",
+    # Voila's page and JupyterLab's widget renderers use inline scripts and styles
+    "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self'",  # 'self' covers the kernel's websocket on this host and port
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'self'",
+])
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    # session tokens are in page addresses: never send them to another site
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "SAMEORIGIN",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+access_log = logging.getLogger("tornado.access")
+
+
+def log_request(handler: tornado.web.RequestHandler) -> None:
+    """One line per request, with the path only: a query string may hold a session token."""
+    status = handler.get_status()
+    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    if status in (200, 101, 204, 301, 302, 304) and handler.request.path.startswith(("/voila/static", "/voila/labextensions", "/voila/templates")):
+        level = logging.DEBUG  # static files: noise
+    logger = getattr(handler, "log", None) or access_log  # Jupyter's handlers log where the server logs
+    logger.log(level, "%d %s %s %.2fms", status, handler.request.method, handler.request.path,
+               1000.0 * handler.request.request_time())
+
+
+def _request_summary(self) -> str:
+    # tornado puts the full URI (with any ?token=) in its error log lines; the path is enough
+    return f"{self.request.method} {self.request.path} ({self.request.remote_ip})"
+
+
+def _friendly_write_error(self, status_code: int, **kwargs) -> None:
+    """Every HTML error page: the course's friendly page (tornado has already logged the error)."""
+    self.set_header("Content-Type", "text/html; charset=UTF-8")
+    for name, value in SECURITY_HEADERS.items():
+        self.set_header(name, value)
+    base_url = self.settings.get("base_url", "/")
+    self.finish(error_page(status_code, base_url))
+
+
+def _static_headers(self) -> None:
+    # tornado's own handlers (static files, unknown addresses) do not read settings["headers"]
+    self.set_header("Server", "course")
+    self.set_header("X-Content-Type-Options", "nosniff")
+    self.set_header("Referrer-Policy", "no-referrer")
+
+
+def install_friendly_errors() -> None:
+    """Patch, in this server process only, how tornado and Jupyter write errors and log requests."""
+    tornado.web.RequestHandler.write_error = _friendly_write_error
+    JupyterHandler.write_error = _friendly_write_error  # Jupyter's own error template links a CDN
+    tornado.web.RequestHandler._request_summary = _request_summary
+    tornado.web.RequestHandler.set_default_headers = _static_headers
+
+
+class HomeRedirect(JupyterHandler):
+    """`/` opens the course home (instead of a list of notebooks)."""
+
+    def initialize(self, home: str = HOME):
+        self.home = home
+
+    def get(self):
+        self.redirect(url_path_join(self.base_url, self.home))
+
+
+TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+class TemplateStatic(TemplateStaticFileHandler):
+    """Voila's template files (`/voila/templates/<template>/static/<file>`), with a 404 for any
+    other address: Voila's handler asserts the shape, so `..` in the address was a 500."""
+
+    def get(self, path, include_body=True):
+        parts = path.split("/")
+        if (len(parts) < 3 or parts[1] != "static" or not TEMPLATE_NAME.fullmatch(parts[0])
+                or any(part in ("", ".", "..") for part in parts[2:])):
+            raise tornado.web.HTTPError(404)
+        return super().get(path, include_body)
+
+
+class CoursePageHandler(TornadoVoilaHandler):
+    """Voila's page handler, plus the `_xsrf` cookie.
+
+    When a page closes, Voila's script posts to `/voila/api/shutdown/<kernel>` with the
+    `_xsrf` cookie's value, but Voila's page never sets that cookie, so the post is refused
+    and the kernel lives on until culled (voila issue 1458). Setting the cookie here lets
+    closing a page free its kernel at once; culling still catches pages that close without
+    saying so (a phone that drops the tab, a crash).
+    """
+
+    async def get(self, path=None):
+        self.xsrf_token  # noqa: B018 - reading it sets the cookie
+        return await super().get(path)
+
+
+class NotFound(JupyterHandler):
+    def prepare(self):
+        raise tornado.web.HTTPError(404)
+
+
+class CourseVoila(Voila):
+    """Voila serving the course's app folder (home.ipynb and module.ipynb), or another folder of
+    course notebooks (the manager's dashboard) with the same protections."""
+
+    home_page = Unicode(HOME, config=True, help="Where `/` goes, relative to the base URL.")
+
+    def initialize(self, argv=None):
+        super().initialize(argv)
+        self.enforce()
+
+    def enforce(self) -> None:
+        """Settings that keep learners safe, whatever a config file or flag said."""
+        conf = self.voila_configuration
+        conf.allow_template_override = "NO"
+        conf.allow_theme_override = "NO"
+        conf.show_tracebacks = False
+        conf.strip_sources = True
+        conf.file_allowlist = []  # the app folder holds no files a learner needs
+        # only the widget manager: the other JupyterLab extensions in the environment (nbgrader,
+        # notebook) fail to load in Voila and cost the learner seconds of script
+        conf.extension_allowlist = list(EXTENSIONS)
+        if conf.template != TEMPLATE:
+            conf.template = TEMPLATE
+            self.setup_template_dirs()
+        self.tornado_settings = {
+            **self.tornado_settings,
+            "headers": {**self.tornado_settings.get("headers", {}), **SECURITY_HEADERS},
+            "log_function": log_request,
+            "xsrf_cookie_kwargs": {"samesite": "Strict"},  # the page's script reads it: not HttpOnly
+            "default_handler_class": NotFound,
+            "serve_traceback": False,
+        }
+
+    def init_settings(self):
+        settings = super().init_settings()
+        # Voila's own list of what the kernel websocket passes on, made the guard's (no shutdown_request)
+        self.kernel_manager.allowed_message_types = sorted(ALLOWED_MSG_TYPES)
+        return settings
+
+    def init_handlers(self):
+        """Voila's routes, less the notebook listings and login pages, plus `/` to the home page."""
+        hidden = (
+            self.server_url,
+            url_path_join(self.server_url, "/voila/tree"),
+            url_path_join(self.server_url, "/voila/api/contents"),
+        )
+        replaced = {TornadoVoilaHandler: CoursePageHandler, VoilaKernelWebsocketHandler: GuardedKernelWebsocketHandler,
+                    TemplateStaticFileHandler: TemplateStatic}
+        kept = []
+        for handler in super().init_handlers():
+            if handler[0] == hidden[0] or handler[0].startswith(hidden[1:]) or handler[0] in ("/login", "/logout"):
+                continue  # the identity provider's login and logout pages: the course has its own sign-in
+            handler = (handler[0], replaced.get(handler[1], handler[1]), *handler[2:])
+            kept.append(handler)
+        return [(self.server_url, HomeRedirect, {"home": self.home_page}), *kept]
+
+
+def main(argv: list[str] | None = None) -> None:
+    install_friendly_errors()
+    CourseVoila.launch_instance(argv if argv is not None else sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()
