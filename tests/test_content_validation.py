@@ -23,6 +23,7 @@ order: 1
 section: sharing
 minutes: 5
 feedback: immediate
+overview: A short module to test the validator.
 questions:
   - What do you do?
 objectives: [Choose well.]
@@ -38,16 +39,16 @@ scenarios:
       It is late. Priya opens the staff group chat. There is a photo of Agnes in the lounge.
     post:
       kind: group chat
-      author: Ben
+      author: Tomasz
       text: Look who won the bingo!
       image: An older woman laughing at a table.
     question: What do you do now?
     choices:
       - id: a
-        text: Ask Ben to take it down and tell your manager.
+        text: Ask Tomasz to take it down and tell your manager.
         score: 1
         feedback: >-
-          Ben takes it down. Your manager can check who saw it. This keeps Agnes safe.
+          Tomasz takes it down. Your manager can check who saw it. This keeps Agnes safe.
         cites: [share-confidential]
         next: mini-after
       - id: b
@@ -60,7 +61,7 @@ scenarios:
         text: Delete your copy.
         score: 0.5
         feedback: >-
-          That is a start. But the photo is still in the chat. Tell Ben and your manager too.
+          That is a start. But the photo is still in the chat. Tell Tomasz and your manager too.
         cites: [share-think]
   - id: mini-after
     title: What happened next
@@ -68,20 +69,20 @@ scenarios:
     channel: group chat
     branch: true
     narrative: >-
-      Ben is cross with you. He says it was only a joke.
+      Tomasz is cross with you. He says it was only a joke.
     question: What do you do now?
     choices:
       - id: a
         text: Stay calm and explain why.
         score: 1
         feedback: >-
-          Ben listens. You keep the team on side. You did the right thing.
+          Tomasz listens. You keep the team on side. You did the right thing.
         cites: [code-communicate]
       - id: b
         text: Post about it.
         score: 0
         feedback: >-
-          Now it is worse. Talk to Ben or your manager, not online.
+          Now it is worse. Talk to Tomasz or your manager, not online.
         cites: [share-reputation]
       - id: c
         text: Say sorry and put the photo back.
@@ -97,10 +98,11 @@ def mini(tmp_path) -> Path:
     """A one-module course built on the real policy and pseudonyms, with coverage off."""
     root = tmp_path / "mini-content"
     (root / "modules").mkdir(parents=True)
-    shutil.copy(CONTENT / "pseudonyms.yaml", root)
+    for name in ("pseudonyms.yaml", "cast.yaml", "help.yaml", "organisation.yaml"):
+        shutil.copy(CONTENT / name, root)
     policy = (CONTENT / "policy.yaml").read_text()
     policy = policy.replace("min_scenarios_per_point: 2", "min_scenarios_per_point: 0")
-    policy = policy.replace("modules: [why, sharing, boundaries, protect, final]", "modules: [mini]")
+    policy = policy.replace("modules: [why, sharing, boundaries, protect, safety, final]", "modules: [mini]")
     (root / "policy.yaml").write_text(policy)
     (root / "modules" / "mini.yaml").write_text(MINI)
     return root
@@ -131,8 +133,8 @@ def test_real_content_is_valid():
     report = validate()
     assert report.problems == []
     summary = report.as_dict()
-    assert [m["id"] for m in summary["modules"]] == ["why", "sharing", "boundaries", "protect", "final"]
-    assert summary["scenarios"] >= 36
+    assert [m["id"] for m in summary["modules"]] == ["why", "sharing", "boundaries", "protect", "safety", "final"]
+    assert summary["scenarios"] >= 56  # 36 before issue 16, which added 20
     assert next(m for m in summary["modules"] if m["id"] == "sharing")["scenarios"] >= 6
 
 
@@ -220,7 +222,7 @@ def test_name_not_on_pseudonym_list(mini):
     text = MINI.replace("There is a photo of Agnes", "There is a photo of Kevin")
     problem = only(problems_for(mini, text), "'Kevin' looks like a name")
     assert problem.line == line_of(text, "narrative: >-")
-    text = MINI.replace("author: Ben", "author: Kevin")
+    text = MINI.replace("author: Tomasz", "author: Kevin")
     only(problems_for(mini, text), "post author 'Kevin'")
 
 

@@ -18,14 +18,15 @@ CHANNELS = {"public post", "private message", "friend request", "group chat", "p
 
 
 def test_modules_in_order(course):
-    assert [m.id for m in course.modules.values()] == ["why", "sharing", "boundaries", "protect", "final"]
+    assert [m.id for m in course.modules.values()] == ["why", "sharing", "boundaries", "protect", "safety", "final"]
     assert [m.title for m in course.modules.values()] == [
-        "Why it matters", "Sharing information", "Maintaining boundaries", "Protect yourself", "Final assessment"]
+        "Why it matters", "Sharing information", "Maintaining boundaries", "Protect yourself",
+        "Keeping people safe online", "Final assessment"]
 
 
 def test_enough_scenarios_in_varied_settings_and_channels(course):
     graded = [s for s in course.scenarios() if s.graded]
-    assert len(graded) >= 36
+    assert len(graded) >= 56  # issue 16 added 20 graded scenarios
     assert {s.setting for s in graded} >= SETTINGS
     assert {s.channel for s in graded} >= CHANNELS
 
@@ -59,8 +60,10 @@ def test_every_point_cited_twice(course):
 
 
 def test_policy_points_cover_every_code_bullet_and_instruction(course):
-    kinds = [p.kind for p in course.policy.points.values()]
-    assert kinds.count("code") == 9  # the nine Code statements the policy lists
+    listed = [p for p in course.policy.points.values() if p.kind == "code" and p.listed]
+    assert len(listed) == 9  # the nine Code statements the policy lists
+    added = {p.id: p.number for p in course.policy.points.values() if p.kind == "code" and not p.listed}
+    assert added == {"code-boundaries": "2.8", "code-conflict": "2.6", "code-challenge": "3.1"}
     per_section = {s: sum(1 for p in course.policy.points.values() if p.section == s) for s in ("sharing", "boundaries", "protect")}
     assert per_section == {"sharing": 3, "boundaries": 4, "protect": 6}
 

@@ -28,9 +28,10 @@ def mini_root(tmp_path: Path) -> Path:
     if root.exists():
         shutil.rmtree(root)
     (root / "modules").mkdir(parents=True)
-    shutil.copy(CONTENT / "pseudonyms.yaml", root)
+    for name in ("pseudonyms.yaml", "cast.yaml", "help.yaml", "organisation.yaml"):
+        shutil.copy(CONTENT / name, root)
     policy = (CONTENT / "policy.yaml").read_text().replace("min_scenarios_per_point: 2", "min_scenarios_per_point: 0")
-    (root / "policy.yaml").write_text(policy.replace("modules: [why, sharing, boundaries, protect, final]", "modules: [m]"))
+    (root / "policy.yaml").write_text(policy.replace("modules: [why, sharing, boundaries, protect, safety, final]", "modules: [m]"))
     return root
 
 

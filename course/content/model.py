@@ -26,13 +26,23 @@ class Point:
     source: str = ""
     number: str = ""
     number_2016: str = ""
+    listed: bool = True  # one of the Code statements the policy itself lists (False: added from REFERENCES)
 
     @property
     def label(self) -> str:
-        """How a citation reads to a learner: 'Policy: Sharing information' or 'SSSC Code 2.3'."""
+        """How a citation reads to a learner: 'SSSC Code 1.5 (2016: 1.4)', 'SSSC Code 2.3', 'SSSC Code Part 5'.
+
+        The policy quotes the 2016 Code; learners see the 2024 number, with the 2016 one beside
+        it wherever it differs, so a reader holding either edition finds the statement.
+        """
         if self.kind == "code":
-            return "SSSC Code" + (f" {self.number}" if self.number and self.number[0].isdigit() else f" ({self.number})")
-        if self.kind == "standard":
+            if self.number[:1].isdigit():
+                old = f" (2016: {self.number_2016})" if self.number_2016 and self.number_2016 != self.number else ""
+                return f"SSSC Code {self.number}{old}"
+            if self.number.lower() == "principle":
+                return "SSSC Code, principle"
+            return f"SSSC Code {self.number}".strip()
+        if self.kind in ("standard", "law", "guidance"):
             return f"{self.source}".strip()
         return "Policy"
 
@@ -124,13 +134,14 @@ class Module:
     minutes: int
     feedback: str
     pass_mark: float
-    intro: tuple[str, ...]
+    intro: tuple[str, ...]  # "more about this module": shown on request, after the short overview
     questions: tuple[str, ...]
     objectives: tuple[str, ...]
     key_points: tuple[str, ...]
     reflection: str
     scenarios: tuple[Scenario, ...]
     path: Path
+    overview: str = ""  # what fits one phone screen before Start
 
     def scenario(self, scenario_id: str) -> Scenario:
         for scenario in self.scenarios:
@@ -153,6 +164,25 @@ class Pseudonyms:
     allowed_words: frozenset[str]
     forbidden_words: tuple[str, ...]
     path: Path
+    public_bodies: tuple[str, ...] = ()  # real public bodies content may name (the SSSC, the Care Inspectorate...)
+
+
+@dataclass(frozen=True)
+class Person:
+    """One named person in the cast (`cast.yaml`): a name is one person across the course."""
+    name: str
+    age: tuple[int, int]
+    who: str
+    where: tuple[str, ...]
+    died: bool = False
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Cast:
+    people: dict[str, Person]
+    path: Path
+    duplicates: tuple[tuple[str, int], ...] = ()  # (name, line) of every repeated entry
 
 
 @dataclass(frozen=True)
@@ -161,6 +191,7 @@ class Course:
     pseudonyms: Pseudonyms
     modules: dict[str, Module]  # in course order
     raw_modules: dict[str, dict] = field(repr=False, compare=False, hash=False)
+    cast: Cast | None = None
 
     def module(self, module_id: str) -> Module:
         try:
@@ -243,6 +274,7 @@ def load_policy(path: Path) -> Policy:
         points[p["id"]] = Point(
             id=p["id"], section=p["section"], kind=p["kind"], quote=p["quote"], plain=p["plain"],
             source=p.get("source", ""), number=str(p.get("number", "")), number_2016=str(p.get("number_2016", "")),
+            listed=bool(p.get("listed", True)),
         )
     return Policy(
         title=data["title"], version=str(data["version"]), updated=str(data["updated"]),
@@ -253,13 +285,30 @@ def load_policy(path: Path) -> Policy:
     )
 
 
-def load_pseudonyms(path: Path) -> Pseudonyms:
+def load_cast(path: Path) -> Cast:
+    """The cast; a repeated name is kept (first entry wins) and reported by the rules."""
+    data = _load_checked(path, "cast")
+    people, duplicates = {}, []
+    for p in data["people"]:
+        if p["name"] in people:
+            duplicates.append((p["name"], p.line))
+            continue
+        low, high = (int(n) for n in p["age"].split("-"))
+        if low > high:
+            raise ContentErrors([ContentError(path, p.key_lines.get("age"), f"{p['name']}: age band '{p['age']}' runs backwards")])
+        people[p["name"]] = Person(p["name"], (low, high), p["who"], tuple(p["where"]), bool(p.get("died", False)), p.line)
+    return Cast(people, path, tuple(duplicates))
+
+
+def load_pseudonyms(path: Path, cast: Cast | None = None) -> Pseudonyms:
+    """Words allowed and refused; the names are the cast's (no second list to keep in step)."""
     data = _load_checked(path, "pseudonyms")
     return Pseudonyms(
-        names=frozenset(data["names"]),
+        names=frozenset(cast.people) if cast else frozenset(),
         allowed_words=frozenset(data.get("allowed_words", [])),
         forbidden_words=tuple(data.get("forbidden_words", [])),
         path=path,
+        public_bodies=tuple(data.get("public_bodies", [])),
     )
 
 
@@ -288,6 +337,7 @@ def build_module(data: dict, path: Path, default_pass_mark: float) -> Module:
         intro=tuple(data.get("intro", [])), questions=tuple(data["questions"]),
         objectives=tuple(data["objectives"]), key_points=tuple(data["key_points"]),
         reflection=data["reflection"], scenarios=tuple(scenarios), path=path,
+        overview=" ".join(data.get("overview", "").split()),
     )
 
 
@@ -295,7 +345,13 @@ def load_course_collecting(root: Path | None = None) -> tuple[Course | None, lis
     """Load everything, gathering every shape problem instead of stopping at the first."""
     root = Path(root) if root else content_dir()
     problems: list[ContentError] = []
-    policy = pseudonyms = None
+    policy = pseudonyms = cast = None
+    try:
+        cast = load_cast(root / "cast.yaml")
+    except ContentErrors as exc:
+        problems += exc.problems
+    except ContentError as exc:
+        problems.append(exc)
     try:
         policy = load_policy(root / "policy.yaml")
     except ContentErrors as exc:
@@ -303,7 +359,7 @@ def load_course_collecting(root: Path | None = None) -> tuple[Course | None, lis
     except ContentError as exc:
         problems.append(exc)
     try:
-        pseudonyms = load_pseudonyms(root / "pseudonyms.yaml")
+        pseudonyms = load_pseudonyms(root / "pseudonyms.yaml", cast)
     except ContentErrors as exc:
         problems += exc.problems
     except ContentError as exc:
@@ -331,7 +387,7 @@ def load_course_collecting(root: Path | None = None) -> tuple[Course | None, lis
     if policy is None or pseudonyms is None:
         return None, problems
     modules.sort(key=lambda m: (m.order, m.id))
-    return Course(policy, pseudonyms, {m.id: m for m in modules}, raw), problems
+    return Course(policy, pseudonyms, {m.id: m for m in modules}, raw, cast), problems
 
 
 @lru_cache(maxsize=4)

@@ -121,8 +121,16 @@ def check_branching(course: Course) -> list[ContentError]:
     return problems
 
 
-def _names_in(text: str, names, allowed) -> Iterator[str]:
+def _without_public_bodies(text: str, bodies) -> str:
+    """The text with every named public body blanked out (same length, so positions hold)."""
+    for body in sorted(bodies, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w]){re.escape(body)}(?![\w])", lambda m: "x" * len(m.group()), text)
+    return text
+
+
+def _names_in(text: str, names, allowed, bodies=()) -> Iterator[str]:
     """Capitalised words inside a sentence that are neither approved names nor allowed words."""
+    text = _without_public_bodies(text, bodies)
     for match in NAME_SHAPED.finditer(text):
         word = re.sub(r"['’]s$", "", match.group())
         if word in names or word in allowed or match.group() in allowed:
@@ -136,13 +144,13 @@ def _names_in(text: str, names, allowed) -> Iterator[str]:
 def check_anonymity(course: Course) -> list[ContentError]:
     """Only approved names; no forbidden places or organisations; no contact details."""
     problems = []
-    names, allowed = course.pseudonyms.names, course.pseudonyms.allowed_words
+    names, allowed, bodies = course.pseudonyms.names, course.pseudonyms.allowed_words, course.pseudonyms.public_bodies
     forbidden = [(w, re.compile(rf"\b{re.escape(w)}\b", re.I)) for w in course.pseudonyms.forbidden_words]
     for module in course.modules.values():
         for path, text, line in walk_strings(course.raw_modules[module.id]):
             where = _field(path)
-            for word in dict.fromkeys(_names_in(text, names, allowed)):
-                problems.append(ContentError(module.path, line, f"{where}: '{word}' looks like a name that is not on the pseudonym list (if it is not a name, add it to allowed_words in pseudonyms.yaml)"))
+            for word in dict.fromkeys(_names_in(text, names, allowed, bodies)):
+                problems.append(ContentError(module.path, line, f"{where}: '{word}' looks like a name that is not in the cast (add the person to cast.yaml; if it is not a name, add it to allowed_words in pseudonyms.yaml)"))
             for word, pattern in forbidden:
                 if pattern.search(text):
                     problems.append(ContentError(module.path, line, f"{where}: '{word}' is a real place or organisation; describe the setting instead"))
@@ -154,7 +162,7 @@ def check_anonymity(course: Course) -> list[ContentError]:
             author = raw_s.get("post", {}).get("author", "") if isinstance(raw_s.get("post"), dict) else ""
             first = author.split()[0] if author.split() else ""
             if first and first[0].isupper() and first not in names and first not in allowed and first not in ("A", "An", "The", "Your", "Someone"):
-                problems.append(ContentError(module.path, raw_s["post"].key_lines.get("author"), f"post author '{author}' is not on the pseudonym list (or write a role, e.g. 'A relative')"))
+                problems.append(ContentError(module.path, raw_s["post"].key_lines.get("author"), f"post author '{author}' is not in the cast (cast.yaml), or write a role, e.g. 'A relative'"))
     return problems
 
 
@@ -206,12 +214,73 @@ def check_completion_modules(course: Course) -> list[ContentError]:
     ]
 
 
+# --- citation labels ---------------------------------------------------------------------
+CODE_LABEL = re.compile(r"^SSSC Code(?: \d+\.\d+(?: \(2016: \d+\.\d+\))?| Part \d+|, principle)$")
+CODE_IN_TEXT = re.compile(r"\bCode (?:of Practice )?(\d+\.\d+)(\s*\(2016: (\d+\.\d+)\))?")
+
+
+def check_citation_labels(course: Course) -> list[ContentError]:
+    """Every SSSC Code reference a learner sees reads "Code 1.5 (2016: 1.4)" style.
+
+    Labels come from policy.yaml (`number`, `number_2016`); references written into the
+    text must use the 2024 number and, where the 2016 number differs, show it beside.
+    """
+    problems = []
+    raw_points = {p["id"]: p for p in course.policy.raw["points"]}
+    old_of = {p.number: p.number_2016 for p in course.policy.points.values()
+              if p.kind == "code" and p.number_2016 and p.number_2016 != p.number}
+    current = {p.number for p in course.policy.points.values() if p.kind == "code"}
+    for point in course.policy.points.values():
+        if point.kind == "code" and not CODE_LABEL.match(point.label):
+            problems.append(ContentError(course.policy.path, raw_points[point.id].line, (
+                f"point '{point.id}' would be shown as '{point.label}': a Code citation reads "
+                "'SSSC Code 1.5 (2016: 1.4)', 'SSSC Code 2.3' or 'SSSC Code Part 5' (check `number`)")))
+    for module in course.modules.values():
+        for path, text, line in walk_strings(course.raw_modules[module.id]):
+            for match in CODE_IN_TEXT.finditer(text):
+                number, shown_old = match.group(1), match.group(3)
+                if number not in current:
+                    hint = next((new for new, old in old_of.items() if old == number), None)
+                    problems.append(ContentError(module.path, line, (
+                        f"{_field(path)}: 'Code {number}' is not a 2024 Code number in policy.yaml"
+                        + (f"; write 'Code {hint} (2016: {number})'" if hint else ""))))
+                elif number in old_of and shown_old != old_of[number]:
+                    problems.append(ContentError(module.path, line, (
+                        f"{_field(path)}: write 'Code {number} (2016: {old_of[number]})': "
+                        "the policy quotes the 2016 number")))
+    return problems
+
+
+# --- short openings ------------------------------------------------------------------------
+OVERVIEW_MAX_WORDS = 60  # about one phone screen under the title and the time, before Start
+
+
+def check_overview(course: Course) -> list[ContentError]:
+    problems = []
+    for module in course.modules.values():
+        raw = course.raw_modules[module.id]
+        words = len(module.overview.split())
+        if not words:
+            problems.append(ContentError(module.path, raw.line, (
+                "the module has no `overview`: two or three short sentences a learner reads before Start "
+                "(longer text goes in `intro`, shown as 'More about this module')")))
+        elif words > OVERVIEW_MAX_WORDS:
+            problems.append(ContentError(module.path, raw.key_lines.get("overview"), (
+                f"the overview has {words} words; keep it to {OVERVIEW_MAX_WORDS} so it fits one phone screen "
+                "(move the rest to `intro`)")))
+    return problems
+
+
 ALL_RULES = (check_unique_ids, check_sections, check_choices, check_branching, check_anonymity,
-             check_plain_english, check_coverage, check_completion_modules)
+             check_plain_english, check_coverage, check_completion_modules, check_citation_labels,
+             check_overview)
 
 
 def check_course(course: Course) -> list[ContentError]:
+    from course.content.cast_rules import check_cast  # imported here: both import this module's helpers
+    from course.content.help import check_help
+
     problems = []
-    for rule in ALL_RULES:
+    for rule in ALL_RULES + (check_cast, check_help):
         problems += rule(course)
     return problems
