@@ -171,7 +171,7 @@ def test_unknown_module_is_a_friendly_page(course, store):
     assert "We could not find that page" in page.value and "home.ipynb?token=tok" in page.value
 
 
-@pytest.mark.parametrize("module_id", ["why", "sharing", "boundaries", "protect", "final"])
+@pytest.mark.parametrize("module_id", ["why", "sharing", "boundaries", "protect", "safety", "final"])
 def test_every_module_opens_on_its_overview(course, store, module_id):
     app = open_app(course, store, module_id=module_id)
     assert app.position == OVERVIEW and "About this module" in app.stage.children[0].value

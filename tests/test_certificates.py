@@ -41,7 +41,7 @@ def test_every_current_completion_gets_one_certificate(store, issued, tmp_path):
     s01 = issued["S01"]
     assert s01["completed_on"] == "2025-12-05" and s01["policy_version"] == "2025-09"
     assert (s01["score"], s01["max_score"], s01["minutes"]) == (45.0, 50.0, 125)
-    assert [m["id"] for m in s01["modules"]] == ["why", "sharing", "boundaries", "protect", "final"]
+    assert [m["id"] for m in s01["modules"]] == ["why", "sharing", "boundaries", "protect", "safety", "final"]
     key = tmp_path / "var" / "secret.key"
     assert key.exists() and oct(key.stat().st_mode & 0o777) == "0o600"
 

@@ -19,7 +19,7 @@ def test_learning_record(store, result, issued, course):
     record = learning_record(store, "S01", course, result)
     assert record["status"] == "completed" and record["completed_on"] == "2025-12-05"
     assert record["learning_minutes"] == 125 and record["learning_hours"] == 2.1
-    assert [m["id"] for m in record["modules"]] == ["why", "sharing", "boundaries", "protect", "final"]
+    assert [m["id"] for m in record["modules"]] == ["why", "sharing", "boundaries", "protect", "safety", "final"]
     why = record["modules"][0]
     assert why["objectives"] == list(course.modules["why"].objectives)
     assert why["reflections"][0]["text"] == "I will stop <posting> photos from work."

@@ -15,7 +15,7 @@ from sqlalchemy import update
 from course.records.store import Store, attempts
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = ("why", "sharing", "boundaries", "protect", "final")
+MODULES = ("why", "sharing", "boundaries", "protect", "safety", "final")
 pytestmark = pytest.mark.slow
 
 

@@ -69,7 +69,7 @@ def test_serve_releases_runs_the_marker_restarts_it_and_stops_everything(tmp_pat
     try:
         wait_for(f"http://127.0.0.1:{port}/", timeout=240, process=serve)
         # every module was released with nbgrader before Voila listened
-        for module in ("why", "sharing", "boundaries", "protect", "final"):
+        for module in ("why", "sharing", "boundaries", "protect", "safety", "final"):
             assert (grading / "release" / module / f"{module}.ipynb").exists()
         kids = children(serve.pid)
         markers = [pid for pid, cmd in kids.items() if "course.cli grade --watch" in cmd]
@@ -90,5 +90,5 @@ def test_serve_releases_runs_the_marker_restarts_it_and_stops_everything(tmp_pat
     wait_until(lambda: not any(Path(f"/proc/{pid}").exists() and ") Z " not in Path(f"/proc/{pid}/stat").read_text()
                                for pid in everyone), timeout=60)
     text = log_path.read_text()
-    assert "Preparing marking for: why, sharing, boundaries, protect, final" in text
+    assert "Preparing marking for: why, sharing, boundaries, protect, safety, final" in text
     assert "Traceback" not in text.split("the marker stopped")[0]
