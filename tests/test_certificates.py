@@ -23,7 +23,7 @@ ID = re.compile(r"^SMC(-[A-Z2-7]{5}){4}$")
 
 @pytest.fixture
 def result(course):
-    roster, grades, activity, attendance, history = synthetic()
+    roster, grades, activity, attendance, history = synthetic(Rule.from_course(course).modules)
     roster.loc[roster["learner_id"] == "S01", "name"] = "Amy <b>Reid</b> O'Neil"
     return evaluate(Rule.from_course(course), grades, roster, activity=activity, attendance=attendance,
                     history=history, as_of=AS_OF)
@@ -40,7 +40,7 @@ def test_every_current_completion_gets_one_certificate(store, issued, tmp_path):
     assert len({r["certificate_id"] for r in issued.values()}) == 4
     s01 = issued["S01"]
     assert s01["completed_on"] == "2025-12-05" and s01["policy_version"] == "2025-09"
-    assert (s01["score"], s01["max_score"], s01["minutes"]) == (45.0, 50.0, 125)
+    assert (s01["score"], s01["max_score"], s01["minutes"]) == (54.0, 60.0, 153)
     assert [m["id"] for m in s01["modules"]] == ["why", "sharing", "boundaries", "protect", "safety", "final"]
     key = tmp_path / "var" / "secret.key"
     assert key.exists() and oct(key.stat().st_mode & 0o777) == "0o600"
@@ -95,8 +95,8 @@ def test_secret_key_from_the_environment(store, result, monkeypatch, tmp_path):
 def test_html_certificate(store, issued, course):
     page = certificates.render_html(certificates.get(store, issued["S01"]["certificate_id"]), course)
     assert "Amy &lt;b&gt;Reid&lt;/b&gt; O&#x27;Neil" in page and "<b>Reid</b>" not in page
-    for text in ("Certificate of completion", "5 December 2025", "version 2025-09", "45 out of 50 (90%)",
-                 "2 hours 5 minutes (estimated)", issued["S01"]["certificate_id"], "Why it matters", "Final assessment",
+    for text in ("Certificate of completion", "5 December 2025", "version 2025-09", "54 out of 60 (90%)",
+                 "2 hours 33 minutes (estimated)", issued["S01"]["certificate_id"], "Why it matters", "Final assessment",
                  "@page { size: A4 landscape", "by 5 December 2026, or sooner if the policy changes"):
         assert text in page, text
     trainer_led = certificates.render_html(certificates.get(store, issued["S02"]["certificate_id"]), course)
@@ -112,7 +112,7 @@ def test_pdf_certificate(store, issued, course, tmp_path):
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", "-layout", str(paths[1]), "-"], capture_output=True, text=True).stdout
         for part in ("Certificate of completion", "Amy <b>Reid</b> O'Neil", "5 December 2025", "2025-09",
-                     "45 out of 50 (90%)", "2 hours 5 minutes", record["certificate_id"]):
+                     "54 out of 60 (90%)", "2 hours 33 minutes", record["certificate_id"]):
             assert part in text, part
 
 
@@ -145,7 +145,7 @@ def test_cli_certificate_and_verify(tmp_path, roster_store):
     forged = runner.invoke(main, ["verify", "SMC-AAAAA-BBBBB-CCCCC-DDDDD"])
     assert forged.exit_code == 1 and "NOT VALID" in forged.output
     nope = runner.invoke(main, ["certificate", "40002"])
-    assert nope.exit_code == 2 and "learner 40002 has not completed the course (status: not started, 0/5 modules passed)" in nope.output
+    assert nope.exit_code == 2 and "learner 40002 has not completed the course (status: not started, 0/6 modules passed)" in nope.output
     unknown = runner.invoke(main, ["certificate", "99999"])
     assert unknown.exit_code == 2 and "no learner or staff number '99999'" in unknown.output
     both = runner.invoke(main, ["certificate"])
@@ -193,5 +193,5 @@ def test_certificate_page_in_the_learner_app(roster_store, course):
     assert cert_id in again and len(certificates.for_learner(store, "40001")) == 1  # opening twice adds nothing
 
     waiting = open_certificate_page(course, store, "40002", token="tok").value
-    assert "Your certificate is not ready yet" in waiting and "0 of 5 modules passed" in waiting
+    assert "Your certificate is not ready yet" in waiting and "0 of 6 modules passed" in waiting
     assert certificates.for_learner(store, "40002") == []

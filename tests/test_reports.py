@@ -151,7 +151,7 @@ def test_cli_reports(manager_env, tmp_path):
     assert {k: v["status"] for k, v in rows.items()} == {
         "40001": "completed", "40002": "due soon", "40003": "in progress", "40004": "not started"}
     assert rows["40003"]["name"] == "'=cmd|' /C calc'!A0"
-    assert rows["40001"]["score"] == "5 attended"
+    assert rows["40001"]["score"] == "6 attended"
 
     xlsx = tmp_path / "c.xlsx"
     out = runner.invoke(main, ["report", "completions", "--format", "xlsx", "--out", str(xlsx)])

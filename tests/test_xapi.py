@@ -36,13 +36,13 @@ def check_statement(s: dict) -> None:
 def test_statements_for_a_completion(store, issued, course):
     record = certificates.get(store, issued["S01"]["certificate_id"])
     statements = xapi.statements_for(record, course, homepage="https://hr.example.org/")
-    assert [s["verb"]["display"]["en-GB"] for s in statements] == ["passed"] * 5 + ["completed"]
+    assert [s["verb"]["display"]["en-GB"] for s in statements] == ["passed"] * 6 + ["completed"]
     for s in statements:
         check_statement(s)
     completed = statements[-1]
     assert completed["object"]["id"] == xapi.DEFAULT_BASE + "course"
     assert completed["result"] == {"success": True, "completion": True,
-                                   "score": {"scaled": 0.9, "raw": 45.0, "min": 0, "max": 50.0}}
+                                   "score": {"scaled": 0.9, "raw": 54.0, "min": 0, "max": 60.0}}
     assert completed["timestamp"] == "2025-12-05T00:00:00Z"
     assert completed["actor"] == {"objectType": "Agent", "account": {"homePage": "https://hr.example.org/", "name": "S01"}}
     assert completed["context"]["extensions"][xapi.DEFAULT_BASE + "extensions/certificate-id"] == record["certificate_id"]
@@ -79,7 +79,7 @@ def test_cli_xapi(tmp_path, monkeypatch):
     out = CliRunner().invoke(main, ["xapi", "--out", str(tmp_path / "x.json"), "--homepage", "https://hr.example.org/"])
     assert out.exit_code == 0, out.output
     statements = json.loads((tmp_path / "x.json").read_text())
-    assert len(statements) == 6 and statements[-1]["verb"]["display"]["en-GB"] == "completed"
+    assert len(statements) == 7 and statements[-1]["verb"]["display"]["en-GB"] == "completed"
     for s in statements:
         check_statement(s)
     later = CliRunner().invoke(main, ["xapi", "--since", (date.today() + timedelta(days=1)).isoformat()])
