@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from course import settings
+
 console = Console()
 errors = Console(stderr=True)
 
@@ -126,7 +128,7 @@ def curriculum(check: bool):
 @click.option("--port", default=8866, show_default=True, help="Port to listen on.")
 @click.option("--ip", default="127.0.0.1", show_default=True,
               help="Address to listen on: 0.0.0.0 lets phones on this network join a group session.")
-@click.option("--public-url", default="", envvar="COURSE_PUBLIC_URL",
+@click.option("--public-url", default=lambda: settings.public_url(),  # COURSE_PUBLIC_URL when not given
               help="The address learners use for the course, when it is not http://IP:PORT/ (a proxy, a hostname); "
                    "the join address and QR code of a group session use it.")
 @click.option("--preheat/--no-preheat", default=True, show_default=True,

@@ -20,6 +20,8 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from course import settings
+
 console = Console()
 errors = Console(stderr=True)
 
@@ -108,13 +110,16 @@ def _evaluate(step=None, as_of=None, roster_only=False, record=True):
 
 
 def _resolve(result, text: str) -> str:
-    from course.records.roster import clean_staff_number
+    from course.records import identity
 
     people = result.people
     if (people["learner_id"] == text).any():
         return text
-    number = clean_staff_number(text)
-    match = people[(people["staff_number"] == number) | (people["learner_id"] == number)]
+    try:
+        number = identity.staff_number(text)
+    except identity.DetailsError:
+        number = None  # not a staff number, so no one's: the same "not found" as any other
+    match = people[(people["staff_number"] == number) | (people["learner_id"] == number)] if number else people[:0]
     if len(match):
         return str(match.iloc[0]["learner_id"])
     raise KeyError(f"no learner or staff number '{text}' in the records or on the roster")
@@ -386,7 +391,7 @@ def register(main: click.Group) -> None:
         """Set the manager dashboard password (asked twice; or COURSE_MANAGER_PASSWORD)."""
         from course.manager.auth import set_password as save
 
-        password = os.environ.get("COURSE_MANAGER_PASSWORD")
+        password = settings.manager_password()
         if not password:
             if not sys.stdin.isatty():
                 raise ValueError("no terminal to ask for the password: set COURSE_MANAGER_PASSWORD")

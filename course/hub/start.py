@@ -15,6 +15,7 @@ import os
 import sys
 from pathlib import Path
 
+from course import settings
 from course.app.pages import ERROR_INSTRUCTION  # a small module: nothing heavy before every server start
 
 # The same Voila settings `course serve` enforces (course.server.voila), for Voila as a Jupyter
@@ -56,8 +57,8 @@ def main(argv: list[str] | None = None) -> None:
     from course.hub.spawn import prepare_home
 
     home = Path(os.environ.get("HOME") or os.getcwd())
-    shared = Path(os.environ["COURSE_HUB_SHARED"])
-    staff = bool(os.environ.get("COURSE_MANAGER_GROUP"))
+    shared = settings.hub_shared()
+    staff = bool(settings.manager_group())
     prepare_home(home, shared, staff)
     os.chdir(home)
     args = command(staff, list(sys.argv[1:] if argv is None else argv))

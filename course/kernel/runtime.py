@@ -14,12 +14,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import os
 import pickle
 import sys
 from pathlib import Path
 
 from course.content.model import Course, load_course
+from course import settings
 from course.settings import PACKAGE_DIR, content_dir, data_dir
 
 SNAPSHOT_NAME = "course-content.pickle"
@@ -41,7 +41,7 @@ _setup_log()
 
 
 def snapshot_path() -> Path:
-    return Path(os.environ.get("COURSE_APP_SNAPSHOT") or data_dir() / SNAPSHOT_NAME)
+    return settings.app_snapshot() or data_dir() / SNAPSHOT_NAME
 
 
 def content_key(root: Path | None = None) -> str:
