@@ -39,12 +39,12 @@ def session():
 def list_sessions(limit: int):
     """Recent sessions, newest first."""
     from course.live import core
-    from course.kernel.live_runtime import live_course
+    from course.kernel.runtime import app_course
     from course.live.summary import session_title
     from course.records.store import Store
 
     store = Store()
-    course = live_course()
+    course = app_course()
     found = core.list_sessions(store, limit)
     table = Table(title=f"Group sessions ({len(found)})")
     for column in ("code", "opened", "closed", "what", "scenarios shown", "voters", "names"):
@@ -59,7 +59,7 @@ def list_sessions(limit: int):
 
 def _summary(code: str):
     from course.live import core
-    from course.kernel.live_runtime import live_course
+    from course.kernel.runtime import app_course
     from course.live.summary import session_summary
     from course.records.store import Store
 
@@ -68,7 +68,7 @@ def _summary(code: str):
         found = core.latest_by_code(store, code)
     except core.LiveError as exc:
         _fail(exc)
-    return session_summary(store, live_course(), found)
+    return session_summary(store, app_course(), found)
 
 
 @session.command()

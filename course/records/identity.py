@@ -167,10 +167,15 @@ def voila_learner(store=None) -> str:
     return session_learner(page_query().get("token"), store)
 
 
+def hub_user() -> str | None:
+    """The JupyterHub user this server belongs to, when there is a hub."""
+    return os.environ.get("JUPYTERHUB_USER") or None
+
+
 def current_learner(store=None) -> str:
-    hub_user = os.environ.get("JUPYTERHUB_USER")
-    if hub_user:
-        return check_learner_id(hub_user)
+    user = hub_user()
+    if user:
+        return check_learner_id(user)
     if in_voila():
         return voila_learner(store)
     value = settings.learner()
