@@ -4,32 +4,19 @@
     course session summary CODE [--format csv]   how the room split on each scenario
     course session attendance CODE [--format csv]
 
-Registered on the main `course` group by `register(main)` (one line in course/cli/__init__.py).
+Added to the `course` group like every other area's commands (see course/cli/__init__.py).
 """
 
 from __future__ import annotations
 
-import sys
-
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-console = Console()
-errors = Console(stderr=True)
+from course.cli import console, main
 
 
-def _fail(exc: Exception) -> None:
-    errors.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
-    sys.exit(2)
-
-
-def register(main: click.Group) -> None:
-    main.add_command(session)
-
-
-@click.group()
+@main.group()
 def session():
     """Trainer-led group sessions: list them, see how the room voted, who attended."""
 
@@ -64,10 +51,7 @@ def _summary(code: str):
     from course.records.store import Store
 
     store = Store()
-    try:
-        found = core.latest_by_code(store, code)
-    except core.LiveError as exc:
-        _fail(exc)
+    found = core.latest_by_code(store, code)  # an unknown code: LiveError, said by the `course` group
     return session_summary(store, app_course(), found)
 
 
