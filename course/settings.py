@@ -1,17 +1,60 @@
-"""Where things live. Every location can be moved with an environment variable."""
+"""Where things live, and every setting the course takes from its environment.
+
+This is the one module in `course/` that reads a `COURSE_*` or `NBGRADER_*` variable (a test
+greps for reads anywhere else): a newcomer finds every knob here, with what it does and its
+default. Building a child process's environment (`env["COURSE_DATA_DIR"] = ...`) is not a
+read and happens where the child is started. An empty variable counts as unset.
+
+Each function reads the variable when called, never at import: tests and `course serve`
+change the environment of a running process.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 CONTENT_DIR = PACKAGE_DIR / "data"
 
+# Every variable the course reads (or hands to nbgrader), and what it is for. docs and the
+# test that greps for stray reads use this table; add a variable here first.
+VARIABLES: dict[str, str] = {
+    "COURSE_CONTENT_DIR": "the YAML content folder (default: the package's course/data), to try edits in a copy",
+    "COURSE_DATA_DIR": "the records folder when no database URL is given (default: var/ in the checkout)",
+    "COURSE_NOTEBOOKS_DIR": "the notebooks folder (default: notebooks/ in the checkout)",
+    "COURSE_ASSETS_DIR": "the assets folder with the Voila template (default: assets/ in the checkout)",
+    "COURSE_DB_URL": "the records store's SQLAlchemy URL (default: SQLite records.db in the data folder)",
+    "COURSE_APP_SNAPSHOT": "the content snapshot app kernels load (default: course-content.pickle in the data folder)",
+    "COURSE_GRADING_DIR": "the nbgrader course root (default: grading/ in the checkout)",
+    "COURSE_GRADE_ON_FINISH": "'1' when a marker runs beside the app: the page waits for the mark after Finish",
+    "COURSE_PUBLIC_URL": "the address learners use when it is not this machine's (a proxy); the join QR code uses it",
+    "COURSE_LEARNER": "in a learner's own JupyterLab: their learner id (default: the operating-system user)",
+    "COURSE_SECRET_KEY": "the key that signs certificate ids (default: a random key kept in the data folder)",
+    "COURSE_MANAGER_PASSWORD": "`course manager set-password` takes the password from here instead of asking",
+    "COURSE_MANAGER_GROUP": "on a hub: the group whose members open the manager dashboard without the password",
+    "COURSE_HUB_SHARED": "on a hub: the shared folder (course root, exchange, content snapshot) a user's server uses",
+    "COURSE_XAPI_BASE": "the start of xAPI activity ids (default: the course's own namespace)",
+    "COURSE_XAPI_HOMEPAGE": "the staff system's address in xAPI actors (`course xapi --homepage` overrides it)",
+    "COURSE_ID": "nbgrader's course id (read by grading/nbgrader_config.py; default social-media-course)",
+    "NBGRADER_DB_URL": "nbgrader's gradebook URL (default: nbgrader_config.py's, SQLite gradebook.db in the course root)",
+    "NBGRADER_EXCHANGE": "nbgrader's exchange folder (read by grading/nbgrader_config.py; a shared volume on a hub)",
+    "NBGRADER_EXECUTION": "set by nbgrader while it runs a notebook to grade or validate it",
+}
+
+
+def _get(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    assert name in VARIABLES, f"{name} is not documented in course.settings.VARIABLES"
+    value = (os.environ if env is None else env).get(name)
+    return value or None
+
+
+# --- where things live ----------------------------------------------------------------------------
 
 def content_dir() -> Path:
     """The YAML content: `COURSE_CONTENT_DIR` lets a trainer try edits in a copy."""
-    return Path(os.environ.get("COURSE_CONTENT_DIR", CONTENT_DIR))
+    return Path(_get("COURSE_CONTENT_DIR") or CONTENT_DIR)
 
 
 def project_root() -> Path:
@@ -22,15 +65,86 @@ def project_root() -> Path:
 
 def data_dir() -> Path:
     """Where records live when no database URL is given (git-ignored `var/` in a checkout)."""
-    env = os.environ.get("COURSE_DATA_DIR")
+    env = _get("COURSE_DATA_DIR")
     path = Path(env) if env else project_root() / "var"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def notebooks_dir() -> Path:
-    return Path(os.environ.get("COURSE_NOTEBOOKS_DIR", project_root() / "notebooks"))
+    return Path(_get("COURSE_NOTEBOOKS_DIR") or project_root() / "notebooks")
 
 
 def assets_dir() -> Path:
-    return Path(os.environ.get("COURSE_ASSETS_DIR", project_root() / "assets"))
+    return Path(_get("COURSE_ASSETS_DIR") or project_root() / "assets")
+
+
+def app_snapshot() -> Path | None:
+    """Where the content snapshot is, when it is not the default (the hub shares one)."""
+    value = _get("COURSE_APP_SNAPSHOT")
+    return Path(value) if value else None
+
+
+def grading_dir() -> Path:
+    """The nbgrader course root."""
+    return Path(_get("COURSE_GRADING_DIR") or project_root() / "grading").resolve()
+
+
+def hub_shared() -> Path:
+    """On a hub, the shared folder; a clear error when the spawner did not say."""
+    value = _get("COURSE_HUB_SHARED")
+    if not value:
+        raise RuntimeError("COURSE_HUB_SHARED is not set: the hub's spawner must give each server the shared folder")
+    return Path(value)
+
+
+# --- databases ------------------------------------------------------------------------------------
+
+def records_db_url(env: Mapping[str, str] | None = None) -> str | None:
+    """The records store's URL, or None for the SQLite file in the data folder. `env`: the
+    environment a child process will get (the hub's set-up makes the tables its servers use)."""
+    return _get("COURSE_DB_URL", env)
+
+
+def gradebook_db_url() -> str | None:
+    """nbgrader's gradebook URL when given here; course.grading.coursedir.gradebook_url is the one answer."""
+    return _get("NBGRADER_DB_URL")
+
+
+# --- how this process runs ------------------------------------------------------------------------
+
+def grade_on_finish() -> bool:
+    return _get("COURSE_GRADE_ON_FINISH") == "1"
+
+
+def being_graded() -> bool:
+    return bool(_get("NBGRADER_EXECUTION"))
+
+
+def learner() -> str | None:
+    return _get("COURSE_LEARNER")
+
+
+def public_url(env: Mapping[str, str] | None = None) -> str:
+    """`env`: a page request's environment (a Voila kernel copies it in), else this process's."""
+    return (_get("COURSE_PUBLIC_URL", env) or "").strip()
+
+
+def manager_group() -> str | None:
+    return _get("COURSE_MANAGER_GROUP")
+
+
+def manager_password() -> str | None:
+    return _get("COURSE_MANAGER_PASSWORD")
+
+
+def secret_key() -> str | None:
+    return _get("COURSE_SECRET_KEY")
+
+
+def xapi_base() -> str | None:
+    return _get("COURSE_XAPI_BASE")
+
+
+def xapi_homepage() -> str | None:
+    return _get("COURSE_XAPI_HOMEPAGE")

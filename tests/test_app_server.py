@@ -28,15 +28,25 @@ def test_app_notebooks_are_committed_in_step_and_clean():
     assert render(app_notebook("module")) == (ROOT / "notebooks" / "app" / "module.ipynb").read_text()
 
 
-def test_voila_command_is_safe_and_lean():
-    args = voila_command(Path("/srv/app"), ServeOptions(port=9000, pool_size=3, cull_idle_timeout=600))
-    joined = " ".join(args)
+def _config_of(args: list[str]) -> dict:
+    from course.server.launch_config import read_config
+
+    folder = next(a for a in args if a.startswith("--Voila.config_file_paths=")).split("=", 1)[1]
+    return read_config(Path(folder) / "voila.json")
+
+
+def test_voila_command_is_safe_and_lean(tmp_path):
+    args = voila_command(Path("/srv/app"), ServeOptions(port=9000, pool_size=3, cull_idle_timeout=600), config_dir=tmp_path)
+    config = _config_of(args)
+    joined = " ".join(args) + json.dumps(config)
     assert args[1:3] == ["-m", "course.server.voila"] and "/srv/app" in args
-    for flag in ["--Voila.ip=127.0.0.1", "--port=9000", "--template=course", "--no-browser",
-                 "--VoilaConfiguration.allow_template_override=NO", "--VoilaConfiguration.allow_theme_override=NO",
-                 "--VoilaConfiguration.show_tracebacks=False", "--preheat_kernel=True", "--pool_size=3",
-                 "--MappingKernelManager.cull_idle_timeout=600", "--MappingKernelManager.cull_connected=False"]:
-        assert flag in args, flag
+    for section, name, value in [("Voila", "ip", "127.0.0.1"), ("Voila", "port", 9000), ("VoilaConfiguration", "template", "course"),
+                                 ("Voila", "open_browser", False),
+                                 ("VoilaConfiguration", "allow_template_override", "NO"), ("VoilaConfiguration", "allow_theme_override", "NO"),
+                                 ("VoilaConfiguration", "show_tracebacks", False), ("VoilaConfiguration", "preheat_kernel", True),
+                                 ("VoilaConfiguration", "default_pool_size", 3),
+                                 ("MappingKernelManager", "cull_idle_timeout", 600), ("MappingKernelManager", "cull_connected", False)]:
+        assert config[section][name] == value, (section, name)
     assert "Traceback" not in joined
     env = server_env({"PATH": "/usr/bin"})
     assert env["JUPYTER_PATH"].split(":")[0].endswith("assets")
@@ -140,13 +150,16 @@ def test_kernel_guard_reads_every_wire_form_and_lets_only_widget_messages_throug
         assert not allowed(*message_kind(wire, protocol)), wire
 
 
-def test_manager_dashboard_runs_on_the_course_server():
+def test_manager_dashboard_runs_on_the_course_server(tmp_path):
     from course.server.dashboard import dashboard_command, dashboard_env
 
-    args = dashboard_command(9100, Path("/srv/notebooks/manager/dashboard.ipynb"))
+    args = dashboard_command(9100, Path("/srv/notebooks/manager/dashboard.ipynb"), config_dir=tmp_path)
     assert args[1:4] == ["-m", "course.server.voila", "/srv/notebooks/manager"]
-    for flag in ["--port=9100", "--Voila.ip=127.0.0.1", "--no-browser", "--template=course",
-                 "--CourseVoila.home_page=voila/render/dashboard.ipynb", "--VoilaConfiguration.show_tracebacks=False"]:
-        assert flag in args, flag
+    config = _config_of(args)
+    for section, name, value in [("Voila", "port", 9100), ("Voila", "ip", "127.0.0.1"), ("Voila", "open_browser", False),
+                                 ("VoilaConfiguration", "template", "course"),
+                                 ("CourseVoila", "home_page", "voila/render/dashboard.ipynb"),
+                                 ("VoilaConfiguration", "show_tracebacks", False)]:
+        assert config[section][name] == value, (section, name)
     env = dashboard_env({"PATH": "/usr/bin"})
     assert env["JUPYTER_PATH"].split(":")[0].endswith("assets") and env["MPLBACKEND"] == "Agg"

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from course.grading.autograde import grade
-from course.grading.coursedir import db_url
+from course.grading.coursedir import gradebook_url
 from course.grading.finish import finish, result_for
 from course.grading.gradebook import gradebook_frame
 from course.grading.release import release
@@ -40,7 +40,7 @@ def root(tmp_path, monkeypatch):
 def gradebook_scores(root: Path) -> dict[tuple[str, str], float]:
     from nbgrader.api import Gradebook
 
-    with Gradebook(db_url(root)) as gb:
+    with Gradebook(gradebook_url(root)) as gb:
         return {(d["student"], "sharing"): float(d["score"]) for d in gb.submission_dicts("sharing")}
 
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from course.content.model import Choice, Scenario
 from course.live import address, core, views
 from course.live.join_app import JoinApp
-from course.kernel.live_launch import Launcher
+from course.kernel.launch import Launcher
 from course.live.summary import results_for
 from course.live.trainer_app import CHOOSE, TrainerApp
 
@@ -230,7 +230,7 @@ def test_a_store_failure_is_a_friendly_message_not_a_traceback(course, store, mo
 def test_poller_applies_only_changes_and_survives_failures():
     import asyncio
 
-    from course.kernel.live_runtime import Poller
+    from course.kernel.runtime import Poller
 
     seen, trouble = [], []
     reads = iter([1, 1, RuntimeError("db down"), 2, 2, 3])

@@ -23,10 +23,10 @@ def make_gradebook(root: Path, grades: list[tuple[str, str, float, datetime]]) -
     """A gradebook as nbgrader's autograde leaves it: one grade cell of 10 points per module."""
     from nbgrader.api import Gradebook
 
-    from course.grading.coursedir import _alembic_on_path, db_url
+    from course.grading.coursedir import _alembic_on_path, gradebook_url
 
     _alembic_on_path()
-    with Gradebook(db_url(root)) as gb:
+    with Gradebook(gradebook_url(root)) as gb:
         for module in MODULES:
             gb.update_or_create_assignment(module)
             gb.add_notebook(module, module)

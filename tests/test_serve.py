@@ -3,13 +3,13 @@ dies is started again, and the options for a room (--ip, --public-url, pools) re
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import time
 from pathlib import Path
 
+from course.server.launch_config import read_config
 from course.server.supervisor import ServeOptions, kernel_pools, server_env, voila_command
 
 from .grading_helpers import copy_course_root
@@ -41,13 +41,13 @@ def children(pid: int) -> dict[int, str]:
     return found
 
 
-def test_room_options_reach_voila_and_the_kernels():
+def test_room_options_reach_voila_and_the_kernels(tmp_path):
     options = ServeOptions(port=9000, ip="0.0.0.0", public_url="https://training.example.org/course/",
                            pool_size=3, join_pool_size=8)
-    args = voila_command(Path("/srv/app"), options)
-    assert "--Voila.ip=0.0.0.0" in args and "--port=9000" in args
-    pools = json.loads(next(a for a in args if a.startswith("--VoilaKernelManager.kernel_pools_config="))
-                       .split("=", 1)[1])
+    args = voila_command(Path("/srv/app"), options, config_dir=tmp_path)
+    config = read_config(Path(next(a for a in args if a.startswith("--Voila.config_file_paths=")).split("=", 1)[1]) / "voila.json")
+    assert config["Voila"]["ip"] == "0.0.0.0" and config["Voila"]["port"] == 9000
+    pools = config["VoilaKernelManager"]["kernel_pools_config"]
     assert pools == kernel_pools(options)
     assert pools["default"]["pool_size"] == 3 and pools["join.ipynb"]["pool_size"] == 8
     assert pools["trainer.ipynb"]["pool_size"] == 1 and pools["certificate.ipynb"]["pool_size"] == 1

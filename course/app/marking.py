@@ -11,9 +11,9 @@ service runs): the page then waits a few seconds and shows the mark. Without a m
 
 from __future__ import annotations
 
-import os
 from html import escape
 
+from course import settings
 from course.grading.finish import FinishResult
 
 GRADE_ON_FINISH = "COURSE_GRADE_ON_FINISH"
@@ -23,7 +23,7 @@ WAITING = ('<p class="cm-status" role="status"><strong>Marking your answers…</
 
 
 def enabled() -> bool:
-    return os.environ.get(GRADE_ON_FINISH) == "1"
+    return settings.grade_on_finish()
 
 
 SENT = "Your answers are sent for marking."

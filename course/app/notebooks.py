@@ -14,21 +14,22 @@ from pathlib import Path
 from nbformat.v4 import new_code_cell, new_notebook
 
 KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-# page -> (the module whose prepare() warms its kernel, the page title)
+# page -> its title; every page's first cell is course.kernel.launch.prepare(page)
 APPS = {
-    "home": ("course.app", "Course home"),
-    "module": ("course.app", "Course module"),
-    "certificate": ("course.app", "Your certificate"),
-    "trainer": ("course.kernel.live_launch", "Run a group session"),
-    "join": ("course.kernel.live_launch", "Join a group session"),
+    "home": "Course home",
+    "module": "Course module",
+    "certificate": "Your certificate",
+    "trainer": "Run a group session",
+    "join": "Join a group session",
 }
+LAUNCHER = "course.kernel.launch"
 
 
 def app_notebook(kind: str):
-    package, title = APPS[kind]
+    title = APPS[kind]
     prepare = new_code_cell(
         f"# Runs while the kernel waits in the pool: imports, content, records store.\n"
-        f'from {package} import prepare\n\napp = prepare("{kind}")',
+        f'from {LAUNCHER} import prepare\n\napp = prepare("{kind}")',
         metadata={"jupyter": {"source_hidden": True}})
     prepare["id"] = "prepare"
     run = new_code_cell("# Waits for the page's address, then shows the page.\napp.run()",

@@ -4,32 +4,19 @@
     course session summary CODE [--format csv]   how the room split on each scenario
     course session attendance CODE [--format csv]
 
-Registered on the main `course` group by `register(main)` (one line in course/cli/__init__.py).
+Added to the `course` group like every other area's commands (see course/cli/__init__.py).
 """
 
 from __future__ import annotations
 
-import sys
-
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-console = Console()
-errors = Console(stderr=True)
+from course.cli import console, main
 
 
-def _fail(exc: Exception) -> None:
-    errors.print(f"[red]error[/red] {escape(str(exc))}", highlight=False)
-    sys.exit(2)
-
-
-def register(main: click.Group) -> None:
-    main.add_command(session)
-
-
-@click.group()
+@main.group()
 def session():
     """Trainer-led group sessions: list them, see how the room voted, who attended."""
 
@@ -39,12 +26,12 @@ def session():
 def list_sessions(limit: int):
     """Recent sessions, newest first."""
     from course.live import core
-    from course.kernel.live_runtime import live_course
+    from course.kernel.runtime import app_course
     from course.live.summary import session_title
     from course.records.store import Store
 
     store = Store()
-    course = live_course()
+    course = app_course()
     found = core.list_sessions(store, limit)
     table = Table(title=f"Group sessions ({len(found)})")
     for column in ("code", "opened", "closed", "what", "scenarios shown", "voters", "names"):
@@ -59,16 +46,13 @@ def list_sessions(limit: int):
 
 def _summary(code: str):
     from course.live import core
-    from course.kernel.live_runtime import live_course
+    from course.kernel.runtime import app_course
     from course.live.summary import session_summary
     from course.records.store import Store
 
     store = Store()
-    try:
-        found = core.latest_by_code(store, code)
-    except core.LiveError as exc:
-        _fail(exc)
-    return session_summary(store, live_course(), found)
+    found = core.latest_by_code(store, code)  # an unknown code: LiveError, said by the `course` group
+    return session_summary(store, app_course(), found)
 
 
 @session.command()

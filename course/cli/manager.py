@@ -1,5 +1,5 @@
 """Managers' commands: thin wrappers over course.records.roster, completion, reports, certificates,
-learning_record, xapi, privacy and manager. `register(main)` adds them to the `course` group.
+learning_record, xapi, privacy and manager, added to the `course` group like every other area's.
 
     course roster import staff.csv          course report completions|due|scenarios --format ...
     course certificate 40123                course verify SMC-XXXXX-XXXXX-XXXXX-XXXXX
@@ -10,44 +10,16 @@ learning_record, xapi, privacy and manager. `register(main)` adds them to the `c
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 from datetime import date
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.markup import escape
 
-console = Console()
-errors = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 2):
-    errors.print(f"[red]error[/red] {escape(message)}", highlight=False, soft_wrap=True)
-    sys.exit(code)
-
-
-def clean_errors(func):
-    """The errors a manager can cause become one clear line (what, and where), never a traceback."""
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        from course.manager.certificates import CertificateError
-        from course.manager.auth import PasswordError
-        from course.records.roster import RosterError
-
-        try:
-            return func(*args, **kwargs)
-        except RosterError as exc:
-            for problem in exc.problems:
-                errors.print(f"[red]error[/red] {escape(exc.source)}: {escape(problem)}", highlight=False, soft_wrap=True)
-            _fail(f"{exc.source}: nothing imported ({len(exc.problems)} problem(s)); fix the file and import it again", 1)
-        except (CertificateError, PasswordError, ValueError) as exc:
-            _fail(str(exc))
-        except KeyError as exc:
-            _fail(str(exc.args[0]) if exc.args else "not found")
-    return wrapper
+from course import settings
+from course.cli import console, errors, main
 
 
 class Steps:
@@ -108,13 +80,16 @@ def _evaluate(step=None, as_of=None, roster_only=False, record=True):
 
 
 def _resolve(result, text: str) -> str:
-    from course.records.roster import clean_staff_number
+    from course.records import identity
 
     people = result.people
     if (people["learner_id"] == text).any():
         return text
-    number = clean_staff_number(text)
-    match = people[(people["staff_number"] == number) | (people["learner_id"] == number)]
+    try:
+        number = identity.staff_number(text)
+    except identity.DetailsError:
+        number = None  # not a staff number, so no one's: the same "not found" as any other
+    match = people[(people["staff_number"] == number) | (people["learner_id"] == number)] if number else people[:0]
     if len(match):
         return str(match.iloc[0]["learner_id"])
     raise KeyError(f"no learner or staff number '{text}' in the records or on the roster")
@@ -156,253 +131,242 @@ def _write(report, fmt: str, out: str | None, kind: str, steps: Steps | None = N
         errors.print(f"wrote {escape(str(out))}", highlight=False)
 
 
-def register(main: click.Group) -> None:
-    """Add the managers' commands to the `course` group."""
 
-    # --- reports -----------------------------------------------------------------------
-    @main.command()
-    @click.argument("kind", type=click.Choice(["completions", "due", "scenarios"]))
-    @click.option("--format", "fmt", type=click.Choice(["table", "csv", "xlsx", "html"]), default="table", show_default=True)
-    @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (xlsx default: KIND-DATE.xlsx).")
-    @click.option("--as-of", help="Work out statuses on this day (YYYY-MM-DD; default today).")
-    @click.option("--team", help="completions: only this team or service.")
-    @click.option("--status", "statuses", multiple=True,
-                  type=click.Choice(["completed", "due soon", "overdue", "failed", "in progress", "not started"]),
-                  help="completions: only people with this status (repeatable).")
-    @click.option("--within", type=click.IntRange(0, 3650), help="due: days ahead (default: completion.due_soon_days).")
-    @click.option("--roster-only", is_flag=True, help="Leave out learners who are not on the roster.")
-    @click.option("--min-learners", default=1, show_default=True, type=click.IntRange(1),
-                  help="scenarios: only scenarios answered by at least this many learners.")
-    @click.option("--limit", default=20, show_default=True, type=click.IntRange(0),
-                  help="scenarios: how many (0: all).")
-    @clean_errors
-    def report(kind, fmt, out, as_of, team, statuses, within, roster_only, min_learners, limit):
-        """Completions per person and team, who is due again, or the hardest scenarios."""
-        from course.manager.reports import completions_report, due_report, scenarios_report
+# --- reports -----------------------------------------------------------------------
+@main.command()
+@click.argument("kind", type=click.Choice(["completions", "due", "scenarios"]))
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "xlsx", "html"]), default="table", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (xlsx default: KIND-DATE.xlsx).")
+@click.option("--as-of", help="Work out statuses on this day (YYYY-MM-DD; default today).")
+@click.option("--team", help="completions: only this team or service.")
+@click.option("--status", "statuses", multiple=True,
+              type=click.Choice(["completed", "due soon", "overdue", "failed", "in progress", "not started"]),
+              help="completions: only people with this status (repeatable).")
+@click.option("--within", type=click.IntRange(0, 3650), help="due: days ahead (default: completion.due_soon_days).")
+@click.option("--roster-only", is_flag=True, help="Leave out learners who are not on the roster.")
+@click.option("--min-learners", default=1, show_default=True, type=click.IntRange(1),
+              help="scenarios: only scenarios answered by at least this many learners.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(0),
+              help="scenarios: how many (0: all).")
+def report(kind, fmt, out, as_of, team, statuses, within, roster_only, min_learners, limit):
+    """Completions per person and team, who is due again, or the hardest scenarios."""
+    from course.manager.reports import completions_report, due_report, scenarios_report
 
-        day = _as_of(as_of)
-        with Steps(6) as steps:
-            if kind == "scenarios":
-                steps("reading decisions")
-                result = scenarios_report(min_learners=min_learners, limit=limit or None)
-            else:
-                _store, _course, evaluation = _evaluate(steps, day, roster_only)
-                steps("building the report")
-                result = (completions_report(evaluation, team=team, statuses=statuses) if kind == "completions"
-                          else due_report(evaluation, within))
-            steps("writing")
-            _write(result, fmt, out, kind, steps)
+    day = _as_of(as_of)
+    with Steps(6) as steps:
+        if kind == "scenarios":
+            steps("reading decisions")
+            result = scenarios_report(min_learners=min_learners, limit=limit or None)
+        else:
+            _store, _course, evaluation = _evaluate(steps, day, roster_only)
+            steps("building the report")
+            result = (completions_report(evaluation, team=team, statuses=statuses) if kind == "completions"
+                      else due_report(evaluation, within))
+        steps("writing")
+        _write(result, fmt, out, kind, steps)
 
-    # --- roster ------------------------------------------------------------------------
-    @main.group()
-    def roster():
-        """The staff list: who should do the training."""
+# --- roster ------------------------------------------------------------------------
+@main.group()
+def roster():
+    """The staff list: who should do the training."""
 
-    @roster.command("import")
-    @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
-    @click.option("--merge", is_flag=True, help="Add and update these staff, keep the others (default: replace the list).")
-    @clean_errors
-    def roster_import(csv_file, merge):
-        """Import the staff list from CSV: staff number, name, team/service, role, start date.
+@roster.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--merge", is_flag=True, help="Add and update these staff, keep the others (default: replace the list).")
+def roster_import(csv_file, merge):
+    """Import the staff list from CSV: staff number, name, team/service, role, start date.
 
-        Other columns are ignored. Every row is checked first: a file with any bad row
-        changes nothing, and each problem is shown with its line number."""
-        from course.records.roster import import_csv
-        from course.records.store import Store
+    Other columns are ignored. Every row is checked first: a file with any bad row
+    changes nothing, and each problem is shown with its line number."""
+    from course.records.roster import import_csv
+    from course.records.store import Store
 
-        result = import_csv(Store(), Path(csv_file), replace=not merge)
-        console.print(f"Imported {result.rows} staff: {result.added} new, {result.updated} updated"
-                      + (f", {result.removed} no longer on the list removed" if not merge else "") + ".")
-        if result.ignored_columns:
-            console.print("Ignored columns: " + escape(", ".join(result.ignored_columns)))
+    result = import_csv(Store(), Path(csv_file), replace=not merge)
+    console.print(f"Imported {result.rows} staff: {result.added} new, {result.updated} updated"
+                  + (f", {result.removed} no longer on the list removed" if not merge else "") + ".")
+    if result.ignored_columns:
+        console.print("Ignored columns: " + escape(", ".join(result.ignored_columns)))
 
-    # --- certificates -------------------------------------------------------------------
-    @main.command()
-    @click.argument("learner", required=False)
-    @click.option("--all", "everyone", is_flag=True, help="Every current completion.")
-    @click.option("--out", default=".", show_default=True, type=click.Path(file_okay=False), help="Folder to write to.")
-    @click.option("--format", "fmt", type=click.Choice(["html", "pdf", "both"]), default="both", show_default=True)
-    @clean_errors
-    def certificate(learner, everyone, out, fmt):
-        """Certificate of completion (printable HTML page and PDF) for LEARNER (learner id or staff number)."""
-        from course.manager import certificates
+# --- certificates -------------------------------------------------------------------
+@main.command()
+@click.argument("learner", required=False)
+@click.option("--all", "everyone", is_flag=True, help="Every current completion.")
+@click.option("--out", default=".", show_default=True, type=click.Path(file_okay=False), help="Folder to write to.")
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf", "both"]), default="both", show_default=True)
+def certificate(learner, everyone, out, fmt):
+    """Certificate of completion (printable HTML page and PDF) for LEARNER (learner id or staff number)."""
+    from course.manager import certificates
 
-        if bool(learner) == everyone:
-            raise ValueError("give a learner id or staff number, or --all")
-        with Steps(6) as steps:
-            store, course, result = _evaluate(steps, record=False)
-            ids = None if everyone else [_resolve(result, learner)]
-            facts = certificates.facts_from(result, ids)
-            if not facts and not everyone:
-                row = result.people[result.people["learner_id"] == ids[0]].iloc[0]
-                raise ValueError(f"learner {ids[0]} has not completed the course (status: {row['status']}, "
-                                 f"{row['modules_passed']}/{row['modules_required']} modules passed)")
-            records = certificates.record(store, facts)
-            formats = ("html", "pdf") if fmt == "both" else (fmt,)
-            advance = steps.rows("writing certificates", len(records))
-            for rec in records:
-                for path in certificates.write_files(certificates.get(store, rec["certificate_id"]), course, Path(out), formats):
-                    errors.print(f"wrote {escape(str(path))}", highlight=False)
-                advance(1)
+    if bool(learner) == everyone:
+        raise ValueError("give a learner id or staff number, or --all")
+    with Steps(6) as steps:
+        store, course, result = _evaluate(steps, record=False)
+        ids = None if everyone else [_resolve(result, learner)]
+        facts = certificates.facts_from(result, ids)
+        if not facts and not everyone:
+            row = result.people[result.people["learner_id"] == ids[0]].iloc[0]
+            raise ValueError(f"learner {ids[0]} has not completed the course (status: {row['status']}, "
+                             f"{row['modules_passed']}/{row['modules_required']} modules passed)")
+        records = certificates.record(store, facts)
+        formats = ("html", "pdf") if fmt == "both" else (fmt,)
+        advance = steps.rows("writing certificates", len(records))
         for rec in records:
-            console.print(f"{rec['certificate_id']}  {escape(rec['learner_id'])}  completed {rec['completed_on']}")
-        if everyone and not records:
-            console.print("Nobody has a current completion.")
+            for path in certificates.write_files(certificates.get(store, rec["certificate_id"]), course, Path(out), formats):
+                errors.print(f"wrote {escape(str(path))}", highlight=False)
+            advance(1)
+    for rec in records:
+        console.print(f"{rec['certificate_id']}  {escape(rec['learner_id'])}  completed {rec['completed_on']}")
+    if everyone and not records:
+        console.print("Nobody has a current completion.")
 
-    @main.command()
-    @click.argument("certificate_id")
-    @clean_errors
-    def verify(certificate_id):
-        """Check a certificate id: valid only if this course issued it and its record is unchanged."""
-        from course.manager.certificates import verify as check
-        from course.records.store import Store
+@main.command()
+@click.argument("certificate_id")
+def verify(certificate_id):
+    """Check a certificate id: valid only if this course issued it and its record is unchanged."""
+    from course.manager.certificates import verify as check
+    from course.records.store import Store
 
-        result = check(Store(), certificate_id)
-        (console if result.ok else errors).print(escape(result.message()), highlight=False, soft_wrap=True)
-        sys.exit(0 if result.ok else 1)
+    result = check(Store(), certificate_id)
+    (console if result.ok else errors).print(escape(result.message()), highlight=False, soft_wrap=True)
+    sys.exit(0 if result.ok else 1)
 
-    # --- learner's records ---------------------------------------------------------------
-    @main.command("learning-record")
-    @click.argument("learner")
-    @click.option("--format", "fmt", type=click.Choice(["html", "md", "json"]), default="html", show_default=True)
-    @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (default: print).")
-    @clean_errors
-    def learning_record_cmd(learner, fmt, out):
-        """A learner's record for their professional learning (SSSC CPL): time, what was learned, reflections."""
-        from course.records.atomic import write_atomic
-        from course.manager.learning_record import learning_record, to_html, to_json, to_markdown
+# --- learner's records ---------------------------------------------------------------
+@main.command("learning-record")
+@click.argument("learner")
+@click.option("--format", "fmt", type=click.Choice(["html", "md", "json"]), default="html", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (default: print).")
+def learning_record_cmd(learner, fmt, out):
+    """A learner's record for their professional learning (SSSC CPL): time, what was learned, reflections."""
+    from course.records.atomic import write_atomic
+    from course.manager.learning_record import learning_record, to_html, to_json, to_markdown
 
-        with Steps(5) as steps:
-            store, course, result = _evaluate(steps)
-            learner_id = _resolve(result, learner)
-            text = {"html": to_html, "md": to_markdown, "json": to_json}[fmt](
-                learning_record(store, learner_id, course, result))
-        if out:
-            write_atomic(Path(out), text)
-            errors.print(f"wrote {escape(out)}", highlight=False)
-        else:
-            click.echo(text, nl=False)
+    with Steps(5) as steps:
+        store, course, result = _evaluate(steps)
+        learner_id = _resolve(result, learner)
+        text = {"html": to_html, "md": to_markdown, "json": to_json}[fmt](
+            learning_record(store, learner_id, course, result))
+    if out:
+        write_atomic(Path(out), text)
+        errors.print(f"wrote {escape(out)}", highlight=False)
+    else:
+        click.echo(text, nl=False)
 
-    @main.command()
-    @click.option("--out", type=click.Path(dir_okay=False), help="Write the JSON here (default: print).")
-    @click.option("--learner", help="Only this learner (learner id or staff number).")
-    @click.option("--since", help="Only completions on or after this day (YYYY-MM-DD).")
-    @click.option("--homepage", help="Your staff system's address, for the actor's account (or COURSE_XAPI_HOMEPAGE).")
-    @click.option("--with-names", is_flag=True, help="Put each learner's name in the statements.")
-    @clean_errors
-    def xapi(out, learner, since, homepage, with_names):
-        """xAPI statements (JSON) for every completion in the register, for an LMS or learning record store."""
-        from course.manager import certificates
-        from course.records.atomic import write_atomic
-        from course.manager.xapi import statements, to_json
+@main.command()
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the JSON here (default: print).")
+@click.option("--learner", help="Only this learner (learner id or staff number).")
+@click.option("--since", help="Only completions on or after this day (YYYY-MM-DD).")
+@click.option("--homepage", help="Your staff system's address, for the actor's account (or COURSE_XAPI_HOMEPAGE).")
+@click.option("--with-names", is_flag=True, help="Put each learner's name in the statements.")
+def xapi(out, learner, since, homepage, with_names):
+    """xAPI statements (JSON) for every completion in the register, for an LMS or learning record store."""
+    from course.manager import certificates
+    from course.records.atomic import write_atomic
+    from course.manager.xapi import statements, to_json
 
-        with Steps(5) as steps:
-            store, course, result = _evaluate(steps)
-            records = []
-            learner_id = _resolve(result, learner) if learner else None
-            day = _as_of(since)
-            frame = certificates.register_frame(store)
-            for cert_id in frame["certificate_id"]:
-                rec = certificates.get(store, cert_id)
-                if learner_id and rec["learner_id"] != learner_id:
-                    continue
-                if day and date.fromisoformat(rec["completed_on"]) < day:
-                    continue
-                records.append(rec)
-            records.sort(key=lambda r: (r["completed_on"], r["certificate_id"]))
-            text = to_json(statements(records, course, homepage=homepage, with_names=with_names))
-        if out:
-            write_atomic(Path(out), text)
-            errors.print(f"wrote {len(records)} completion(s) as xAPI statements to {escape(out)}", highlight=False)
-        else:
-            click.echo(text, nl=False)
+    with Steps(5) as steps:
+        store, course, result = _evaluate(steps)
+        records = []
+        learner_id = _resolve(result, learner) if learner else None
+        day = _as_of(since)
+        frame = certificates.register_frame(store)
+        for cert_id in frame["certificate_id"]:
+            rec = certificates.get(store, cert_id)
+            if learner_id and rec["learner_id"] != learner_id:
+                continue
+            if day and date.fromisoformat(rec["completed_on"]) < day:
+                continue
+            records.append(rec)
+        records.sort(key=lambda r: (r["completed_on"], r["certificate_id"]))
+        text = to_json(statements(records, course, homepage=homepage, with_names=with_names))
+    if out:
+        write_atomic(Path(out), text)
+        errors.print(f"wrote {len(records)} completion(s) as xAPI statements to {escape(out)}", highlight=False)
+    else:
+        click.echo(text, nl=False)
 
-    @main.command("export-learner")
-    @click.argument("learner")
-    @click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: learner-ID.zip or .json).")
-    @click.option("--format", "fmt", type=click.Choice(["zip", "json"]), default="zip", show_default=True)
-    @clean_errors
-    def export_learner(learner, out, fmt):
-        """Subject access: every record about one learner, as a zip (or JSON)."""
-        from course.records.atomic import write_atomic
-        from course.manager.privacy import export_learner as export, write_export_zip
-        from course.records.store import Store
+@main.command("export-learner")
+@click.argument("learner")
+@click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: learner-ID.zip or .json).")
+@click.option("--format", "fmt", type=click.Choice(["zip", "json"]), default="zip", show_default=True)
+def export_learner(learner, out, fmt):
+    """Subject access: every record about one learner, as a zip (or JSON)."""
+    from course.records.atomic import write_atomic
+    from course.manager.privacy import export_learner as export, write_export_zip
+    from course.records.store import Store
 
-        store = Store()
-        learner_id = learner.strip()
-        if fmt == "zip":
-            path = write_export_zip(store, learner_id, Path(out or f"learner-{learner_id}.zip"))
-        else:
-            import json
+    store = Store()
+    learner_id = learner.strip()
+    if fmt == "zip":
+        path = write_export_zip(store, learner_id, Path(out or f"learner-{learner_id}.zip"))
+    else:
+        import json
 
-            path = Path(out or f"learner-{learner_id}.json")
-            write_atomic(path, json.dumps(export(store, learner_id), indent=2, ensure_ascii=False, default=str) + "\n")
-        console.print(f"wrote {escape(str(path))}")
+        path = Path(out or f"learner-{learner_id}.json")
+        write_atomic(path, json.dumps(export(store, learner_id), indent=2, ensure_ascii=False, default=str) + "\n")
+    console.print(f"wrote {escape(str(path))}")
 
-    @main.command()
-    @click.option("--before", required=True, help="Delete records older than this day (YYYY-MM-DD).")
-    @click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
-    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-    @click.option("--no-gradebook", is_flag=True, help="Leave nbgrader's gradebook and submission folders alone.")
-    @clean_errors
-    def purge(before, dry_run, yes, no_gradebook):
-        """Retention: delete records older than a date, and print how many of each kind went."""
-        from rich.table import Table
+@main.command()
+@click.option("--before", required=True, help="Delete records older than this day (YYYY-MM-DD).")
+@click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--no-gradebook", is_flag=True, help="Leave nbgrader's gradebook and submission folders alone.")
+def purge(before, dry_run, yes, no_gradebook):
+    """Retention: delete records older than a date, and print how many of each kind went."""
+    from rich.table import Table
 
-        from course.manager.privacy import purge as run
-        from course.records.store import Store
+    from course.manager.privacy import purge as run
+    from course.records.store import Store
 
-        day = _as_of(before)
-        if day is None:
-            raise ValueError("--before needs a date (YYYY-MM-DD)")
-        if day > date.today():
-            raise ValueError(f"--before {day} is in the future")
-        store = Store()
-        preview = run(store, day, dry_run=True, include_gradebook=not no_gradebook)
-        if not dry_run and preview.total and not yes:
-            if not sys.stdin.isatty():
-                raise ValueError("purge deletes records: add --yes to confirm (or --dry-run to preview)")
-            click.confirm(f"Delete {preview.total} record(s) older than {day}?", abort=True)
-        result = preview if dry_run else run(store, day, include_gradebook=not no_gradebook)
-        table = Table(title=f"{'Would delete' if dry_run else 'Deleted'}: records older than {day}")
-        table.add_column("kind")
-        table.add_column("records", justify="right")
-        for kind, n in result.removed.items():
-            table.add_row(kind, str(n))
-        console.print(table)
-        console.print(f"{result.total} record(s) about {result.learners_affected} learner(s)"
-                      + (" would be deleted (dry run: nothing changed)." if dry_run else " deleted."))
-        if result.not_covered:
-            errors.print("not purged (unknown tables with learner records): " + escape(", ".join(result.not_covered)))
+    day = _as_of(before)
+    if day is None:
+        raise ValueError("--before needs a date (YYYY-MM-DD)")
+    if day > date.today():
+        raise ValueError(f"--before {day} is in the future")
+    store = Store()
+    preview = run(store, day, dry_run=True, include_gradebook=not no_gradebook)
+    if not dry_run and preview.total and not yes:
+        if not sys.stdin.isatty():
+            raise ValueError("purge deletes records: add --yes to confirm (or --dry-run to preview)")
+        click.confirm(f"Delete {preview.total} record(s) older than {day}?", abort=True)
+    result = preview if dry_run else run(store, day, include_gradebook=not no_gradebook)
+    table = Table(title=f"{'Would delete' if dry_run else 'Deleted'}: records older than {day}")
+    table.add_column("kind")
+    table.add_column("records", justify="right")
+    for kind, n in result.removed.items():
+        table.add_row(kind, str(n))
+    console.print(table)
+    console.print(f"{result.total} record(s) about {result.learners_affected} learner(s)"
+                  + (" would be deleted (dry run: nothing changed)." if dry_run else " deleted."))
+    if result.not_covered:
+        errors.print("not purged (unknown tables with learner records): " + escape(", ".join(result.not_covered)))
 
-    # --- manager access ------------------------------------------------------------------
-    @main.group()
-    def manager():
-        """The manager dashboard: its password, and serving it."""
+# --- manager access ------------------------------------------------------------------
+@main.group()
+def manager():
+    """The manager dashboard: its password, and serving it."""
 
-    @manager.command("set-password")
-    @clean_errors
-    def set_password():
-        """Set the manager dashboard password (asked twice; or COURSE_MANAGER_PASSWORD)."""
-        from course.manager.auth import set_password as save
+@manager.command("set-password")
+def set_password():
+    """Set the manager dashboard password (asked twice; or COURSE_MANAGER_PASSWORD)."""
+    from course.manager.auth import set_password as save
 
-        password = os.environ.get("COURSE_MANAGER_PASSWORD")
-        if not password:
-            if not sys.stdin.isatty():
-                raise ValueError("no terminal to ask for the password: set COURSE_MANAGER_PASSWORD")
-            password = click.prompt("New manager password", hide_input=True, confirmation_prompt="Again, to check")
-        path = save(password)
-        console.print(f"Manager password set (its hash is in {escape(str(path))}).")
+    password = settings.manager_password()
+    if not password:
+        if not sys.stdin.isatty():
+            raise ValueError("no terminal to ask for the password: set COURSE_MANAGER_PASSWORD")
+        password = click.prompt("New manager password", hide_input=True, confirmation_prompt="Again, to check")
+    path = save(password)
+    console.print(f"Manager password set (its hash is in {escape(str(path))}).")
 
-    @manager.command("dashboard")
-    @click.option("--port", default=8867, show_default=True, help="Port on 127.0.0.1.")
-    def dashboard(port):
-        """Serve the manager dashboard with Voila on http://127.0.0.1:PORT (password protected)."""
-        from course.manager.auth import password_is_set
-        from course.server.dashboard import serve_dashboard
+@manager.command("dashboard")
+@click.option("--port", default=8867, show_default=True, help="Port on 127.0.0.1.")
+def dashboard(port):
+    """Serve the manager dashboard with Voila on http://127.0.0.1:PORT (password protected)."""
+    from course.manager.auth import password_is_set
+    from course.server.dashboard import serve_dashboard
 
-        if not password_is_set():
-            errors.print("No manager password yet: run `course manager set-password` first.")
-            sys.exit(1)
-        console.print(f"The manager dashboard is at [bold]http://127.0.0.1:{port}/[/bold] (Ctrl+C stops it).")
-        serve_dashboard(port)
+    if not password_is_set():
+        errors.print("No manager password yet: run `course manager set-password` first.")
+        sys.exit(1)
+    console.print(f"The manager dashboard is at [bold]http://127.0.0.1:{port}/[/bold] (Ctrl+C stops it).")
+    serve_dashboard(port)

@@ -7,7 +7,6 @@ put in the gradebook first, by this process alone, so workers only ever write gr
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -19,7 +18,7 @@ from course.content.model import load_course
 from course.records.store import Store
 from course.grading import state
 from course.grading.coursedir import api as nbgrader_api
-from course.grading.coursedir import db_url, grading_root
+from course.grading.coursedir import grading_root, gradebook_url
 from course.grading.submissions import Submission, find_submissions, release_notebook
 
 RETRIES = 3
@@ -63,7 +62,7 @@ def grade_one(api, submission: Submission) -> GradeResult:
     else:
         return GradeResult(submission.learner, submission.module, "not graded", message=_last_line(result))
     feedback = api.generate_feedback(submission.module, submission.learner, force=True)
-    with Gradebook(api.coursedir.db_url) as gb:
+    with Gradebook(gradebook_url(Path(api.coursedir.root))) as gb:
         try:
             graded = gb.find_submission(submission.module, submission.learner)
             score, max_score = float(graded.score), float(graded.max_score)
@@ -103,7 +102,7 @@ def prepare_gradebook(api, submissions: list[Submission]) -> None:
             result = api.generate_assignment(module, force=True, create=True)
             if not result["success"]:
                 raise RuntimeError(f"could not generate the release version of '{module}': {_last_line(result)}")
-    with Gradebook(api.coursedir.db_url) as gb:
+    with Gradebook(gradebook_url(Path(api.coursedir.root))) as gb:
         for module in sorted({s.module for s in submissions}):
             gb.update_or_create_assignment(module)
         for learner in sorted({s.learner for s in submissions}):
@@ -162,6 +161,3 @@ def grade(root: Path | None = None, *, jobs: int = 1, modules=None, learners=Non
             done(submission, result)
     return results
 
-
-def gradebook_url(root: Path | None = None) -> str:
-    return os.environ.get("NBGRADER_DB_URL") or db_url(root)

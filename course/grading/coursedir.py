@@ -8,17 +8,18 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-from course.settings import project_root
+from course import settings
 
 CONFIG_FILE = "nbgrader_config.py"
 
 
 def grading_root() -> Path:
-    return Path(os.environ.get("COURSE_GRADING_DIR", project_root() / "grading")).resolve()
+    return settings.grading_dir()
 
 
 def load_config(root: Path | None = None):
-    """nbgrader_config.py as a traitlets Config, with the root and database pinned to `root`."""
+    """nbgrader_config.py as a traitlets Config, with the root pinned to `root` and the gradebook
+    to `gradebook_url(root)`: nbgrader's API and the course's own reads open the same database."""
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
 
@@ -27,12 +28,15 @@ def load_config(root: Path | None = None):
     if (root / CONFIG_FILE).exists():
         config.merge(PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config())
     config.CourseDirectory.root = str(root)
+    config.CourseDirectory.db_url = (settings.gradebook_db_url() or config.CourseDirectory.get("db_url")
+                                     or f"sqlite:///{root / 'gradebook.db'}")
     return config
 
 
-def db_url(root: Path | None = None) -> str:
-    config = load_config(root)
-    return str(config.CourseDirectory.get("db_url") or f"sqlite:///{Path(config.CourseDirectory.root) / 'gradebook.db'}")
+def gradebook_url(root: Path | None = None) -> str:
+    """nbgrader's gradebook, the one answer: NBGRADER_DB_URL, else nbgrader_config.py's `db_url`,
+    else nbgrader's default (gradebook.db in the course root)."""
+    return str(load_config(root).CourseDirectory.db_url)
 
 
 def api(root: Path | None = None, quiet: bool = True):

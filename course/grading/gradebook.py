@@ -7,7 +7,7 @@ from pathlib import Path
 from course.content.model import load_course
 from course.records.store import Store
 from course.grading import state
-from course.grading.coursedir import db_url
+from course.grading.coursedir import gradebook_url
 
 COLUMNS = ["learner", "module", "score", "max_score", "passed", "submitted_at", "graded_at", "needs_review", "status"]
 
@@ -20,7 +20,7 @@ def gradebook_frame(root: Path | None = None, store: Store | None = None):
 
     course = load_course()
     rows = []
-    with Gradebook(db_url(root)) as gb:
+    with Gradebook(gradebook_url(root)) as gb:
         for module in course.modules.values():
             try:
                 dicts = gb.submission_dicts(module.id)

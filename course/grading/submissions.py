@@ -8,7 +8,6 @@ cells whose source differs from the release (nbgrader's checksums) are each name
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -76,7 +75,7 @@ def _swap_in(final: Path, source: Path, answers: dict, when: datetime | None) ->
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     shutil.copy2(source, staging / source.name)
-    write_atomic(staging / responses.FILENAME, json.dumps(answers, indent=2, sort_keys=True) + "\n")
+    write_atomic(staging / responses.FILENAME, responses.dumps(answers))
     stamp = (when or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime(timestamp_format())
     write_atomic(staging / "timestamp.txt", stamp)
     old = final.with_name(f".{module}.previous")

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from course.grading.coursedir import CONFIG_FILE, grading_root
+from course import settings
 from course.settings import notebooks_dir
 
 
@@ -46,7 +47,7 @@ def prepare(shared: Path, env: dict[str, str], modules: list[str] | None = None,
     if not where["notebooks"].exists():
         where["notebooks"].symlink_to(notebooks_dir(), target_is_directory=True)
     course = _check_content_and_snapshot(where["snapshot"])
-    _create_tables(env.get("COURSE_DB_URL"))
+    _create_tables(settings.records_db_url(env))
     wanted = modules or list(course.modules)
     missing = [m for m in wanted if force or not (where["grading"] / "release" / m / f"{m}.ipynb").exists()]
     if missing:

@@ -15,25 +15,10 @@ import os
 import sys
 from pathlib import Path
 
-from course.app.pages import ERROR_INSTRUCTION  # a small module: nothing heavy before every server start
+from course import settings
 
-# The same Voila settings `course serve` enforces (course.server.voila), for Voila as a Jupyter
-# server extension: the course template, no tracebacks, only the widget manager's scripts.
-VOILA_ARGS = [
-    "--VoilaConfiguration.template=course",
-    "--VoilaConfiguration.theme=light",
-    "--VoilaConfiguration.allow_template_override=NO",
-    "--VoilaConfiguration.allow_theme_override=NO",
-    "--VoilaConfiguration.show_tracebacks=False",
-    "--VoilaConfiguration.strip_sources=True",
-    "--VoilaConfiguration.extension_allowlist=@jupyter-widgets/jupyterlab-manager",
-    "--VoilaConfiguration.extension_allowlist=@voila-dashboards/widgets-manager8",
-    f"--VoilaExecutor.cell_error_instruction={ERROR_INSTRUCTION}",
-    # a page left open but unused (a phone that dropped the tab) gives its kernel back
-    "--MappingKernelManager.cull_idle_timeout=900",
-    "--MappingKernelManager.cull_interval=60",
-    "--MappingKernelManager.cull_connected=False",
-]
+CONFIG_FOLDER = ".course-server-config"  # in the user's home: the Voila settings this server loads
+
 # Learners need no terminal (staff keep one for `course grade` and `course report`), nor the
 # instructor's and editor's extensions: each costs start-up time and memory in every server.
 # JupyterLab and nbgrader's assignment list stay, for learners who prefer notebooks.
@@ -45,23 +30,45 @@ LEARNER_ARGS = [
 ]
 
 
+def hub_settings() -> dict:
+    """The shared launch configuration (course.server.launch_config) for Voila as a server extension:
+    the course template, no tracebacks, only the widget manager's scripts, idle kernels culled."""
+    from course.server.launch_config import voila_config  # a small module: nothing heavy before every start
+
+    return voila_config(standalone=False)
+
+
+def write_server_config(home: Path) -> Path:
+    """jupyter_server_config.json with the course's Voila settings, in a folder of its own in the
+    home; the server finds it on JUPYTER_CONFIG_PATH (after ~/.jupyter, before the system's)."""
+    from course.server.launch_config import write_config
+
+    return write_config(hub_settings(), Path(home) / CONFIG_FOLDER, name="jupyter_server_config")
+
+
+def server_env(config: Path, base: dict | None = None) -> dict:
+    env = dict(os.environ if base is None else base)
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(p for p in (str(config.parent), env.get("JUPYTER_CONFIG_PATH", "")) if p)
+    return env
+
+
 def command(staff: bool, extra: list[str]) -> list[str]:
     singleuser = str(Path(sys.executable).with_name("jupyterhub-singleuser"))
     # a container or CI job may run everything as root (Jupyter refuses unless told)
     root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
-    return [singleuser, *VOILA_ARGS, *([] if staff else LEARNER_ARGS), *root, *extra]
+    return [singleuser, *([] if staff else LEARNER_ARGS), *root, *extra]
 
 
 def main(argv: list[str] | None = None) -> None:
     from course.hub.spawn import prepare_home
 
     home = Path(os.environ.get("HOME") or os.getcwd())
-    shared = Path(os.environ["COURSE_HUB_SHARED"])
-    staff = bool(os.environ.get("COURSE_MANAGER_GROUP"))
+    shared = settings.hub_shared()
+    staff = bool(settings.manager_group())
     prepare_home(home, shared, staff)
     os.chdir(home)
     args = command(staff, list(sys.argv[1:] if argv is None else argv))
-    os.execv(args[0], args)
+    os.execve(args[0], args, server_env(write_server_config(home)))
 
 
 if __name__ == "__main__":

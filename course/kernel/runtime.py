@@ -1,4 +1,6 @@
-"""What every app kernel needs, made cheap: the course content, a log, and a guard for callbacks.
+"""What every page kernel needs, made cheap: the course content, a log, a guard for callbacks,
+and a poller that follows the records store without blocking the page. The app pages (home,
+module, certificate) and the group-session pages (trainer, join) all use this one runtime.
 
 Content: `course serve` checks the YAML once and leaves a snapshot (a pickle, keyed by a hash
 of the content files and of the code that reads them) beside the app. A kernel loads the
@@ -7,31 +9,40 @@ when the snapshot is missing or stale it loads and checks the YAML as usual.
 
 Log: lines go to the kernel's own stderr, which Voila's kernels share with the server, so
 an operator sees them in the `course serve` output; a learner never does.
+
+Poller: an asyncio task on the kernel's own event loop (the loop that also handles the page's
+button clicks), so widget updates never race a click handler. The store is read in a worker
+thread (`run_in_executor`), so a slow or busy database never freezes the page. This avoids
+touching widgets from another thread: ipywidgets documents a thread for background updates,
+but ipykernel 7 changed how messages from other threads are routed (ipywidgets issue 4001,
+ipykernel pull request 1451), and a thread would race the click handlers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import logging
-import os
 import pickle
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from course.content.model import Course, load_course
+from course import settings
 from course.settings import PACKAGE_DIR, content_dir, data_dir
 
 SNAPSHOT_NAME = "course-content.pickle"
 
-log = logging.getLogger("course.app")
+log = logging.getLogger("course.page")
 
 
 def _setup_log() -> None:
     if log.handlers:
         return
     handler = logging.StreamHandler(sys.__stderr__)  # the process's real stderr, not the notebook's
-    handler.setFormatter(logging.Formatter("[course-app %(levelname)s %(asctime)s] %(message)s", "%H:%M:%S"))
+    handler.setFormatter(logging.Formatter("[course-page %(levelname)s %(asctime)s] %(message)s", "%H:%M:%S"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     log.propagate = False
@@ -41,7 +52,7 @@ _setup_log()
 
 
 def snapshot_path() -> Path:
-    return Path(os.environ.get("COURSE_APP_SNAPSHOT") or data_dir() / SNAPSHOT_NAME)
+    return settings.app_snapshot() or data_dir() / SNAPSHOT_NAME
 
 
 def content_key(root: Path | None = None) -> str:
@@ -100,3 +111,71 @@ def guarded(show_error, logger: logging.Logger = log):
                 return None
         return inner
     return wrap
+
+
+class Poller:
+    """Every `interval` seconds: `read()` in a worker thread, then `apply(result)` on the event
+    loop when the result differs from the last one. `on_trouble(True/False)` says when reading
+    starts or stops failing (the page can say "reconnecting")."""
+
+    def __init__(self, read, apply, interval: float = 0.3, on_trouble=None, name: str = "poller"):
+        self.read, self.apply, self.interval = read, apply, interval
+        self.on_trouble = on_trouble
+        self.name = name
+        self.task: asyncio.Task | None = None
+        self.last = None
+        self.failing = False
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"course-poller-{name}")
+
+    def start(self) -> bool:
+        """Start polling on the running event loop; False when there is none (plain Python, tests)."""
+        if self.task is not None and not self.task.done():
+            return True
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        self.task = loop.create_task(self._run())
+        return True
+
+    def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            self.task = None
+
+    def offer(self, result) -> None:
+        """Apply a result read elsewhere (right after the person's own action), if it is new."""
+        if result != self.last:
+            self.last = result
+            self.apply(result)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                result = await loop.run_in_executor(self._executor, self.read)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep polling; say so once
+                if not self.failing:
+                    log.exception("%s: could not read the records store", self.name)
+                    self.failing = True
+                    self._trouble(True)
+                await asyncio.sleep(min(2.0, self.interval * 4))
+                continue
+            if self.failing:
+                self.failing = False
+                log.info("%s: reading the records store again", self.name)
+                self._trouble(False)
+            try:
+                self.offer(result)
+            except Exception:  # noqa: BLE001 - a page that cannot update must not stop the loop
+                log.exception("%s: could not update the page", self.name)
+            await asyncio.sleep(self.interval)
+
+    def _trouble(self, failing: bool) -> None:
+        if self.on_trouble is not None:
+            try:
+                self.on_trouble(failing)
+            except Exception:  # noqa: BLE001
+                log.exception("%s: could not show the connection notice", self.name)

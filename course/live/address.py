@@ -15,6 +15,8 @@ import os
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode, urlsplit
 
+from course import settings
+
 JOIN_NOTEBOOK = "join.ipynb"        # beside the trainer page in `course serve`'s app folder
 TRAINER_NOTEBOOK = "trainer.ipynb"
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0")
@@ -50,7 +52,7 @@ def join_address(env: dict | None = None) -> JoinAddress:
     env = os.environ if env is None else env
     base_url = env.get("VOILA_BASE_URL") or "/"
     path = join_page_path(env.get("SCRIPT_NAME") or "/voila/render/" + TRAINER_NOTEBOOK, base_url)
-    public = (env.get("COURSE_PUBLIC_URL") or "").strip()
+    public = settings.public_url(env)
     if public:
         public = public if public.endswith("/") else public + "/"
         return JoinAddress(public + quote(path), local_only=False)

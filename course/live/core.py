@@ -26,7 +26,6 @@ import json
 import re
 import secrets
 import time
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -34,6 +33,7 @@ from sqlalchemy import (Boolean, Column, DateTime, Index, Integer, String, Table
                         update)
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
+from course.records import identity
 from course.records.store import Store, StoreError, _created_meanwhile, _insert, metadata, now
 from course.records.store import ensure_tables as store_ensure_tables
 
@@ -45,7 +45,6 @@ MAX_SCENARIOS = 80
 OPEN_FOR = timedelta(hours=12)  # a session nobody closed stops taking votes after a working day
 LOBBY = -1              # current_index before the trainer shows the first scenario
 NAME_MAX = 100
-STAFF_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,29}$")
 VOTER_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 
 live_sessions = Table(
@@ -244,21 +243,19 @@ def _key_matches(key: str | None, stored_hash: str) -> bool:
 
 
 def clean_name(name: str | None) -> str:
-    name = " ".join((name or "").split())
-    if not name:
-        return ""
-    if len(name) > NAME_MAX:
-        raise DetailsError(f"Please enter a shorter name (up to {NAME_MAX} characters).")
-    if not any(ch.isalpha() for ch in name) or any(unicodedata.category(ch).startswith("C") for ch in name):
-        raise DetailsError("Please enter your name using letters.")
-    return name
+    """Optional on the join form; the rule is course.records.identity's."""
+    try:
+        return identity.person_name(name, required=False)
+    except identity.DetailsError as exc:
+        raise DetailsError(str(exc)) from None
 
 
 def clean_staff_number(number: str | None) -> str:
-    number = "".join((number or "").split()).upper()
-    if number and not STAFF_NUMBER.match(number):
-        raise DetailsError("A staff number has only letters, digits and hyphens, for example 40123 or SC-40123.")
-    return number
+    """Optional on the join form; the rule is course.records.identity's."""
+    try:
+        return identity.staff_number(number, required=False)
+    except identity.DetailsError as exc:
+        raise DetailsError(str(exc)) from None
 
 
 def _write_returning(store: Store, statement) -> list:

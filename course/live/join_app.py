@@ -19,7 +19,7 @@ from course.records.store import Store, StoreError
 from course.widgets.cards import FOCUS, feedback_html, focus_here, scenario_card_html
 from course.widgets.style import style_widget
 from course.live import core
-from course.kernel.live_runtime import Poller, guarded, log
+from course.kernel.runtime import Poller, guarded, log
 from course.live.summary import letter, session_title
 from course.live.views import reveal_html, tally_html
 

@@ -225,9 +225,9 @@ def attendance_frame(store: Store | None = None, course: Course | None = None, *
     import pandas as pd  # here, not at the top: learner kernels never need pandas
 
     if course is None:
-        from course.kernel.live_runtime import live_course
+        from course.kernel.runtime import app_course
 
-        course = live_course()
+        course = app_course()
     store = store or Store()
     core.ensure_tables(store)
     from sqlalchemy import select

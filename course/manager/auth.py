@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from course.records.atomic import locked, write_atomic
+from course import settings
 from course.settings import data_dir
 
 FILE = "manager.json"
@@ -95,7 +96,7 @@ def hub_groups() -> set[str] | None:
 
 def hub_manager() -> bool:
     """On a hub: is the signed-in user in the manager group?"""
-    group = os.environ.get("COURSE_MANAGER_GROUP")
+    group = settings.manager_group()
     if not (group and os.environ.get("JUPYTERHUB_USER")):
         return False
     groups = hub_groups()

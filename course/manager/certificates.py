@@ -29,6 +29,7 @@ from pathlib import Path
 
 from sqlalchemy import Column, Date, DateTime, Float, Integer, String, Table, Text, select
 
+from course import settings
 from course.settings import assets_dir, data_dir
 from course.records.store import Store, ensure_tables, metadata, now
 
@@ -60,7 +61,7 @@ class CertificateError(Exception):
 
 # --- the key and the id ---------------------------------------------------------------
 def secret_key() -> bytes:
-    env = os.environ.get("COURSE_SECRET_KEY")
+    env = settings.secret_key()
     if env:
         if len(env) < 16:
             raise CertificateError("COURSE_SECRET_KEY is too short (use at least 16 random characters)")

@@ -87,11 +87,11 @@ def gradebook_records(learner_id: str, root: Path | None = None) -> list[dict]:
         return []
     from nbgrader.api import Gradebook, MissingEntry
 
-    from course.grading.coursedir import _alembic_on_path, db_url
+    from course.grading.coursedir import _alembic_on_path, gradebook_url
 
     _alembic_on_path()
     out = []
-    with Gradebook(os.environ.get("NBGRADER_DB_URL") or db_url(root)) as gb:
+    with Gradebook(gradebook_url(root)) as gb:
         try:
             gb.find_student(learner_id)
         except MissingEntry:
@@ -220,11 +220,11 @@ def _old_submissions(cutoff: datetime, root: Path | None) -> list[tuple[str, str
         return []
     from nbgrader.api import Gradebook
 
-    from course.grading.coursedir import _alembic_on_path, db_url
+    from course.grading.coursedir import _alembic_on_path, gradebook_url
 
     _alembic_on_path()
     out = []
-    with Gradebook(os.environ.get("NBGRADER_DB_URL") or db_url(root)) as gb:
+    with Gradebook(gradebook_url(root)) as gb:
         for assignment in gb.assignments:
             for sub in assignment.submissions:
                 if sub.timestamp is not None and _aware(sub.timestamp) < cutoff:
@@ -336,9 +336,9 @@ def purge(store: Store, before, *, root: Path | None = None, dry_run: bool = Fal
     if old_subs and not dry_run:
         from nbgrader.api import Gradebook
 
-        from course.grading.coursedir import db_url
+        from course.grading.coursedir import gradebook_url
 
-        with Gradebook(os.environ.get("NBGRADER_DB_URL") or db_url(root)) as gb:
+        with Gradebook(gradebook_url(root)) as gb:
             for learner, module in old_subs:
                 gb.remove_submission(module, learner)
     shutil.rmtree(staging, ignore_errors=True)

@@ -14,9 +14,10 @@ organisation controls; the default is a placeholder under the reserved `.invalid
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import date
+
+from course import settings
 
 DEFAULT_BASE = "https://social-media-course.invalid/xapi/"
 DEFAULT_HOMEPAGE = "https://staff.invalid/"
@@ -32,7 +33,7 @@ NAMESPACE = uuid.UUID("6f1c9a52-3d0b-5c1e-9a43-0e6b2f7d8c11")
 
 
 def base_iri() -> str:
-    base = os.environ.get("COURSE_XAPI_BASE") or DEFAULT_BASE
+    base = settings.xapi_base() or DEFAULT_BASE
     return base if base.endswith("/") else base + "/"
 
 
@@ -49,7 +50,7 @@ def _score(score, max_score) -> dict | None:
 def statements_for(record: dict, course, *, homepage: str | None = None, with_names: bool = False) -> list[dict]:
     """The statements of one completion (a certificate register record)."""
     base = base_iri()
-    homepage = homepage or os.environ.get("COURSE_XAPI_HOMEPAGE") or DEFAULT_HOMEPAGE
+    homepage = homepage or settings.xapi_homepage() or DEFAULT_HOMEPAGE
     actor = {"objectType": "Agent", "account": {"homePage": homepage, "name": record["staff_number"]}}
     if with_names:
         actor["name"] = record["name"]

@@ -7,6 +7,12 @@ One identity, in this order:
    trusted there: an address can be edited, and Voila's kernels run as the server's
    operating-system user, so with no valid token we refuse (`SignInRequired`);
 3. in a learner's own JupyterLab: `COURSE_LEARNER` or the operating-system user.
+
+And the rules for what people type, in one place: a learner id, a staff number (the
+learner id of someone who signs in on the course home, or imported from the staff list),
+and a person's name. The sign-in form, the group-session join form, the roster import and
+the managers' commands all call these, so a staff number accepted by one is accepted, and
+spelled the same, by all of them.
 """
 
 from __future__ import annotations
@@ -14,9 +20,17 @@ from __future__ import annotations
 import getpass
 import os
 import re
+import unicodedata
 from urllib.parse import parse_qs
 
+from course import settings
+
 LEARNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,119}$")
+# A staff number as HR writes it: ASCII letters and digits, hyphens inside; 2 to 30 characters.
+# It becomes a learner id (upper case), so it must also be one: it is a strict subset.
+STAFF_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,29}$")
+STAFF_NUMBER_RULE = "2 to 30 letters, digits and hyphens"
+NAME_MAX = 100  # the sign-in form's limit, and so the roster's: a name on the list must be one a person can type
 
 
 class IdentityError(Exception):
@@ -27,6 +41,57 @@ class SignInRequired(IdentityError):
     """Inside Voila without a valid session token: the learner must sign in on the course home."""
 
 
+class DetailsError(IdentityError, ValueError):
+    """A name or staff number that breaks the rules; the message is plain English for the person who typed it."""
+
+
+# --- what people type -----------------------------------------------------------------------------
+
+def valid_learner_id(value: str) -> bool:
+    return bool(LEARNER_ID.match(value or ""))
+
+
+def staff_number(value: str | None, *, required: bool = True) -> str:
+    """The learner-id form of a staff number: white space removed anywhere, upper case.
+
+    The pattern is checked before upper-casing: `str.upper()` turns a few non-ASCII letters into
+    ASCII ones (the long s "ſ" into "S", the dotless "ı" into "I"), which would let two different
+    inputs become one learner. `required=False` (the join form) lets an empty value through as "".
+    """
+    number = "".join((value or "").split())
+    if not number:
+        if required:
+            raise DetailsError("Please enter your staff number.")
+        return ""
+    if not STAFF_NUMBER.match(number):
+        raise DetailsError("A staff number has only letters, digits and hyphens (2 to 30 of them), "
+                           "for example 40123 or SC-40123.")
+    return number.upper()
+
+
+def person_name(value: str | None, *, required: bool = True) -> str:
+    """A person's name as shown and compared: runs of white space made one space, ends trimmed.
+
+    At least one letter, no control or format characters (they hide text and break CSV and logs),
+    at most NAME_MAX characters. `required=False` lets an empty value through as "".
+    """
+    name = " ".join((value or "").split())
+    if not name:
+        if required:
+            raise DetailsError("Please enter your name.")
+        return ""
+    if len(name) > NAME_MAX:
+        raise DetailsError(f"Please enter a shorter name (up to {NAME_MAX} characters).")
+    if not any(ch.isalpha() for ch in name) or any(unicodedata.category(ch).startswith("C") for ch in name):
+        raise DetailsError("Please enter your name using letters.")
+    return name
+
+
+def same_name(a: str, b: str) -> bool:
+    """Two spellings of one name: case and spacing do not count."""
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
 def in_voila() -> bool:
     env = os.environ
     return (env.get("SERVER_SOFTWARE", "").startswith("voila") or "VOILA_KERNEL_ID" in env
@@ -35,7 +100,7 @@ def in_voila() -> bool:
 
 def being_graded() -> bool:
     """nbgrader sets NBGRADER_EXECUTION while it runs a notebook to grade or validate it."""
-    return bool(os.environ.get("NBGRADER_EXECUTION"))
+    return settings.being_graded()
 
 
 def check_learner_id(learner_id: str) -> str:
@@ -102,13 +167,18 @@ def voila_learner(store=None) -> str:
     return session_learner(page_query().get("token"), store)
 
 
+def hub_user() -> str | None:
+    """The JupyterHub user this server belongs to, when there is a hub."""
+    return os.environ.get("JUPYTERHUB_USER") or None
+
+
 def current_learner(store=None) -> str:
-    hub_user = os.environ.get("JUPYTERHUB_USER")
-    if hub_user:
-        return check_learner_id(hub_user)
+    user = hub_user()
+    if user:
+        return check_learner_id(user)
     if in_voila():
         return voila_learner(store)
-    value = os.environ.get("COURSE_LEARNER")
+    value = settings.learner()
     if value:
         return check_learner_id(value)
     try:

@@ -25,6 +25,11 @@ def empty(learner_id: str, module_id: str, attempt: int = 1) -> dict:
             "decisions": {}, "reflections": {}, "updated_at": None}
 
 
+def dumps(data: dict) -> str:
+    """The file's text: one layout wherever it is written (beside the notebook, or a submission)."""
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
 def read(path: Path) -> dict | None:
     """The parsed file, None when there is none, ResponsesError when it is broken."""
     path = Path(path)
@@ -67,5 +72,5 @@ def update(path: Path, learner_id: str, module_id: str, attempt: int, *, decisio
             prompt_id, text = reflection
             data.setdefault("reflections", {})[prompt_id] = text
         data["updated_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        write_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+        write_atomic(path, dumps(data))
     return data

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import Column, Date, DateTime, String, Table, delete, select
 
+from course.records import identity
 from course.records.store import Store, ensure_tables, metadata, now
 
 staff = Table(
@@ -48,8 +48,6 @@ ALIASES = {
     "start_date": ("start date", "start_date", "started", "date started", "employment start date"),
     "learner_id": ("learner id", "learner_id", "username", "hub user", "jupyterhub user"),
 }
-STAFF_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{1,29}$")
-LEARNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,119}$")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d %b %Y", "%d %B %Y")
 
 
@@ -90,8 +88,9 @@ def _map_headers(headers: list[str]) -> tuple[dict[str, int], list[str]]:
 
 
 def clean_staff_number(value: str) -> str:
-    """The learner-id form of a staff number: what the course home makes of it at sign-in."""
-    return "".join((value or "").split()).upper()
+    """The learner-id form of a staff number, as the course home makes it at sign-in; "" for an
+    empty cell; identity.DetailsError for one the course home would refuse."""
+    return identity.staff_number(value, required=False)
 
 
 def parse_date(value: str) -> date | None:
@@ -157,18 +156,21 @@ def parse_csv(text: str, source: str = "roster") -> tuple[list[dict], list[str]]
             problems.append(f"line {line}: {len(record)} field(s) where the header has {len(headers)}")
             continue
         errors = []
-        number = clean_staff_number(cell("staff_number"))
-        if not number:
+        try:
+            number = clean_staff_number(cell("staff_number"))
+        except identity.DetailsError:
+            number = None
+            errors.append(f"staff number '{cell('staff_number')}' is not {identity.STAFF_NUMBER_RULE}")
+        if number == "":
             errors.append("no staff number")
-        elif not STAFF_NUMBER.match(number):
-            errors.append(f"staff number '{cell('staff_number')}' is not 2 to 30 letters, digits and hyphens")
         elif number in seen:
             errors.append(f"staff number {number} is also on line {seen[number]}")
-        name = " ".join(cell("name").split()) or " ".join(f"{cell('first_name')} {cell('last_name')}".split())
-        if not name:
-            errors.append("no name")
-        elif len(name) > 200:
-            errors.append("name longer than 200 characters")
+        try:
+            name = identity.person_name(cell("name") or f"{cell('first_name')} {cell('last_name')}", required=False)
+            if not name:
+                errors.append("no name")
+        except identity.DetailsError as exc:
+            errors.append(f"name: {exc}")
         team = " ".join(cell("team").split())
         if not team:
             errors.append("no team or service")
@@ -179,7 +181,7 @@ def parse_csv(text: str, source: str = "roster") -> tuple[list[dict], list[str]]
             errors.append(str(exc))
             start = None
         learner_id = cell("learner_id") or number
-        if learner_id and learner_id != number and not LEARNER_ID.match(learner_id):
+        if learner_id and learner_id != number and not identity.valid_learner_id(learner_id):
             errors.append(f"learner id '{learner_id}' is not valid (letters, digits, . _ @ -)")
         elif learner_id in seen_learner and learner_id != number:
             errors.append(f"learner id {learner_id} is also on line {seen_learner[learner_id]}")

@@ -8,7 +8,6 @@ two tabs race, because the primary key refuses the second and we read back the f
 
 from __future__ import annotations
 
-import os
 import time
 import weakref
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from sqlalchemy import (Column, DateTime, Float, Integer, MetaData, String, Tabl
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from course import settings
 from course.settings import data_dir
 
 metadata = MetaData()
@@ -73,7 +73,7 @@ def now() -> datetime:
 
 
 def default_url() -> str:
-    return os.environ.get("COURSE_DB_URL") or f"sqlite:///{data_dir() / 'records.db'}"
+    return settings.records_db_url() or f"sqlite:///{data_dir() / 'records.db'}"
 
 
 def _sqlite_pragmas(dbapi_connection, _record):

@@ -17,32 +17,28 @@ import os
 import sys
 from pathlib import Path
 
+from course.server.launch_config import CONFIG_DIR, DASHBOARD_ERROR_INSTRUCTION, voila_config, write_config
 from course.settings import assets_dir, data_dir, notebooks_dir
 
-ERROR_INSTRUCTION = ("Something went wrong on our side. Please reload the page; if it happens again, "
-                     "tell whoever runs the course.")
+# a manager reads the dashboard, looks away, comes back: its kernel waits longer than a learner's
+CULL_IDLE_TIMEOUT = 1800
 
 
 def dashboard_notebook() -> Path:
     return Path(notebooks_dir()) / "manager" / "dashboard.ipynb"
 
 
-def dashboard_command(port: int, notebook: Path | None = None) -> list[str]:
+def dashboard_settings(port: int, notebook: Path | None = None) -> dict:
+    """The shared launch configuration (course.server.launch_config), as the dashboard needs it."""
     notebook = Path(notebook or dashboard_notebook())
-    return [
-        sys.executable, "-m", "course.server.voila", str(notebook.parent),
-        f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0", "--no-browser",
-        "--template=course", "--theme=light",
-        f"--CourseVoila.home_page=voila/render/{notebook.name}",
-        # course.server.voila enforces these too; here they are visible in `ps` and the log
-        "--VoilaConfiguration.allow_template_override=NO",
-        "--VoilaConfiguration.allow_theme_override=NO",
-        "--VoilaConfiguration.show_tracebacks=False",
-        f"--VoilaExecutor.cell_error_instruction={ERROR_INSTRUCTION}",
-        "--MappingKernelManager.cull_idle_timeout=1800",
-        "--MappingKernelManager.cull_interval=60",
-        "--MappingKernelManager.cull_connected=False",
-    ]
+    return voila_config(standalone=True, port=port, cull_idle_timeout=CULL_IDLE_TIMEOUT,
+                        error_instruction=DASHBOARD_ERROR_INSTRUCTION, home_page=f"voila/render/{notebook.name}")
+
+
+def dashboard_command(port: int, notebook: Path | None = None, config_dir: Path | None = None) -> list[str]:
+    notebook = Path(notebook or dashboard_notebook())
+    config = write_config(dashboard_settings(port, notebook), config_dir or data_dir() / CONFIG_DIR)
+    return [sys.executable, "-m", "course.server.voila", str(notebook.parent), f"--Voila.config_file_paths={config.parent}"]
 
 
 def dashboard_env(base: dict | None = None) -> dict:

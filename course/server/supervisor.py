@@ -6,7 +6,8 @@ shows any module (`?module=<id>`), the certificate page, and the group-session p
 with the course's routes, headers and error pages (`course.server.voila`), the course
 template from `assets/voila/templates/course/`, overrides from the address off, no
 tracebacks, and idle kernels culled (closing a page does not free its kernel: voila
-issue 1458).
+issue 1458): the settings the dashboard and the hub share (course.server.launch_config),
+written to a config file Voila loads.
 
 Beside Voila runs the marker, `course grade --watch`: when a learner presses Finish, the
 module app submits the answers in nbgrader's layout and the marker grades them at once.
@@ -16,7 +17,6 @@ processes start and stop together.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -26,8 +26,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from course.app.marking import GRADE_ON_FINISH  # set for the app's kernels when the marker runs
-from course.app.pages import ERROR_INSTRUCTION
 from course.content.model import Course
+from course.server.launch_config import CONFIG_DIR, voila_config, write_config
 from course.settings import assets_dir, data_dir, notebooks_dir
 
 
@@ -71,26 +71,17 @@ def kernel_pools(options: ServeOptions) -> dict:
     return pools
 
 
-def voila_command(folder: Path, options: ServeOptions) -> list[str]:
-    args = [
-        sys.executable, "-m", "course.server.voila", str(folder),
-        f"--port={options.port}", f"--Voila.ip={options.ip}", "--Voila.port_retries=0",
-        "--template=course", "--theme=light",
-        # course.server.voila enforces these too; here they are visible in `ps` and the log
-        "--VoilaConfiguration.allow_template_override=NO",
-        "--VoilaConfiguration.allow_theme_override=NO",
-        "--VoilaConfiguration.show_tracebacks=False",
-        f"--VoilaExecutor.cell_error_instruction={ERROR_INSTRUCTION}",
-        f"--MappingKernelManager.cull_idle_timeout={options.cull_idle_timeout}",
-        f"--MappingKernelManager.cull_interval={min(options.cull_interval, max(1, options.cull_idle_timeout))}",
-        "--MappingKernelManager.cull_connected=False",  # an open page keeps its kernel
-    ]
-    if not options.open_browser:
-        args.append("--no-browser")
-    if options.preheat:
-        args += ["--preheat_kernel=True", f"--pool_size={options.pool_size}",
-                 f"--VoilaKernelManager.kernel_pools_config={json.dumps(kernel_pools(options))}"]
-    return args
+def voila_settings(options: ServeOptions) -> dict:
+    """The shared launch configuration (course.server.launch_config), with this server's pools and address."""
+    return voila_config(standalone=True, pools=kernel_pools(options) if options.preheat else None,
+                        cull_idle_timeout=options.cull_idle_timeout, cull_interval=options.cull_interval,
+                        ip=options.ip, port=options.port, open_browser=options.open_browser)
+
+
+def voila_command(folder: Path, options: ServeOptions, config_dir: Path | None = None) -> list[str]:
+    """The Voila server's command line: the folder, and the config file written for it (in the data folder)."""
+    config = write_config(voila_settings(options), config_dir or data_dir() / CONFIG_DIR)
+    return [sys.executable, "-m", "course.server.voila", str(folder), f"--Voila.config_file_paths={config.parent}"]
 
 
 def grader_command() -> list[str]:

@@ -1,6 +1,7 @@
 """The course's Voila server: Voila, with the routes, headers and error pages a learner site needs.
 
-`course serve` runs `python -m course.server.voila APP_DIR [voila options]`. Compared with plain
+`course serve` runs `python -m course.server.voila APP_DIR --Voila.config_file_paths=DIR`, DIR holding the
+voila.json course.server.launch_config wrote (the dashboard likewise). Compared with plain
 `voila APP_DIR` this server:
 - sends `/` to the course home (or, for the manager's server, to its dashboard: `--CourseVoila.home_page`),
   and lists no notebooks (no `/voila/tree`, no contents API, no login or logout pages);
@@ -29,12 +30,9 @@ from voila.static_file_handler import TemplateStaticFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
-from course.server.kernel_guard import ALLOWED_MSG_TYPES, GuardedKernelWebsocketHandler
 from course.app.pages import error_page
-
-TEMPLATE = "course"
-EXTENSIONS = ("@jupyter-widgets/jupyterlab-manager", "@voila-dashboards/widgets-manager8")
-HOME = "voila/render/home.ipynb"
+from course.server.kernel_guard import ALLOWED_MSG_TYPES, GuardedKernelWebsocketHandler
+from course.server.launch_config import ENFORCED, HOME, TEMPLATE
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -161,16 +159,11 @@ class CourseVoila(Voila):
     def enforce(self) -> None:
         """Settings that keep learners safe, whatever a config file or flag said."""
         conf = self.voila_configuration
-        conf.allow_template_override = "NO"
-        conf.allow_theme_override = "NO"
-        conf.show_tracebacks = False
-        conf.strip_sources = True
-        conf.file_allowlist = []  # the app folder holds no files a learner needs
-        # only the widget manager: the other JupyterLab extensions in the environment (nbgrader,
-        # notebook) fail to load in Voila and cost the learner seconds of script
-        conf.extension_allowlist = list(EXTENSIONS)
-        if conf.template != TEMPLATE:
-            conf.template = TEMPLATE
+        template = conf.template
+        # the launch configuration's safety settings (course.server.launch_config), applied again
+        for name, value in ENFORCED.items():
+            setattr(conf, name, list(value) if isinstance(value, list) else value)
+        if template != TEMPLATE:
             self.setup_template_dirs()
         self.tornado_settings = {
             **self.tornado_settings,

@@ -40,13 +40,11 @@ class Inputs:
 
 def gradebook_exists(root: Path | None = None) -> bool:
     """False when nbgrader has no gradebook yet (opening one would create it)."""
-    import os
-
-    from course.grading.coursedir import db_url
+    from course.grading.coursedir import gradebook_url
 
     from sqlalchemy.engine import make_url
 
-    url = make_url(os.environ.get("NBGRADER_DB_URL") or db_url(root))
+    url = make_url(gradebook_url(root))
     if url.get_backend_name() == "sqlite":
         return bool(url.database) and url.database != ":memory:" and Path(url.database).exists()
     return True

@@ -1,0 +1,94 @@
+"""`course validate`, `course build`, `course curriculum`: the content and what is generated from it."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from course.cli import console, errors, main
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
+@click.option("--content", type=click.Path(file_okay=False, exists=True), help="Content folder (default: the package's).")
+@click.option("--module", "module_id", help="Only report problems in this module's file.")
+def validate(as_json: bool, content: str | None, module_id: str | None):
+    """Load every content file and check it against the course's rules."""
+    from course.content.validate import validate as run
+
+    report = run(content)
+    if module_id:
+        report.problems = [p for p in report.problems if p.path.endswith(f"/modules/{module_id}.yaml")]
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        summary = report.as_dict()
+        if summary["modules"]:
+            table = Table(title=f"Course content (policy version {summary['policy_version']})")
+            for column in ("module", "title", "scenarios", "branches", "minutes", "feedback"):
+                table.add_column(column)
+            for m in summary["modules"]:
+                table.add_row(m["id"], m["title"], str(m["scenarios"]), str(m["branch_scenarios"]), str(m["minutes"]), m["feedback"])
+            console.print(table)
+            console.print(f"{summary['scenarios']} graded scenarios in {len(summary['modules'])} modules.")
+        for problem in report.problems:
+            errors.print(f"[red]error[/red] {escape(str(problem))}", highlight=False, soft_wrap=True)
+        if report.ok:
+            console.print("[green]All content is valid.[/green]")
+        else:
+            errors.print(f"[red]{len(report.problems)} problem(s) found.[/red]")
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Only report notebooks that are out of date (exit 1 if any).")
+@click.option("--out", type=click.Path(file_okay=False), help="Notebooks folder (default: the project's notebooks/).")
+def build(check: bool, out: str | None):
+    """Generate each module's notebook from its YAML."""
+    from pathlib import Path
+
+    from course.content.model import ContentErrors, load_course
+    from course.content.build import build_all
+    from course.settings import notebooks_dir
+
+    try:
+        course = load_course()
+    except ContentErrors as exc:
+        for problem in exc.problems:
+            errors.print(f"[red]error[/red] {escape(str(problem))}", highlight=False)
+        errors.print("Fix the content first (see `course validate`).")
+        sys.exit(1)
+    changed = build_all(course, Path(out) if out else notebooks_dir(), check=check)
+    for path in changed:
+        console.print(f"{'out of date' if check else 'wrote'}: {escape(str(path))}")
+    if check and changed:
+        errors.print("[red]Notebooks are out of date: run `course build` and commit them.[/red]")
+        sys.exit(1)
+    if not changed:
+        console.print("All notebooks are up to date.")
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Only report whether docs/CURRICULUM.md is up to date.")
+def curriculum(check: bool):
+    """Write docs/CURRICULUM.md: the map of policy points to scenarios."""
+    from course.records.atomic import write_atomic
+    from course.content.model import load_course
+    from course.content.curriculum import curriculum_markdown
+    from course.settings import project_root
+
+    path = project_root() / "docs" / "CURRICULUM.md"
+    text = curriculum_markdown(load_course())
+    current = path.read_text(encoding="utf-8") if path.exists() else ""
+    if check:
+        if current != text:
+            errors.print("docs/CURRICULUM.md is out of date: run `course curriculum` and commit it.")
+            sys.exit(1)
+        console.print("docs/CURRICULUM.md is up to date.")
+        return
+    write_atomic(path, text)
+    console.print(f"wrote: {escape(str(path))}")
