@@ -260,6 +260,8 @@ from course.cli.manager import register as _register_manager_commands; _register
 
 from course.cli.live import register as _register_live_commands; _register_live_commands(main)  # noqa: E402,E702
 
+from course.cli.db import register as _register_db_commands; _register_db_commands(main)  # noqa: E402,E702
+
 
 if __name__ == "__main__":
     main()

@@ -46,7 +46,7 @@ def prepare(shared: Path, env: dict[str, str], modules: list[str] | None = None,
     if not where["notebooks"].exists():
         where["notebooks"].symlink_to(notebooks_dir(), target_is_directory=True)
     course = _check_content_and_snapshot(where["snapshot"])
-    _create_tables(env.get("COURSE_DB_URL"))
+    _upgrade_records(env.get("COURSE_DB_URL"))
     wanted = modules or list(course.modules)
     missing = [m for m in wanted if force or not (where["grading"] / "release" / m / f"{m}.ipynb").exists()]
     if missing:
@@ -71,13 +71,12 @@ def _check_content_and_snapshot(path: Path):
     return course
 
 
-def _create_tables(db_url: str | None) -> None:
-    from course.grading import queue, state
-    from course.records.store import Store
+def _upgrade_records(db_url: str | None) -> None:
+    """Bring the shared records store to this release's schema (what `course db upgrade` does)."""
+    from course.records import migrate
+    from course.records.store import default_url
 
-    store = Store(db_url or None)
-    queue._ensure(store)
-    state.ensure_tables(store)
+    migrate.upgrade(db_url or default_url())
 
 
 def main(argv: list[str] | None = None) -> None:
