@@ -2,8 +2,8 @@
 
 - `export_learner`: every record about one learner, as JSON, or as a zip with that JSON,
   their certificates and learning record as pages, and their files from nbgrader's
-  course folder (submitted, autograded, feedback). Every table in the records store that
-  has a `learner_id` column is read, including ones added later (for example attendance).
+  course folder (submitted, autograded, feedback). Every table course.records.tables marks
+  as personal is read, so a table added there is exported with no change here.
 - `purge`: deletes records older than a date, and says how many of each kind it removed
   (never whose). In the records store it is one transaction: all of it happens or none.
   nbgrader's gradebook is a separate database: its old submissions are removed after the
