@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from course.records import signin_tokens as sessions
+from course.records import tables
 from course.app import status as st
 from course.app.home import HomeApp
 from course.kernel.launch import Launcher
@@ -40,7 +41,7 @@ def take(store, course, learner, module_id, pick=best, finish=True, attempt=None
 def test_session_token_is_unguessable_and_only_its_hash_is_stored(store):
     token = sessions.issue(store, "40123")
     assert len(token) >= 43 and sessions.learner_for(store, token) == "40123"
-    rows = store._read(select(sessions.sessions))
+    rows = store._read(select(tables.sessions))
     assert [r.token_hash for r in rows] == [sessions.token_hash(token)] and token not in str(rows)
     assert sessions.learner_for(store, token[:-1] + ("A" if token[-1] != "A" else "B")) is None
     assert sessions.learner_for(store, "") is None and sessions.learner_for(store, None) is None

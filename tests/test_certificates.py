@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import update
 
 from course.manager import certificates
+from course.records import tables
 from course.manager.completion import Rule, evaluate
 
 from .test_completion import AS_OF, synthetic
@@ -66,7 +67,7 @@ def test_verify_good_forged_malformed_and_altered(store, issued):
     assert certificates.verify(store, good.replace("O", "0").replace("I", "1")).ok  # misread letters
     # a record changed in the database no longer matches its id
     with store.engine.begin() as conn:
-        conn.execute(update(certificates.certificates).where(certificates.certificates.c.certificate_id == good)
+        conn.execute(update(tables.certificates).where(tables.certificates.c.certificate_id == good)
                      .values(score=50.0))
     assert certificates.verify(store, good).status == "altered"
     assert certificates.verify(store, issued["S02"]["certificate_id"]).ok

@@ -20,6 +20,7 @@ from course.grading.gradebook import gradebook_frame
 from course.grading.release import release
 from course.grading.submissions import write_submission
 from course.grading.worker import run as run_worker
+from course.records import tables
 from course.records.store import Store
 
 from .grading_helpers import answer, make_course_root
@@ -177,7 +178,7 @@ def test_a_finish_whose_page_closed_at_once_is_still_graded_from_the_store(root,
     abandoned = queue.enqueue(store, "half-graded", "sharing")  # a marker was stopped grading this one
     view2, score2 = answer(store, "half-graded", "sharing", ["best"] * N)
     store.finish_attempt("half-graded", "sharing", view2.records.attempt)
-    store._write(queue.requests.update().where(queue.requests.c.id == abandoned)
+    store._write(tables.grading_queue.update().where(tables.grading_queue.c.id == abandoned)
                  .values(status="running", started_at=now() - timedelta(minutes=30)))
     never = queue.enqueue(store, "never-finished", "sharing")
     answer(store, "never-finished", "sharing", ["best"] * 2)

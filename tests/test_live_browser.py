@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from course.live import core
-from course.live.core import live_attendance, live_votes
+from course.records.tables import live_attendance, live_votes
 from course.records.store import Store
 
 from .servers import ARTIFACTS, AXE, CHROMIUM, axe_violations, course_server

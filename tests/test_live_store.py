@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import inspect, select, text, update
 
 from course.live import core, summary
-from course.live.core import live_attendance, live_sessions, live_votes
+from course.records.tables import live_attendance, live_sessions, live_votes
 from course.records.store import Store
 
 

@@ -134,31 +134,3 @@ def test_kernels_opening_a_new_database_at_once_all_get_the_tables(tmp_path):
     for p in processes:
         p.join(timeout=120)
     assert sorted(results.get(timeout=10) for _ in processes) == ["ok"] * 6
-
-
-def test_a_table_created_meanwhile_by_another_kernel_is_retried(db_url, monkeypatch):
-    from sqlalchemy.exc import OperationalError
-
-    store = Store(db_url)
-    real = core.metadata.create_all
-    calls = []
-
-    def racing(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise OperationalError("CREATE TABLE live_votes", {}, Exception("table live_votes already exists"))
-        return real(*args, **kwargs)
-
-    from course.records import store as records_store
-
-    monkeypatch.setattr(core.metadata, "create_all", racing)
-    records_store._prepared.pop(store.engine, None)  # as on a new database: the tables not made yet
-    core.ensure_tables(store)
-    assert len(calls) == 2
-    records_store._prepared.pop(store.engine, None)
-    monkeypatch.setattr(core.metadata, "create_all",
-                        lambda *a, **k: (_ for _ in ()).throw(OperationalError("x", {}, Exception("disk I/O error"))))
-    from course.records.store import StoreError
-
-    with pytest.raises(StoreError):
-        core.ensure_tables(store)

@@ -14,11 +14,10 @@ from urllib.parse import urlencode
 
 import ipywidgets as widgets
 from ipywidgets.widgets.widget_string import HTMLStyle
-from sqlalchemy import select
 
 from course.content.model import Course, Module
 from course.records.attempt import LearnerRecords
-from course.records.store import Store, StoreError, attempts
+from course.records.store import Store, StoreError
 from course.widgets.cards import FOCUS, feedback_html, focus_here, key_points_html
 from course.widgets.decision import DecisionWidget
 from course.widgets.progress import ProgressWidget
@@ -362,10 +361,7 @@ class ModuleApp(widgets.VBox):
     def _finished_at(self):
         if self.store is None:
             return None
-        rows = self.store._read(select(attempts.c.finished_at).where(
-            attempts.c.learner_id == self.records.learner_id, attempts.c.module_id == self.module.id,
-            attempts.c.attempt == self.records.attempt))
-        return rows[0][0] if rows else None
+        return self.store.finished_at(self.records.learner_id, self.module.id, self.records.attempt)
 
     def _show_error(self) -> None:
         self.error.value = ('<p class="cm-status cm-status--error" role="alert">Something went wrong. Your answers so '

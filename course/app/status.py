@@ -15,10 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from sqlalchemy import select
-
 from course.content.model import Course, Module
-from course.records.store import Store, attempts, decisions, now, reflections
+from course.records.store import Store, now
 
 NOT_STARTED, IN_PROGRESS, PASSED, FAILED, DUE_AGAIN = "not started", "in progress", "passed", "failed", "due again"
 
@@ -68,16 +66,7 @@ def add_months(day: datetime, months: int) -> datetime:
 
 def _rows(store: Store, learner_id: str, module_id: str | None = None):
     """The learner's attempts, decisions and reflections (one module's, or all): three queries."""
-    def where(table):
-        clauses = [table.c.learner_id == learner_id]
-        if module_id is not None:
-            clauses.append(table.c.module_id == module_id)
-        return clauses
-
-    return (store._read(select(attempts).where(*where(attempts))),
-            store._read(select(decisions).where(*where(decisions))),
-            store._read(select(reflections.c.module_id, reflections.c.attempt, reflections.c.saved_at, reflections.c.text)
-                        .where(*where(reflections))))
+    return store.history(learner_id, module_id)
 
 
 def _summaries(module: Module, rows) -> list[AttemptSummary]:

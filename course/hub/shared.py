@@ -47,7 +47,7 @@ def prepare(shared: Path, env: dict[str, str], modules: list[str] | None = None,
     if not where["notebooks"].exists():
         where["notebooks"].symlink_to(notebooks_dir(), target_is_directory=True)
     course = _check_content_and_snapshot(where["snapshot"])
-    _create_tables(settings.records_db_url(env))
+    _upgrade_records(settings.records_db_url(env))
     wanted = modules or list(course.modules)
     missing = [m for m in wanted if force or not (where["grading"] / "release" / m / f"{m}.ipynb").exists()]
     if missing:
@@ -72,13 +72,12 @@ def _check_content_and_snapshot(path: Path):
     return course
 
 
-def _create_tables(db_url: str | None) -> None:
-    from course.grading import queue, state
-    from course.records.store import Store
+def _upgrade_records(db_url: str | None) -> None:
+    """Bring the shared records store to this release's schema (what `course db upgrade` does)."""
+    from course.records import migrate
+    from course.records.store import default_url
 
-    store = Store(db_url or None)
-    queue._ensure(store)
-    state.ensure_tables(store)
+    migrate.upgrade(db_url or default_url())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -59,6 +59,15 @@ def command(staff: bool, extra: list[str]) -> list[str]:
     return [singleuser, *([] if staff else LEARNER_ARGS), *root, *extra]
 
 
+def upgrade_records() -> None:
+    """`course db upgrade` on the shared records store before the user's kernels open it (locked:
+    many users' servers may start at once; the hub's set-up has usually done it already)."""
+    from course.records import migrate
+    from course.records.store import default_url
+
+    migrate.upgrade(default_url())
+
+
 def main(argv: list[str] | None = None) -> None:
     from course.hub.spawn import prepare_home
 
@@ -66,6 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     shared = settings.hub_shared()
     staff = bool(settings.manager_group())
     prepare_home(home, shared, staff)
+    upgrade_records()
     os.chdir(home)
     args = command(staff, list(sys.argv[1:] if argv is None else argv))
     os.execve(args[0], args, server_env(write_server_config(home)))

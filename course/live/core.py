@@ -25,70 +25,23 @@ import hmac
 import json
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import (Boolean, Column, DateTime, Index, Integer, String, Table, Text, false, func, literal, select,
-                        update)
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
 from course.records import identity
-from course.records.store import Store, StoreError, _created_meanwhile, _insert, metadata, now
-from course.records.store import ensure_tables as store_ensure_tables
+from course.records import live as rows
+from course.records.live import CODE_LENGTH, NAME_MAX
+from course.records.store import Store, now
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I: easy to read off a screen
-CODE_LENGTH = 6
 KEY_BYTES = 12          # secrets.token_urlsafe(12): 16 characters, 96 bits
 VOTER_BYTES = 24
 MAX_SCENARIOS = 80
 OPEN_FOR = timedelta(hours=12)  # a session nobody closed stops taking votes after a working day
 LOBBY = -1              # current_index before the trainer shows the first scenario
-NAME_MAX = 100
 VOTER_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
-
-live_sessions = Table(
-    "live_sessions", metadata,
-    Column("id", String(32), primary_key=True),
-    Column("join_code", String(CODE_LENGTH), nullable=False),
-    Column("trainer_key_hash", String(64), nullable=False),
-    Column("module_id", String(60), nullable=True),          # set when the session is a whole module
-    Column("scenario_ids", Text, nullable=False),             # JSON list, in the order shown
-    Column("current_index", Integer, nullable=False),
-    Column("current_scenario", String(80), nullable=True),    # scenario_ids[current_index], for the vote's check
-    Column("revealed", Boolean, nullable=False),              # the current scenario's answer is shown
-    Column("revealed_ids", Text, nullable=False),             # JSON list: every scenario revealed so far
-    Column("furthest_index", Integer, nullable=False),        # how far the session got (attendance counts on it)
-    Column("version", Integer, nullable=False),               # +1 on every change: pollers and compare-and-swap
-    Column("opened_at", DateTime(timezone=True), nullable=False),
-    Column("closed_at", DateTime(timezone=True), nullable=True),
-)
-# a join code is unique among open sessions (closed ones may reuse it)
-Index("ix_live_sessions_open_code", live_sessions.c.join_code, unique=True,
-      sqlite_where=live_sessions.c.closed_at.is_(None), postgresql_where=live_sessions.c.closed_at.is_(None))
-
-live_votes = Table(
-    "live_votes", metadata,
-    Column("session_id", String(32), primary_key=True),
-    Column("scenario_id", String(80), primary_key=True),
-    Column("voter_hash", String(64), primary_key=True),
-    Column("choice_id", String(8), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    sqlite_with_rowid=False,
-)
-
-live_attendance = Table(
-    "live_attendance", metadata,
-    Column("session_id", String(32), primary_key=True),
-    Column("person_key", String(140), primary_key=True),  # "staff:<number>" or "name:<casefolded name>": one row a person
-    Column("name", String(NAME_MAX), nullable=False),
-    Column("staff_number", String(30), nullable=True),
-    Column("joined_at", DateTime(timezone=True), nullable=False),  # to the minute
-    sqlite_with_rowid=False,
-)
-
-TABLES = [live_sessions, live_votes, live_attendance]
-
 
 # --- errors: each message is plain English, fit to show a trainer or a learner -----------------
 
@@ -198,25 +151,10 @@ class Joined:
 
 # --- helpers ------------------------------------------------------------------------------------------
 
-def ensure_tables(store: Store) -> None:
-    """Create the live tables (once per engine) before the first use."""
-    store_ensure_tables(store, TABLES, "group sessions")
-
-
 def open_store(url: str | None = None) -> Store:
-    """The records store with the live tables, for an app kernel. Opening the store creates its
-    own tables, which two kernels starting at once on a new database race to do: retried, as
-    `course.records.store.ensure_tables` retries."""
-    for attempt in range(10):
-        try:
-            store = Store(url)
-            ensure_tables(store)
-            return store
-        except StoreError as exc:
-            if not _created_meanwhile(exc) or attempt == 9:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable")
+    """The records store, for an app kernel (a brand-new database is made ready on first open,
+    under the migrations' lock: two kernels starting at once do not race)."""
+    return Store(url)
 
 
 def secret_hash(secret: str) -> str:
@@ -258,22 +196,11 @@ def clean_staff_number(number: str | None) -> str:
         raise DetailsError(str(exc)) from None
 
 
-def _write_returning(store: Store, statement) -> list:
-    """Run a write with RETURNING in one transaction and return its rows (rowcount is not reliable
-    for INSERT ... SELECT on every driver: psycopg reports -1 for one with a locking clause)."""
-    try:
-        with store.engine.begin() as conn:
-            return conn.execute(statement).fetchall()
-    except OperationalError as exc:
-        raise StoreError(f"could not save to the records store: {exc.orig}") from None
-
-
 def _row(store: Store, session_id: str):
-    ensure_tables(store)
-    rows = store._read(select(live_sessions).where(live_sessions.c.id == session_id))
-    if not rows:
+    row = rows.session(store, session_id)
+    if row is None:
         raise SessionNotFound("We could not find that session. It may have been removed.")
-    return rows[0]
+    return row
 
 
 # --- opening and finding a session ---------------------------------------------------------------------
@@ -290,7 +217,6 @@ def open_session(store: Store, scenario_ids: list[str] | tuple[str, ...], module
         raise LiveError(f"Choose up to {MAX_SCENARIOS} scenarios for one session.")
     if len(set(ids)) != len(ids):
         raise LiveError("Each scenario can be in a session only once.")
-    ensure_tables(store)
     close_stale(store)
     key = secrets.token_urlsafe(KEY_BYTES)
     for _attempt in range(20):
@@ -299,7 +225,7 @@ def open_session(store: Store, scenario_ids: list[str] | tuple[str, ...], module
                       revealed=False, revealed_ids="[]", furthest_index=LOBBY, version=1, opened_at=now(),
                       closed_at=None)
         try:
-            store._write(live_sessions.insert().values(**values))
+            rows.add_session(store, values)
         except IntegrityError:
             continue  # that code is in use by an open session: draw another
         return Opened(get_session(store, values["id"]), key)
@@ -308,12 +234,7 @@ def open_session(store: Store, scenario_ids: list[str] | tuple[str, ...], module
 
 def close_stale(store: Store) -> int:
     """Close sessions left open for longer than a working day (their codes become free)."""
-    ensure_tables(store)
-    cutoff = now() - OPEN_FOR
-    result = store._write(update(live_sessions)
-                          .where(live_sessions.c.closed_at.is_(None), live_sessions.c.opened_at < cutoff)
-                          .values(closed_at=now(), current_scenario=None, version=live_sessions.c.version + 1))
-    return result.rowcount or 0
+    return rows.close_stale(store, now() - OPEN_FOR)
 
 
 def get_session(store: Store, session_id: str) -> LiveSession:
@@ -326,10 +247,8 @@ def find_session(store: Store, code: str | None) -> LiveSession:
     if not valid_code(code):
         raise SessionNotFound("That is not a session code. A code has 6 letters and numbers, like the one on the "
                               "trainer's screen.")
-    ensure_tables(store)
-    rows = store._read(select(live_sessions).where(live_sessions.c.join_code == code,
-                                                   live_sessions.c.closed_at.is_(None)))
-    session = LiveSession.from_row(rows[0]) if rows else None
+    row = rows.open_by_code(store, code)
+    session = LiveSession.from_row(row) if row is not None else None
     if session is None or not session.is_open:
         raise SessionNotFound(f"No session is running with the code {code}. Check the code on the trainer's screen.")
     return session
@@ -337,21 +256,17 @@ def find_session(store: Store, code: str | None) -> LiveSession:
 
 def latest_by_code(store: Store, code_or_id: str) -> LiveSession:
     """For reports: the newest session with this code (open or closed), or the session with this id."""
-    ensure_tables(store)
     code = normalise_code(code_or_id)
-    rows = store._read(select(live_sessions).where(live_sessions.c.join_code == code)
-                       .order_by(live_sessions.c.opened_at.desc()).limit(1))
-    if not rows:
-        rows = store._read(select(live_sessions).where(live_sessions.c.id == code_or_id.strip().lower()))
-    if not rows:
+    row = rows.latest_by_code(store, code)
+    if row is None:
+        row = rows.session(store, code_or_id.strip().lower())
+    if row is None:
         raise SessionNotFound(f"No session has the code or id '{code_or_id}'.")
-    return LiveSession.from_row(rows[0])
+    return LiveSession.from_row(row)
 
 
 def list_sessions(store: Store, limit: int = 50) -> list[LiveSession]:
-    ensure_tables(store)
-    rows = store._read(select(live_sessions).order_by(live_sessions.c.opened_at.desc()).limit(limit))
-    return [LiveSession.from_row(r) for r in rows]
+    return [LiveSession.from_row(r) for r in rows.newest(store, limit)]
 
 
 # --- the trainer's actions -----------------------------------------------------------------------------
@@ -368,13 +283,11 @@ def resume(store: Store, code: str, key: str) -> LiveSession:
     code = normalise_code(code)
     if not valid_code(code):
         raise SessionNotFound("That is not a session code. A code has 6 letters and numbers.")
-    ensure_tables(store)
-    rows = store._read(select(live_sessions).where(live_sessions.c.join_code == code,
-                                                   live_sessions.c.closed_at.is_(None)))
-    if not rows or LiveSession.from_row(rows[0]).expired:
+    row = rows.open_by_code(store, code)
+    if row is None or LiveSession.from_row(row).expired:
         raise SessionNotFound(f"No session is running with the code {code}.")
-    check_trainer(rows[0], key)
-    return LiveSession.from_row(rows[0])
+    check_trainer(row, key)
+    return LiveSession.from_row(row)
 
 
 def _change(store: Store, session_id: str, key: str, decide) -> LiveSession:
@@ -389,12 +302,7 @@ def _change(store: Store, session_id: str, key: str, decide) -> LiveSession:
         values = decide(session)
         if values is None:
             return session
-        changed = _write_returning(store, update(live_sessions)
-                                   .where(live_sessions.c.id == session_id, live_sessions.c.version == session.version,
-                                          live_sessions.c.closed_at.is_(None))
-                                   .values(**values, version=session.version + 1)
-                                   .returning(live_sessions.c.version))
-        if changed:
+        if rows.change(store, session_id, session.version, values):
             return get_session(store, session_id)
     raise LiveError("The session is changing too fast to follow. Please try again.")
 
@@ -437,8 +345,7 @@ def close(store: Store, session_id: str, key: str) -> LiveSession:
     """End the session: no more joining or voting; its code is free again."""
     row = _row(store, session_id)
     check_trainer(row, key)
-    store._write(update(live_sessions).where(live_sessions.c.id == session_id, live_sessions.c.closed_at.is_(None))
-                 .values(closed_at=now(), current_scenario=None, version=live_sessions.c.version + 1))
+    rows.close(store, session_id)
     return get_session(store, session_id)
 
 
@@ -465,15 +372,7 @@ def record_attendance(store: Store, session_id: str, name: str, staff_number: st
         raise DetailsError("Please enter your name.")
     person = f"staff:{staff_number}" if staff_number else "name:" + " ".join(name.casefold().split())
     joined = now().replace(second=0, microsecond=0)  # to the minute: not a clock to match votes against
-    s = live_sessions
-    source = (select(s.c.id, literal(person, String), literal(name, String), literal(staff_number or None, String),
-                     literal(joined, DateTime(timezone=True)))
-              .where(s.c.id == session_id, s.c.closed_at.is_(None), s.c.opened_at > now() - OPEN_FOR))
-    stmt = _insert(store.engine, live_attendance).from_select(
-        ["session_id", "person_key", "name", "staff_number", "joined_at"], source)
-    rows = _write_returning(store, stmt.on_conflict_do_nothing(index_elements=["session_id", "person_key"])
-                            .returning(live_attendance.c.session_id))
-    if not rows:
+    if not rows.add_attendance(store, session_id, person, name, staff_number or None, joined, OPEN_FOR):
         session = get_session(store, session_id)
         if not session.is_open:
             raise SessionEnded("This session has ended.")
@@ -491,19 +390,7 @@ def cast_vote(store: Store, session_id: str, voter_token: str, scenario_id: str,
         raise VoteRefused("Your page lost track of you. Please reload it and join again.", "voter")
     if choices is not None and choice_id not in choices:
         raise VoteRefused("That is not one of the choices.", "choice")
-    ensure_tables(store)
-    at = now()
-    s = live_sessions
-    source = (select(s.c.id, literal(scenario_id, String), literal(secret_hash(voter_token), String),
-                     literal(choice_id, String), literal(at, DateTime(timezone=True)))
-              .where(s.c.id == session_id, s.c.closed_at.is_(None), s.c.revealed == false(),
-                     s.c.current_scenario == scenario_id, s.c.opened_at > at - OPEN_FOR)
-              .with_for_update(read=True))  # PostgreSQL: a reveal committing meanwhile is seen; SQLite has one writer
-    stmt = _insert(store.engine, live_votes).from_select(
-        ["session_id", "scenario_id", "voter_hash", "choice_id", "updated_at"], source)
-    stmt = stmt.on_conflict_do_update(index_elements=["session_id", "scenario_id", "voter_hash"],
-                                      set_={"choice_id": stmt.excluded.choice_id, "updated_at": stmt.excluded.updated_at})
-    if _write_returning(store, stmt.returning(live_votes.c.choice_id)):
+    if rows.put_vote(store, session_id, scenario_id, secret_hash(voter_token), choice_id, now(), OPEN_FOR):
         return
     session = get_session(store, session_id)
     if not session.is_open:
@@ -519,40 +406,22 @@ def my_vote(store: Store, session_id: str, voter_token: str, scenario_id: str) -
     """This voter's current choice on a scenario (so a reloaded page shows it again)."""
     if not voter_token or not VOTER_TOKEN.match(voter_token):
         return None
-    ensure_tables(store)
-    rows = store._read(select(live_votes.c.choice_id).where(
-        live_votes.c.session_id == session_id, live_votes.c.scenario_id == scenario_id,
-        live_votes.c.voter_hash == secret_hash(voter_token)))
-    return rows[0][0] if rows else None
+    return rows.vote_of(store, session_id, secret_hash(voter_token), scenario_id)
 
 
 def tally(store: Store, session_id: str, scenario_id: str) -> dict[str, int]:
     """How many chose each choice (choice id -> count); never who."""
-    ensure_tables(store)
-    rows = store._read(select(live_votes.c.choice_id, func.count()).where(
-        live_votes.c.session_id == session_id, live_votes.c.scenario_id == scenario_id)
-        .group_by(live_votes.c.choice_id))
-    return {choice: int(count) for choice, count in rows}
+    return rows.tally(store, session_id, scenario_id)
 
 
 def all_tallies(store: Store, session_id: str) -> dict[str, dict[str, int]]:
     """scenario id -> choice id -> count, for the whole session (one query)."""
-    ensure_tables(store)
-    rows = store._read(select(live_votes.c.scenario_id, live_votes.c.choice_id, func.count())
-                       .where(live_votes.c.session_id == session_id)
-                       .group_by(live_votes.c.scenario_id, live_votes.c.choice_id))
-    result: dict[str, dict[str, int]] = {}
-    for scenario_id, choice_id, count in rows:
-        result.setdefault(scenario_id, {})[choice_id] = int(count)
-    return result
+    return rows.all_tallies(store, session_id)
 
 
 def voter_count(store: Store, session_id: str) -> int:
     """How many different voters have voted in the session so far."""
-    ensure_tables(store)
-    rows = store._read(select(func.count(func.distinct(live_votes.c.voter_hash)))
-                       .where(live_votes.c.session_id == session_id))
-    return int(rows[0][0] or 0)
+    return rows.voter_count(store, session_id)
 
 
 @dataclass(frozen=True)
@@ -564,10 +433,7 @@ class Attendee:
 
 def attendance(store: Store, session_id: str) -> list[Attendee]:
     """Everyone who gave a name, by name."""
-    ensure_tables(store)
-    rows = store._read(select(live_attendance.c.name, live_attendance.c.staff_number, live_attendance.c.joined_at)
-                       .where(live_attendance.c.session_id == session_id))
-    people = [Attendee(r.name, r.staff_number, _aware(r.joined_at)) for r in rows]
+    people = [Attendee(r.name, r.staff_number, _aware(r.joined_at)) for r in rows.attendance(store, session_id)]
     return sorted(people, key=lambda a: (a.name.casefold(), a.staff_number or ""))
 
 

@@ -229,12 +229,10 @@ def attendance_frame(store: Store | None = None, course: Course | None = None, *
 
         course = app_course()
     store = store or Store()
-    core.ensure_tables(store)
-    from sqlalchemy import select
+    from course.records import live as live_rows
 
-    sessions = {s.id: s for s in (core.LiveSession.from_row(r) for r in store._read(select(core.live_sessions)))}
-    people = store._read(select(core.live_attendance.c.session_id, core.live_attendance.c.name,
-                                core.live_attendance.c.staff_number))
+    sessions = {s.id: s for s in (core.LiveSession.from_row(r) for r in live_rows.newest(store))}
+    people = [(r.session_id, r.name, r.staff_number) for r in live_rows.attendance(store)]
     graded = {m.id: {s.id for s in m.graded_scenarios} for m in course.modules.values()}
     module_of = {s.id: s.module_id for s in course.scenarios()}
     rows = []

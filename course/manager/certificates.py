@@ -27,30 +27,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import Column, Date, DateTime, Float, Integer, String, Table, Text, select
-
 from course import settings
 from course.settings import assets_dir, data_dir
-from course.records.store import Store, ensure_tables, metadata, now
+from course.records import certificate_register as register
+from course.records.store import Store, now
 
 PREFIX = "SMC"
 ID_CHARS = 20  # base32 characters: 100 bits
 KEY_FILE = "secret.key"
-
-certificates = Table(
-    "certificates", metadata,
-    Column("certificate_id", String(40), primary_key=True),
-    Column("learner_id", String(120), nullable=False, index=True),
-    Column("staff_number", String(60), nullable=False, default=""),
-    Column("name", String(200), nullable=False),
-    Column("completed_on", Date, nullable=False),
-    Column("policy_version", String(40), nullable=False),
-    Column("modules", Text, nullable=False),  # JSON: [{id, title, passed_on, score, max_score, attended}]
-    Column("score", Float, nullable=True),
-    Column("max_score", Float, nullable=True),
-    Column("minutes", Integer, nullable=False),
-    Column("issued_at", DateTime(timezone=True), nullable=False),
-)
 
 FACTS = ("learner_id", "staff_number", "name", "completed_on", "policy_version", "modules", "score", "max_score", "minutes")
 
@@ -106,10 +90,6 @@ def normalise_id(text: str) -> str | None:
 
 
 # --- the register -----------------------------------------------------------------------
-def ensure_table(store: Store) -> None:
-    ensure_tables(store, [certificates])
-
-
 def _num(value):
     if value is None:
         return None
@@ -157,7 +137,6 @@ def facts_from(result, learner_ids=None) -> list[dict]:
 def record(store: Store, facts_list: list[dict]) -> list[dict]:
     """Add each completion to the register (once: the same facts give the same id). Returns
     every record, new or already there, with its certificate_id."""
-    ensure_table(store)
     if not facts_list:
         return []
     key = secret_key()
@@ -165,15 +144,9 @@ def record(store: Store, facts_list: list[dict]) -> list[dict]:
     for facts in facts_list:
         stamped.append({**facts, "certificate_id": certificate_id(facts, key)})
     ids = [f["certificate_id"] for f in stamped]
-    with store.engine.begin() as conn:
-        known = set()
-        for chunk in range(0, len(ids), 500):
-            known |= {r[0] for r in conn.execute(select(certificates.c.certificate_id)
-                                                  .where(certificates.c.certificate_id.in_(ids[chunk:chunk + 500])))}
-        new = [f for f in stamped if f["certificate_id"] not in known]
-        if new:
-            issued = now()
-            conn.execute(certificates.insert(), [_row(f, issued) for f in new])
+    known = register.known_ids(store, ids)
+    issued = now()
+    register.add(store, [_row(f, issued) for f in stamped if f["certificate_id"] not in known])
     return stamped
 
 
@@ -194,27 +167,20 @@ def _facts(row) -> dict:
 
 
 def get(store: Store, cert_id: str) -> dict | None:
-    ensure_table(store)
-    rows = store._read(select(certificates).where(certificates.c.certificate_id == cert_id))
-    return _facts(rows[0]) if rows else None
+    row = register.get(store, cert_id)
+    return _facts(row) if row is not None else None
 
 
 def for_learner(store: Store, learner_id: str) -> list[dict]:
     """Every certificate of one learner, newest completion first."""
-    ensure_table(store)
-    rows = store._read(select(certificates).where(certificates.c.learner_id == learner_id)
-                       .order_by(certificates.c.completed_on.desc(), certificates.c.issued_at.desc()))
-    return [_facts(r) for r in rows]
+    return [_facts(r) for r in register.for_learner(store, learner_id)]
 
 
 def register_frame(store: Store):
     """learner_id, completed_on, policy_version, certificate_id: every recorded completion."""
     import pandas as pd
 
-    ensure_table(store)
-    rows = store._read(select(certificates.c.learner_id, certificates.c.completed_on, certificates.c.policy_version,
-                              certificates.c.certificate_id))
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=["learner_id", "completed_on", "policy_version", "certificate_id"])
+    frame = pd.DataFrame(register.completions(store), columns=["learner_id", "completed_on", "policy_version", "certificate_id"])
     frame["completed_on"] = pd.to_datetime(frame["completed_on"])
     return frame
 

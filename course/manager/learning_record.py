@@ -14,9 +14,7 @@ import html
 import json
 from datetime import date
 
-from sqlalchemy import select
-
-from course.records.store import Store, learners, reflections
+from course.records.store import Store
 
 ABOUT = ("Registered workers in Scotland declare their continuous professional learning (CPL) to the SSSC each "
          "year. The SSSC does not set a number of hours: what counts is what you learned and how it changes your "
@@ -25,8 +23,7 @@ ABOUT = ("Registered workers in Scotland declare their continuous professional l
 
 def _reflections(store: Store, learner_id: str) -> dict[str, list[dict]]:
     """module -> the latest text of each prompt (from the latest attempt that has one)."""
-    rows = store._read(select(reflections).where(reflections.c.learner_id == learner_id)
-                       .order_by(reflections.c.module_id, reflections.c.attempt.desc(), reflections.c.saved_at.desc()))
+    rows = store.learner_reflections(learner_id)
     out: dict[str, dict[str, dict]] = {}
     for r in rows:
         if not (r.text or "").strip():
@@ -47,11 +44,11 @@ def learning_record(store: Store, learner_id: str, course=None, result=None) -> 
 
         result = evaluate_inputs(load_inputs(store, course=course))
     person = result.people[result.people["learner_id"] == learner_id]
-    known = store._read(select(learners).where(learners.c.learner_id == learner_id))
+    known = store.learner(learner_id)
     if person.empty and not known:
         raise KeyError(f"no learner '{learner_id}' in the records or on the roster")
     row = person.iloc[0] if not person.empty else None
-    name = (row["name"] if row is not None and row["name"] else (known[0].name if known else "")) or learner_id
+    name = (row["name"] if row is not None and row["name"] else (known["name"] if known else "")) or learner_id
     mods = result.modules[result.modules["learner_id"] == learner_id].set_index("module_id")
     texts = _reflections(store, learner_id)
     modules, minutes = [], 0

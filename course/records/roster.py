@@ -18,21 +18,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import Column, Date, DateTime, String, Table, delete, select
+from sqlalchemy import delete, select
 
 from course.records import identity
-from course.records.store import Store, ensure_tables, metadata, now
-
-staff = Table(
-    "staff", metadata,
-    Column("staff_number", String(60), primary_key=True),
-    Column("learner_id", String(120), nullable=False, index=True),
-    Column("name", String(200), nullable=False),
-    Column("team", String(200), nullable=False),
-    Column("role", String(200), nullable=False, default=""),
-    Column("start_date", Date, nullable=True),
-    Column("imported_at", DateTime(timezone=True), nullable=False),
-)
+from course.records.store import Store, now
+from course.records.tables import staff
 
 COLUMNS = ["staff_number", "learner_id", "name", "team", "role", "start_date"]
 
@@ -218,7 +208,6 @@ def import_csv(store: Store, path: Path, *, replace: bool = True) -> ImportResul
 
 
 def import_rows(store: Store, rows: list[dict], *, replace: bool = True, ignored: list[str] | None = None) -> ImportResult:
-    ensure_table(store)
     stamp = now()
     incoming = {r["staff_number"] for r in rows}
     with store.engine.begin() as conn:
@@ -233,15 +222,10 @@ def import_rows(store: Store, rows: list[dict], *, replace: bool = True, ignored
                         removed=len(removed), ignored_columns=list(ignored or []))
 
 
-def ensure_table(store: Store) -> None:
-    ensure_tables(store, [staff])
-
-
 def roster_frame(store: Store):
     """The roster as a DataFrame (COLUMNS; start_date as datetime64), empty when none was imported."""
     import pandas as pd
 
-    ensure_table(store)
     rows = store._read(select(*(staff.c[c] for c in COLUMNS)))
     frame = pd.DataFrame([tuple(r) for r in rows], columns=COLUMNS)
     frame["start_date"] = pd.to_datetime(frame["start_date"])

@@ -12,24 +12,13 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import Column, DateTime, String, Table, delete, select, update
+from sqlalchemy import delete, select, update
 
-from course.records.store import Store, ensure_tables, metadata, now
+from course.records.store import Store, now
+from course.records.tables import sessions
 
 LIFETIME = timedelta(hours=12)  # one working day: a shared computer does not stay signed in for ever
 TOKEN_BYTES = 32
-
-sessions = Table(
-    "sessions", metadata,
-    Column("token_hash", String(64), primary_key=True),
-    Column("learner_id", String(120), nullable=False, index=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True), nullable=True),
-)
-
-def _table_for(store: Store) -> None:
-    ensure_tables(store, [sessions])
 
 
 def token_hash(token: str) -> str:
@@ -43,7 +32,6 @@ def _aware(value: datetime) -> datetime:
 
 def issue(store: Store, learner_id: str, lifetime: timedelta = LIFETIME) -> str:
     """A new session for this learner; returns the token (shown once, never stored)."""
-    _table_for(store)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     created = now()
     store._write(sessions.insert().values(token_hash=token_hash(token), learner_id=learner_id,
@@ -55,7 +43,6 @@ def learner_for(store: Store, token: str | None, at: datetime | None = None) -> 
     """The learner a token belongs to, or None when it is missing, unknown, expired or revoked."""
     if not token or len(token) > 200:
         return None
-    _table_for(store)
     rows = store._read(select(sessions.c.learner_id, sessions.c.expires_at, sessions.c.revoked_at)
                        .where(sessions.c.token_hash == token_hash(token)))
     if not rows:
@@ -68,14 +55,12 @@ def learner_for(store: Store, token: str | None, at: datetime | None = None) -> 
 
 def revoke(store: Store, token: str) -> None:
     """Sign out: the token stops working at once."""
-    _table_for(store)
     store._write(update(sessions).where(sessions.c.token_hash == token_hash(token), sessions.c.revoked_at.is_(None))
                  .values(revoked_at=now()))
 
 
 def purge_expired(store: Store, before: datetime | None = None) -> int:
     """Delete sessions that ended more than a day ago; returns how many (run at server start)."""
-    _table_for(store)
     cutoff = (before or now()) - timedelta(days=1)
     result = store._write(delete(sessions).where(sessions.c.expires_at < cutoff))
     return result.rowcount or 0

@@ -8,60 +8,17 @@ two tabs race, because the primary key refuses the second and we read back the f
 
 from __future__ import annotations
 
-import time
-import weakref
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 
-from sqlalchemy import (Column, DateTime, Float, Integer, MetaData, String, Table, Text, create_engine, event,
-                        func, select)
+from sqlalchemy import Table, and_, create_engine, event, func, select, union_all
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from course import settings
+from course.records.tables import attempts, decisions, learners, metadata, reflections  # noqa: F401 - named here too
 from course.settings import data_dir
-
-metadata = MetaData()
-
-learners = Table(
-    "learners", metadata,
-    Column("learner_id", String(120), primary_key=True),
-    Column("name", String(200), nullable=False, default=""),
-    Column("staff_number", String(60), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
-
-attempts = Table(
-    "attempts", metadata,
-    Column("learner_id", String(120), primary_key=True),
-    Column("module_id", String(60), primary_key=True),
-    Column("attempt", Integer, primary_key=True),
-    Column("policy_version", String(40), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("finished_at", DateTime(timezone=True), nullable=True),
-)
-
-decisions = Table(
-    "decisions", metadata,
-    Column("learner_id", String(120), primary_key=True),
-    Column("module_id", String(60), primary_key=True),
-    Column("attempt", Integer, primary_key=True),
-    Column("scenario_id", String(80), primary_key=True),
-    Column("choice_id", String(8), nullable=False),
-    Column("score", Float, nullable=False),
-    Column("decided_at", DateTime(timezone=True), nullable=False),
-)
-
-reflections = Table(
-    "reflections", metadata,
-    Column("learner_id", String(120), primary_key=True),
-    Column("module_id", String(60), primary_key=True),
-    Column("attempt", Integer, primary_key=True),
-    Column("prompt_id", String(80), primary_key=True),
-    Column("text", Text, nullable=False),
-    Column("saved_at", DateTime(timezone=True), nullable=False),
-)
 
 
 class StoreError(Exception):
@@ -88,51 +45,12 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
+    """One engine per URL in a process. It makes no tables: the migrations do (course.records.migrate)."""
     # hide_parameters: an error SQLAlchemy raises (and we log) must not carry a learner's name or answers
     engine = create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    try:
-        metadata.create_all(engine)
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open the records store at {_redact(url)}: {exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc}") from None
     return engine
-
-
-# engine -> names of the tables known to exist in its database (see ensure_tables)
-_prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _created_meanwhile(exc: Exception) -> bool:
-    # another process created the table between the check and the CREATE: SQLite says "already
-    # exists"; PostgreSQL says that, or "duplicate key" (on its catalogue of types)
-    text = str(exc).lower()
-    return "already exists" in text or "duplicate key" in text
-
-
-def ensure_tables(store: "Store", tables, purpose: str = "") -> None:
-    """Create tables defined after the store opened its database, once per engine and table.
-
-    The store creates the tables it knows when it opens a database; a module's own tables
-    (sessions, the grading queue, live votes...) may be defined after that. Checking costs a
-    query per table, so it is done once, not on every read (the marker polls several times a
-    second). Two processes that start at once on a new database race to create them: the loser
-    retries, and then finds them made.
-    """
-    done = _prepared.setdefault(store.engine, set())
-    todo = [t for t in tables if t.name not in done]
-    if not todo:
-        return
-    for attempt in range(10):
-        try:
-            metadata.create_all(store.engine, tables=todo)
-            break
-        except SQLAlchemyError as exc:
-            if not _created_meanwhile(exc) or attempt == 9:
-                raise StoreError(f"could not prepare the records store{' for ' + purpose if purpose else ''}: "
-                                 f"{exc}") from None
-            time.sleep(0.05 * (attempt + 1))
-    done.update(t.name for t in todo)
 
 
 def _redact(url: str) -> str:
@@ -166,13 +84,37 @@ class Store:
     """All reads and writes of learner records go through here."""
 
     def __init__(self, url: str | None = None):
+        from course.records import migrate
+
         self.url = url or default_url()
         self.engine = engine_for(self.url)
+        try:
+            migrate.check(self.engine, self.url)  # once per engine: a query, then nothing
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot open the records store at {_redact(self.url)}: {exc.__class__.__name__}: "
+                             f"{exc.orig if hasattr(exc, 'orig') else exc}") from None
 
     def _write(self, statement):
         try:
             with self.engine.begin() as conn:
                 return conn.execute(statement)
+        except OperationalError as exc:
+            raise StoreError(f"could not save to the records store ({_redact(self.url)}): {exc.orig}") from None
+
+    def _write_all(self, statements) -> list:
+        """Several writes in one transaction: all of them happen, or none. Returns their results."""
+        try:
+            with self.engine.begin() as conn:
+                return [conn.execute(s) for s in statements]
+        except OperationalError as exc:
+            raise StoreError(f"could not save to the records store ({_redact(self.url)}): {exc.orig}") from None
+
+    def _write_returning(self, statement) -> list:
+        """A write with RETURNING, in one transaction; its rows (rowcount is not reliable for
+        INSERT ... SELECT on every driver: psycopg reports -1 for one with a locking clause)."""
+        try:
+            with self.engine.begin() as conn:
+                return conn.execute(statement).fetchall()
         except OperationalError as exc:
             raise StoreError(f"could not save to the records store ({_redact(self.url)}): {exc.orig}") from None
 
@@ -260,3 +202,59 @@ class Store:
             reflections.c.learner_id == learner_id, reflections.c.module_id == module_id,
             reflections.c.attempt == attempt))
         return {r.prompt_id: r.text for r in rows}
+
+    # --- reads for views and reports (each one query, one consistent snapshot) -----------
+    def finished_at(self, learner_id: str, module_id: str, attempt: int) -> datetime | None:
+        """When this attempt was finished, or None while it is open (or unknown)."""
+        rows = self._read(select(attempts.c.finished_at).where(
+            attempts.c.learner_id == learner_id, attempts.c.module_id == module_id, attempts.c.attempt == attempt))
+        return rows[0][0] if rows else None
+
+    def history(self, learner_id: str, module_id: str | None = None) -> tuple[list, list, list]:
+        """One learner's attempt rows, decision rows and reflection rows (module_id, attempt,
+        saved_at, text), of one module or all: three queries."""
+        def where(table):
+            clauses = [table.c.learner_id == learner_id]
+            if module_id is not None:
+                clauses.append(table.c.module_id == module_id)
+            return clauses
+
+        return (self._read(select(attempts).where(*where(attempts))),
+                self._read(select(decisions).where(*where(decisions))),
+                self._read(select(reflections.c.module_id, reflections.c.attempt, reflections.c.saved_at,
+                                  reflections.c.text).where(*where(reflections))))
+
+    def learner_reflections(self, learner_id: str) -> list:
+        """Every reflection of one learner: by module, newest attempt and save first."""
+        return self._read(select(reflections).where(reflections.c.learner_id == learner_id)
+                          .order_by(reflections.c.module_id, reflections.c.attempt.desc(),
+                                    reflections.c.saved_at.desc()))
+
+    def attempt_starts(self) -> list[tuple]:
+        """(learner_id, module_id, policy_version, started_at) of every attempt."""
+        return [tuple(r) for r in self._read(select(attempts.c.learner_id, attempts.c.module_id,
+                                                    attempts.c.policy_version, attempts.c.started_at))]
+
+    def last_activity(self) -> list[tuple]:
+        """(learner_id, module_id, when): the latest decision or reflection saved, per learner and module."""
+        both = union_all(
+            select(decisions.c.learner_id, decisions.c.module_id, decisions.c.decided_at.label("at")),
+            select(reflections.c.learner_id, reflections.c.module_id, reflections.c.saved_at.label("at")),
+        ).subquery()
+        return [tuple(r) for r in self._read(select(both.c.learner_id, both.c.module_id, func.max(both.c.at))
+                                             .group_by(both.c.learner_id, both.c.module_id))]
+
+    def names(self) -> list[tuple]:
+        """(learner_id, name) of every learner."""
+        return [tuple(r) for r in self._read(select(learners.c.learner_id, learners.c.name))]
+
+    def first_choices(self) -> list[tuple]:
+        """(learner_id, module_id, scenario_id, choice_id, score): each learner's decision on each
+        scenario in the first attempt in which they answered it."""
+        first = (select(decisions.c.learner_id, decisions.c.scenario_id, func.min(decisions.c.attempt).label("attempt"))
+                 .group_by(decisions.c.learner_id, decisions.c.scenario_id).subquery())
+        return [tuple(r) for r in self._read(
+            select(decisions.c.learner_id, decisions.c.module_id, decisions.c.scenario_id, decisions.c.choice_id,
+                   decisions.c.score).join_from(decisions, first, and_(
+                       decisions.c.learner_id == first.c.learner_id, decisions.c.scenario_id == first.c.scenario_id,
+                       decisions.c.attempt == first.c.attempt)))]

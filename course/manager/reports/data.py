@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import func, inspect, select, union_all
 
 from course.manager.completion import Rule
 from course.content.model import load_course
-from course.records.store import Store, attempts, decisions, learners, reflections
+from course.records.store import Store
 
 GRADE_COLUMNS = ["learner_id", "module_id", "score", "max_score", "date", "policy_version"]
 
@@ -67,9 +66,7 @@ def grades_frame(store: Store, root: Path | None = None) -> pd.DataFrame:
 
 
 def attempts_frame(store: Store) -> pd.DataFrame:
-    rows = store._read(select(attempts.c.learner_id, attempts.c.module_id, attempts.c.policy_version,
-                              attempts.c.started_at))
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=["learner_id", "module_id", "policy_version", "started_at"])
+    frame = pd.DataFrame(store.attempt_starts(), columns=["learner_id", "module_id", "policy_version", "started_at"])
     frame["started_at"] = pd.to_datetime(frame["started_at"], utc=True)
     return frame
 
@@ -87,20 +84,13 @@ def with_policy_versions(grades: pd.DataFrame, attempts_: pd.DataFrame) -> pd.Da
 
 def activity_frame(store: Store) -> pd.DataFrame:
     """learner_id, module_id, last_activity: the latest decision or reflection saved."""
-    both = union_all(
-        select(decisions.c.learner_id, decisions.c.module_id, decisions.c.decided_at.label("at")),
-        select(reflections.c.learner_id, reflections.c.module_id, reflections.c.saved_at.label("at")),
-    ).subquery()
-    rows = store._read(select(both.c.learner_id, both.c.module_id, func.max(both.c.at))
-                       .group_by(both.c.learner_id, both.c.module_id))
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=["learner_id", "module_id", "last_activity"])
+    frame = pd.DataFrame(store.last_activity(), columns=["learner_id", "module_id", "last_activity"])
     frame["last_activity"] = pd.to_datetime(frame["last_activity"], utc=True)
     return frame
 
 
 def names_frame(store: Store) -> pd.DataFrame:
-    rows = store._read(select(learners.c.learner_id, learners.c.name))
-    return pd.DataFrame([tuple(r) for r in rows], columns=["learner_id", "name"])
+    return pd.DataFrame(store.names(), columns=["learner_id", "name"])
 
 
 def attendance_frame(store: Store, course=None) -> pd.DataFrame | None:
@@ -118,13 +108,11 @@ def attendance_frame(store: Store, course=None) -> pd.DataFrame | None:
         live = live_attendance(store, course)
         if len(live):
             frames.append(live[["learner_id", "module_id", "date"]])
-    if inspect(store.engine).has_table("attendance"):
-        from sqlalchemy import MetaData, Table
+    from course.records import attendance
 
-        table = Table("attendance", MetaData(), autoload_with=store.engine)
-        if {"learner_id", "module_id", "date"} <= set(table.c.keys()):
-            rows = store._read(select(table.c.learner_id, table.c.module_id, table.c.date))
-            frames.append(pd.DataFrame([tuple(r) for r in rows], columns=["learner_id", "module_id", "date"]))
+    recorded = attendance.rows(store)
+    if recorded:
+        frames.append(pd.DataFrame(recorded, columns=["learner_id", "module_id", "date"]))
     frames = [f for f in frames if len(f)]
     if not frames:
         return None

@@ -8,9 +8,7 @@ when it scores below 1. Use the list to pick scenarios for the next group sessio
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import and_, func, select
-
-from course.records.store import Store, decisions
+from course.records.store import Store
 
 COLUMNS = ["scenario", "module", "title", "learners", "missed", "missed_share", "most_chosen_miss", "its_share"]
 LABELS = {"missed_share": "missed share", "most_chosen_miss": "most chosen miss", "its_share": "its share"}
@@ -18,14 +16,8 @@ LABELS = {"missed_share": "missed share", "most_chosen_miss": "most chosen miss"
 
 def first_choices(store: Store) -> pd.DataFrame:
     """learner_id, module_id, scenario_id, choice_id, score: one row per learner and scenario."""
-    first = (select(decisions.c.learner_id, decisions.c.scenario_id, func.min(decisions.c.attempt).label("attempt"))
-             .group_by(decisions.c.learner_id, decisions.c.scenario_id).subquery())
-    stmt = select(decisions.c.learner_id, decisions.c.module_id, decisions.c.scenario_id, decisions.c.choice_id,
-                  decisions.c.score).join_from(decisions, first, and_(
-                      decisions.c.learner_id == first.c.learner_id, decisions.c.scenario_id == first.c.scenario_id,
-                      decisions.c.attempt == first.c.attempt))
-    with store.engine.connect() as conn:
-        return pd.read_sql(stmt, conn)
+    return pd.DataFrame(store.first_choices(),
+                        columns=["learner_id", "module_id", "scenario_id", "choice_id", "score"])
 
 
 def hardest(choices: pd.DataFrame, course, *, min_learners: int = 1, limit: int | None = None) -> pd.DataFrame:

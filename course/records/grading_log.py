@@ -1,0 +1,51 @@
+"""The grading log: what has been graded, one row per learner and module, keyed by the
+submission's fingerprint (the `gradings` table).
+
+`course grade` grades a submission only when its fingerprint differs from the last graded
+one, which is what makes it cheap to run after every Finish or on a schedule. `record` is
+one INSERT ... ON CONFLICT DO UPDATE: two markers recording the same module at once leave
+one row, the last one's, never two and never half of either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from course.records.store import Store, _insert, now
+from course.records.tables import gradings
+
+@dataclass(frozen=True)
+class GradingRecord:
+    learner_id: str
+    module_id: str
+    fingerprint: str
+    status: str
+    score: float | None
+    max_score: float | None
+    needs_review: bool
+    message: str
+    graded_at: datetime
+
+
+def last_graded(store: Store) -> dict[tuple[str, str], GradingRecord]:
+    """(learner, module) -> its last grading, for every module graded (one query)."""
+    rows = store._read(select(gradings))
+    return {(r.learner_id, r.module_id): GradingRecord(**r._mapping) for r in rows}
+
+
+def graded(store: Store, learner: str, module: str) -> GradingRecord | None:
+    """The last grading of one learner's module (what the learner's own page asks for)."""
+    rows = store._read(select(gradings).where(gradings.c.learner_id == learner, gradings.c.module_id == module))
+    return GradingRecord(**rows[0]._mapping) if rows else None
+
+
+def record(store: Store, learner: str, module: str, fingerprint: str, status: str, *, score=None,
+           max_score=None, needs_review=False, message="") -> None:
+    """Record the grading of one learner's module, replacing the last one (one statement)."""
+    values = dict(fingerprint=fingerprint, status=status, score=score, max_score=max_score,
+                  needs_review=needs_review, message=message, graded_at=now())
+    stmt = _insert(store.engine, gradings).values(learner_id=learner, module_id=module, **values)
+    store._write(stmt.on_conflict_do_update(index_elements=["learner_id", "module_id"], set_=values))

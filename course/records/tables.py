@@ -1,0 +1,220 @@
+"""Every table of the records store, on one MetaData: the schema this release expects.
+
+The database itself is made and upgraded by the Alembic migrations in
+`course/records/migrations/` (`course db upgrade`); this module is what the code reads and
+writes through, and what a test compares the migrated database against. A change here needs a
+new migration.
+
+Each table that holds data about a person says so in `info["personal"]` (see `Personal`):
+the privacy export and the retention purge are derived from those marks, so a new table is
+covered by both the day it is added here, with no second list of table names to forget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import (Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, String, Table, Text)
+
+metadata = MetaData()
+
+CODE_LENGTH = 6  # a live session's join code
+NAME_MAX = 100   # a name typed on a live session's join page
+
+
+@dataclass(frozen=True)
+class Personal:
+    """How a table refers to a person, for subject access and retention.
+
+    `who`: the column naming the person (`learner_id`, or `staff_number` where there is none).
+    `label`: what the purge report calls its rows. `aged_by`: the column whose value says how
+    old a row is, for `course purge` (None: purged by its own rule, or not at all).
+    `only_when`: column -> values a row must have to be purged (a Finish request still waiting
+    is not old, whatever its date). `secret`: columns an export withholds.
+    """
+
+    who: str
+    label: str
+    aged_by: str | None = None
+    only_when: dict[str, tuple] = field(default_factory=dict)
+    secret: tuple[str, ...] = ()
+    # attempts, decisions, reflections and learners have their own purge rule (by an attempt's
+    # last activity; a learner once nothing else is left): privacy.purge handles them by name
+    special: bool = False
+
+
+def _personal(**kwargs) -> dict:
+    return {"personal": Personal(**kwargs)}
+
+
+# --- learners and their answers (course/records/store.py) -----------------------------------------
+learners = Table(
+    "learners", metadata,
+    Column("learner_id", String(120), primary_key=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("staff_number", String(60), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    info=_personal(who="learner_id", label="learners", special=True),
+)
+
+attempts = Table(
+    "attempts", metadata,
+    Column("learner_id", String(120), primary_key=True),
+    Column("module_id", String(60), primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("policy_version", String(40), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    info=_personal(who="learner_id", label="attempts", special=True),
+)
+
+decisions = Table(
+    "decisions", metadata,
+    Column("learner_id", String(120), primary_key=True),
+    Column("module_id", String(60), primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("scenario_id", String(80), primary_key=True),
+    Column("choice_id", String(8), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    info=_personal(who="learner_id", label="decisions", special=True),
+)
+
+reflections = Table(
+    "reflections", metadata,
+    Column("learner_id", String(120), primary_key=True),
+    Column("module_id", String(60), primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("prompt_id", String(80), primary_key=True),
+    Column("text", Text, nullable=False),
+    Column("saved_at", DateTime(timezone=True), nullable=False),
+    info=_personal(who="learner_id", label="reflections", special=True),
+)
+
+# --- grading: the log of what was graded, and the queue of Finish requests (course/records/grading.py)
+gradings = Table(
+    "gradings", metadata,
+    Column("learner_id", String(120), primary_key=True),
+    Column("module_id", String(60), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", String(20), nullable=False),  # graded | needs review | not graded
+    Column("score", Float, nullable=True),
+    Column("max_score", Float, nullable=True),
+    Column("needs_review", Boolean, nullable=False, default=False),
+    Column("message", Text, nullable=False, default=""),
+    Column("graded_at", DateTime(timezone=True), nullable=False),
+    info=_personal(who="learner_id", label="grading log entries", aged_by="graded_at"),
+)
+
+grading_queue = Table(
+    "grading_queue", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("learner_id", String(120), nullable=False),
+    Column("module_id", String(60), nullable=False),
+    Column("status", String(20), nullable=False),  # queued | running | done | failed
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("message", Text, nullable=False, default=""),
+    info=_personal(who="learner_id", label="Finish requests", aged_by="requested_at",
+                   only_when={"status": ("done", "failed")}),
+)
+
+# --- sign-in sessions (course/records/signin_tokens.py) ---------------------------------------------
+sessions = Table(
+    "sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("learner_id", String(120), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    info=_personal(who="learner_id", label="sign-in sessions", aged_by="expires_at", secret=("token_hash",)),
+)
+
+# --- the staff list (course/records/roster.py); replaced by the next import, never purged ----------
+staff = Table(
+    "staff", metadata,
+    Column("staff_number", String(60), primary_key=True),
+    Column("learner_id", String(120), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("team", String(200), nullable=False),
+    Column("role", String(200), nullable=False, default=""),
+    Column("start_date", Date, nullable=True),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    info=_personal(who="learner_id", label="staff list rows"),
+)
+
+# --- the register of certificates (course/records/certificate_register.py) --------------------------
+certificates = Table(
+    "certificates", metadata,
+    Column("certificate_id", String(40), primary_key=True),
+    Column("learner_id", String(120), nullable=False, index=True),
+    Column("staff_number", String(60), nullable=False, default=""),
+    Column("name", String(200), nullable=False),
+    Column("completed_on", Date, nullable=False),
+    Column("policy_version", String(40), nullable=False),
+    Column("modules", Text, nullable=False),  # JSON: [{id, title, passed_on, score, max_score, attended}]
+    Column("score", Float, nullable=True),
+    Column("max_score", Float, nullable=True),
+    Column("minutes", Integer, nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    info=_personal(who="learner_id", label="certificates", aged_by="completed_on"),
+)
+
+# --- live group sessions (course/records/live.py) ----------------------------------------------------
+live_sessions = Table(
+    "live_sessions", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("join_code", String(CODE_LENGTH), nullable=False),
+    Column("trainer_key_hash", String(64), nullable=False),
+    Column("module_id", String(60), nullable=True),          # set when the session is a whole module
+    Column("scenario_ids", Text, nullable=False),             # JSON list, in the order shown
+    Column("current_index", Integer, nullable=False),
+    Column("current_scenario", String(80), nullable=True),    # scenario_ids[current_index], for the vote's check
+    Column("revealed", Boolean, nullable=False),              # the current scenario's answer is shown
+    Column("revealed_ids", Text, nullable=False),             # JSON list: every scenario revealed so far
+    Column("furthest_index", Integer, nullable=False),        # how far the session got (attendance counts on it)
+    Column("version", Integer, nullable=False),               # +1 on every change: pollers and compare-and-swap
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+)
+# a join code is unique among open sessions (closed ones may reuse it)
+Index("ix_live_sessions_open_code", live_sessions.c.join_code, unique=True,
+      sqlite_where=live_sessions.c.closed_at.is_(None), postgresql_where=live_sessions.c.closed_at.is_(None))
+
+# votes are anonymous (a hashed voter token): no person column, so no personal mark
+live_votes = Table(
+    "live_votes", metadata,
+    Column("session_id", String(32), primary_key=True),
+    Column("scenario_id", String(80), primary_key=True),
+    Column("voter_hash", String(64), primary_key=True),
+    Column("choice_id", String(8), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+live_attendance = Table(
+    "live_attendance", metadata,
+    Column("session_id", String(32), primary_key=True),
+    Column("person_key", String(140), primary_key=True),  # "staff:<number>" or "name:<casefolded name>": one row a person
+    Column("name", String(NAME_MAX), nullable=False),
+    Column("staff_number", String(30), nullable=True),
+    Column("joined_at", DateTime(timezone=True), nullable=False),  # to the minute
+    sqlite_with_rowid=False,
+    info=_personal(who="staff_number", label="live session attendances", aged_by="joined_at"),
+)
+
+# --- trainer-led attendance recorded outside the live sessions (migration 0002) ---------------------
+attendance = Table(
+    "attendance", metadata,
+    Column("learner_id", String(120), primary_key=True),
+    Column("module_id", String(60), primary_key=True),  # a module id, or "all"
+    Column("date", Date, primary_key=True),
+    info=_personal(who="learner_id", label="trainer-led attendances", aged_by="date"),
+)
+
+
+def personal_tables() -> list[tuple[Table, Personal]]:
+    """Every table holding data about a person, with how, in the order defined here (the order
+    a purge reports them in)."""
+    return [(t, t.info["personal"]) for t in metadata.tables.values() if "personal" in t.info]
