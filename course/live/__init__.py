@@ -12,10 +12,11 @@ Python API first (the apps and the CLI are thin layers over it):
     summary.session_summary(store, course, core.get_session(store, opened.session.id))
     summary.attendance_frame(store)                                         # pandas, for managers
 
-Modules: core (tables and every state change), summary (planning, results, CSV, attendance),
-address (join address and QR code), views (HTML), trainer_app and join_app (ipywidgets),
-launch (the notebooks' two cells), runtime (log, guard, poller), notebooks (generator).
-Nothing heavy is imported here.
+Modules: core (every state change and its checks; the rows are course.records.live's),
+summary (planning, results, CSV, attendance), address (join address and QR code), views
+(HTML), trainer_app and join_app (ipywidgets). The pages start through the one launcher in
+course.kernel.launch, and their notebooks come from course.app.notebooks. Nothing heavy is
+imported here.
 """
 
 from __future__ import annotations

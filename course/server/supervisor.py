@@ -10,7 +10,8 @@ issue 1458): the settings the dashboard and the hub share (course.server.launch_
 written to a config file Voila loads.
 
 Beside Voila runs the marker, `course grade --watch`: when a learner presses Finish, the
-module app submits the answers in nbgrader's layout and the marker grades them at once.
+module app records the attempt as finished and queues it in the records store; the marker
+builds nbgrader's submission from the store and grades it at once.
 Modules whose notebooks changed since their nbgrader release are released first. The two
 processes start and stop together.
 """
