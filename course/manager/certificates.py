@@ -198,6 +198,26 @@ def get(store: Store, cert_id: str) -> dict | None:
     return _facts(rows[0]) if rows else None
 
 
+def of_completion(store: Store, learner_id: str, completed_on: str) -> dict | None:
+    """The register's certificate of one learner's completion on a day (the latest issued), or None.
+    A read only: what a learner's page asks (it never writes the register)."""
+    return next((c for c in for_learner(store, learner_id) if c["completed_on"] == completed_on), None)
+
+
+def issue(store: Store, course, learner_ids) -> list[dict]:
+    """Add the current completions of these learners to the register, by the progress rule
+    (course.progress); returns their records. The marker calls this after each mark, so a
+    certificate exists as soon as the mark that completes the course is made."""
+    from course.manager.reports import evaluate_inputs
+    from course.manager.reports.data import load_inputs
+
+    ids = sorted(set(learner_ids))
+    if not ids:
+        return []
+    result = evaluate_inputs(load_inputs(store, course=course, learner_ids=ids))
+    return record(store, facts_from(result, ids))
+
+
 def for_learner(store: Store, learner_id: str) -> list[dict]:
     """Every certificate of one learner, newest completion first."""
     ensure_table(store)
@@ -206,13 +226,17 @@ def for_learner(store: Store, learner_id: str) -> list[dict]:
     return [_facts(r) for r in rows]
 
 
-def register_frame(store: Store):
-    """learner_id, completed_on, policy_version, certificate_id: every recorded completion."""
+def register_frame(store: Store, learner_ids=None):
+    """learner_id, completed_on, policy_version, certificate_id: every recorded completion (of
+    `learner_ids` only, when given)."""
     import pandas as pd
 
     ensure_table(store)
-    rows = store._read(select(certificates.c.learner_id, certificates.c.completed_on, certificates.c.policy_version,
-                              certificates.c.certificate_id))
+    query = select(certificates.c.learner_id, certificates.c.completed_on, certificates.c.policy_version,
+                   certificates.c.certificate_id)
+    if learner_ids is not None:
+        query = query.where(certificates.c.learner_id.in_(list(learner_ids)))
+    rows = store._read(query)
     frame = pd.DataFrame([tuple(r) for r in rows], columns=["learner_id", "completed_on", "policy_version", "certificate_id"])
     frame["completed_on"] = pd.to_datetime(frame["completed_on"])
     return frame

@@ -1,9 +1,13 @@
-"""Everything a report needs, read once: grades, roster, activity, attendance, register.
+"""Everything the progress rule (course.progress) reads, once: marks, Finishes, activity,
+roster, attendance, register. For the whole organisation (reports, dashboard) or for a few
+learners (`learner_ids`: a learner's own pages read only their rows).
 
-- grades: nbgrader's gradebook (the grade of record) through
-  `course.grading.gradebook.gradebook_frame()`, with each grade's policy version taken from
-  the records store's attempt that the submission belongs to (the latest attempt started
-  before it was submitted);
+- grades: the marks of record from the grading log (`gradings`, course.grading.state), which
+  the marker writes from nbgrader's result; a mark that could not be made ("not graded") is
+  no mark. Each mark is dated by the Finish it marked (the latest finished attempt at or
+  before the mark) and carries that attempt's policy version;
+- finished: the latest Finish of each learner and module (a Finish later than its mark is
+  still being marked);
 - activity: the latest decision or reflection each learner saved in each module;
 - roster: the imported staff list (`course roster import`);
 - history: completions already in the certificate register (`course.manager.certificates`);
@@ -20,11 +24,11 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import func, inspect, select, union_all
 
-from course.manager.completion import Rule
 from course.content.model import load_course
+from course.progress import Rule
 from course.records.store import Store, attempts, decisions, learners, reflections
 
-GRADE_COLUMNS = ["learner_id", "module_id", "score", "max_score", "date", "policy_version"]
+GRADE_COLUMNS = ["learner_id", "module_id", "score", "max_score", "date", "policy_version", "needs_review"]
 
 
 @dataclass
@@ -36,6 +40,7 @@ class Inputs:
     history: pd.DataFrame
     names: pd.DataFrame          # learner_id, name: from sign-in, for people not on the roster
     attendance: pd.DataFrame | None = None
+    finished: pd.DataFrame | None = None  # learner_id, module_id, finished_at: the latest Finish
 
 
 def gradebook_exists(root: Path | None = None) -> bool:
@@ -52,46 +57,79 @@ def gradebook_exists(root: Path | None = None) -> bool:
     return True
 
 
-def grades_frame(store: Store, root: Path | None = None) -> pd.DataFrame:
-    """One row per learner and module from nbgrader's gradebook, with its policy version."""
-    if not gradebook_exists(root):
+def _only(statement, table, learner_ids):
+    """The statement limited to some learners (None: everyone)."""
+    return statement if learner_ids is None else statement.where(table.c.learner_id.in_(list(learner_ids)))
+
+
+def grades_frame(store: Store, learner_ids=None) -> pd.DataFrame:
+    """The marks of record: one row per learner and module from the grading log (see the docstring)."""
+    from course.grading.state import ensure_tables, gradings
+
+    ensure_tables(store)
+    rows = store._read(_only(select(gradings.c.learner_id, gradings.c.module_id, gradings.c.score,
+                                    gradings.c.max_score, gradings.c.needs_review, gradings.c.graded_at)
+                             .where(gradings.c.score.is_not(None), gradings.c.max_score.is_not(None),
+                                    gradings.c.status != "not graded"), gradings, learner_ids))
+    frame = pd.DataFrame([tuple(r) for r in rows],
+                         columns=["learner_id", "module_id", "score", "max_score", "needs_review", "graded_at"])
+    if frame.empty:
         return pd.DataFrame(columns=GRADE_COLUMNS)
-    from course.grading.gradebook import gradebook_frame
-
-    book = gradebook_frame(root, store)
-    if book.empty:
-        return pd.DataFrame(columns=GRADE_COLUMNS)
-    date = book["submitted_at"].fillna(book["graded_at"])
-    frame = pd.DataFrame({"learner_id": book["learner"].astype(str), "module_id": book["module"].astype(str),
-                          "score": book["score"].astype(float), "max_score": book["max_score"].astype(float),
-                          "date": pd.to_datetime(date, utc=True)})
-    return with_policy_versions(frame, attempts_frame(store))
+    frame = frame.astype({"learner_id": str, "module_id": str, "score": float, "max_score": float, "needs_review": bool})
+    frame["graded_at"] = pd.to_datetime(frame["graded_at"], utc=True)
+    return with_policy_versions(frame, attempts_frame(store, learner_ids))
 
 
-def attempts_frame(store: Store) -> pd.DataFrame:
-    rows = store._read(select(attempts.c.learner_id, attempts.c.module_id, attempts.c.policy_version,
-                              attempts.c.started_at))
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=["learner_id", "module_id", "policy_version", "started_at"])
+def attempts_frame(store: Store, learner_ids=None) -> pd.DataFrame:
+    rows = store._read(_only(select(attempts.c.learner_id, attempts.c.module_id, attempts.c.policy_version,
+                                    attempts.c.started_at, attempts.c.finished_at), attempts, learner_ids))
+    frame = pd.DataFrame([tuple(r) for r in rows],
+                         columns=["learner_id", "module_id", "policy_version", "started_at", "finished_at"])
     frame["started_at"] = pd.to_datetime(frame["started_at"], utc=True)
+    frame["finished_at"] = pd.to_datetime(frame["finished_at"], utc=True)
     return frame
 
 
-def with_policy_versions(grades: pd.DataFrame, attempts_: pd.DataFrame) -> pd.DataFrame:
-    """Add `policy_version`: that of the latest attempt started on or before each grade's date."""
-    if grades.empty or attempts_.empty:
-        return grades.assign(policy_version=None)[GRADE_COLUMNS]
-    left = grades.assign(_t=pd.to_datetime(grades["date"], utc=True)).sort_values("_t")
-    right = attempts_.rename(columns={"started_at": "_t"}).sort_values("_t")
-    merged = pd.merge_asof(left, right[["learner_id", "module_id", "policy_version", "_t"]], on="_t",
-                           by=["learner_id", "module_id"], direction="backward")
-    return merged[GRADE_COLUMNS].reset_index(drop=True)
+def _latest_before(marks: pd.DataFrame, attempts_: pd.DataFrame, when: str) -> pd.DataFrame:
+    """For each mark, the attempt with the latest `when` at or before the mark (NaN when none)."""
+    right = attempts_.dropna(subset=[when]).rename(columns={when: "_t"}).sort_values("_t")
+    left = marks.assign(_t=marks["graded_at"]).sort_values("_t")
+    merged = pd.merge_asof(left, right[["learner_id", "module_id", "policy_version", "_t"]].assign(_at=right["_t"]),
+                           on="_t", by=["learner_id", "module_id"], direction="backward")
+    return merged.drop(columns="_t")
 
 
-def activity_frame(store: Store) -> pd.DataFrame:
+def with_policy_versions(marks: pd.DataFrame, attempts_: pd.DataFrame) -> pd.DataFrame:
+    """`date` and `policy_version` of each mark: those of the Finish it marked (the latest attempt
+    finished at or before the mark, which is what the marker submits), else the mark's own time
+    and the version of the latest attempt started before it."""
+    if attempts_.empty:
+        return marks.assign(date=marks["graded_at"], policy_version=None)[GRADE_COLUMNS]
+    done = _latest_before(marks, attempts_, "finished_at")
+    started = _latest_before(marks, attempts_, "started_at").set_index(done.index)
+    found = done["_at"].notna()
+    done["date"] = done["_at"].where(found, done["graded_at"])
+    done["policy_version"] = done["policy_version"].where(found, started["policy_version"])
+    return done[GRADE_COLUMNS].reset_index(drop=True)
+
+
+def finished_frame(store: Store, learner_ids=None) -> pd.DataFrame:
+    """learner_id, module_id, finished_at: each learner's latest Finish of each module."""
+    rows = store._read(_only(select(attempts.c.learner_id, attempts.c.module_id, func.max(attempts.c.finished_at))
+                             .where(attempts.c.finished_at.is_not(None)), attempts, learner_ids)
+                       .group_by(attempts.c.learner_id, attempts.c.module_id))
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=["learner_id", "module_id", "finished_at"])
+    frame["finished_at"] = pd.to_datetime(frame["finished_at"], utc=True)
+    return frame
+
+
+def activity_frame(store: Store, learner_ids=None) -> pd.DataFrame:
     """learner_id, module_id, last_activity: the latest decision or reflection saved."""
     both = union_all(
-        select(decisions.c.learner_id, decisions.c.module_id, decisions.c.decided_at.label("at")),
-        select(reflections.c.learner_id, reflections.c.module_id, reflections.c.saved_at.label("at")),
+        _only(select(decisions.c.learner_id, decisions.c.module_id, decisions.c.decided_at.label("at")),
+              decisions, learner_ids),
+        _only(select(reflections.c.learner_id, reflections.c.module_id, reflections.c.saved_at.label("at")),
+              reflections, learner_ids),
     ).subquery()
     rows = store._read(select(both.c.learner_id, both.c.module_id, func.max(both.c.at))
                        .group_by(both.c.learner_id, both.c.module_id))
@@ -100,8 +138,8 @@ def activity_frame(store: Store) -> pd.DataFrame:
     return frame
 
 
-def names_frame(store: Store) -> pd.DataFrame:
-    rows = store._read(select(learners.c.learner_id, learners.c.name))
+def names_frame(store: Store, learner_ids=None) -> pd.DataFrame:
+    rows = store._read(_only(select(learners.c.learner_id, learners.c.name), learners, learner_ids))
     return pd.DataFrame([tuple(r) for r in rows], columns=["learner_id", "name"])
 
 
@@ -135,20 +173,32 @@ def attendance_frame(store: Store, course=None) -> pd.DataFrame | None:
     return frame
 
 
-def load_inputs(store: Store | None = None, root: Path | None = None, course=None, step=None) -> Inputs:
-    """Read everything once. `step(label)` is called before each part (for a progress bar)."""
+def _rows_of(frame: pd.DataFrame | None, learner_ids):
+    if frame is None or learner_ids is None:
+        return frame
+    return frame[frame["learner_id"].astype(str).isin(list(learner_ids))].reset_index(drop=True)
+
+
+def load_inputs(store: Store | None = None, root: Path | None = None, course=None, step=None,
+                learner_ids=None) -> Inputs:
+    """Read everything once (for `learner_ids` only, when given). `step(label)` is called before
+    each part (for a progress bar). `root` is kept for callers that pass nbgrader's course root:
+    the marks come from the grading log in the records store."""
     from course.manager import certificates
     from course.records.roster import roster_frame
 
     store = store or Store()
     course = course or load_course()
     step = step or (lambda _label: None)
-    step("reading the gradebook")
-    grades = grades_frame(store, root)
+    step("reading the marks")
+    grades = grades_frame(store, learner_ids)
+    finished = finished_frame(store, learner_ids)
     step("reading the records store")
-    activity = activity_frame(store)
-    roster = roster_frame(store)
-    names = names_frame(store)
-    history = certificates.register_frame(store)
-    attendance = attendance_frame(store, course)
-    return Inputs(Rule.from_course(course), grades, roster, activity, history, names, attendance)
+    activity = activity_frame(store, learner_ids)
+    roster = _rows_of(roster_frame(store), learner_ids)
+    names = names_frame(store, learner_ids)
+    history = certificates.register_frame(store, learner_ids)
+    attendance = _rows_of(attendance_frame(store, course), learner_ids)
+    if attendance is not None and attendance.empty:
+        attendance = None
+    return Inputs(Rule.from_course(course), grades, roster, activity, history, names, attendance, finished)
