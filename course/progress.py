@@ -460,7 +460,7 @@ def evaluate(rule: Rule, grades: pd.DataFrame, roster: pd.DataFrame | None = Non
         people["start_date"] = _dates(np.full(n, NAT, dtype=np.int64))
     people["on_roster"] = np.arange(n) < on_roster
     people["status"] = pd.Categorical(status, categories=STATUSES)
-    people["modules_passed"] = n_passed
+    people["modules_passed"] = (S == 0).sum(axis=1)  # modules that count as passed now (not due again)
     people["modules_required"] = m
     people["completed_on"] = _dates(np.where(completed, completed_on, earlier_on))
     people["due_on"] = _dates(due_any)
