@@ -1,4 +1,5 @@
-"""Reports, export and purge against a real nbgrader gradebook (nbgrader is the grade of record)."""
+"""Reports, export and purge against a real nbgrader gradebook and the grading log the marker keeps
+beside it (the mark of record: course.progress reads the log, which holds nbgrader's grades)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
+from course.grading.state import gradings
 from course.records.store import Store, attempts
+
+from .grading_helpers import mark
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = ("why", "sharing", "boundaries", "protect", "final")
@@ -54,11 +58,15 @@ def setup(tmp_path, monkeypatch):
     rows += [("40002", m, 9.0, recent) for m in MODULES[:4]] + [("40002", "final", 4.0, recent + timedelta(hours=5))]
     rows += [("40003", m, 10.0, old) for m in MODULES]
     make_gradebook(root, rows)
+    store = Store()
+    for learner, module, score, when in rows:  # what the marker records from nbgrader's result
+        mark(store, learner, module, score, 10.0)
+        store._write(update(gradings).where(gradings.c.learner_id == learner, gradings.c.module_id == module)
+                     .values(graded_at=when))
     for learner, module in (("40001", "why"), ("40003", "why")):
         folder = root / "submitted" / learner / module
         folder.mkdir(parents=True)
         (folder / "responses.json").write_text('{"reflections": {"r": "private thought"}}')
-    store = Store()
     # 40001 answered under the current policy; 40003's attempts were under a version of 2019
     for learner, version, started in (("40001", "2025-09", recent - timedelta(days=1)), ("40003", "2019-09", old - timedelta(days=1))):
         for module in MODULES:
@@ -70,7 +78,7 @@ def setup(tmp_path, monkeypatch):
     return root, store, tmp_path
 
 
-def test_grades_come_from_the_gradebook_with_policy_versions(setup):
+def test_grades_come_from_the_marks_of_record_with_policy_versions(setup):
     from course.manager.reports import evaluate_inputs, load_inputs
 
     _root, store, _tmp = setup
@@ -108,8 +116,8 @@ def test_cli_report_export_and_purge_with_the_gradebook(setup):
 
     purge = runner.invoke(main, ["purge", "--before", "2024-01-01", "--yes"])
     assert purge.exit_code == 0, purge.output
-    # 40003's five old attempts, five gradebook submissions and one submission folder
-    assert "11 record(s) about 1 learner(s) deleted." in purge.output
+    # 40003's five old attempts, five grading-log marks, five gradebook submissions and one submission folder
+    assert "16 record(s) about 1 learner(s) deleted." in purge.output
     assert not (root / "submitted" / "40003").exists()
     assert (root / "submitted" / "40001" / "why" / "responses.json").exists()
     from course.manager.reports import load_inputs

@@ -92,8 +92,10 @@ def attempts_frame(store: Store, learner_ids=None) -> pd.DataFrame:
 
 def _latest_before(marks: pd.DataFrame, attempts_: pd.DataFrame, when: str) -> pd.DataFrame:
     """For each mark, the attempt with the latest `when` at or before the mark (NaN when none)."""
-    right = attempts_.dropna(subset=[when]).rename(columns={when: "_t"}).sort_values("_t")
-    left = marks.assign(_t=marks["graded_at"]).sort_values("_t")
+    # one unit for both keys: databases give seconds or microseconds, and merge_asof wants the same
+    right = attempts_.dropna(subset=[when]).rename(columns={when: "_t"})
+    right = right.assign(_t=right["_t"].astype("datetime64[ns, UTC]")).sort_values("_t")
+    left = marks.assign(_t=marks["graded_at"].astype("datetime64[ns, UTC]")).sort_values("_t")
     merged = pd.merge_asof(left, right[["learner_id", "module_id", "policy_version", "_t"]].assign(_at=right["_t"]),
                            on="_t", by=["learner_id", "module_id"], direction="backward")
     return merged.drop(columns="_t")
