@@ -41,6 +41,8 @@ class GradeResult:
         it needs review (neither a pass nor a fail until a manager clears it)."""
         from course.progress import mark_verdict
 
+        if self.score is None:  # no mark (perhaps of a module the course does not have)
+            return None
         return mark_verdict(self.score, self.max_score, load_course().module(self.module).pass_mark,
                             self.status == "needs review")
 
