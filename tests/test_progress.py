@@ -35,7 +35,7 @@ xAPI, learning record, gradebook frame (slow: a real nbgrader gradebook).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
@@ -58,7 +58,6 @@ class Expect:
     on_record: bool = False     # a completion in the register (xAPI statements), in date or not
     reason: str = ""            # why "due again", as the home and the module page say it
     attended: bool = False
-    learner: str = field(default="", compare=False)
 
 
 def every(state):
@@ -166,13 +165,35 @@ def build(store, course):
     certificates.issue(store, course, ["TRAINER"])
 
 
+KEY = "progress-test-key-0123456789"
+
+
+def _environment(mp, folder):
+    mp.setenv("COURSE_DATA_DIR", str(folder / "var"))
+    mp.setenv("COURSE_SECRET_KEY", KEY)
+    mp.setenv("COURSE_GRADING_DIR", str(folder / "grading"))
+    mp.delenv("NBGRADER_DB_URL", raising=False)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The histories, built once for this file (every view reads them; none changes them)."""
+    from course.content.model import load_course
+    from course.records.store import Store
+
+    folder = tmp_path_factory.mktemp("progress")
+    (folder / "grading").mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        _environment(mp, folder)
+        store, course = Store(f"sqlite:///{folder / 'records.db'}"), load_course()
+        build(store, course)
+    return store, course, folder
+
+
 @pytest.fixture
-def world(store, course, monkeypatch, db_url, tmp_path):
-    monkeypatch.setenv("COURSE_DB_URL", db_url)
-    monkeypatch.setenv("COURSE_SECRET_KEY", "progress-test-key-0123456789")
-    (tmp_path / "grading").mkdir()
-    monkeypatch.setenv("COURSE_GRADING_DIR", str(tmp_path / "grading"))
-    build(store, course)
+def world(built, monkeypatch):
+    store, course, folder = built
+    _environment(monkeypatch, folder)
     return store, course
 
 
@@ -327,7 +348,7 @@ def make_gradebook(root, rows):
 
 
 @pytest.mark.slow
-def test_gradebook_frame(world, tmp_path):
+def test_gradebook_frame(world, built):
     """`passed` in the gradebook frame is the rule's word, for every row nbgrader holds."""
     import shutil
     from pathlib import Path
@@ -336,7 +357,7 @@ def test_gradebook_frame(world, tmp_path):
     from course.grading.state import last_graded
 
     store, course = world
-    root = tmp_path / "grading"
+    root = built[2] / "grading"
     shutil.copy(Path(__file__).resolve().parents[1] / "grading" / "nbgrader_config.py", root / "nbgrader_config.py")
     marks = last_graded(store)  # nbgrader holds what the marker recorded
     make_gradebook(root, [(lr, m, r.score, r.max_score) for (lr, m), r in marks.items() if r.score is not None])
