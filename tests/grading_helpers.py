@@ -50,3 +50,23 @@ def answer(store: Store, learner: str, module: str, plan: list[str | None], resp
         assert widget.check() is not None
         expected += choice.score
     return view, expected
+
+
+def mark(store: Store, learner: str, module: str, score: float, max_score: float, *, needs_review: bool = False,
+         status: str | None = None) -> None:
+    """A mark of record in the grading log, exactly as the marker writes it after nbgrader has graded
+    the learner's last Finish (course.records.grading_log.record)."""
+    from course.records import grading_log as state
+
+    state.record(store, learner, module, f"fingerprint-{learner}-{module}",
+                 status or ("needs review" if needs_review else "graded"), score=score, max_score=max_score,
+                 needs_review=needs_review)
+
+
+def mark_attempt(store: Store, course, learner: str, module_id: str, attempt: int) -> float:
+    """Mark a finished attempt with the score nbgrader gives it (its choices' points); returns the score."""
+    module = course.module(module_id)
+    graded = {s.id for s in module.graded_scenarios}
+    score = sum(d.score for sid, d in store.decisions(learner, module_id, attempt).items() if sid in graded)
+    mark(store, learner, module_id, score, module.max_score)
+    return score

@@ -10,6 +10,8 @@ from course.app.module import OVERVIEW, SUMMARY, ModuleApp, open_module_app
 from course.records.attempt import LearnerRecords
 from course.records.store import Store
 
+from .grading_helpers import mark_attempt
+
 
 def best(scenario):
     return max(scenario.choices, key=lambda c: c.score)
@@ -85,7 +87,9 @@ def test_summary_shows_score_key_points_and_reflection_then_finish(course, store
         app.go_next()
     page = app.stage.children[0]
     total = len(app.module.graded_scenarios)
-    assert f"Your score: {total} out of {total} (100%)" in app.result.value and "You passed." in app.result.value
+    assert f"Your score: {total} out of {total} (100%)" in app.result.value
+    # the click-time score is only "so far": never a pass before the mark of record
+    assert "You passed." not in app.result.value and "So far this reaches the pass mark" in app.result.value
     assert "Key points" in page.children[1].value
     assert app.module.key_points[0].replace("'", "&#x27;") in page.children[1].value
     app.reflection.text.value = "I will ask first."
@@ -94,7 +98,12 @@ def test_summary_shows_score_key_points_and_reflection_then_finish(course, store
     assert calls == [("amy", "sharing")]
     assert app.finished_at is not None and "Your result is saved" in app.finish_status.value
     assert app.reflection.text.disabled  # the finished attempt is what gets marked
-    assert app.again_button.layout.display == "none"  # passed: nothing to redo
+    assert app.again_button.layout.display == "none"  # a pass on its way: nothing to redo
+    assert app.state().state == "being marked" and "You passed." not in app.result.value
+    assert "being marked" in app.finish_status.value
+    mark_attempt(store, course, "amy", "sharing", 1)
+    marked = open_app(course, store)
+    assert "You passed." in marked.result.value and "You passed this module." in marked.finish_status.value
     records = LearnerRecords.open("amy", app.module, course.policy.version, store)
     assert records.reflection("module") == "I will ask first."
 
@@ -129,7 +138,12 @@ def test_failed_attempt_can_start_again_and_keeps_the_old_one(course, store):
         app.records.record_decision(scenario.id, worst(scenario).id)
     app.go(SUMMARY)
     app.finish()
-    assert "Not passed yet" in app.result.value and app.again_button.layout.display == ""
+    # no mark yet: being marked, never "failed"; the score so far is below the pass mark, so a retake is offered
+    assert "Not passed yet" not in app.result.value and "below the pass mark" in app.result.value
+    assert app.again_button.layout.display == ""
+    mark_attempt(store, course, "amy", "sharing", 1)
+    marked = open_app(course, store)
+    assert "Not passed yet" in marked.result.value and marked.again_button.layout.display == ""
     app.start_again()
     assert app.records.attempt == 2 and app.position == OVERVIEW and app.records.answered() == 0
     assert len(store.decisions("amy", "sharing", 1)) == len(app.module.graded_scenarios)

@@ -1,4 +1,5 @@
-"""Reports, export and purge against a real nbgrader gradebook (nbgrader is the grade of record)."""
+"""Reports, export and purge against a real nbgrader gradebook and the grading log the marker keeps
+beside it (the mark of record: course.progress reads the log, which holds nbgrader's grades)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
+from course.records.tables import gradings
 from course.records.store import Store, attempts
+
+from .grading_helpers import mark
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = ("why", "sharing", "boundaries", "protect", "safety", "final")
@@ -51,14 +55,18 @@ def setup(tmp_path, monkeypatch):
     recent = now - timedelta(days=10)
     old = datetime(2020, 3, 1, tzinfo=timezone.utc)
     rows = [("40001", m, 9.0, recent + timedelta(hours=i)) for i, m in enumerate(MODULES)]
-    rows += [("40002", m, 9.0, recent) for m in MODULES[:4]] + [("40002", "final", 4.0, recent + timedelta(hours=5))]
+    rows += [("40002", m, 9.0, recent) for m in MODULES if m != "final"] + [("40002", "final", 4.0, recent + timedelta(hours=5))]
     rows += [("40003", m, 10.0, old) for m in MODULES]
     make_gradebook(root, rows)
+    store = Store()
+    for learner, module, score, when in rows:  # what the marker records from nbgrader's result
+        mark(store, learner, module, score, 10.0)
+        store._write(update(gradings).where(gradings.c.learner_id == learner, gradings.c.module_id == module)
+                     .values(graded_at=when))
     for learner, module in (("40001", "why"), ("40003", "why")):
         folder = root / "submitted" / learner / module
         folder.mkdir(parents=True)
         (folder / "responses.json").write_text('{"reflections": {"r": "private thought"}}')
-    store = Store()
     # 40001 answered under the current policy; 40003's attempts were under a version of 2019
     for learner, version, started in (("40001", "2025-09", recent - timedelta(days=1)), ("40003", "2019-09", old - timedelta(days=1))):
         for module in MODULES:
@@ -70,17 +78,17 @@ def setup(tmp_path, monkeypatch):
     return root, store, tmp_path
 
 
-def test_grades_come_from_the_gradebook_with_policy_versions(setup):
+def test_grades_come_from_the_marks_of_record_with_policy_versions(setup):
     from course.manager.reports import evaluate_inputs, load_inputs
 
     _root, store, _tmp = setup
     inputs = load_inputs(store)
     grades = inputs.grades.set_index(["learner_id", "module_id"])
-    assert len(grades) == 15
+    assert len(grades) == 3 * len(MODULES)  # every learner has a mark in every module
     assert grades.loc[("40001", "why"), "policy_version"] == "2025-09"
     assert grades.loc[("40003", "final"), "policy_version"] == "2019-09"
     assert grades.loc[("40002", "final"), "score"] == 4.0 and grades.loc[("40002", "final"), "max_score"] == 10.0
-    assert grades["policy_version"].isna().sum() == 5  # 40002 has no attempts in the store: dated instead
+    assert grades["policy_version"].isna().sum() == len(MODULES)  # 40002 has no attempts in the store: dated instead
     result = evaluate_inputs(inputs)
     statuses = dict(zip(result.people["learner_id"], result.people["status"].astype(str)))
     assert statuses == {"40001": "completed", "40002": "failed", "40003": "overdue"}
@@ -96,7 +104,7 @@ def test_cli_report_export_and_purge_with_the_gradebook(setup):
     assert out.exit_code == 0, out.output
     rows = {r["staff number"]: r for r in csv.DictReader(io.StringIO(out.output))}
     assert {k: r["status"] for k, r in rows.items()} == {"40001": "completed", "40002": "failed", "40003": "overdue"}
-    assert rows["40001"]["score"] == "45/50 (90%)"
+    assert rows["40001"]["score"] == "54/60 (90%)"
 
     export = runner.invoke(main, ["export-learner", "40003", "--format", "json", "--out", str(tmp / "cal.json")])
     assert export.exit_code == 0, export.output
@@ -108,12 +116,12 @@ def test_cli_report_export_and_purge_with_the_gradebook(setup):
 
     purge = runner.invoke(main, ["purge", "--before", "2024-01-01", "--yes"])
     assert purge.exit_code == 0, purge.output
-    # 40003's five old attempts, five gradebook submissions and one submission folder
-    assert "11 record(s) about 1 learner(s) deleted." in purge.output
+    # 40003's old attempts, grading-log marks and gradebook submissions (one of each per module) and one folder
+    assert f"{3 * len(MODULES) + 1} record(s) about 1 learner(s) deleted." in purge.output
     assert not (root / "submitted" / "40003").exists()
     assert (root / "submitted" / "40001" / "why" / "responses.json").exists()
     from course.manager.reports import load_inputs
 
     left = load_inputs(store).grades
-    assert sorted(left["learner_id"].unique()) == ["40001", "40002"] and len(left) == 10
+    assert sorted(left["learner_id"].unique()) == ["40001", "40002"] and len(left) == 2 * len(MODULES)
     assert not list(root.glob(".purge-*"))

@@ -1,12 +1,14 @@
 """The certificate page: a learner's certificate of completion, to read, print and keep.
 
 The certificate is the course's record of completion (`course.manager.certificates`): it rests on
-nbgrader's marks, not on the app's own running score, so it appears once the marker has
-passed every module the completion rule requires. The first time a learner opens the page
-after completing, the completion is added to the register (the same facts always give the
-same id, so opening it again adds nothing). The page shows the certificate in a sandboxed
-frame and offers the PDF and the printable page as downloads; nothing is fetched from
-outside the server.
+the marks of record, not on the app's own running score. Whether the learner's completion is in
+date is the progress rule's word for this learner alone (course.progress.learner_evaluation: a
+few rows, never the organisation's report), and the certificate shown is the register's record
+of that completion. The page never writes the register: the marker adds a completion when it
+marks the module that completes the course (`certificates.issue`), and `course certificate` or
+`course report` add the rest (a completion by trainer-led attendance). The page shows the
+certificate in a sandboxed frame and offers the PDF and the printable page as downloads;
+nothing is fetched from outside the server.
 """
 
 from __future__ import annotations
@@ -26,21 +28,25 @@ NOT_YET = ("Your certificate is not ready yet",
            "seconds after you press Finish at the end of a module.")
 
 
-def learner_certificate(store: Store, course: Course, learner_id: str) -> tuple[dict | None, str]:
-    """(the learner's current certificate or None, their completion status in words)."""
-    from course.manager import certificates
-    from course.manager.reports import evaluate_inputs, load_inputs
+ON_ITS_WAY = ("Your certificate is on its way",
+              "You have completed the course. Your certificate is being added to the course's register; "
+              "it appears here within a day. If it does not, tell your course team.")
 
-    result = evaluate_inputs(load_inputs(store, course=course))
-    facts = certificates.facts_from(result, [learner_id])
-    if not facts:
-        people = result.people[result.people["learner_id"] == learner_id]
-        if people.empty:
-            return None, "no module marked yet"
-        row = people.iloc[0]
-        return None, f"{row['modules_passed']} of {row['modules_required']} modules passed"
-    stamped = certificates.record(store, facts)[0]
-    return certificates.get(store, stamped["certificate_id"]), "completed"
+
+def learner_certificate(store: Store, course: Course, learner_id: str) -> tuple[dict | None, str]:
+    """(the learner's certificate in the register or None, their completion in words).
+
+    Reads this learner only and writes nothing."""
+    from course.manager import certificates
+    from course.progress import CURRENT, learner_evaluation
+
+    result = learner_evaluation(store, course, learner_id)
+    row = result.person(learner_id)
+    if row is None or str(row["status"]) not in CURRENT:
+        passed = int(row["modules_passed"]) if row is not None else 0
+        return None, f"{passed} of {len(result.rule.modules)} modules passed"
+    record = certificates.of_completion(store, learner_id, row["completed_on"].date().isoformat())
+    return record, "completed"
 
 
 def download_link(data: bytes, mime: str, filename: str, text: str) -> str:
@@ -74,6 +80,8 @@ def certificate_page_html(record: dict, course: Course, token: str | None) -> st
 
 def open_certificate_page(course: Course, store: Store, learner_id: str, token: str | None = None) -> widgets.Widget:
     record, where = learner_certificate(store, course, learner_id)
+    if record is None and where == "completed":
+        return widgets.HTML(f'<div class="cm-root cm-app">{message_html(*ON_ITS_WAY, home_link(token))}</div>')
     if record is None:
         title, text = NOT_YET
         return widgets.HTML(f'<div class="cm-root cm-app">'

@@ -29,7 +29,9 @@ CERTIFICATE_PAGE = "certificate.ipynb"  # course.app.certificate
 STATE_LABEL = {
     st.NOT_STARTED: ("○", "Not started"),
     st.IN_PROGRESS: ("◐", "In progress"),
+    st.BEING_MARKED: ("…", "Being marked"),
     st.PASSED: ("✓", "Passed"),
+    st.NEEDS_REVIEW: ("⚑", "Waiting for review"),
     st.FAILED: ("✗", "Not passed yet"),
     st.DUE_AGAIN: ("↻", "Due again"),
 }
@@ -50,6 +52,12 @@ def status_line(s: st.ModuleStatus) -> str:
         return f"{s.total} scenarios"
     if s.state == st.IN_PROGRESS:
         return f"{s.answered} of {s.total} answered"
+    if s.state == st.BEING_MARKED:
+        return "Your answers are with the marker; your mark shows here once it is ready"
+    if s.state == st.NEEDS_REVIEW:
+        return "A trainer will check this mark before it counts"
+    if s.attended:
+        return "Trainer-led session attended" + (f" · renew by {_date(s.renew_by)}" if s.renew_by else "")
     score = f"Score {s.percent}%"
     if s.state == st.PASSED and s.renew_by:
         return f"{score} · renew by {_date(s.renew_by)}"
@@ -93,11 +101,14 @@ def continue_html(statuses: list[st.ModuleStatus], token: str | None) -> str:
             f"{escape(action)}</a></p></section>")
 
 
-def certificate_html(course: Course, statuses: list[st.ModuleStatus], token: str | None) -> str:
-    if not st.certificate_ready(course, statuses):
+def certificate_html(ready: bool, token: str | None, every_module: bool = True) -> str:
+    """The certificate link, when the progress rule says the learner's completion is in date
+    (`every_module`: every module counts as passed now; else an earlier completion stands)."""
+    if not ready:
         return ""
     href, text = certificate_link(token)
-    return (f'<section class="cm-certificate" aria-labelledby="cm-cert-h"><h2 id="cm-cert-h">You have passed every module</h2>'
+    heading = "You have passed every module" if every_module else "Your certificate is still current"
+    return (f'<section class="cm-certificate" aria-labelledby="cm-cert-h"><h2 id="cm-cert-h">{heading}</h2>'
             f'<p>Well done. <a class="cm-button cm-button--primary" href="{escape(href)}">{escape(text)}</a></p></section>')
 
 
@@ -169,7 +180,11 @@ class HomeApp(widgets.VBox):
     def show_course(self, focus: bool = False, set_address: bool = False) -> None:
         known = self.store.learner(self.learner_id) or {}
         name = known.get("name") or self.learner_id
-        statuses = st.course_status(self.store, self.course, self.learner_id)
+        evaluation = st.evaluation_for(self.store, self.course, self.learner_id)
+        statuses = st.course_status(self.store, self.course, self.learner_id, evaluation=evaluation)
+        ready = evaluation.certificate_ready(self.learner_id)
+        person = evaluation.person(self.learner_id)
+        every = person is not None and bool(person["current_completion"])
         address = ""
         if set_address and self.token:
             address = f'<span hidden data-cm-url="{escape(home_link(self.token))}"></span>'
@@ -177,7 +192,7 @@ class HomeApp(widgets.VBox):
                + (f" (staff number {escape(known['staff_number'])})" if known.get("staff_number") else "") + ".")
         html = (f'<h1 data-cm-title="Your course - Social media course"{FOCUS if focus else ""}>Hello, {escape(name)}</h1>'
                 f'<p class="cm-status">{who}</p>{address}'
-                f"{certificate_html(self.course, statuses, self.token)}"
+                f"{certificate_html(ready, self.token, every)}"
                 f"{continue_html(statuses, self.token)}{modules_html(statuses, self.token)}")
         self.course_html = widgets.HTML(html, **self._shared)
         children = [self.course_html]

@@ -51,8 +51,16 @@ def latest(store, learner_id: str, module) -> FinishResult | None:
     return result_for(store, learner_id, module.id, module.pass_mark)
 
 
+def being_marked_html() -> str:
+    """Finish was pressed and this attempt has no mark of record yet (course.progress: being marked)."""
+    return ('<section class="cm-marking" aria-labelledby="cm-marking-h"><h3 id="cm-marking-h">Marking</h3>'
+            "<p>Your answers are being marked. Come back to this page, or to the course home, to see your "
+            "result.</p></section>")
+
+
 def result_html(result: FinishResult | None) -> str:
-    """The marker's result in plain English, and nbgrader's feedback behind a disclosure."""
+    """The marker's result in plain English, and nbgrader's feedback behind a disclosure. The
+    verdict is the mark's own (course.progress.mark_verdict): one flagged for review is neither."""
     if result is None:
         return ""
     if result.status == "queued":
@@ -64,8 +72,8 @@ def result_html(result: FinishResult | None) -> str:
                 "told and will mark them.</p></section>")
     best = result.max_score or 0
     percent = f" ({round(100 * result.score / best)}%)" if best else ""
-    verdict = "Passed." if result.passed else "Not passed yet."
-    review = (" A trainer will also look at this submission before the mark is final."
+    verdict = {True: "Passed.", False: "Not passed yet.", None: "Waiting for a trainer's review."}[result.passed]
+    review = (" A trainer will look at this submission before the mark counts."
               if result.status == "needs review" else "")
     feedback = ""
     if result.feedback_path is not None:

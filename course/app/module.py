@@ -1,6 +1,10 @@
 """The module app: one scenario at a time with Back and Next, a progress bar, feedback, and a
 summary with the learner's score, the key points, a reflection and Finish.
 
+The score on the page is only "so far": whether the module is passed is the progress rule's
+word (course.progress, from the mark of record), read through course.app.status, so this page
+and the course home always say the same (being marked, passed, needs review, failed, due again).
+
 Every answer is saved the moment it is checked (the store is the record), so a learner who
 closes the page and comes back sees every answer again and carries on at the first
 unanswered scenario. Branch scenarios appear right after the choice that leads to them.
@@ -24,6 +28,7 @@ from course.widgets.progress import ProgressWidget
 from course.widgets.reflection import ReflectionWidget
 from course.widgets.style import css
 from course.app import hooks, marking, status
+from course.progress import reaches_pass_mark
 from course.app.pages import NOT_FOUND, SOMETHING_WRONG, message_html
 from course.kernel.runtime import guarded, log
 
@@ -83,6 +88,7 @@ class ModuleApp(widgets.VBox):
         self.add_class("cm-app")
         self.add_class("cm-module-app")
         self.finished_at = self._finished_at()
+        self._state = None  # the progress rule's status of this module, read once per change
         self.go(self.start_page(), focus=False)
 
     # --- where the learner is ----------------------------------------------------------
@@ -117,8 +123,24 @@ class ModuleApp(widgets.VBox):
     def complete(self) -> bool:
         return self.records.answered() == len(self.module.graded_scenarios)
 
+    def reaches_pass_mark_so_far(self) -> bool:
+        """The click-time score reaches the pass mark (the one pass test): a hint, never a pass."""
+        return self.complete() and bool(reaches_pass_mark(self.records.score(), self.module.max_score,
+                                                          self.module.pass_mark))
+
+    def state(self) -> status.ModuleStatus | None:
+        """The progress rule's status of this module for this learner (None before Finish: the
+        page then shows only the score so far)."""
+        if self.finished_at is None or self.store is None:
+            return None
+        if self._state is None:
+            self._state = status.module_status(self.store, self.course, self.records.learner_id, self.module)
+        return self._state
+
     def passed(self) -> bool:
-        return self.complete() and self.records.score() >= self.module.pass_mark * self.module.max_score - 1e-9
+        """Passed by the progress rule (the mark of record), not by the score on the page."""
+        state = self.state()
+        return state is not None and state.state == status.PASSED
 
     # --- moving -----------------------------------------------------------------------
     def go(self, page: str, focus: bool = True) -> None:
@@ -250,10 +272,7 @@ class ModuleApp(widgets.VBox):
                     "your result and finish.</p></section>")
         score, best = self.records.score(), self.module.max_score
         percent = round(100 * score / best) if best else 0
-        verdict = ("<p class=\"cm-summary__verdict cm-summary__verdict--passed\"><span aria-hidden=\"true\">✓</span> "
-                   "You passed.</p>" if self.passed() else
-                   f'<p class="cm-summary__verdict cm-summary__verdict--failed"><span aria-hidden="true">✗</span> '
-                   f"Not passed yet: you need {round(100 * self.module.pass_mark)}% to pass.</p>")
+        verdict = self._verdict_html()
         review = ""
         if self.module.feedback == "end":
             parts = []
@@ -266,13 +285,41 @@ class ModuleApp(widgets.VBox):
                 f'<p class="cm-summary__score">Your score: {score:g} out of {best:g} ({percent}%)</p>'
                 f"{verdict}{review}</section>")
 
+    def _verdict_html(self) -> str:
+        need = round(100 * self.module.pass_mark)
+        state = self.state()
+        word = state.state if state is not None else None
+        if word == status.PASSED:
+            return ('<p class="cm-summary__verdict cm-summary__verdict--passed"><span aria-hidden="true">✓</span> '
+                    "You passed.</p>")
+        if word == status.FAILED:
+            return (f'<p class="cm-summary__verdict cm-summary__verdict--failed"><span aria-hidden="true">✗</span> '
+                    f"Not passed yet: you need {need}% to pass.</p>")
+        if word == status.NEEDS_REVIEW:
+            return ('<p class="cm-summary__verdict">A trainer will check your mark before it counts.</p>')
+        if word == status.DUE_AGAIN:
+            return f'<p class="cm-summary__verdict">{escape(state.reason)}</p>'
+        marked = " once your answers are marked" if word == status.BEING_MARKED else " once you press Finish and it is marked"
+        if self.reaches_pass_mark_so_far():
+            return (f'<p class="cm-summary__verdict cm-summary__verdict--so-far">So far this reaches the pass mark '
+                    f"({need}%). Your result counts{marked}.</p>")
+        return (f'<p class="cm-summary__verdict cm-summary__verdict--so-far">So far this is below the pass mark: '
+                f"you need {need}% to pass.</p>")
+
     def _finish_status_html(self, just_finished: bool = False, note: str | None = None) -> str:
         if self.finished_at is None:
             if not self.complete():
                 return '<p class="cm-status">Answer every scenario to finish.</p>'
             return ('<p class="cm-status">When you are ready, press <strong>Finish</strong> to save your result. '
                     "You can write your reflection first.</p>")
-        outcome = "You passed this module." if self.passed() else "You can start the module again when you are ready."
+        state = self.state()
+        word = state.state if state is not None else None
+        outcome = {status.PASSED: "You passed this module.",
+                   status.BEING_MARKED: "Your answers are being marked; your result shows here and on the course "
+                                        "home once it is ready.",
+                   status.NEEDS_REVIEW: "A trainer will check your mark before it counts.",
+                   status.IN_PROGRESS: "You have started the module again.",
+                   }.get(word, "You can start the module again when you are ready.")
         due = self._due_reason()
         if due:
             outcome = f"{due} Please go through the module again."
@@ -283,10 +330,8 @@ class ModuleApp(widgets.VBox):
         return focus_here(html) if just_finished else html
 
     def _due_reason(self) -> str:
-        if self.finished_at is None or self.store is None:
-            return ""
-        now_status = status.module_status(self.store, self.course, self.records.learner_id, self.module)
-        return now_status.reason if now_status.state == status.DUE_AGAIN else ""
+        state = self.state()
+        return state.reason if state is not None and state.state == status.DUE_AGAIN else ""
 
     def _update_finish(self) -> None:
         finished = self.finished_at is not None
@@ -295,13 +340,21 @@ class ModuleApp(widgets.VBox):
         self.reflection.save_button.layout.display = "none" if finished else ""
         self.finish_button.layout.display = "none" if finished else ""
         self.finish_button.disabled = finished or not self.complete()
-        may_retake = finished and (not self.passed() or bool(self._due_reason()))
+        state = self.state()
+        word = state.state if state is not None else None
+        # a retake after a fail or when due; and while still being marked when the score so far is
+        # below the pass mark (marking recomputes the same score from the same choices)
+        may_retake = finished and (word in (status.FAILED, status.DUE_AGAIN)
+                                   or (word == status.BEING_MARKED and not self.reaches_pass_mark_so_far()))
         self.again_button.layout.display = "" if may_retake else "none"
 
     def _marking_html(self) -> str:
         if self.finished_at is None or self.store is None or not marking.enabled():
             return ""
         try:
+            state = self.state()
+            if state is not None and state.state == status.BEING_MARKED:
+                return marking.being_marked_html()  # an older attempt's mark is not this one's
             return marking.result_html(marking.latest(self.store, self.records.learner_id, self.module))
         except Exception:  # noqa: BLE001 - the page works without the mark; the log says why
             log.exception("could not read the mark for %s", self.module.id)
@@ -311,7 +364,11 @@ class ModuleApp(widgets.VBox):
         """Send the answers to nbgrader and show its mark (or that it is on its way)."""
         self.marking.value = marking.WAITING  # the page shows this while the kernel waits
         result = marking.submit(self.records)
+        self._state = None  # the mark (if it came) changes the rule's word on this module
+        self.result.value = self._result_html(focus=False)
         self.marking.value = focus_here(marking.result_html(result))
+        self.finish_status.value = self._finish_status_html()
+        self._update_finish()
         return None
 
     def finish(self) -> str | None:
@@ -326,6 +383,7 @@ class ModuleApp(widgets.VBox):
                                         "saved. Please try again, or tell your trainer.</p>")
             return None
         self.finished_at = self._finished_at()
+        self._state = None
         self.result.value = self._result_html(focus=False)
         self.finish_status.value = self._finish_status_html(just_finished=True)
         self._update_finish()
@@ -351,6 +409,7 @@ class ModuleApp(widgets.VBox):
         self.store.start_new_attempt(self.records.learner_id, self.module.id, self.course.policy.version)
         self.records.reload()
         self.finished_at = None
+        self._state = None
         old_pages = list(self._pages.values())
         self._pages.clear()
         self.progress.refresh()

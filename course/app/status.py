@@ -1,13 +1,9 @@
-"""Where a learner stands in each module, from the records store: what the course home shows.
+"""Where a learner stands in each module: what the course home and the module page show.
 
-- not started: no answer yet;
-- in progress: the open attempt has answers (or a reflection) and is not finished;
-- passed: a finished attempt reached the module's pass mark, and it is still current;
-- due again: the latest pass is older than `completion.renew_after_months`, or was made under
-  an older policy version while `completion.renew_on_policy_change` is true;
-- failed: the latest finished attempt did not reach the pass mark (and no current pass).
-
-An attempt counts as finished when the learner pressed Finish (`attempts.finished_at`).
+The state is the one progress rule's (course.progress: the mark of record decides), for this
+learner only; this module adds what a page needs beside it from the learner's attempts (how
+many answered so far, which attempt). States: not started, in progress, being marked,
+passed, needs review, failed, due again (see course.progress).
 """
 
 from __future__ import annotations
@@ -16,9 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from course.content.model import Course, Module
-from course.records.store import Store, now
-
-NOT_STARTED, IN_PROGRESS, PASSED, FAILED, DUE_AGAIN = "not started", "in progress", "passed", "failed", "due again"
+from course.progress import (BEING_MARKED, DUE_AGAIN, FAILED, IN_PROGRESS, NEEDS_REVIEW, NOT_STARTED,  # noqa: F401
+                             PASSED)
+from course.records.store import Store
 
 
 @dataclass(frozen=True)
@@ -38,12 +34,13 @@ class ModuleStatus:
     state: str
     answered: int
     total: int
-    score: float | None  # share of the points (0-1) of the attempt the state rests on
+    score: float | None  # share of the points (0-1): the mark of record, or the open attempt's so far
     attempt: int | None
     finished_at: datetime | None = None
     renew_by: date | None = None
     reason: str = ""  # why a module is due again, in plain words
     last_activity: datetime | None = None
+    attended: bool = False  # passed by trainer-led attendance
 
     @property
     def percent(self) -> int | None:
@@ -54,14 +51,6 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
-def add_months(day: datetime, months: int) -> datetime:
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-    days_in = [31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
-    return day.replace(year=year, month=month, day=min(day.day, days_in))
 
 
 def _rows(store: Store, learner_id: str, module_id: str | None = None):
@@ -86,56 +75,97 @@ def _summaries(module: Module, rows) -> list[AttemptSummary]:
     return result
 
 
-def passed(module: Module, summary: AttemptSummary) -> bool:
-    return (summary.answered == len(module.graded_scenarios)
-            and summary.score >= module.pass_mark * module.max_score - 1e-9)
+def _when(value) -> datetime | None:
+    """A pandas timestamp (naive UTC) from the rule as an aware datetime; None for NaT."""
+    import pandas as pd
+
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).tz_localize("UTC").to_pydatetime()
+
+
+def _reason(row, completion) -> str:
+    if bool(row["old_policy"]):
+        return "The policy has changed since you passed."
+    return f"Your pass is more than {int(completion.get('renew_after_months') or 12)} months old."
+
+
+def _module_status(course: Course, module: Module, row, history: list[AttemptSummary]) -> ModuleStatus:
+    total = len(module.graded_scenarios)
+    latest = history[-1] if history else None
+    state = str(row["status"]) if row is not None else NOT_STARTED
+    if state == IN_PROGRESS and latest is not None:  # "so far": the open attempt's click-time score
+        share = latest.score / module.max_score if module.max_score else 0.0
+        return ModuleStatus(module, state, latest.answered, total, share, latest.attempt,
+                            last_activity=latest.last_activity)
+    if state in (NOT_STARTED, BEING_MARKED) or row is None:
+        answered = latest.answered if latest is not None and state == BEING_MARKED else 0
+        return ModuleStatus(module, state, answered, total, None, latest.attempt if latest else None,
+                            finished_at=_when(row["last_finished"]) if row is not None else None,
+                            last_activity=latest.last_activity if latest else None)
+    attended = state == PASSED and bool(row["attended"])
+    if state == PASSED:
+        mark, best = row["score"], row["max_score"]
+    else:
+        mark, best = row["mark_score"], row["mark_max_score"]
+    share = None if attended or best != best or not best else float(mark) / float(best)
+    renew = _when(row["renew_by"])
+    finished = [s for s in history if s.finished_at is not None]
+    return ModuleStatus(module, state, total if share is not None else 0, total, share,
+                        finished[-1].attempt if finished else (latest.attempt if latest else None),
+                        _when(row["passed_on"]) if state in (PASSED, DUE_AGAIN) else _when(row["last_graded"]),
+                        renew.date() if renew and state == PASSED else None,
+                        _reason(row, course.policy.completion) if state == DUE_AGAIN else "",
+                        latest.last_activity if latest else None, attended)
+
+
+def evaluation_for(store: Store, course: Course, learner_id: str, at: datetime | None = None):
+    """The progress rule's Evaluation for this learner (course.progress.learner_evaluation)."""
+    from course.progress import learner_evaluation
+
+    return learner_evaluation(store, course, learner_id, as_of=at)
+
+
+def _display_rows(store: Store, course: Course, learner_id: str, at, evaluation):
+    """The rule's row per module; modules outside `completion.modules` go through the same rule
+    as a completion of their own (they show a state but do not make a certificate)."""
+    from dataclasses import replace
+
+    from course.progress import learner_evaluation
+
+    evaluation = evaluation or evaluation_for(store, course, learner_id, at)
+    rows = evaluation.module_rows(learner_id)
+    extra = tuple(m for m in course.modules if m not in rows.index)
+    if extra:
+        from course.progress import Rule
+
+        base = Rule.from_course(course)
+        rule = replace(base, modules=extra, pass_marks={m: course.modules[m].pass_mark for m in extra})
+        more = learner_evaluation(store, course, learner_id, as_of=at, rule=rule).module_rows(learner_id)
+        import pandas as pd
+
+        rows = pd.concat([rows, more])
+    return evaluation, rows
 
 
 def module_status(store: Store, course: Course, learner_id: str, module: Module, at: datetime | None = None,
-                  rows=None) -> ModuleStatus:
-    at = at or now()
-    total = len(module.graded_scenarios)
+                  rows=None, evaluation=None) -> ModuleStatus:
+    _evaluation, states = _display_rows(store, course, learner_id, at, evaluation)
     history = _summaries(module, rows if rows is not None else _rows(store, learner_id, module.id))
-    completion = course.policy.completion
-    share = (lambda s: s.score / module.max_score if module.max_score else 0.0)
-    latest = history[-1] if history else None
-    if latest and latest.finished_at is None and latest.last_activity is not None:
-        return ModuleStatus(module, IN_PROGRESS, latest.answered, total, share(latest), latest.attempt,
-                            last_activity=latest.last_activity)
-    finished = [s for s in history if s.finished_at is not None]
-    if not finished:
-        return ModuleStatus(module, NOT_STARTED, 0, total, None, latest.attempt if latest else None)
-    passes = [s for s in finished if passed(module, s)]
-    last = finished[-1]
-    if passes:
-        best = passes[-1]
-        months = int(completion.get("renew_after_months") or 0)
-        renew_by = add_months(best.finished_at, months) if months else None
-        reason = ""
-        if renew_by is not None and renew_by <= at:
-            reason = f"Your pass is more than {months} months old."
-        elif completion.get("renew_on_policy_change") and best.policy_version != course.policy.version:
-            reason = "The policy has changed since you passed."
-        if not reason:
-            return ModuleStatus(module, PASSED, best.answered, total, share(best), best.attempt, best.finished_at,
-                                renew_by.date() if renew_by else None, last_activity=best.last_activity)
-        if last is best:
-            return ModuleStatus(module, DUE_AGAIN, best.answered, total, share(best), best.attempt, best.finished_at,
-                                renew_by.date() if renew_by else None, reason, best.last_activity)
-    return ModuleStatus(module, FAILED, last.answered, total, share(last), last.attempt, last.finished_at,
-                        last_activity=last.last_activity)
+    return _module_status(course, module, states.loc[module.id] if module.id in states.index else None, history)
 
 
-def course_status(store: Store, course: Course, learner_id: str, at: datetime | None = None) -> list[ModuleStatus]:
+def course_status(store: Store, course: Course, learner_id: str, at: datetime | None = None,
+                  evaluation=None) -> list[ModuleStatus]:
+    _evaluation, states = _display_rows(store, course, learner_id, at, evaluation)
     rows = _rows(store, learner_id)
-    return [module_status(store, course, learner_id, m, at, rows) for m in course.modules.values()]
+    return [_module_status(course, m, states.loc[m.id] if m.id in states.index else None, _summaries(m, rows))
+            for m in course.modules.values()]
 
 
-def certificate_ready(course: Course, statuses: list[ModuleStatus]) -> bool:
-    """Every module that completion requires is passed and current."""
-    required = course.policy.completion.get("modules") or list(course.modules)
-    states = {s.module.id: s.state for s in statuses}
-    return all(states.get(module_id) == PASSED for module_id in required)
+def certificate_ready(store: Store, course: Course, learner_id: str, at: datetime | None = None,
+                      evaluation=None) -> bool:
+    """The learner's completion is in date (course.progress: completed or due soon)."""
+    evaluation = evaluation or evaluation_for(store, course, learner_id, at)
+    return evaluation.certificate_ready(learner_id)
 
 
 def next_step(statuses: list[ModuleStatus]) -> ModuleStatus | None:

@@ -55,7 +55,7 @@ def grade(jobs, modules, learners, force, watch):
         watch_queue()
         return
     store = Store()
-    from course.grading.queue import waiting
+    from course.records.finish_queue import waiting
 
     if waiting(store):  # learners' Finishes no marker has taken yet (one ran with --no-grading, or none runs)
         from course.grading.worker import run as mark_queue

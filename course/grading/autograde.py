@@ -16,7 +16,7 @@ from pathlib import Path
 
 from course.content.model import load_course
 from course.records.store import Store
-from course.grading import state
+from course.records import grading_log as state
 from course.grading.coursedir import api as nbgrader_api
 from course.grading.coursedir import grading_root, gradebook_url
 from course.grading.submissions import Submission, find_submissions, release_notebook
@@ -36,9 +36,14 @@ class GradeResult:
 
     @property
     def passed(self) -> bool | None:
-        if self.score is None or not self.max_score:
+        """The mark's verdict by the one pass test (course.progress); None when there is no mark or
+        it needs review (neither a pass nor a fail until a manager clears it)."""
+        from course.progress import mark_verdict
+
+        if self.score is None:  # no mark (perhaps of a module the course does not have)
             return None
-        return self.score >= load_course().module(self.module).pass_mark * self.max_score
+        return mark_verdict(self.score, self.max_score, load_course().module(self.module).pass_mark,
+                            self.status == "needs review")
 
 
 def _last_line(result: dict) -> str:
@@ -125,6 +130,20 @@ def pending(root: Path, store: Store, *, modules=None, learners=None, force=Fals
     return todo, unchanged
 
 
+def issue_certificates(store: Store, learners, course=None) -> None:
+    """After marks are recorded: put any completion they make in the certificate register
+    (course.manager.certificates.issue, by the progress rule), so the learner's certificate page
+    finds it without writing anything itself. A failure is logged and never stops the marking."""
+    import logging
+
+    try:
+        from course.manager import certificates
+
+        certificates.issue(store, course or load_course(), learners)
+    except Exception:  # noqa: BLE001 - the marks are saved; the register catches up on the next report
+        logging.getLogger("course.grader").exception("could not update the certificate register")
+
+
 def grade(root: Path | None = None, *, jobs: int = 1, modules=None, learners=None, force: bool = False,
           store: Store | None = None, progress: Callable[[GradeResult], None] | None = None) -> list[GradeResult]:
     root = Path(root or grading_root()).resolve()
@@ -147,17 +166,17 @@ def grade(root: Path | None = None, *, jobs: int = 1, modules=None, learners=Non
         else:
             done(submission, GradeResult(submission.learner, submission.module, "not graded",
                                          message="; ".join(submission.problems)))
-    if not gradable:
-        return results
-    api = nbgrader_api(root)
-    prepare_gradebook(api, gradable)
-    if jobs <= 1 or len(gradable) == 1:
-        for submission in gradable:
-            done(submission, grade_one(api, submission))
-        return results
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
-                             initializer=_worker_init, initargs=(str(root),)) as pool:
-        for submission, result in zip(gradable, pool.map(_worker_grade, gradable)):
-            done(submission, result)
+    if gradable:
+        api = nbgrader_api(root)
+        prepare_gradebook(api, gradable)
+        if jobs <= 1 or len(gradable) == 1:
+            for submission in gradable:
+                done(submission, grade_one(api, submission))
+        else:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
+                                     initializer=_worker_init, initargs=(str(root),)) as pool:
+                for submission, result in zip(gradable, pool.map(_worker_grade, gradable)):
+                    done(submission, result)
+    issue_certificates(store, {r.learner for r in results if r.score is not None})
     return results
 

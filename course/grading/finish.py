@@ -14,7 +14,8 @@ from pathlib import Path
 
 from course.records.attempt import LearnerRecords
 from course.records.store import Store
-from course.grading import queue, state
+from course.records import finish_queue as queue
+from course.records import grading_log as state
 from course.grading.coursedir import grading_root
 
 WAIT_SECONDS = 10.0
@@ -25,7 +26,7 @@ class FinishResult:
     status: str  # graded | needs review | queued | not graded
     score: float | None = None
     max_score: float | None = None
-    passed: bool | None = None
+    passed: bool | None = None  # course.progress.mark_verdict: None when unmarked or needing review
     message: str = ""
     feedback_path: Path | None = None
 
@@ -44,9 +45,9 @@ def result_for(store: Store, learner_id: str, module_id: str, pass_mark: float, 
         return None
     root = Path(root or grading_root()).resolve()
     feedback = root / "feedback" / learner_id / module_id / f"{module_id}.html"
-    passed = None
-    if record.score is not None and record.max_score:
-        passed = record.score >= pass_mark * record.max_score
+    from course.progress import mark_verdict
+
+    passed = mark_verdict(record.score, record.max_score, pass_mark, bool(record.needs_review))
     return FinishResult(record.status, record.score, record.max_score, passed, record.message,
                         feedback if feedback.exists() else None)
 

@@ -9,8 +9,9 @@ from pathlib import Path
 from course.content.model import load_course
 from course.records.attempt import LearnerRecords
 from course.records.store import Store
-from course.grading import queue, state
-from course.grading.autograde import grade_one, prepare_gradebook
+from course.records import finish_queue as queue
+from course.records import grading_log as state
+from course.grading.autograde import grade_one, issue_certificates, prepare_gradebook
 from course.grading.coursedir import api as nbgrader_api
 from course.grading.coursedir import grading_root
 from course.grading.submissions import Submission, check, write_submission
@@ -51,6 +52,7 @@ def grade_request(api, store: Store, request: queue.Request, course=None) -> str
     state.record(store, result.learner, result.module, fingerprint, result.status, score=result.score,
                  max_score=result.max_score, needs_review=result.status == "needs review", message=result.message)
     queue.complete(store, request.id, result.status != "not graded", result.message)
+    issue_certificates(store, [result.learner], course)  # a mark that completes the course issues it
     return result.status
 
 

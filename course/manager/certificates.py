@@ -171,16 +171,38 @@ def get(store: Store, cert_id: str) -> dict | None:
     return _facts(row) if row is not None else None
 
 
+def of_completion(store: Store, learner_id: str, completed_on: str) -> dict | None:
+    """The register's certificate of one learner's completion on a day (the latest issued), or None.
+    A read only: what a learner's page asks (it never writes the register)."""
+    return next((c for c in for_learner(store, learner_id) if c["completed_on"] == completed_on), None)
+
+
+def issue(store: Store, course, learner_ids) -> list[dict]:
+    """Add the current completions of these learners to the register, by the progress rule
+    (course.progress); returns their records. The marker calls this after each mark, so a
+    certificate exists as soon as the mark that completes the course is made."""
+    from course.manager.reports import evaluate_inputs
+    from course.manager.reports.data import load_inputs
+
+    ids = sorted(set(learner_ids))
+    if not ids:
+        return []
+    result = evaluate_inputs(load_inputs(store, course=course, learner_ids=ids))
+    return record(store, facts_from(result, ids))
+
+
 def for_learner(store: Store, learner_id: str) -> list[dict]:
     """Every certificate of one learner, newest completion first."""
     return [_facts(r) for r in register.for_learner(store, learner_id)]
 
 
-def register_frame(store: Store):
-    """learner_id, completed_on, policy_version, certificate_id: every recorded completion."""
+def register_frame(store: Store, learner_ids=None):
+    """learner_id, completed_on, policy_version, certificate_id: every recorded completion (of
+    `learner_ids` only, when given)."""
     import pandas as pd
 
-    frame = pd.DataFrame(register.completions(store), columns=["learner_id", "completed_on", "policy_version", "certificate_id"])
+    frame = pd.DataFrame(register.completions(store, learner_ids),
+                         columns=["learner_id", "completed_on", "policy_version", "certificate_id"])
     frame["completed_on"] = pd.to_datetime(frame["completed_on"])
     return frame
 

@@ -14,6 +14,7 @@ import html
 import json
 from datetime import date
 
+from course.progress import COMPLETED, DUE_SOON, OVERDUE
 from course.records.store import Store
 
 ABOUT = ("Registered workers in Scotland declare their continuous professional learning (CPL) to the SSSC each "
@@ -33,16 +34,16 @@ def _reflections(store: Store, learner_id: str) -> dict[str, list[dict]]:
 
 
 def learning_record(store: Store, learner_id: str, course=None, result=None) -> dict:
-    """The record as a dict. `result` is an Evaluation (course.manager.completion) that includes this
-    learner; without one, the gradebook and records are read now."""
+    """The record as a dict. `result` is an Evaluation of the progress rule (course.progress) that
+    includes this learner; without one, the rule is run for this learner alone."""
     from course.manager import certificates
     from course.content.model import load_course
 
     course = course or load_course()
     if result is None:
-        from course.manager.reports import evaluate_inputs, load_inputs
+        from course.progress import learner_evaluation
 
-        result = evaluate_inputs(load_inputs(store, course=course))
+        result = learner_evaluation(store, course, learner_id)
     person = result.people[result.people["learner_id"] == learner_id]
     known = store.learner(learner_id)
     if person.empty and not known:
@@ -75,8 +76,9 @@ def learning_record(store: Store, learner_id: str, course=None, result=None) -> 
         "course": "Social media, confidentiality and boundaries",
         "policy": f"{course.policy.title}, version {course.policy.version}",
         "status": str(row["status"]) if row is not None else "not started",
-        "completed_on": (row["completed_on"].date().isoformat()
-                         if row is not None and row["current_completion"] else None),
+        "completed_on": (row["completed_on"].date().isoformat()  # the completion the status rests on
+                         if row is not None and str(row["status"]) in (COMPLETED, DUE_SOON, OVERDUE)
+                         and row["completed_on"] == row["completed_on"] else None),
         "learning_minutes": minutes, "learning_hours": round(minutes / 60, 1),
         "about": ABOUT, "modules": modules, "certificates": certs,
     }

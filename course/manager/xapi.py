@@ -97,6 +97,20 @@ def statements_for(record: dict, course, *, homepage: str | None = None, with_na
     return out
 
 
+def learner_statements(store, course, learner_id: str, **kwargs) -> list[dict]:
+    """The statements of the completion the progress rule (course.progress) gives this learner
+    (current, or the earlier one they are due to renew), from its certificate in the register;
+    none before a completion, or while it is not yet in the register."""
+    from course.manager import certificates
+    from course.progress import learner_evaluation
+
+    row = learner_evaluation(store, course, learner_id).person(learner_id)
+    if row is None or row["completed_on"] != row["completed_on"]:  # NaT: no completion
+        return []
+    record = certificates.of_completion(store, learner_id, row["completed_on"].date().isoformat())
+    return statements_for(record, course, **kwargs) if record else []
+
+
 def statements(records: list[dict], course, **kwargs) -> list[dict]:
     return [s for record in records for s in statements_for(record, course, **kwargs)]
 

@@ -41,7 +41,10 @@ def for_learner(store: Store, learner_id: str) -> list:
                        .order_by(certificates.c.completed_on.desc(), certificates.c.issued_at.desc()))
 
 
-def completions(store: Store) -> list[tuple]:
-    """(learner_id, completed_on, policy_version, certificate_id) of every row."""
-    return [tuple(r) for r in store._read(select(certificates.c.learner_id, certificates.c.completed_on,
-                                                 certificates.c.policy_version, certificates.c.certificate_id))]
+def completions(store: Store, learner_ids=None) -> list[tuple]:
+    """(learner_id, completed_on, policy_version, certificate_id) of every row (of `learner_ids` only, when given)."""
+    query = select(certificates.c.learner_id, certificates.c.completed_on, certificates.c.policy_version,
+                   certificates.c.certificate_id)
+    if learner_ids is not None:
+        query = query.where(certificates.c.learner_id.in_(list(learner_ids)))
+    return [tuple(r) for r in store._read(query)]

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from course.records.store import Store, _insert, now
 from course.records.tables import gradings
 
+
 @dataclass(frozen=True)
 class GradingRecord:
     learner_id: str
@@ -34,6 +35,18 @@ def last_graded(store: Store) -> dict[tuple[str, str], GradingRecord]:
     """(learner, module) -> its last grading, for every module graded (one query)."""
     rows = store._read(select(gradings))
     return {(r.learner_id, r.module_id): GradingRecord(**r._mapping) for r in rows}
+
+
+def marks(store: Store, learner_ids=None) -> list[tuple]:
+    """(learner_id, module_id, score, max_score, needs_review, graded_at) of every grading that
+    gave a mark (of `learner_ids` only, when given): the marks of record course.progress reads."""
+    query = (select(gradings.c.learner_id, gradings.c.module_id, gradings.c.score, gradings.c.max_score,
+                    gradings.c.needs_review, gradings.c.graded_at)
+             .where(gradings.c.score.is_not(None), gradings.c.max_score.is_not(None),
+                    gradings.c.status != "not graded"))
+    if learner_ids is not None:
+        query = query.where(gradings.c.learner_id.in_(list(learner_ids)))
+    return [tuple(r) for r in store._read(query)]
 
 
 def graded(store: Store, learner: str, module: str) -> GradingRecord | None:

@@ -25,6 +25,11 @@ class StoreError(Exception):
     """The records store could not be read or written; says which store and why."""
 
 
+def _only(statement, table, learner_ids):
+    """The statement limited to some learners (None: everyone): how a page reads one learner's rows."""
+    return statement if learner_ids is None else statement.where(table.c.learner_id.in_(list(learner_ids)))
+
+
 def now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -230,23 +235,35 @@ class Store:
                           .order_by(reflections.c.module_id, reflections.c.attempt.desc(),
                                     reflections.c.saved_at.desc()))
 
-    def attempt_starts(self) -> list[tuple]:
-        """(learner_id, module_id, policy_version, started_at) of every attempt."""
-        return [tuple(r) for r in self._read(select(attempts.c.learner_id, attempts.c.module_id,
-                                                    attempts.c.policy_version, attempts.c.started_at))]
+    def attempt_starts(self, learner_ids=None) -> list[tuple]:
+        """(learner_id, module_id, policy_version, started_at, finished_at) of every attempt (of
+        `learner_ids` only, when given)."""
+        return [tuple(r) for r in self._read(_only(select(
+            attempts.c.learner_id, attempts.c.module_id, attempts.c.policy_version, attempts.c.started_at,
+            attempts.c.finished_at), attempts, learner_ids))]
 
-    def last_activity(self) -> list[tuple]:
+    def latest_finishes(self, learner_ids=None) -> list[tuple]:
+        """(learner_id, module_id, finished_at): each learner's latest Finish of each module."""
+        return [tuple(r) for r in self._read(
+            _only(select(attempts.c.learner_id, attempts.c.module_id, func.max(attempts.c.finished_at))
+                  .where(attempts.c.finished_at.is_not(None)), attempts, learner_ids)
+            .group_by(attempts.c.learner_id, attempts.c.module_id))]
+
+    def last_activity(self, learner_ids=None) -> list[tuple]:
         """(learner_id, module_id, when): the latest decision or reflection saved, per learner and module."""
         both = union_all(
-            select(decisions.c.learner_id, decisions.c.module_id, decisions.c.decided_at.label("at")),
-            select(reflections.c.learner_id, reflections.c.module_id, reflections.c.saved_at.label("at")),
+            _only(select(decisions.c.learner_id, decisions.c.module_id, decisions.c.decided_at.label("at")),
+                  decisions, learner_ids),
+            _only(select(reflections.c.learner_id, reflections.c.module_id, reflections.c.saved_at.label("at")),
+                  reflections, learner_ids),
         ).subquery()
         return [tuple(r) for r in self._read(select(both.c.learner_id, both.c.module_id, func.max(both.c.at))
                                              .group_by(both.c.learner_id, both.c.module_id))]
 
-    def names(self) -> list[tuple]:
-        """(learner_id, name) of every learner."""
-        return [tuple(r) for r in self._read(select(learners.c.learner_id, learners.c.name))]
+    def names(self, learner_ids=None) -> list[tuple]:
+        """(learner_id, name) of every learner (of `learner_ids` only, when given)."""
+        return [tuple(r) for r in self._read(_only(select(learners.c.learner_id, learners.c.name), learners,
+                                                   learner_ids))]
 
     def first_choices(self) -> list[tuple]:
         """(learner_id, module_id, scenario_id, choice_id, score): each learner's decision on each

@@ -1,9 +1,9 @@
 """Managers' reports: completions, who is due, the hardest scenarios.
 
-    inputs = load_inputs()                      # gradebook, records store, roster, register
-    result = evaluate_inputs(inputs)            # course.manager.completion.evaluate, names filled in
+    inputs = load_inputs()                      # marks of record, records store, roster, register
+    result = evaluate_inputs(inputs)            # course.progress.evaluate (the one rule), names filled in
     report = completions_report(result)         # a Report: titled tables
-    write(report, "xlsx", Path("completions.xlsx"))
+    writers.write_xlsx(report, Path("completions.xlsx"))  # or to_html(report), print_report(...)
 
 The frames are plain pandas; `writers` turns a Report into a table, CSV, XLSX or HTML.
 """
@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from course.manager.completion import (COMPLETED, DUE_SOON, NOT_ON_ROSTER, OVERDUE, STATUSES, Evaluation, evaluate, status_counts, timeline)
+from course.manager.completion import timeline
+from course.progress import (COMPLETED, DUE_SOON, NOT_ON_ROSTER, OVERDUE, STATUSES, Evaluation, evaluate, status_counts)
 from course.manager.reports.data import Inputs, load_inputs
 from course.manager.reports.writers import FORMATS, Report, Section
 
@@ -25,7 +26,8 @@ __all__ = ["KINDS", "FORMATS", "Inputs", "Report", "Section", "load_inputs", "ev
 
 def evaluate_inputs(inputs: Inputs, as_of=None, *, roster_only: bool = False) -> Evaluation:
     result = evaluate(inputs.rule, inputs.grades, inputs.roster, activity=inputs.activity,
-                      attendance=inputs.attendance, history=inputs.history, as_of=as_of, roster_only=roster_only)
+                      attendance=inputs.attendance, history=inputs.history, finished=inputs.finished,
+                      as_of=as_of, roster_only=roster_only)
     people = result.people
     if len(inputs.names):
         missing = ~people["on_roster"] | (people["name"] == "")

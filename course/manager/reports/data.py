@@ -1,9 +1,13 @@
-"""Everything a report needs, read once: grades, roster, activity, attendance, register.
+"""Everything the progress rule (course.progress) reads, once: marks, Finishes, activity,
+roster, attendance, register. For the whole organisation (reports, dashboard) or for a few
+learners (`learner_ids`: a learner's own pages read only their rows).
 
-- grades: nbgrader's gradebook (the grade of record) through
-  `course.grading.gradebook.gradebook_frame()`, with each grade's policy version taken from
-  the records store's attempt that the submission belongs to (the latest attempt started
-  before it was submitted);
+- grades: the marks of record from the grading log (`gradings`, course.records.grading_log), which
+  the marker writes from nbgrader's result; a mark that could not be made ("not graded") is
+  no mark. Each mark is dated by the Finish it marked (the latest finished attempt at or
+  before the mark) and carries that attempt's policy version;
+- finished: the latest Finish of each learner and module (a Finish later than its mark is
+  still being marked);
 - activity: the latest decision or reflection each learner saved in each module;
 - roster: the imported staff list (`course roster import`);
 - history: completions already in the certificate register (`course.manager.certificates`);
@@ -19,11 +23,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from course.manager.completion import Rule
 from course.content.model import load_course
+from course.progress import Rule
+from course.records import grading_log
 from course.records.store import Store
 
-GRADE_COLUMNS = ["learner_id", "module_id", "score", "max_score", "date", "policy_version"]
+GRADE_COLUMNS = ["learner_id", "module_id", "score", "max_score", "date", "policy_version", "needs_review"]
 
 
 @dataclass
@@ -35,6 +40,7 @@ class Inputs:
     history: pd.DataFrame
     names: pd.DataFrame          # learner_id, name: from sign-in, for people not on the roster
     attendance: pd.DataFrame | None = None
+    finished: pd.DataFrame | None = None  # learner_id, module_id, finished_at: the latest Finish
 
 
 def gradebook_exists(root: Path | None = None) -> bool:
@@ -49,48 +55,67 @@ def gradebook_exists(root: Path | None = None) -> bool:
     return True
 
 
-def grades_frame(store: Store, root: Path | None = None) -> pd.DataFrame:
-    """One row per learner and module from nbgrader's gradebook, with its policy version."""
-    if not gradebook_exists(root):
+def grades_frame(store: Store, learner_ids=None) -> pd.DataFrame:
+    """The marks of record: one row per learner and module from the grading log (see the docstring)."""
+    rows = grading_log.marks(store, learner_ids)
+    frame = pd.DataFrame([tuple(r) for r in rows],
+                         columns=["learner_id", "module_id", "score", "max_score", "needs_review", "graded_at"])
+    if frame.empty:
         return pd.DataFrame(columns=GRADE_COLUMNS)
-    from course.grading.gradebook import gradebook_frame
-
-    book = gradebook_frame(root, store)
-    if book.empty:
-        return pd.DataFrame(columns=GRADE_COLUMNS)
-    date = book["submitted_at"].fillna(book["graded_at"])
-    frame = pd.DataFrame({"learner_id": book["learner"].astype(str), "module_id": book["module"].astype(str),
-                          "score": book["score"].astype(float), "max_score": book["max_score"].astype(float),
-                          "date": pd.to_datetime(date, utc=True)})
-    return with_policy_versions(frame, attempts_frame(store))
+    frame = frame.astype({"learner_id": str, "module_id": str, "score": float, "max_score": float, "needs_review": bool})
+    frame["graded_at"] = pd.to_datetime(frame["graded_at"], utc=True)
+    return with_policy_versions(frame, attempts_frame(store, learner_ids))
 
 
-def attempts_frame(store: Store) -> pd.DataFrame:
-    frame = pd.DataFrame(store.attempt_starts(), columns=["learner_id", "module_id", "policy_version", "started_at"])
+def attempts_frame(store: Store, learner_ids=None) -> pd.DataFrame:
+    frame = pd.DataFrame(store.attempt_starts(learner_ids),
+                         columns=["learner_id", "module_id", "policy_version", "started_at", "finished_at"])
     frame["started_at"] = pd.to_datetime(frame["started_at"], utc=True)
+    frame["finished_at"] = pd.to_datetime(frame["finished_at"], utc=True)
     return frame
 
 
-def with_policy_versions(grades: pd.DataFrame, attempts_: pd.DataFrame) -> pd.DataFrame:
-    """Add `policy_version`: that of the latest attempt started on or before each grade's date."""
-    if grades.empty or attempts_.empty:
-        return grades.assign(policy_version=None)[GRADE_COLUMNS]
-    left = grades.assign(_t=pd.to_datetime(grades["date"], utc=True)).sort_values("_t")
-    right = attempts_.rename(columns={"started_at": "_t"}).sort_values("_t")
-    merged = pd.merge_asof(left, right[["learner_id", "module_id", "policy_version", "_t"]], on="_t",
-                           by=["learner_id", "module_id"], direction="backward")
-    return merged[GRADE_COLUMNS].reset_index(drop=True)
+def _latest_before(marks: pd.DataFrame, attempts_: pd.DataFrame, when: str) -> pd.DataFrame:
+    """For each mark, the attempt with the latest `when` at or before the mark (NaN when none)."""
+    # one unit for both keys: databases give seconds or microseconds, and merge_asof wants the same
+    right = attempts_.dropna(subset=[when]).rename(columns={when: "_t"})
+    right = right.assign(_t=right["_t"].astype("datetime64[ns, UTC]")).sort_values("_t")
+    left = marks.assign(_t=marks["graded_at"].astype("datetime64[ns, UTC]")).sort_values("_t")
+    merged = pd.merge_asof(left, right[["learner_id", "module_id", "policy_version", "_t"]].assign(_at=right["_t"]),
+                           on="_t", by=["learner_id", "module_id"], direction="backward")
+    return merged.drop(columns="_t")
 
 
-def activity_frame(store: Store) -> pd.DataFrame:
+def with_policy_versions(marks: pd.DataFrame, attempts_: pd.DataFrame) -> pd.DataFrame:
+    """`date` and `policy_version` of each mark: those of the Finish it marked (the latest attempt
+    finished at or before the mark, which is what the marker submits), else the mark's own time
+    and the version of the latest attempt started before it."""
+    if attempts_.empty:
+        return marks.assign(date=marks["graded_at"], policy_version=None)[GRADE_COLUMNS]
+    done = _latest_before(marks, attempts_, "finished_at")
+    started = _latest_before(marks, attempts_, "started_at").set_index(done.index)
+    found = done["_at"].notna()
+    done["date"] = done["_at"].where(found, done["graded_at"])
+    done["policy_version"] = done["policy_version"].where(found, started["policy_version"])
+    return done[GRADE_COLUMNS].reset_index(drop=True)
+
+
+def finished_frame(store: Store, learner_ids=None) -> pd.DataFrame:
+    """learner_id, module_id, finished_at: each learner's latest Finish of each module."""
+    frame = pd.DataFrame(store.latest_finishes(learner_ids), columns=["learner_id", "module_id", "finished_at"])
+    frame["finished_at"] = pd.to_datetime(frame["finished_at"], utc=True)
+    return frame
+
+
+def activity_frame(store: Store, learner_ids=None) -> pd.DataFrame:
     """learner_id, module_id, last_activity: the latest decision or reflection saved."""
-    frame = pd.DataFrame(store.last_activity(), columns=["learner_id", "module_id", "last_activity"])
+    frame = pd.DataFrame(store.last_activity(learner_ids), columns=["learner_id", "module_id", "last_activity"])
     frame["last_activity"] = pd.to_datetime(frame["last_activity"], utc=True)
     return frame
 
 
-def names_frame(store: Store) -> pd.DataFrame:
-    return pd.DataFrame(store.names(), columns=["learner_id", "name"])
+def names_frame(store: Store, learner_ids=None) -> pd.DataFrame:
+    return pd.DataFrame(store.names(learner_ids), columns=["learner_id", "name"])
 
 
 def attendance_frame(store: Store, course=None) -> pd.DataFrame | None:
@@ -121,20 +146,32 @@ def attendance_frame(store: Store, course=None) -> pd.DataFrame | None:
     return frame
 
 
-def load_inputs(store: Store | None = None, root: Path | None = None, course=None, step=None) -> Inputs:
-    """Read everything once. `step(label)` is called before each part (for a progress bar)."""
+def _rows_of(frame: pd.DataFrame | None, learner_ids):
+    if frame is None or learner_ids is None:
+        return frame
+    return frame[frame["learner_id"].astype(str).isin(list(learner_ids))].reset_index(drop=True)
+
+
+def load_inputs(store: Store | None = None, root: Path | None = None, course=None, step=None,
+                learner_ids=None) -> Inputs:
+    """Read everything once (for `learner_ids` only, when given). `step(label)` is called before
+    each part (for a progress bar). `root` is kept for callers that pass nbgrader's course root:
+    the marks come from the grading log in the records store."""
     from course.manager import certificates
     from course.records.roster import roster_frame
 
     store = store or Store()
     course = course or load_course()
     step = step or (lambda _label: None)
-    step("reading the gradebook")
-    grades = grades_frame(store, root)
+    step("reading the marks")
+    grades = grades_frame(store, learner_ids)
+    finished = finished_frame(store, learner_ids)
     step("reading the records store")
-    activity = activity_frame(store)
-    roster = roster_frame(store)
-    names = names_frame(store)
-    history = certificates.register_frame(store)
-    attendance = attendance_frame(store, course)
-    return Inputs(Rule.from_course(course), grades, roster, activity, history, names, attendance)
+    activity = activity_frame(store, learner_ids)
+    roster = _rows_of(roster_frame(store), learner_ids)
+    names = names_frame(store, learner_ids)
+    history = certificates.register_frame(store, learner_ids)
+    attendance = _rows_of(attendance_frame(store, course), learner_ids)
+    if attendance is not None and attendance.empty:
+        attendance = None
+    return Inputs(Rule.from_course(course), grades, roster, activity, history, names, attendance, finished)
