@@ -220,8 +220,8 @@ class ModuleApp(widgets.VBox):
         return (
             f'<section class="cm-overview" aria-labelledby="cm-overview-h">'
             f'<h2 id="cm-overview-h"{FOCUS if focus else ""}>About this module</h2>{overview}'
-            f"<p><strong>Time:</strong> about {m.minutes} minutes · <strong>Scenarios:</strong> "
-            f"{len(m.graded_scenarios)} · <strong>Pass mark:</strong> {round(100 * m.pass_mark)}%</p>"
+            f'<p class="cm-overview__facts">About {m.minutes} minutes · {len(m.graded_scenarios)} scenarios · '
+            f"pass mark {round(100 * m.pass_mark)}%</p>"
             f'<details class="cm-more"><summary>More about this module</summary>{intro}'
             f"<h3>What this module answers</h3><ul>{items(m.questions)}</ul>"
             f"<h3>What you will be able to do</h3><ul>{items(m.objectives)}</ul>"
