@@ -51,6 +51,7 @@ def test_room_options_reach_voila_and_the_kernels(tmp_path):
     assert pools == kernel_pools(options)
     assert pools["default"]["pool_size"] == 3 and pools["join.ipynb"]["pool_size"] == 8
     assert pools["trainer.ipynb"]["pool_size"] == 1 and pools["certificate.ipynb"]["pool_size"] == 1
+    assert pools["help.ipynb"]["pool_size"] == 1  # opened now and then: one ready kernel
     env = server_env({}, options)
     assert env["COURSE_PUBLIC_URL"] == "https://training.example.org/course/"
     assert env["COURSE_GRADE_ON_FINISH"] == "1"

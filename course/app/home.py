@@ -20,6 +20,7 @@ from course.records.store import Store, StoreError
 from course.widgets.cards import FOCUS
 from course.widgets.style import css
 from course.app import status as st
+from course.app.help import help_link_html
 from course.app.module import home_link, module_link
 from course.kernel.runtime import guarded, log
 from course.app.signin import SignInError, sign_in
@@ -136,6 +137,7 @@ class HomeApp(widgets.VBox):
     def show_sign_in(self, notice: str = "", clear_address: bool = False, focus: bool = False) -> None:
         url = ' <span hidden data-cm-url="home.ipynb"></span>' if clear_address else ""
         intro_html = (
+            help_nav_html(None) +
             f'<h1 data-cm-title="Sign in - Social media course"{FOCUS if focus else ""}>Welcome to the course</h1>'
             + (f'<p class="cm-notice" role="status">{escape(notice)}</p>' if notice else "")
             + "<p>Learn to use social media safely at work: keep information private, keep professional "
@@ -190,7 +192,7 @@ class HomeApp(widgets.VBox):
             address = f'<span hidden data-cm-url="{escape(home_link(self.token))}"></span>'
         who = (f"Signed in as <strong>{escape(name)}</strong>"
                + (f" (staff number {escape(known['staff_number'])})" if known.get("staff_number") else "") + ".")
-        html = (f'<h1 data-cm-title="Your course - Social media course"{FOCUS if focus else ""}>Hello, {escape(name)}</h1>'
+        html = (f'{help_nav_html(self.token)}<h1 data-cm-title="Your course - Social media course"{FOCUS if focus else ""}>Hello, {escape(name)}</h1>'
                 f'<p class="cm-status">{who}</p>{address}'
                 f"{certificate_html(ready, self.token, every)}"
                 f"{continue_html(statuses, self.token)}{modules_html(statuses, self.token)}")
@@ -213,6 +215,11 @@ class HomeApp(widgets.VBox):
     def _show_error(self) -> None:
         self.error.value = f"<style>{css()}</style>" + focus_alert("Something went wrong. Please reload the page; if it happens again, "
                                        "tell your trainer.")
+
+
+def help_nav_html(token: str | None) -> str:
+    """"Where to get help", first on the home page whether signed in or not: help needs no sign-in."""
+    return f'<nav class="cm-crumbs" aria-label="Help">{help_link_html(token)}</nav>'
 
 
 def focus_alert(text: str) -> str:

@@ -28,6 +28,7 @@ from course.widgets.progress import ProgressWidget
 from course.widgets.reflection import ReflectionWidget
 from course.widgets.style import css
 from course.app import hooks, marking, status
+from course.app.help import help_href, help_link_html
 from course.progress import reaches_pass_mark
 from course.app.pages import NOT_FOUND, SOMETHING_WRONG, message_html
 from course.kernel.runtime import guarded, log
@@ -199,7 +200,8 @@ class ModuleApp(widgets.VBox):
                 scenario = self.module.scenario(page)
                 self._pages[page] = DecisionWidget(
                     scenario, self.records, self.course.policy, feedback=self.module.feedback,
-                    number=self._numbers.get(page), total=len(self._numbers), on_decided=self._on_decided)
+                    number=self._numbers.get(page), total=len(self._numbers), on_decided=self._on_decided,
+                    help_at=help_href(self.token, self.module.id))
                 if self.finished_at is not None:
                     self._pages[page].check_button.layout.display = "none"
                     self._pages[page].choices.disabled = True
@@ -222,27 +224,32 @@ class ModuleApp(widgets.VBox):
         return (  # the widgets' stylesheet rides along in the header: one widget fewer to load
             f"<style>{css()}</style>"
             f'<nav class="cm-crumbs" aria-label="Course"><a href="{escape(home_link(self.token))}">'
-            f'<span aria-hidden="true">←</span> Course home</a></nav>'
+            f'<span aria-hidden="true">←</span> Course home</a> {help_link_html(self.token, self.module.id)}</nav>'
             f'<h1 class="cm-app__title" data-cm-title="{title} - Social media course">{title}</h1>'
             f'<p class="cm-status">Signed in as <strong>{escape(self.learner_name)}</strong>. '
             "Your answers are saved as you go.</p>")
 
     def _overview_html(self, focus: bool = False) -> str:
+        """What fits one phone screen above Start: the short overview and the facts. The rest
+        (intro, questions, objectives, key points, how it works) waits under "More about this module"."""
         m = self.module
         items = lambda values: "".join(f"<li>{escape(v)}</li>" for v in values)  # noqa: E731
         intro = "".join(f"<p>{escape(p)}</p>" for p in m.intro)
         how = ("Read each scenario, choose what you would do, then press <strong>Check my answer</strong> to see why."
                if m.feedback == "immediate" else
                "Read each scenario and choose what you would do. You will see how you did at the end.")
+        overview = f'<p class="cm-overview__short">{escape(m.overview)}</p>' if m.overview else ""
         return (
             f'<section class="cm-overview" aria-labelledby="cm-overview-h">'
-            f'<h2 id="cm-overview-h"{FOCUS if focus else ""}>About this module</h2>'
-            f"<p><strong>Time:</strong> about {m.minutes} minutes · <strong>Scenarios:</strong> "
-            f"{len(m.graded_scenarios)} · <strong>Pass mark:</strong> {round(100 * m.pass_mark)}%</p>{intro}"
+            f'<h2 id="cm-overview-h"{FOCUS if focus else ""}>About this module</h2>{overview}'
+            f'<p class="cm-overview__facts">About {m.minutes} minutes · {len(m.graded_scenarios)} scenarios · '
+            f"pass mark {round(100 * m.pass_mark)}%</p>"
+            f'<details class="cm-more"><summary>More about this module</summary>{intro}'
             f"<h3>What this module answers</h3><ul>{items(m.questions)}</ul>"
             f"<h3>What you will be able to do</h3><ul>{items(m.objectives)}</ul>"
+            f"<h3>Key points</h3><ul>{items(m.key_points)}</ul>"
             f"<h3>How it works</h3><p>{how} Your answers are saved as you go; once checked, an answer cannot "
-            "be changed.</p></section>")
+            "be changed.</p></details></section>")
 
     # --- summary, reflection, finish -------------------------------------------------------
     def _summary_page(self) -> widgets.VBox:
@@ -278,8 +285,9 @@ class ModuleApp(widgets.VBox):
             parts = []
             for scenario in self.module.graded_scenarios:
                 choice = scenario.choice(self.records.decision(scenario.id).choice_id)
-                parts.append(f"<h4>{escape(scenario.title)}</h4>"
-                             f"{feedback_html(scenario, choice, self.course.policy, show_best=True)}")
+                feedback = feedback_html(scenario, choice, self.course.policy, show_best=True,
+                                         help_at=help_href(self.token, self.module.id))
+                parts.append(f"<h4>{escape(scenario.title)}</h4>{feedback}")
             review = "<h3>Review of every answer</h3>" + "".join(parts)
         return (f'<section class="cm-summary" aria-labelledby="cm-result-h">{heading}'
                 f'<p class="cm-summary__score">Your score: {score:g} out of {best:g} ({percent}%)</p>'

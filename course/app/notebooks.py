@@ -1,7 +1,7 @@
 """The app notebooks Voila serves (`notebooks/app/`), generated so they stay in step.
 
 One folder holds every page a learner or trainer opens: the course home, the module app
-(`?module=<id>`), the certificate, and the group-session pages (trainer and join). Each has
+(`?module=<id>`), the certificate, the help page, and the group-session pages (trainer and join). Each has
 two cells and no content, so editing YAML never changes them and one preheated pool of
 kernels per page serves every module.
 """
@@ -19,6 +19,7 @@ APPS = {
     "home": "Course home",
     "module": "Course module",
     "certificate": "Your certificate",
+    "help": "Where to get help",
     "trainer": "Run a group session",
     "join": "Join a group session",
 }

@@ -8,11 +8,13 @@ can tell when a committed notebook has drifted from its YAML.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from course.content.help import HelpPage, load_help
 from course.content.model import Course, Module
 
 KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -47,6 +49,36 @@ def _bullets(values) -> str:
     return "\n".join(f"- {v}" for v in values)
 
 
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+HELP_CELL = "where-to-get-help"  # the feedback of safety, breach and speak-up scenarios names this section
+
+
+def _md(text: str) -> str:
+    """YAML text as literal Markdown: no stray emphasis, link or HTML from a `*`, `[` or `<`."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def help_markdown(page: HelpPage) -> str:
+    """The help page (course/data/help.yaml and organisation.yaml) as the notebook's last section.
+
+    The same entries as the app's help page (course.app.help); numbers are written out, since
+    JupyterLab does not make a phone number something to call."""
+    lines = [f"## {_md(page.title)}", "", _md(page.intro)]
+    for section in page.sections:
+        lines += ["", f"### {_md(section.title)}", ""]
+        for item in section.items:
+            lines.append(f"- **{_md(item.name)}**: {_md(item.what)}")
+            for contact in item.contacts:
+                if contact.kind == "phone":
+                    lines.append(f"  - Phone: {_md(contact.value)}")
+                elif contact.kind == "web":
+                    lines.append(f"  - [{_md(contact.label or item.name + ' website')}]({contact.value})")
+                else:
+                    who = page.employer[contact.value]
+                    lines.append(f"  - **{_md(who.title)}** ({_md(page.employer_name)}): {_md(who.how)}")
+    return "\n".join(lines) + "\n"
+
+
 def build_notebook(module: Module, course: Course) -> nbformat.NotebookNode:
     header = (
         f"# {module.title}\n\n"
@@ -77,6 +109,7 @@ def build_notebook(module: Module, course: Course) -> nbformat.NotebookNode:
     cells.append(_code("reflection", "module.reflection()", hidden=True))
     cells.append(_markdown("key-points", f"## Key points\n{_bullets(module.key_points)}"))
     cells.append(_code("summary", "module.summary()", hidden=True))
+    cells.append(_markdown(HELP_CELL, help_markdown(load_help(Path(course.policy.path).parent))))
     nb = new_notebook(cells=cells, metadata={
         "kernelspec": KERNEL,
         "language_info": {"name": "python"},

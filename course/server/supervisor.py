@@ -1,7 +1,7 @@
 """`course serve`: the course on this machine: the learner app in Voila, and its marker.
 
 Voila serves the app notebooks (`notebooks/app/`): the course home, one module app that
-shows any module (`?module=<id>`), the certificate page, and the group-session pages
+shows any module (`?module=<id>`), the certificate page, the help page, and the group-session pages
 (trainer and join). Each page has its own pool of preheated kernels. The server is Voila
 with the course's routes, headers and error pages (`course.server.voila`), the course
 template from `assets/voila/templates/course/`, overrides from the address off, no
@@ -48,9 +48,9 @@ class ServeOptions:
     grading: bool = True          # run the marker beside Voila (Finish is graded at once)
 
 
-# The trainer page is opened once a session; the certificate now and then: one ready kernel
-# each is enough, and saves the memory of the others.
-ONE_KERNEL_PAGES = ("trainer.ipynb", "certificate.ipynb")
+# The trainer page is opened once a session; the certificate and the help page now and then:
+# one ready kernel each is enough, and saves the memory of the others.
+ONE_KERNEL_PAGES = ("trainer.ipynb", "certificate.ipynb", "help.ipynb")
 
 
 def app_dir() -> Path:

@@ -108,7 +108,34 @@ def citation_html(point_id: str, policy: Policy) -> str:
     return f'<li><span class="cm-cite__label">{escape(label)}:</span> {escape(point.plain)}</li>'
 
 
-def feedback_html(scenario: Scenario, choice: Choice, policy: Policy, show_best: bool = False) -> str:
+# Scenarios that rest on these points (a person at risk, a breach, speaking up) are the moments
+# a learner may meet for real: their feedback points to "Where to get help".
+HELP_POINTS = frozenset({"safe-first", "breach-tell", "speak-up"})
+HELP_TITLE = "Where to get help"
+# where the help is, for `feedback_html(help_at=...)`: in a module notebook it is a section at its
+# end (course.content.build), named in words; in the app it is a page, and `help_at` is its address
+IN_NOTEBOOK = "notebook"
+
+
+def needs_help(scenario: Scenario) -> bool:
+    """Whether any choice of this scenario rests on a safety, breach or speak-up point."""
+    return any(HELP_POINTS.intersection(c.cites) for c in scenario.choices)
+
+
+def help_note_html(scenario: Scenario, help_at: str | None) -> str:
+    """The pointer to help under a scenario's feedback, or "" (not such a scenario, or no help here)."""
+    if not help_at or not needs_help(scenario):
+        return ""
+    if help_at == IN_NOTEBOOK:
+        where = f"see <strong>{HELP_TITLE}</strong> at the end of this notebook."
+    else:
+        where = f'see <a href="{escape(help_at)}">{HELP_TITLE}</a>.'
+    return f'<p class="cm-feedback__help">If you meet a moment like this at work, {where}</p>'
+
+
+def feedback_html(scenario: Scenario, choice: Choice, policy: Policy, show_best: bool = False,
+                  help_at: str | None = None) -> str:
+    """The feedback on one answer. `help_at`: the help page's address, IN_NOTEBOOK, or None for no pointer."""
     modifier, symbol, words = verdict(choice)
     cites = "".join(citation_html(pid, policy) for pid in choice.cites if pid in policy.points)
     best = ""
@@ -120,7 +147,8 @@ def feedback_html(scenario: Scenario, choice: Choice, policy: Policy, show_best:
         f'<p class="cm-feedback__verdict"><span aria-hidden="true">{symbol}</span> {words}</p>'
         f'<p class="cm-feedback__you"><strong>You chose:</strong> {escape(choice.text)}</p>'
         f"<p>{escape(choice.feedback)}</p>{best}"
-        f'<div class="cm-cite"><p class="cm-cite__head">Why: what this rests on</p><ul>{cites}</ul></div></div>'
+        f'<div class="cm-cite"><p class="cm-cite__head">Why: what this rests on</p><ul>{cites}</ul></div>'
+        f"{help_note_html(scenario, help_at)}</div>"
     )
 
 

@@ -20,12 +20,14 @@ class DecisionWidget(widgets.VBox):
 
     `feedback="end"` (final assessment) saves and locks without showing feedback.
     `on_decided(scenario, choice)` lets a module view react (branching, progress).
+    `help_at` says where "Where to get help" is (see course.widgets.cards.feedback_html).
     """
 
     def __init__(self, scenario: Scenario, records: LearnerRecords, policy: Policy, *, feedback: str = "immediate",
                  number: int | None = None, total: int | None = None,
-                 on_decided: Callable[[Scenario, Choice], None] | None = None):
+                 on_decided: Callable[[Scenario, Choice], None] | None = None, help_at: str | None = None):
         self.scenario = scenario
+        self.help_at = help_at
         self.records = records
         self.policy = policy
         self.feedback_mode = feedback
@@ -116,6 +118,6 @@ class DecisionWidget(widgets.VBox):
         self.check_button.layout.display = "none"
         if self.feedback_mode == "immediate":
             self.status.value = '<p class="cm-status" role="status">Answer saved.</p>'
-            self.feedback.value = feedback_html(self.scenario, choice, self.policy)
+            self.feedback.value = feedback_html(self.scenario, choice, self.policy, help_at=self.help_at)
         else:
             self.status.value = f'<p class="cm-status" role="status">{SAVED_FOR_LATER}</p>'

@@ -15,7 +15,7 @@ from course.records.identity import being_graded, current_learner, in_voila
 from course.records.attempt import LearnerRecords
 from course.records.responses import FILENAME
 from course.records.store import Store
-from course.widgets.cards import feedback_html, key_points_html, overview_html
+from course.widgets.cards import IN_NOTEBOOK, feedback_html, key_points_html, overview_html
 from course.widgets.decision import DecisionWidget
 from course.widgets.progress import ProgressWidget
 from course.widgets.reflection import ReflectionWidget
@@ -52,7 +52,8 @@ class ModuleView:
         scenario = self.module.scenario(scenario_id)
         widget = DecisionWidget(
             scenario, self.records, self.course.policy, feedback=self.module.feedback,
-            number=self._numbers.get(scenario.id), total=len(self._numbers), on_decided=self._on_decided)
+            number=self._numbers.get(scenario.id), total=len(self._numbers), on_decided=self._on_decided,
+            help_at=IN_NOTEBOOK)
         self.decisions[scenario.id] = widget
         if not scenario.branch:
             return widget
@@ -114,7 +115,7 @@ class ModuleView:
             parts = []
             for scenario in self.module.graded_scenarios:
                 choice = scenario.choice(self.records.decision(scenario.id).choice_id)
-                parts.append(f"<h4>{escape(scenario.title)}</h4>{feedback_html(scenario, choice, self.course.policy, show_best=True)}")
+                parts.append(f"<h4>{escape(scenario.title)}</h4>{feedback_html(scenario, choice, self.course.policy, show_best=True, help_at=IN_NOTEBOOK)}")
             review = "<h3>Review of every answer</h3>" + "".join(parts)
         return (f'<section class="cm-summary" aria-live="polite"><h3>Your result</h3>'
                 f'<p class="cm-summary__score">{score:g} out of {best:g} ({percent}%)</p>'

@@ -13,7 +13,7 @@ from IPython.display import HTML
 
 from course.content.model import Course, Module
 from course.records.attempt import LearnerRecords
-from course.widgets.cards import feedback_html, key_points_html, overview_html, scenario_card_html
+from course.widgets.cards import IN_NOTEBOOK, feedback_html, key_points_html, overview_html, scenario_card_html
 from course.widgets.style import css
 
 
@@ -38,7 +38,8 @@ class StaticModuleView:
         if decision is None:
             answer = "<p class='cm-status'><strong>Not answered.</strong></p>"
         else:
-            answer = feedback_html(scenario, scenario.choice(decision.choice_id), self.course.policy, show_best=True)
+            answer = feedback_html(scenario, scenario.choice(decision.choice_id), self.course.policy, show_best=True,
+                                   help_at=IN_NOTEBOOK)
         return HTML(f"<div class='cm-root'>{card}{answer}</div>")
 
     def reflection(self) -> HTML:
