@@ -89,7 +89,7 @@ def start_server(folder: Path, data: Path, log_path: Path):
     port = free_port()
     command = voila_command(folder, ServeOptions(port=port, preheat=True, pool_size=2, cull_idle_timeout=900))
     env = server_env({**os.environ, "COURSE_DATA_DIR": str(data), "COURSE_DB_URL": ""})
-    log = open(log_path, "w")
+    log = open(log_path, "w")  # noqa: SIM115 - the server's log stays open for the server's life
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     wait_for(f"http://127.0.0.1:{port}/voila/static/voila.js", timeout=120, process=process)
     return process, log, f"http://127.0.0.1:{port}"

@@ -115,10 +115,10 @@ def main(argv: list[str] | None = None) -> dict:
 
     from playwright.sync_api import sync_playwright
 
-    from course.records import signin_tokens as sessions
     from course.content.model import load_course
-    from course.server.supervisor import prepare, server_env
+    from course.records import signin_tokens as sessions
     from course.records.store import Store
+    from course.server.supervisor import prepare, server_env
 
     work = Path(tempfile.mkdtemp(prefix="voila-bench-"))
     env = server_env({**os.environ, "COURSE_DATA_DIR": str(work / "var"), "COURSE_DB_URL": ""})

@@ -121,7 +121,7 @@ class Rule:
     titles: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_course(cls, course) -> "Rule":
+    def from_course(cls, course) -> Rule:
         c = course.policy.completion
         modules = tuple(c.get("modules") or course.modules)
         unknown = [m for m in modules if m not in course.modules]

@@ -19,9 +19,9 @@ from course.content.build import HELP_CELL, build_notebook, notebook_path
 from course.content.help import Contact, EmployerContact, HelpItem, HelpPage, HelpSection, load_help, tel_href
 from course.kernel.launch import Launcher
 from course.records import signin_tokens as sessions
+from course.records.attempt import LearnerRecords
 from course.widgets.cards import HELP_TITLE, IN_NOTEBOOK, feedback_html, needs_help
 from course.widgets.module_view import ModuleView
-from course.records.attempt import LearnerRecords
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "course" / "data"

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from course.records import signin_tokens as sessions
-from course.records import tables
 from course.app import status as st
 from course.app.home import HomeApp
-from course.kernel.launch import Launcher
 from course.app.signin import SignInError, sign_in
+from course.kernel.launch import Launcher
+from course.records import signin_tokens as sessions
+from course.records import tables
 from course.records.identity import SignInRequired, current_learner, forget_page_query
 from course.records.store import attempts, now
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import nbformat
 
-from course.kernel import runtime
-from course.kernel.launch import Launcher
 from course.app.notebooks import APPS, app_notebook, render, write_app_notebooks
 from course.app.pages import error_page
+from course.kernel import runtime
+from course.kernel.launch import Launcher
 from course.server.supervisor import ServeOptions, server_env, voila_command
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from sqlalchemy import update
 
 from course.manager import certificates
-from course.records import tables
 from course.manager.completion import Rule, evaluate
+from course.records import tables
 
 from .test_completion import AS_OF, synthetic
 from .test_reports import add_attendance
@@ -135,7 +135,7 @@ def roster_store(tmp_path, monkeypatch):
 def test_cli_certificate_and_verify(tmp_path, roster_store):
     from course.cli import main
 
-    store = roster_store
+    assert roster_store is not None  # the fixture imported the roster the certificate names
     runner = CliRunner()
     out = runner.invoke(main, ["certificate", "40001", "--out", str(tmp_path / "certs")])
     assert out.exit_code == 0, out.output

@@ -26,7 +26,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from course.manager.completion import (COMPLETED, DUE_SOON, FAILED, IN_PROGRESS, NOT_ON_ROSTER, NOT_STARTED, OVERDUE, STATUSES, Rule, evaluate, status_counts, timeline)
+from course.manager.completion import (
+    COMPLETED,
+    DUE_SOON,
+    FAILED,
+    IN_PROGRESS,
+    NOT_ON_ROSTER,
+    NOT_STARTED,
+    OVERDUE,
+    STATUSES,
+    Rule,
+    evaluate,
+    status_counts,
+    timeline,
+)
 
 MODULES = ("why", "sharing", "boundaries", "protect", "final")
 AS_OF = pd.Timestamp("2026-09-15")
@@ -41,10 +54,10 @@ COUNTS = {COMPLETED: 2, DUE_SOON: 1, OVERDUE: 3, FAILED: 1, IN_PROGRESS: 5, NOT_
 
 
 def rule(**changes) -> Rule:
-    values = dict(modules=MODULES, pass_marks=dict.fromkeys(MODULES, 0.8), renew_after_months=12,
-                  renew_on_policy_change=True, due_soon_days=30, trainer_led_counts=True, policy_version=VERSION,
-                  policy_updated=pd.Timestamp("2025-09-01"), minutes=dict.fromkeys(MODULES, 25),
-                  titles={m: m.title() for m in MODULES})
+    values = {"modules": MODULES, "pass_marks": dict.fromkeys(MODULES, 0.8), "renew_after_months": 12,
+                  "renew_on_policy_change": True, "due_soon_days": 30, "trainer_led_counts": True, "policy_version": VERSION,
+                  "policy_updated": pd.Timestamp("2025-09-01"), "minutes": dict.fromkeys(MODULES, 25),
+                  "titles": {m: m.title() for m in MODULES}}
     values.update(changes)
     return Rule(**values)
 

@@ -4,9 +4,8 @@ to name it; with the rule switched off, the problem would pass unnoticed."""
 
 from __future__ import annotations
 
-from tests.test_content_validation import MINI, line_of, mini, only, problems_for  # noqa: F401 - fixture
-
 from course.content.validate import validate
+from tests.test_content_validation import MINI, line_of, mini, only, problems_for  # noqa: F401 - fixture
 
 
 def _cast(root):

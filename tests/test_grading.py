@@ -21,7 +21,6 @@ from course.grading.release import release
 from course.grading.submissions import write_submission
 from course.grading.worker import run as run_worker
 from course.records import tables
-from course.records.store import Store
 
 from .grading_helpers import answer, make_course_root
 
@@ -146,7 +145,6 @@ def test_cli_grade_prints_table_and_reports_bad_submissions(root, store, db_url,
 
 def test_finish_submits_grades_and_returns_the_result(root, store):
     """The Finish path end to end (its speed is measured by benchmarks/grading.py, not asserted here)."""
-    stop = threading.Event()
     worker = threading.Thread(target=lambda: run_worker(root, store, stop_after=30), daemon=True)
     worker.start()
     time.sleep(2)  # the grader is up and idle, as under `course serve`
@@ -169,8 +167,8 @@ def test_a_finish_whose_page_closed_at_once_is_still_graded_from_the_store(root,
     (and its kernel) gone the moment after Finish, or a marker stopped mid-grade, loses nothing."""
     from datetime import timedelta
 
-    from course.records import finish_queue as queue
     from course.grading.finish import submit
+    from course.records import finish_queue as queue
     from course.records.store import now
 
     view, score = answer(store, "closed-page", "sharing", ["best"] * 6 + ["worst"] * 3)
@@ -277,7 +275,7 @@ def test_jupyterlab_learner_submits_with_nbgrader(tmp_path, monkeypatch, store):
     fetched = home / "sharing"
     assert (fetched / "sharing.ipynb").exists()
     # the learner works in JupyterLab: answers land in responses.json beside the notebook
-    view, score = answer(store, "lab-learner", "sharing", ["best"] * 6 + ["partly"] * 3, responses_dir=fetched)
+    _view, score = answer(store, "lab-learner", "sharing", ["best"] * 6 + ["partly"] * 3, responses_dir=fetched)
     assert json.loads((fetched / "responses.json").read_text())["learner"] == "lab-learner"
     nbgrader("submit", "sharing", cwd=home, env=learner_env)
     nbgrader("collect", "sharing", cwd=root)

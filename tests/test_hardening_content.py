@@ -39,7 +39,7 @@ def assert_clear(report, root: Path) -> None:
     assert not report.ok
     for problem in report.problems:
         assert problem.path.startswith(str(root)), problem
-        assert problem.line is None and problem.path.endswith("/modules") or isinstance(problem.line, int), problem
+        assert (problem.line is None and problem.path.endswith("/modules")) or isinstance(problem.line, int), problem
         assert problem.message and "Traceback" not in problem.message
 
 

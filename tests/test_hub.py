@@ -29,8 +29,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from course.content.model import load_course
 from course.app.marking import SENT
+from course.content.model import load_course
 
 from .hub import database_url, hub_server, log_in, unavailable_reason
 from .servers import ARTIFACTS, CHROMIUM, chromium, http_get
@@ -111,10 +111,10 @@ def sessions(hub, browser):
     for user, page in pages.items():
         try:
             page.get_by_role("heading", name=f"Hello, {user}").wait_for()
-        except Exception:
+        except Exception as exc:
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"hub-{user}-home.png"))
-            raise AssertionError(f"{user} never reached the course home ({page.url}); hub log:\n{hub.log_text()[-4000:]}")
+            raise AssertionError(f"{user} never reached the course home ({page.url}); hub log:\n{hub.log_text()[-4000:]}") from exc
         assert page.url.startswith(f"{hub.url}/user/{user}/voila/render/home.ipynb")
     yield pages
     for page in pages.values():

@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from course.content.model import Choice, Scenario
+from course.kernel.launch import Launcher
 from course.live import address, core, views
 from course.live.join_app import JoinApp
-from course.kernel.launch import Launcher
 from course.live.summary import results_for
 from course.live.trainer_app import CHOOSE, TrainerApp
 

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import select
 
 from course.live import core
-from course.records.tables import live_attendance, live_votes
 from course.records.store import Store
+from course.records.tables import live_attendance, live_votes
 
 from .servers import ARTIFACTS, AXE, CHROMIUM, axe_violations, course_server
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import inspect, select, text, update
 
 from course.live import core, summary
-from course.records.tables import live_attendance, live_sessions, live_votes
 from course.records.store import Store
+from course.records.tables import live_attendance, live_sessions, live_votes
 
 
 @pytest.fixture
@@ -246,7 +246,7 @@ def test_summary_counts_contested_and_best(db, course):
 
 
 def test_csv_export_is_safe_for_spreadsheets(db, course):
-    session, key = started(db, course, "why")
+    session, _key = started(db, course, "why")
     core.join(db, session.code, name="=HYPERLINK(\"http://x\")")
     core.join(db, session.code, name="Ann Lee", staff_number="40-1")
     result = summary.session_summary(db, course, core.get_session(db, session.id))

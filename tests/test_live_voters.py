@@ -66,7 +66,7 @@ def _process_voter(url: str, session_id: str, scenario_id: str, choices: list[st
                    results) -> None:
     store = Store(url)
     tokens = []
-    for choice in choices:
+    for _choice in choices:
         tokens.append(core.new_voter_token())
     while time.time() < start_at:
         time.sleep(0.005)

@@ -13,8 +13,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from course.content.model import load_course
 from course.content.build import build_notebook, notebook_path, render
+from course.content.model import load_course
 from course.records.store import Store
 from course.widgets import open_module
 

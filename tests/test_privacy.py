@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -13,14 +13,14 @@ from sqlalchemy import MetaData, func, select
 from course.manager import privacy
 from course.records import retention
 from course.records.roster import import_rows
+from course.records.store import Store, attempts, decisions, learners, reflections
 from course.records.tables import certificates, gradings, sessions
 from course.records.tables import grading_queue as requests
-from course.records.store import Store, attempts, decisions, learners, reflections
 
 from .test_reports import add_attendance
 
-OLD = datetime(2020, 1, 2, 9, 0, tzinfo=timezone.utc)
-NEW = datetime(2026, 5, 2, 9, 0, tzinfo=timezone.utc)
+OLD = datetime(2020, 1, 2, 9, 0, tzinfo=UTC)
+NEW = datetime(2026, 5, 2, 9, 0, tzinfo=UTC)
 BEFORE = date(2024, 1, 1)
 
 

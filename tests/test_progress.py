@@ -108,7 +108,7 @@ def backdate(store, learner, days):
     shift = timedelta(days=days)
     for table, columns in ((attempts, ("started_at", "finished_at")), (decisions, ("decided_at",)),
                            (gradings, ("graded_at",))):
-        keys = [c for c in table.primary_key.columns]
+        keys = list(table.primary_key.columns)
         for row in store._read(select(table).where(table.c.learner_id == learner)):
             values = {c: row._mapping[c] - shift for c in columns if row._mapping[c] is not None}
             store._write(update(table).where(and_(*(k == row._mapping[k.name] for k in keys))).values(values))
@@ -116,9 +116,9 @@ def backdate(store, learner, days):
 
 def build(store, course):
     """Every history of the module docstring, in one records store."""
-    from course.records import finish_queue as queue
     from course.grading.autograde import issue_certificates
     from course.manager import certificates
+    from course.records import finish_queue as queue
 
     for learner in EXPECTED:
         store.ensure_learner(learner, name=f"Learner {learner.title()}", staff_number=learner)
@@ -280,7 +280,7 @@ def test_certificate_page_data(world):
 def test_completions_report(world):
     from course.manager.reports import evaluate_inputs, load_inputs, people_table
 
-    store, course = world
+    store, _course = world
     result = evaluate_inputs(load_inputs(store))
     table = people_table(result).set_index("staff number")
     for learner, want in EXPECTED.items():
@@ -292,7 +292,7 @@ def test_completions_report(world):
 def test_dashboard_data(world):
     from course.manager.dashboard import Dashboard
 
-    store, course = world
+    store, _course = world
     dashboard = Dashboard(store=store)
     dashboard.load()
     people = dashboard.result.people.set_index("learner_id")
@@ -357,7 +357,7 @@ def test_gradebook_frame(world, built):
     from course.grading.gradebook import gradebook_frame
     from course.records.grading_log import last_graded
 
-    store, course = world
+    store, _course = world
     root = built[2] / "grading"
     shutil.copy(Path(__file__).resolve().parents[1] / "grading" / "nbgrader_config.py", root / "nbgrader_config.py")
     marks = last_graded(store)  # nbgrader holds what the marker recorded

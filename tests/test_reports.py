@@ -92,7 +92,7 @@ def test_formula_injection_is_neutralised_in_csv_and_xlsx(tmp_path):
     path = tmp_path / "out.xlsx"
     write_xlsx(Report("t", [Section("People", frame)]), path)
     sheet = load_workbook(path)["People"]
-    values = [row for row in sheet.iter_rows(values_only=True)]
+    values = list(sheet.iter_rows(values_only=True))
     assert values[0] == ("name", "number", "minus")
     # (XML keeps a carriage return as a line feed)
     assert [v[0] for v in values[1:]] == [safe_cell(v).replace("\r", "\n") for v in risky]
@@ -160,7 +160,7 @@ def test_cli_reports(manager_env, tmp_path):
 
     book = load_workbook(xlsx)
     assert book.sheetnames == ["By team", "People"]
-    totals = [r for r in book["By team"].iter_rows(values_only=True) if r[0] == "All staff"][0]
+    totals = next(r for r in book["By team"].iter_rows(values_only=True) if r[0] == "All staff")
     assert totals[1:8] == (4, 1, 1, 0, 0, 1, 1)
 
     out = runner.invoke(main, ["report", "due", "--format", "csv"])

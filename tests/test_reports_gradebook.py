@@ -6,15 +6,15 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
-from course.records.tables import gradings
 from course.records.store import Store, attempts
+from course.records.tables import gradings
 
 from .grading_helpers import mark
 
@@ -51,9 +51,9 @@ def setup(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_GRADING_DIR", str(root))
     monkeypatch.delenv("NBGRADER_DB_URL", raising=False)
     monkeypatch.setenv("COURSE_SECRET_KEY", "gradebook-test-key-0123456789")
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     recent = now - timedelta(days=10)
-    old = datetime(2020, 3, 1, tzinfo=timezone.utc)
+    old = datetime(2020, 3, 1, tzinfo=UTC)
     rows = [("40001", m, 9.0, recent + timedelta(hours=i)) for i, m in enumerate(MODULES)]
     rows += [("40002", m, 9.0, recent) for m in MODULES if m != "final"] + [("40002", "final", 4.0, recent + timedelta(hours=5))]
     rows += [("40003", m, 10.0, old) for m in MODULES]

@@ -223,8 +223,7 @@ def test_a_page_cannot_make_its_kernel_run_code(server, browser, store):
 def test_the_binary_websocket_protocol_is_guarded_too(server):
     """Jupyter's v1 protocol (what Voila's own script speaks), from a client that is not a browser."""
     from jupyter_client.session import Session
-    from jupyter_server.services.kernels.connection.base import (deserialize_msg_from_ws_v1,
-                                                                  serialize_msg_to_ws_v1)
+    from jupyter_server.services.kernels.connection.base import deserialize_msg_from_ws_v1, serialize_msg_to_ws_v1
     from tornado.httpclient import HTTPClientError, HTTPRequest
     from tornado.websocket import websocket_connect
 
@@ -253,7 +252,7 @@ def test_the_binary_websocket_protocol_is_guarded_too(server):
         while True:
             data = await ws.read_message()
             assert data is not None, f"the socket closed before the kernel answered; saw {seen}"
-            channel, parts = deserialize_msg_from_ws_v1(data)
+            _channel, parts = deserialize_msg_from_ws_v1(data)
             header, parent = json.loads(parts[0]), json.loads(parts[1])
             seen.append(header["msg_type"])
             if header["msg_type"] == "kernel_info_reply" and parent.get("msg_id") == "last":
@@ -289,7 +288,7 @@ def test_a_failing_page_shows_a_friendly_message_and_the_log_keeps_the_details(s
         page = browser.new_page()
         page.set_default_timeout(PAGE_TIMEOUT)
         dialogs = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("dialog", lambda d, dialogs=dialogs: (dialogs.append(d.message), d.dismiss()))
         page.goto(f"{server['base']}/voila/render/{query}", wait_until="domcontentloaded")
         page.get_by_role("heading", name=heading).wait_for()
         html = page.content()

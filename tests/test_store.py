@@ -11,7 +11,6 @@ from course.records import responses
 from course.records.store import Store, StoreError
 
 
-
 @pytest.fixture
 def store(any_db_url):
     """Every test here runs on SQLite and on PostgreSQL."""

@@ -19,8 +19,18 @@ from course.records.attempt import LearnerRecords
 from course.records.store import Store
 
 from .grading_helpers import copy_course_root
-from .servers import (ARTIFACTS, AXE, CHROMIUM, axe_violations, course_server, http_get, kernel_alive,
-                      page_kernel_id, signed_in, wait_until)
+from .servers import (
+    ARTIFACTS,
+    AXE,
+    CHROMIUM,
+    axe_violations,
+    course_server,
+    http_get,
+    kernel_alive,
+    page_kernel_id,
+    signed_in,
+    wait_until,
+)
 
 pytestmark = [
     pytest.mark.browser,

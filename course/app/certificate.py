@@ -18,10 +18,10 @@ from html import escape
 
 import ipywidgets as widgets
 
-from course.content.model import Course
-from course.records.store import Store
 from course.app.module import home_link
 from course.app.pages import message_html
+from course.content.model import Course
+from course.records.store import Store
 
 NOT_YET = ("Your certificate is not ready yet",
            "Your certificate appears here once every module has been marked as passed. Marking takes a few "

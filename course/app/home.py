@@ -14,16 +14,16 @@ from urllib.parse import urlencode
 import ipywidgets as widgets
 from ipywidgets.widgets.widget_string import HTMLStyle
 
-from course.records import signin_tokens as sessions
-from course.content.model import Course
-from course.records.store import Store, StoreError
-from course.widgets.cards import FOCUS
-from course.widgets.style import css
 from course.app import status as st
 from course.app.help import help_link_html
 from course.app.module import home_link, module_link
-from course.kernel.runtime import guarded, log
 from course.app.signin import SignInError, sign_in
+from course.content.model import Course
+from course.kernel.runtime import guarded, log
+from course.records import signin_tokens as sessions
+from course.records.store import Store, StoreError
+from course.widgets.cards import FOCUS
+from course.widgets.style import css
 
 CERTIFICATE_PAGE = "certificate.ipynb"  # course.app.certificate
 

@@ -19,7 +19,12 @@ from urllib.parse import urlencode
 import ipywidgets as widgets
 from ipywidgets.widgets.widget_string import HTMLStyle
 
+from course.app import hooks, marking, status
+from course.app.help import help_href, help_link_html
+from course.app.pages import NOT_FOUND, SOMETHING_WRONG, message_html
 from course.content.model import Course, Module
+from course.kernel.runtime import guarded, log
+from course.progress import reaches_pass_mark
 from course.records.attempt import LearnerRecords
 from course.records.store import Store, StoreError
 from course.widgets.cards import FOCUS, feedback_html, focus_here, key_points_html
@@ -27,11 +32,6 @@ from course.widgets.decision import DecisionWidget
 from course.widgets.progress import ProgressWidget
 from course.widgets.reflection import ReflectionWidget
 from course.widgets.style import css
-from course.app import hooks, marking, status
-from course.app.help import help_href, help_link_html
-from course.progress import reaches_pass_mark
-from course.app.pages import NOT_FOUND, SOMETHING_WRONG, message_html
-from course.kernel.runtime import guarded, log
 
 OVERVIEW, SUMMARY = "overview", "summary"
 

@@ -9,11 +9,10 @@ passed, needs review, failed, due again (see course.progress).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from course.content.model import Course, Module
-from course.progress import (BEING_MARKED, DUE_AGAIN, FAILED, IN_PROGRESS, NEEDS_REVIEW, NOT_STARTED,  # noqa: F401
-                             PASSED)
+from course.progress import BEING_MARKED, DUE_AGAIN, FAILED, IN_PROGRESS, NEEDS_REVIEW, NOT_STARTED, PASSED  # noqa: F401
 from course.records.store import Store
 
 
@@ -50,7 +49,7 @@ class ModuleStatus:
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _rows(store: Store, learner_id: str, module_id: str | None = None):
@@ -172,5 +171,5 @@ def next_step(statuses: list[ModuleStatus]) -> ModuleStatus | None:
     """"Continue where you left off": the module in progress touched last, else the first one to do."""
     in_progress = [s for s in statuses if s.state == IN_PROGRESS]
     if in_progress:
-        return max(in_progress, key=lambda s: s.last_activity or datetime.min.replace(tzinfo=timezone.utc))
+        return max(in_progress, key=lambda s: s.last_activity or datetime.min.replace(tzinfo=UTC))
     return next((s for s in statuses if s.state in (NOT_STARTED, FAILED, DUE_AGAIN)), None)

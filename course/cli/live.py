@@ -25,8 +25,8 @@ def session():
 @click.option("--limit", default=30, show_default=True, type=click.IntRange(1, 10000), help="How many, newest first.")
 def list_sessions(limit: int):
     """Recent sessions, newest first."""
-    from course.live import core
     from course.kernel.runtime import app_course
+    from course.live import core
     from course.live.summary import session_title
     from course.records.store import Store
 
@@ -45,8 +45,8 @@ def list_sessions(limit: int):
 
 
 def _summary(code: str):
-    from course.live import core
     from course.kernel.runtime import app_course
+    from course.live import core
     from course.live.summary import session_summary
     from course.records.store import Store
 

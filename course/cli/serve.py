@@ -42,9 +42,9 @@ def serve(port: int, ip: str, public_url: str, preheat: bool, pool_size: int, jo
         for problem in exc.problems:
             errors.print(f"[red]error[/red] {escape(str(problem))}", highlight=False)
         sys.exit(1)
-    shown = "127.0.0.1" if ip in ("0.0.0.0", "") else ip
+    shown = "127.0.0.1" if ip in ("0.0.0.0", "") else ip  # noqa: S104 - reading the option, not binding
     console.print(f"The course is at [bold]{escape(public_url or f'http://{shown}:{port}/')}[/bold] (Ctrl+C stops it).")
-    if ip in ("0.0.0.0", "") and not public_url:
+    if ip in ("0.0.0.0", "") and not public_url:  # noqa: S104 - reading the option, not binding
         console.print("Other devices on this network reach it at this machine's address, port "
                       f"{port}; a group session's QR code shows that address when the trainer opens the trainer "
                       "page with it.")

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from course.settings import content_dir
 from course.content.loader import ContentError, line_of, load_yaml
+from course.settings import content_dir
+
+if TYPE_CHECKING:  # jsonschema is imported where content is checked, not where it is loaded
+    import jsonschema
 
 
 @dataclass(frozen=True)
@@ -213,7 +217,7 @@ class Course:
 
 # --- loading ---------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def _schema(name: str) -> dict:
     return json.loads((Path(__file__).resolve().parent / "schema" / f"{name}.schema.json").read_text())
 

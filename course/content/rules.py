@@ -9,8 +9,8 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from course.content.model import Course
 from course.content.loader import ContentError, LineDict, LineList
+from course.content.model import Course
 
 MIN_READING_EASE = 60.0
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course.content.model import Course, load_course_collecting
 from course.content.images import check_images
-from course.settings import assets_dir
-from course.content.rules import check_course
 from course.content.loader import ContentError
+from course.content.model import Course, load_course_collecting
+from course.content.rules import check_course
+from course.settings import assets_dir
 
 
 @dataclass

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from course.records import responses
 from course.content.model import load_course
+from course.records import responses
 
 
 def scenario_points(module_id: str, scenario_id: str, path: str | Path = responses.FILENAME) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from course import settings
@@ -53,7 +53,7 @@ def api(root: Path | None = None, quiet: bool = True):
     return instance
 
 
-@lru_cache(maxsize=None)
+@cache
 def timestamp_format() -> str:
     from nbgrader.exchange.abc.exchange import Exchange
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from course.records.attempt import LearnerRecords
-from course.records.store import Store
+from course.grading.coursedir import grading_root
 from course.records import finish_queue as queue
 from course.records import grading_log as state
-from course.grading.coursedir import grading_root
+from course.records.attempt import LearnerRecords
+from course.records.store import Store
 
 WAIT_SECONDS = 10.0
 

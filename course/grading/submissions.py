@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
+from course.grading.coursedir import timestamp_format
 from course.records import responses
 from course.records.atomic import locked, write_atomic
-from course.grading.coursedir import timestamp_format
 
 
 @dataclass
@@ -76,7 +76,7 @@ def _swap_in(final: Path, source: Path, answers: dict, when: datetime | None) ->
     staging.mkdir()
     shutil.copy2(source, staging / source.name)
     write_atomic(staging / responses.FILENAME, responses.dumps(answers))
-    stamp = (when or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime(timestamp_format())
+    stamp = (when or datetime.now(UTC)).astimezone(UTC).strftime(timestamp_format())
     write_atomic(staging / "timestamp.txt", stamp)
     old = final.with_name(f".{module}.previous")
     shutil.rmtree(old, ignore_errors=True)

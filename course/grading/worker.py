@@ -7,14 +7,14 @@ import time
 from pathlib import Path
 
 from course.content.model import load_course
-from course.records.attempt import LearnerRecords
-from course.records.store import Store
-from course.records import finish_queue as queue
-from course.records import grading_log as state
 from course.grading.autograde import grade_one, issue_certificates, prepare_gradebook
 from course.grading.coursedir import api as nbgrader_api
 from course.grading.coursedir import grading_root
 from course.grading.submissions import Submission, check, write_submission
+from course.records import finish_queue as queue
+from course.records import grading_log as state
+from course.records.attempt import LearnerRecords
+from course.records.store import Store
 
 log = logging.getLogger("course.grader")
 
@@ -77,7 +77,7 @@ def run(root: Path | None = None, store: Store | None = None, *, poll: float = 0
         try:
             outcome = grade_request(api, store, request, course)
             log.info("graded request %s (%s): %s", request.id, request.module_id, outcome)
-        except Exception as exc:  # noqa: BLE001 - one bad submission must not stop the grader
+        except Exception as exc:
             log.exception("request %s failed", request.id)
             queue.complete(store, request.id, False, f"{exc.__class__.__name__}: {exc}")
         handled += 1

@@ -21,8 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from course.grading.coursedir import CONFIG_FILE, grading_root
 from course import settings
+from course.grading.coursedir import CONFIG_FILE, grading_root
 from course.settings import notebooks_dir
 
 
@@ -42,7 +42,7 @@ def prepare(shared: Path, env: dict[str, str], modules: list[str] | None = None,
     for key in ("grading", "var"):
         where[key].mkdir(parents=True, exist_ok=True)
     where["exchange"].mkdir(parents=True, exist_ok=True)
-    os.chmod(where["exchange"], 0o1777)  # nbgrader's exchange: every learner writes, like /tmp
+    os.chmod(where["exchange"], 0o1777)  # noqa: S103 - nbgrader's exchange: every learner writes, like /tmp
     shutil.copy2(grading_root() / CONFIG_FILE, where["grading"] / CONFIG_FILE)
     if not where["notebooks"].exists():
         where["notebooks"].symlink_to(notebooks_dir(), target_is_directory=True)
@@ -64,8 +64,8 @@ def prepare(shared: Path, env: dict[str, str], modules: list[str] | None = None,
 
 
 def _check_content_and_snapshot(path: Path):
-    from course.kernel.runtime import write_snapshot
     from course.content.model import load_course
+    from course.kernel.runtime import write_snapshot
 
     course = load_course()  # raises on content errors: a hub with broken content must not start
     write_snapshot(course, path)

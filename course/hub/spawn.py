@@ -14,8 +14,8 @@ import shutil
 from pathlib import Path
 
 from course.app.notebooks import write_app_notebooks
-from course.settings import assets_dir, notebooks_dir
 from course.hub.shared import layout
+from course.settings import assets_dir, notebooks_dir
 
 HOME_PAGE = "/voila/render/home.ipynb"
 DASHBOARD = "manager/dashboard.ipynb"

@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     upgrade_records()
     os.chdir(home)
     args = command(staff, list(sys.argv[1:] if argv is None else argv))
-    os.execve(args[0], args, server_env(write_server_config(home)))
+    os.execve(args[0], args, server_env(write_server_config(home)))  # noqa: S606 - replace this process with the server, no shell
 
 
 if __name__ == "__main__":

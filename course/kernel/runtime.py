@@ -29,8 +29,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from course.content.model import Course, load_course
 from course import settings
+from course.content.model import Course, load_course
 from course.settings import PACKAGE_DIR, content_dir, data_dir
 
 SNAPSHOT_NAME = "course-content.pickle"
@@ -81,7 +81,7 @@ def app_course() -> Course:
     path = snapshot_path()
     try:
         with open(path, "rb") as handle:
-            data = pickle.load(handle)
+            data = pickle.load(handle)  # noqa: S301 - our own snapshot, written by course serve in the data folder
         if data.get("key") == content_key():
             return data["course"]
         log.info("content snapshot %s is out of date; reading the YAML", path)
@@ -102,11 +102,11 @@ def guarded(show_error, logger: logging.Logger = log):
         def inner(*args, **kwargs):
             try:
                 return func(*args, **kwargs)
-            except Exception:  # noqa: BLE001 - the learner sees a friendly message instead
+            except Exception:
                 logger.exception("error in %s", func.__qualname__)
                 try:
                     show_error()
-                except Exception:  # noqa: BLE001
+                except Exception:
                     logger.exception("could not show the error message")
                 return None
         return inner
@@ -156,7 +156,7 @@ class Poller:
                 result = await loop.run_in_executor(self._executor, self.read)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - keep polling; say so once
+            except Exception:
                 if not self.failing:
                     log.exception("%s: could not read the records store", self.name)
                     self.failing = True
@@ -169,7 +169,7 @@ class Poller:
                 self._trouble(False)
             try:
                 self.offer(result)
-            except Exception:  # noqa: BLE001 - a page that cannot update must not stop the loop
+            except Exception:
                 log.exception("%s: could not update the page", self.name)
             await asyncio.sleep(self.interval)
 
@@ -177,5 +177,5 @@ class Poller:
         if self.on_trouble is not None:
             try:
                 self.on_trouble(failing)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("%s: could not show the connection notice", self.name)

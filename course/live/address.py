@@ -19,7 +19,7 @@ from course import settings
 
 JOIN_NOTEBOOK = "join.ipynb"        # beside the trainer page in `course serve`'s app folder
 TRAINER_NOTEBOOK = "trainer.ipynb"
-LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0")
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0")  # noqa: S104 - names that mean this machine, not a bind
 
 
 @dataclass(frozen=True)

@@ -26,13 +26,13 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
 from course.records import identity
 from course.records import live as rows
-from course.records.live import CODE_LENGTH, NAME_MAX
+from course.records.live import CODE_LENGTH
 from course.records.store import Store, now
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I: easy to read off a screen
@@ -77,7 +77,7 @@ def _aware(value: datetime | None) -> datetime | None:
     # SQLite gives back naive datetimes for timezone-aware columns: they were stored in UTC
     if value is None:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -220,10 +220,10 @@ def open_session(store: Store, scenario_ids: list[str] | tuple[str, ...], module
     close_stale(store)
     key = secrets.token_urlsafe(KEY_BYTES)
     for _attempt in range(20):
-        values = dict(id=secrets.token_hex(8), join_code=new_code(), trainer_key_hash=secret_hash(key),
-                      module_id=module_id, scenario_ids=json.dumps(ids), current_index=LOBBY, current_scenario=None,
-                      revealed=False, revealed_ids="[]", furthest_index=LOBBY, version=1, opened_at=now(),
-                      closed_at=None)
+        values = {"id": secrets.token_hex(8), "join_code": new_code(), "trainer_key_hash": secret_hash(key),
+                      "module_id": module_id, "scenario_ids": json.dumps(ids), "current_index": LOBBY, "current_scenario": None,
+                      "revealed": False, "revealed_ids": "[]", "furthest_index": LOBBY, "version": 1, "opened_at": now(),
+                      "closed_at": None}
         try:
             rows.add_session(store, values)
         except IntegrityError:

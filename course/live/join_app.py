@@ -15,13 +15,13 @@ from urllib.parse import urlencode
 import ipywidgets as widgets
 
 from course.content.model import Course
+from course.kernel.runtime import Poller, guarded, log
+from course.live import core
+from course.live.summary import letter, session_title
+from course.live.views import reveal_html, tally_html
 from course.records.store import Store, StoreError
 from course.widgets.cards import FOCUS, feedback_html, focus_here, scenario_card_html
 from course.widgets.style import style_widget
-from course.live import core
-from course.kernel.runtime import Poller, guarded, log
-from course.live.summary import letter, session_title
-from course.live.views import reveal_html, tally_html
 
 POLL_SECONDS = 0.4
 WRONG = "Something went wrong. Please reload the page; your vote so far is kept."

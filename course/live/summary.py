@@ -12,8 +12,8 @@ import io
 from dataclasses import dataclass
 
 from course.content.model import Course, Scenario
-from course.records.store import Store
 from course.live import core
+from course.records.store import Store
 
 CONTESTED_BELOW = 0.6
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

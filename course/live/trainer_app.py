@@ -17,14 +17,24 @@ from html import escape
 import ipywidgets as widgets
 
 from course.content.model import Course
+from course.kernel.runtime import Poller, guarded, log
+from course.live import core
+from course.live.address import JoinAddress, join_address, qr_data_uri
+from course.live.summary import attendance_csv, session_summary, session_title, start_session, summary_csv
+from course.live.views import (
+    choices_list_html,
+    download_link,
+    joining_html,
+    other_choices_html,
+    people_word,
+    reveal_html,
+    summary_html,
+    tally_html,
+    trainer_key_html,
+)
 from course.records.store import Store, StoreError
 from course.widgets.cards import FOCUS, focus_here, scenario_card_html
 from course.widgets.style import style_widget
-from course.live import core
-from course.live.address import JoinAddress, join_address, qr_data_uri
-from course.kernel.runtime import Poller, guarded, log
-from course.live.summary import attendance_csv, session_summary, session_title, start_session, summary_csv
-from course.live.views import (choices_list_html, download_link, joining_html, other_choices_html, people_word, reveal_html, summary_html, tally_html, trainer_key_html)
 
 CHOOSE = "__choose__"
 POLL_SECONDS = 0.3

@@ -10,8 +10,8 @@ from __future__ import annotations
 from html import escape
 
 from course.content.model import Policy, Scenario
-from course.widgets.cards import citation_html, verdict
 from course.live.summary import SessionSummary, letter, percent, results_for
+from course.widgets.cards import citation_html, verdict
 
 
 def votes_word(n: int) -> str:

@@ -18,8 +18,8 @@ import secrets
 import time
 from pathlib import Path
 
-from course.records.atomic import locked, write_atomic
 from course import settings
+from course.records.atomic import locked, write_atomic
 from course.settings import data_dir
 
 FILE = "manager.json"
@@ -87,7 +87,7 @@ def hub_groups() -> set[str] | None:
     import urllib.request
 
     try:
-        request = urllib.request.Request(api.rstrip("/") + "/user", headers={"Authorization": f"token {token}"})
+        request = urllib.request.Request(api.rstrip("/") + "/user", headers={"Authorization": f"token {token}"})  # noqa: S310 - the hub API URL the hub set
         with urllib.request.urlopen(request, timeout=3) as response:  # noqa: S310 - the hub's own API
             return set(json.loads(response.read().decode("utf-8")).get("groups") or [])
     except (OSError, ValueError):

@@ -28,9 +28,9 @@ from datetime import date
 from pathlib import Path
 
 from course import settings
-from course.settings import assets_dir, data_dir
 from course.records import certificate_register as register
 from course.records.store import Store, now
+from course.settings import assets_dir, data_dir
 
 PREFIX = "SMC"
 ID_CHARS = 20  # base32 characters: 100 bits

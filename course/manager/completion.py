@@ -11,9 +11,33 @@ import numpy as np
 import pandas as pd
 
 from course.progress import (  # noqa: F401 - re-exported: the rule's one home is course.progress
-    BEING_MARKED, COMPLETED, DAY, DUE_AGAIN, DUE_SOON, FAILED, IN_PROGRESS, MODULE_DUE_AGAIN, MODULE_PASSED,
-    MODULE_STATUSES, NAT, NEEDS_REVIEW, NEVER, NOT_ON_ROSTER, NOT_STARTED, OVERDUE, PASSED, STATUSES, Evaluation,
-    Rule, add_months, as_ns, evaluate, reaches_pass_mark, status_counts, timestamp)
+    BEING_MARKED,
+    COMPLETED,
+    DAY,
+    DUE_AGAIN,
+    DUE_SOON,
+    FAILED,
+    IN_PROGRESS,
+    MODULE_DUE_AGAIN,
+    MODULE_PASSED,
+    MODULE_STATUSES,
+    NAT,
+    NEEDS_REVIEW,
+    NEVER,
+    NOT_ON_ROSTER,
+    NOT_STARTED,
+    OVERDUE,
+    PASSED,
+    STATUSES,
+    Evaluation,
+    Rule,
+    add_months,
+    as_ns,
+    evaluate,
+    reaches_pass_mark,
+    status_counts,
+    timestamp,
+)
 
 
 def timeline(evaluation: Evaluation, history: pd.DataFrame | None = None, *, months: int = 24,

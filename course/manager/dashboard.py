@@ -16,7 +16,14 @@ import time
 
 import ipywidgets as widgets
 
-from course.manager.auth import check_password, forget_failures, hub_manager, locked_for, password_is_set, record_failure
+from course.manager.auth import (
+    check_password,
+    forget_failures,
+    hub_manager,
+    locked_for,
+    password_is_set,
+    record_failure,
+)
 
 MAX_ROWS = 300
 STYLE = """<style>
@@ -104,8 +111,8 @@ class Dashboard:
                                           f'{html.escape(exc.__class__.__name__)}: {html.escape(str(exc))[:300]}</p>')]
 
     def load(self) -> None:
-        from course.manager import certificates
         from course.content.model import load_course
+        from course.manager import certificates
         from course.manager.reports import evaluate_inputs, load_inputs
         from course.manager.reports.scenarios import first_choices, hardest
         from course.records.store import Store
@@ -121,9 +128,9 @@ class Dashboard:
         self.hardest = hardest(first_choices(self.store), self.course, limit=10)
 
     def build(self) -> list:
+        from course.manager import charts
         from course.manager.completion import STATUSES, timeline
         from course.manager.reports import _notes, due_table, team_table
-        from course.manager import charts
 
         result = self.result
         counts = result.counts().iloc[0]

@@ -36,8 +36,8 @@ def _reflections(store: Store, learner_id: str) -> dict[str, list[dict]]:
 def learning_record(store: Store, learner_id: str, course=None, result=None) -> dict:
     """The record as a dict. `result` is an Evaluation of the progress rule (course.progress) that
     includes this learner; without one, the rule is run for this learner alone."""
-    from course.manager import certificates
     from course.content.model import load_course
+    from course.manager import certificates
 
     course = course or load_course()
     if result is None:

@@ -26,7 +26,7 @@ import os
 import shutil
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from course.records import retention
@@ -95,10 +95,10 @@ def export_learner(store: Store, learner_id: str, *, root: Path | None = None, c
 
 def write_export_zip(store: Store, learner_id: str, path: Path, *, root: Path | None = None, course=None) -> Path:
     """The export as a zip: records.json, certificates/*.html, learning-record.html, files/."""
-    from course.manager import certificates
-    from course.records.atomic import write_atomic
     from course.content.model import load_course
+    from course.manager import certificates
     from course.manager.learning_record import learning_record, to_html
+    from course.records.atomic import write_atomic
 
     course = course or load_course()
     data = export_learner(store, learner_id, root=root, course=course)
@@ -136,14 +136,14 @@ class PurgeResult:
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _cutoff(before) -> datetime:
     if isinstance(before, datetime):
         return _aware(before)
     if isinstance(before, date):
-        return datetime(before.year, before.month, before.day, tzinfo=timezone.utc)
+        return datetime(before.year, before.month, before.day, tzinfo=UTC)
     return _cutoff(date.fromisoformat(str(before)))
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course.records import responses
 from course.content.model import Module
+from course.records import responses
 from course.records.store import Decision, Store
 
 
@@ -29,14 +29,14 @@ class LearnerRecords:
 
     @classmethod
     def open(cls, learner_id: str, module: Module, policy_version: str, store: Store | None,
-             responses_path: Path | None = None) -> "LearnerRecords":
+             responses_path: Path | None = None) -> LearnerRecords:
         records = cls(learner_id, module, policy_version, store, responses_path)
         records.reload()
         return records
 
     @classmethod
     def of_attempt(cls, learner_id: str, module: Module, policy_version: str, store: Store,
-                   attempt: int) -> "LearnerRecords":
+                   attempt: int) -> LearnerRecords:
         """One attempt as the store holds it, open or not (what the marker submits after Finish)."""
         records = cls(learner_id, module, policy_version, store, None, attempt)
         records._decisions = store.decisions(learner_id, module.id, attempt)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from course.records.store import Store, now
 from course.records.tables import grading_queue as requests
 
+
 @dataclass(frozen=True)
 class Request:
     id: int

@@ -58,7 +58,7 @@ def graded(store: Store, learner: str, module: str) -> GradingRecord | None:
 def record(store: Store, learner: str, module: str, fingerprint: str, status: str, *, score=None,
            max_score=None, needs_review=False, message="") -> None:
     """Record the grading of one learner's module, replacing the last one (one statement)."""
-    values = dict(fingerprint=fingerprint, status=status, score=score, max_score=max_score,
-                  needs_review=needs_review, message=message, graded_at=now())
+    values = {"fingerprint": fingerprint, "status": status, "score": score, "max_score": max_score,
+                  "needs_review": needs_review, "message": message, "graded_at": now()}
     stmt = _insert(store.engine, gradings).values(learner_id=learner, module_id=module, **values)
     store._write(stmt.on_conflict_do_update(index_elements=["learner_id", "module_id"], set_=values))

@@ -104,15 +104,14 @@ def upgrade(url: str, revision: str = "head") -> tuple[str | None, str | None]:
 
     engine = engine_for(url)
     try:
-        with _lock(engine), engine.connect() as conn:
-            with conn.begin():
-                if engine.dialect.name == "postgresql":
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-                before = revision_of(conn)  # read under the lock: another process may just have upgraded
-                if before is None and _course_tables(conn):
-                    _check_previous_release(conn, url)
-                command.upgrade(_config(conn), revision)
-                after = revision_of(conn)
+        with _lock(engine), engine.connect() as conn, conn.begin():
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+            before = revision_of(conn)  # read under the lock: another process may just have upgraded
+            if before is None and _course_tables(conn):
+                _check_previous_release(conn, url)
+            command.upgrade(_config(conn), revision)
+            after = revision_of(conn)
     except MigrationError:
         raise
     except (SQLAlchemyError, RuntimeError) as exc:

@@ -7,7 +7,7 @@ be whole: it is written atomically under a lock, and a broken one is reported, n
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from course.records.atomic import locked, write_atomic
@@ -60,7 +60,7 @@ def update(path: Path, learner_id: str, module_id: str, attempt: int, *, decisio
         try:
             data = read(path)
         except ResponsesError:
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
             path.rename(path.with_name(f"{path.name}.broken-{stamp}"))
             data = None
         if data is None or data.get("module") != module_id or data.get("attempt") != attempt:
@@ -71,6 +71,6 @@ def update(path: Path, learner_id: str, module_id: str, attempt: int, *, decisio
         if reflection:
             prompt_id, text = reflection
             data.setdefault("reflections", {})[prompt_id] = text
-        data["updated_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        data["updated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         write_atomic(path, dumps(data))
     return data

@@ -6,7 +6,7 @@ in course.manager.privacy, which also handles nbgrader's gradebook and files.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Date, DateTime, MetaData, and_, delete, func, inspect, select, tuple_
 
@@ -27,7 +27,7 @@ def jsonable(value):
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def roster_numbers(store: Store, learner_id: str) -> list[str]:

@@ -138,7 +138,7 @@ def parse_csv(text: str, source: str = "roster") -> tuple[list[dict], list[str]]
         if not any(cell.strip() for cell in record):
             continue  # blank line
 
-        def cell(column: str) -> str:
+        def cell(column: str, record: list[str] = record) -> str:  # bound now: one row's cells
             index = found.get(column)
             return record[index].strip() if index is not None and index < len(record) else ""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
@@ -27,7 +27,7 @@ def token_hash(token: str) -> str:
 
 def _aware(value: datetime) -> datetime:
     # SQLite returns naive datetimes even for timezone-aware columns: they were stored in UTC
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def issue(store: Store, learner_id: str, lifetime: timedelta = LIFETIME) -> str:

@@ -9,7 +9,7 @@ two tabs race, because the primary key refuses the second and we read back the f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from sqlalchemy import Table, and_, create_engine, event, func, select, union_all
@@ -31,7 +31,7 @@ def _only(statement, table, learner_ids):
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def default_url() -> str:

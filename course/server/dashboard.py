@@ -53,4 +53,4 @@ def dashboard_env(base: dict | None = None) -> dict:
 
 def serve_dashboard(port: int) -> None:
     command = dashboard_command(port)
-    os.execve(command[0], command, dashboard_env())
+    os.execve(command[0], command, dashboard_env())  # noqa: S606 - replace this process with the server, no shell

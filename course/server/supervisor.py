@@ -32,8 +32,6 @@ from course.server.launch_config import CONFIG_DIR, voila_config, write_config
 from course.settings import assets_dir, data_dir, notebooks_dir
 
 
-
-
 @dataclass(frozen=True)
 class ServeOptions:
     port: int = 8866

@@ -25,7 +25,7 @@ def _initial(author: str) -> str:
 def mock_post_html(post: Post) -> str:
     kind = KIND_LABEL.get(post.kind, "Post")
     author = post.author or "Someone"
-    label = f"{kind} from {author}" if post.kind != "friend request" else f"{kind} from {author}"
+    label = f"{kind} from {author}"
     meta = " · ".join(escape(x) for x in (post.audience, post.time) if x)
     parts = [
         f'<figure class="cm-post cm-post--{post.kind.replace(" ", "-")}" role="group" aria-label="{escape(label)} (example)">',

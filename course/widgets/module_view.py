@@ -11,8 +11,8 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from course.content.model import Choice, Course, Module, Scenario, load_course
-from course.records.identity import being_graded, current_learner, in_voila
 from course.records.attempt import LearnerRecords
+from course.records.identity import being_graded, current_learner, in_voila
 from course.records.responses import FILENAME
 from course.records.store import Store
 from course.widgets.cards import IN_NOTEBOOK, feedback_html, key_points_html, overview_html

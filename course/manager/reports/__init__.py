@@ -14,14 +14,27 @@ import numpy as np
 import pandas as pd
 
 from course.manager.completion import timeline
-from course.progress import (COMPLETED, DUE_SOON, NOT_ON_ROSTER, OVERDUE, STATUSES, Evaluation, evaluate, status_counts)
 from course.manager.reports.data import Inputs, load_inputs
 from course.manager.reports.writers import FORMATS, Report, Section
+from course.progress import COMPLETED, DUE_SOON, NOT_ON_ROSTER, OVERDUE, STATUSES, Evaluation, evaluate, status_counts
 
 KINDS = ("completions", "due", "scenarios")
 
-__all__ = ["KINDS", "FORMATS", "Inputs", "Report", "Section", "load_inputs", "evaluate_inputs", "people_table",
-           "team_table", "completions_report", "due_report", "scenarios_report", "timeline"]
+__all__ = [
+    "FORMATS",
+    "KINDS",
+    "Inputs",
+    "Report",
+    "Section",
+    "completions_report",
+    "due_report",
+    "evaluate_inputs",
+    "load_inputs",
+    "people_table",
+    "scenarios_report",
+    "team_table",
+    "timeline",
+]
 
 
 def evaluate_inputs(inputs: Inputs, as_of=None, *, roster_only: bool = False) -> Evaluation:
@@ -125,8 +138,8 @@ def due_report(result: Evaluation, within_days: int | None = None) -> Report:
 
 def scenarios_report(store=None, course=None, *, min_learners: int = 1, limit: int | None = 20) -> Report:
     from course.content.model import load_course
-    from course.records.store import Store
     from course.manager.reports.scenarios import first_choices, hardest
+    from course.records.store import Store
 
     course = course or load_course()
     frame = hardest(first_choices(store or Store()), course, min_learners=min_learners, limit=limit)

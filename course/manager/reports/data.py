@@ -45,9 +45,9 @@ class Inputs:
 
 def gradebook_exists(root: Path | None = None) -> bool:
     """False when nbgrader has no gradebook yet (opening one would create it)."""
-    from course.grading.coursedir import gradebook_url
-
     from sqlalchemy.engine import make_url
+
+    from course.grading.coursedir import gradebook_url
 
     url = make_url(gradebook_url(root))
     if url.get_backend_name() == "sqlite":

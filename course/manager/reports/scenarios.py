@@ -8,6 +8,7 @@ when it scores below 1. Use the list to pick scenarios for the next group sessio
 from __future__ import annotations
 
 import pandas as pd
+
 from course.records.store import Store
 
 COLUMNS = ["scenario", "module", "title", "learners", "missed", "missed_share", "most_chosen_miss", "its_share"]

@@ -25,7 +25,7 @@ def upgrade() -> None:
     inspector = sa.inspect(bind)
     if inspector.has_table("attendance"):
         found = {c["name"] for c in inspector.get_columns("attendance")}
-        if not COLUMNS <= found:
+        if not found >= COLUMNS:
             raise RuntimeError(f"the records store has an 'attendance' table without the columns "
                                f"{', '.join(sorted(COLUMNS - found))}: rename it, then run `course db upgrade` again")
         return
