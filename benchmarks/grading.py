@@ -32,8 +32,11 @@ def build_fixture(base: Path, count: int) -> Path:
     """A course root with `count` submissions of the sharing module, ready to grade."""
     os.environ["COURSE_GRADING_DIR"] = str(base / "grading")
     os.environ["COURSE_DATA_DIR"] = str(base / "var")
-    shutil.copytree(ROOT / "grading", base / "grading", ignore=shutil.ignore_patterns(
-        "gradebook.db*", "release", "submitted", "autograded", "feedback", "exchange"))
+    shutil.copytree(
+        ROOT / "grading",
+        base / "grading",
+        ignore=shutil.ignore_patterns("gradebook.db*", "release", "submitted", "autograded", "feedback", "exchange"),
+    )
     shutil.copytree(ROOT / "notebooks", base / "notebooks", ignore=shutil.ignore_patterns("app"))
     from course.grading.release import release
     from course.grading.submissions import write_submission
@@ -67,8 +70,12 @@ def fresh_copy(fixture: Path, db_url: str | None) -> Path:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         engine.dispose()
         os.environ["NBGRADER_DB_URL"] = db_url
-        subprocess.run([str(BIN / "nbgrader"), "generate_assignment", "sharing", "--force"], cwd=work / "grading",
-                       check=True, capture_output=True)
+        subprocess.run(
+            [str(BIN / "nbgrader"), "generate_assignment", "sharing", "--force"],
+            cwd=work / "grading",
+            check=True,
+            capture_output=True,
+        )
     else:
         os.environ.pop("NBGRADER_DB_URL", None)
     os.environ["COURSE_GRADING_DIR"] = str(work / "grading")
@@ -80,11 +87,17 @@ def time_plain(fixture: Path, count: int, db_url: str | None, feedback: bool) ->
     work = fresh_copy(fixture, db_url)
     env = {**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}
     started = time.perf_counter()
-    subprocess.run([str(BIN / "nbgrader"), "autograde", "sharing"], cwd=work / "grading", env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [str(BIN / "nbgrader"), "autograde", "sharing"], cwd=work / "grading", env=env, check=True, capture_output=True
+    )
     if feedback:
-        subprocess.run([str(BIN / "nbgrader"), "generate_feedback", "sharing"], cwd=work / "grading", env=env,
-                       check=True, capture_output=True)
+        subprocess.run(
+            [str(BIN / "nbgrader"), "generate_feedback", "sharing"],
+            cwd=work / "grading",
+            env=env,
+            check=True,
+            capture_output=True,
+        )
     seconds = (time.perf_counter() - started) / count
     shutil.rmtree(work, ignore_errors=True)
     return seconds
@@ -137,8 +150,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--finishes", type=int, default=5)
     parser.add_argument("--db-url", help="a PostgreSQL URL for the gradebook (server database)")
-    parser.add_argument("--postgres", action="store_true",
-                        help="start a private PostgreSQL server on 127.0.0.1 for the gradebook (Debian postgresql)")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="start a private PostgreSQL server on 127.0.0.1 for the gradebook (Debian postgresql)",
+    )
     args = parser.parse_args()
     if args.postgres and not args.db_url:
         from contextlib import ExitStack
@@ -172,8 +188,10 @@ def run(args) -> None:
             results[name] = statistics.median(samples)
         finish_times = time_finish(fixture, args.finishes)
     base = results["plain nbgrader autograde"]
-    table = Table(title=f"Grading: {args.submissions} submissions, median of {args.repeats} "
-                        f"({'server database' if args.db_url else 'SQLite gradebook'})")
+    table = Table(
+        title=f"Grading: {args.submissions} submissions, median of {args.repeats} "
+        f"({'server database' if args.db_url else 'SQLite gradebook'})"
+    )
     for column in ("measure", "s / submission", "ratio to plain autograde", "aim"):
         table.add_column(column)
     aims = {"course grade, 1 job": "≤ 1.1x", "course grade, 2 jobs": "throughput ≥ 1.4x of 1 job (server DB)"}

@@ -49,13 +49,13 @@ from tests.servers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 MODULE = "why"
 TOKEN = "bench-" + os.urandom(16).hex()
 # the benchmark's own hub service: creates users, starts and stops their servers
-SITE_CONFIG = f'''c = get_config()  # noqa: F821
+SITE_CONFIG = f"""c = get_config()  # noqa: F821
 c.JupyterHub.services.append({{"name": "bench", "api_token": {TOKEN!r}}})
 c.JupyterHub.load_roles.append({{"name": "bench", "services": ["bench"],
                                 "scopes": ["admin:users", "admin:servers", "list:users"]}})
 c.JupyterHub.concurrent_spawn_limit = 200
 c.JupyterHub.active_server_limit = 0
-'''
+"""
 
 # from the click on Check to the feedback on screen, timed by the page itself
 TIME_CLICK = """() => new Promise((resolve) => {
@@ -72,9 +72,12 @@ TIME_CLICK = """() => new Promise((resolve) => {
 
 
 def api(hub_url: str, method: str, path: str, body=None):
-    request = urllib.request.Request(f"{hub_url}/hub/api{path}", method=method,
-                                     data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{hub_url}/hub/api{path}",
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=120) as response:
         text = response.read().decode()
         return json.loads(text) if text else None
@@ -161,8 +164,11 @@ async def answer(page, answers: int, think: tuple[float, float], rng: random.Ran
         if i + 1 < answers:
             title = (await page.locator(".cm-card__title").first.text_content()).strip()
             await page.locator("button:not([disabled]) >> text=Next").click()
-            await page.wait_for_function("""t => { const h = document.querySelector('.cm-card__title');
-                return h && h.textContent.trim() !== t; }""", arg=title)
+            await page.wait_for_function(
+                """t => { const h = document.querySelector('.cm-card__title');
+                return h && h.textContent.trim() !== t; }""",
+                arg=title,
+            )
     return times
 
 
@@ -185,8 +191,9 @@ async def run_size(hub_url: str, n: int, args, console: Console) -> dict:
         open_s = time.monotonic() - started
         console.print(f"N={n}: {n} module pages open in {open_s:.0f} s; answering", highlight=False)
         rng = random.Random(n)
-        results = await asyncio.gather(*(answer(pg, args.answers, args.think, random.Random(rng.random()))
-                                         for pg in pages))
+        results = await asyncio.gather(
+            *(answer(pg, args.answers, args.think, random.Random(rng.random())) for pg in pages)
+        )
         memory = memory_per_learner(users)
         await browser.close()
     stop_all(hub_url, users)
@@ -221,8 +228,13 @@ def main(argv: list[str] | None = None) -> dict:
     results = []
     with postgres_server() as server:
         records, gradebook = database_url(server, "bench_records"), database_url(server, "bench_gradebook")
-        with hub_server(work / "hub", records, gradebook, modules=[MODULE],
-                        extra_env={"COURSE_HUB_SITE_CONFIG": str(work / "site.py")}) as hub:
+        with hub_server(
+            work / "hub",
+            records,
+            gradebook,
+            modules=[MODULE],
+            extra_env={"COURSE_HUB_SITE_CONFIG": str(work / "site.py")},
+        ) as hub:
             console.print(f"hub at {hub.url} (log {hub.log})", highlight=False)
             for n in sizes:
                 try:
@@ -232,10 +244,23 @@ def main(argv: list[str] | None = None) -> dict:
                     break
 
     alone = p95(results[0]["clicks"]) if results else float("nan")
-    table = Table(title=f"Learners through the hub at once ({os.cpu_count()} cores, {args.answers} answers each, "
-                        f"think {args.think[0]:g}-{args.think[1]:g} s)")
-    for column in ("learners", "clicks", "median ms", "p95 ms", "p95 / alone", "MB per learner",
-                   "server MB", "kernels MB", "servers ready s", "pages open s", f"p95 < {args.aim:g} ms"):
+    table = Table(
+        title=f"Learners through the hub at once ({os.cpu_count()} cores, {args.answers} answers each, "
+        f"think {args.think[0]:g}-{args.think[1]:g} s)"
+    )
+    for column in (
+        "learners",
+        "clicks",
+        "median ms",
+        "p95 ms",
+        "p95 / alone",
+        "MB per learner",
+        "server MB",
+        "kernels MB",
+        "servers ready s",
+        "pages open s",
+        f"p95 < {args.aim:g} ms",
+    ):
         table.add_column(column)
     held = None
     for r in results:
@@ -246,13 +271,25 @@ def main(argv: list[str] | None = None) -> dict:
         ok = p95(r["clicks"]) < args.aim
         if ok:
             held = r["n"]
-        table.add_row(str(r["n"]), str(len(r["clicks"])), f"{statistics.median(r['clicks']):.0f}",
-                      f"{p95(r['clicks']):.0f}", f"{p95(r['clicks']) / alone:.2f}x", f"{total:.0f}", f"{server:.0f}",
-                      f"{kernels:.0f}",
-                      f"{r['spawn_s']:.0f}", f"{r['open_s']:.0f}", "yes" if ok else "NO")
+        table.add_row(
+            str(r["n"]),
+            str(len(r["clicks"])),
+            f"{statistics.median(r['clicks']):.0f}",
+            f"{p95(r['clicks']):.0f}",
+            f"{p95(r['clicks']) / alone:.2f}x",
+            f"{total:.0f}",
+            f"{server:.0f}",
+            f"{kernels:.0f}",
+            f"{r['spawn_s']:.0f}",
+            f"{r['open_s']:.0f}",
+            "yes" if ok else "NO",
+        )
     console.print(table)
-    console.print(f"Largest N with p95 click to feedback under {args.aim:g} ms on this machine: "
-                  f"{held if held is not None else 'none'}", highlight=False)
+    console.print(
+        f"Largest N with p95 click to feedback under {args.aim:g} ms on this machine: "
+        f"{held if held is not None else 'none'}",
+        highlight=False,
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))

@@ -142,8 +142,10 @@ def run_voters(store, session, scenario, voters: list, spread: float, at_once: b
 
 
 def wait_total(page, total: int, timeout: float = 30) -> None:
-    page.wait_for_function(f"() => window.__tally.length && window.__tally[window.__tally.length - 1][1] >= {total}",
-                           timeout=timeout * 1000)
+    page.wait_for_function(
+        f"() => window.__tally.length && window.__tally[window.__tally.length - 1][1] >= {total}",
+        timeout=timeout * 1000,
+    )
 
 
 def main() -> None:
@@ -196,8 +198,9 @@ def main() -> None:
 
             # 1. a room voting over some seconds
             trainer.evaluate(WATCH_TALLY)
-            commits, writes = run_voters(store, session, course.scenario(session.scenario_id), voters, args.spread,
-                                         at_once=False)
+            commits, writes = run_voters(
+                store, session, course.scenario(session.scenario_id), voters, args.spread, at_once=False
+            )
             wait_total(trainer, args.voters)
             shown = [(t / 1000, n) for t, n in trainer.evaluate("window.__tally")]
             results["spread"] = latencies(commits, shown)
@@ -217,16 +220,23 @@ def main() -> None:
                 for phone in phones:
                     phone.wait_for_function(
                         "(t) => { const el = document.querySelector('.cm-card__title'); return el && el.textContent.trim() === t; }",
-                        arg=expected)
+                        arg=expected,
+                    )
                 actions.append(expected)
-            clicks = [(t / 1000, label) for t, label in trainer.evaluate("window.__clicks")
-                      if label in ("Show the answer", "Next scenario")]
+            clicks = [
+                (t / 1000, label)
+                for t, label in trainer.evaluate("window.__clicks")
+                if label in ("Show the answer", "Next scenario")
+            ]
             follow = []
             for phone in phones:
                 states = [(t / 1000, s) for t, s in phone.evaluate("window.__states")]
                 for (clicked, _label), want in zip(clicks, actions):
-                    seen = next(t for t, s in states if t >= clicked and (s.endswith("|answer") if want == "answer"
-                                                                           else s == want))
+                    seen = next(
+                        t
+                        for t, s in states
+                        if t >= clicked and (s.endswith("|answer") if want == "answer" else s == want)
+                    )
                     follow.append(seen - clicked)
             results["follow"] = follow
 
@@ -247,15 +257,23 @@ def main() -> None:
             process.kill()
         log.close()
 
-    table = Table(title=f"Live session: {args.voters} voters, trainer polls every 0.3 s, phones every 0.4 s "
-                        f"({os.cpu_count()} cores)")
+    table = Table(
+        title=f"Live session: {args.voters} voters, trainer polls every 0.3 s, phones every 0.4 s "
+        f"({os.cpu_count()} cores)"
+    )
     for column in ("measure", "n", "median", "p95", "aim", "met"):
         table.add_column(column, justify="right" if column in ("n", "median", "p95") else "left")
 
     def row(label, values, aim=AIM, unit=1.0, fmt="{:.0f} ms"):
         med, top = statistics.median(values), p95(values)
-        table.add_row(label, str(len(values)), fmt.format(med * 1000 / unit), fmt.format(top * 1000 / unit),
-                      f"p95 < {aim * 1000:.0f} ms" if aim else "-", ("yes" if top < aim else "NO") if aim else "-")
+        table.add_row(
+            label,
+            str(len(values)),
+            fmt.format(med * 1000 / unit),
+            fmt.format(top * 1000 / unit),
+            f"p95 < {aim * 1000:.0f} ms" if aim else "-",
+            ("yes" if top < aim else "NO") if aim else "-",
+        )
 
     row(f"vote to trainer's tally, arriving over {args.spread:g} s", results["spread"])
     row("vote to trainer's tally, all at once", results["burst"])

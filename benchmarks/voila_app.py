@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.servers import CHROMIUM, CHROMIUM_ARGS, free_port, page_kernel_id, wait_for  # noqa: E402
 
-BARE_SOURCE = '''import ipywidgets as widgets
+BARE_SOURCE = """import ipywidgets as widgets
 from IPython.display import display
 
 button = widgets.Button(description="Click me")
@@ -53,7 +53,7 @@ def clicked(_button):
 
 
 button.on_click(clicked)
-display(widgets.VBox([button, label]))'''
+display(widgets.VBox([button, label]))"""
 
 # time from the click to the change on screen, measured by the page itself
 TIME_CLICK = """([buttonSelector, doneSelector, doneText]) => new Promise((resolve) => {
@@ -74,8 +74,10 @@ def bare_notebook(folder: Path) -> Path:
     from nbformat.v4 import new_code_cell, new_notebook
 
     folder.mkdir(parents=True, exist_ok=True)
-    nb = new_notebook(cells=[new_code_cell(BARE_SOURCE)], metadata={
-        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}})
+    nb = new_notebook(
+        cells=[new_code_cell(BARE_SOURCE)],
+        metadata={"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}},
+    )
     nbformat.write(nb, folder / "bare.ipynb")
     return folder
 
@@ -147,8 +149,10 @@ def main(argv: list[str] | None = None) -> dict:
                     if name == "course":
                         learner = f"bench-{run}-{secrets.token_hex(3)}"
                         store.ensure_learner(learner, name="Bench Learner")
-                        url = (f"http://127.0.0.1:{ports['course']}/voila/render/module.ipynb"
-                               f"?module={module.id}&token={sessions.issue(store, learner)}")
+                        url = (
+                            f"http://127.0.0.1:{ports['course']}/voila/render/module.ipynb"
+                            f"?module={module.id}&token={sessions.issue(store, learner)}"
+                        )
                         ready = "button.cm-btn:not([disabled]) >> text=Start"
                     else:
                         url = f"http://127.0.0.1:{ports['bare']}/voila/render/bare.ipynb"
@@ -171,8 +175,11 @@ def main(argv: list[str] | None = None) -> dict:
                     else:
                         for i in range(args.clicks):
                             time.sleep(0.3)
-                            clicks.append(page.evaluate(TIME_CLICK, ["button.jupyter-button", ".widget-label",
-                                                                    f"clicked {i + 1}"]))
+                            clicks.append(
+                                page.evaluate(
+                                    TIME_CLICK, ["button.jupyter-button", ".widget-label", f"clicked {i + 1}"]
+                                )
+                            )
                     rss = kernel_rss_mb(servers[name], page_kernel_id(page))
                     page.goto("about:blank")  # leaving the page frees its kernel
                     page.close()
@@ -180,8 +187,11 @@ def main(argv: list[str] | None = None) -> dict:
                         results[name]["tti"].append(tti)
                         results[name]["click"].extend(clicks)
                         results[name]["rss"].append(rss)
-                    console.print(f"run {run} {name}: interactive in {tti:.2f} s, clicks "
-                                  f"{', '.join(f'{c:.0f}' for c in clicks)} ms, kernel {rss:.0f} MB", highlight=False)
+                    console.print(
+                        f"run {run} {name}: interactive in {tti:.2f} s, clicks "
+                        f"{', '.join(f'{c:.0f}' for c in clicks)} ms, kernel {rss:.0f} MB",
+                        highlight=False,
+                    )
                 time.sleep(args.refill)
             browser.close()
     finally:
@@ -193,8 +203,10 @@ def main(argv: list[str] | None = None) -> dict:
             except subprocess.TimeoutExpired:
                 server.kill()
 
-    table = Table(title=f"Learner app vs bare one-button notebook (Voila, preheated, pool {args.pool_size}, "
-                        f"{args.runs} loads, {os.cpu_count()} cores)")
+    table = Table(
+        title=f"Learner app vs bare one-button notebook (Voila, preheated, pool {args.pool_size}, "
+        f"{args.runs} loads, {os.cpu_count()} cores)"
+    )
     for column in ("measure", "course module", "bare notebook", "ratio", "aim", "met"):
         table.add_column(column)
     c, b = results["course"], results["bare"]
@@ -215,8 +227,14 @@ def main(argv: list[str] | None = None) -> dict:
             met = None
         summary[label] = {"course": ours, "bare": bare, "ratio": ratio, "aim": aim, "met": met}
         fmt = "{:.2f}" if "(s)" in label else "{:.0f}"
-        table.add_row(label, fmt.format(ours), fmt.format(bare), f"{ratio:.2f}x", aim,
-                      "" if met is None else ("yes" if met else "NO"))
+        table.add_row(
+            label,
+            fmt.format(ours),
+            fmt.format(bare),
+            f"{ratio:.2f}x",
+            aim,
+            "" if met is None else ("yes" if met else "NO"),
+        )
     console.print(table)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

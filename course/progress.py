@@ -67,7 +67,13 @@ import pandas as pd
 
 # --- the states ---------------------------------------------------------------------------
 NOT_STARTED, IN_PROGRESS, FAILED, OVERDUE, DUE_SOON, COMPLETED = (
-    "not started", "in progress", "failed", "overdue", "due soon", "completed")
+    "not started",
+    "in progress",
+    "failed",
+    "overdue",
+    "due soon",
+    "completed",
+)
 STATUSES = [COMPLETED, DUE_SOON, OVERDUE, FAILED, IN_PROGRESS, NOT_STARTED]
 PASSED, BEING_MARKED, NEEDS_REVIEW, DUE_AGAIN = "passed", "being marked", "needs review", "due again"
 MODULE_PASSED, MODULE_DUE_AGAIN = PASSED, DUE_AGAIN
@@ -109,6 +115,7 @@ def mark_verdict(score, max_score, pass_mark, needs_review: bool = False) -> boo
 @dataclass(frozen=True)
 class Rule:
     """`completion:` from policy.yaml, with the policy version it applies to."""
+
     modules: tuple[str, ...]
     pass_marks: dict[str, float]
     renew_after_months: int = RENEW_AFTER_MONTHS
@@ -116,7 +123,7 @@ class Rule:
     due_soon_days: int = DUE_SOON_DAYS
     trainer_led_counts: bool = TRAINER_LED_COUNTS
     policy_version: str = ""
-    policy_updated: pd.Timestamp | None = None   # when the current version took effect
+    policy_updated: pd.Timestamp | None = None  # when the current version took effect
     minutes: dict[str, int] = field(default_factory=dict)  # estimated learning time per module
     titles: dict[str, str] = field(default_factory=dict)
 
@@ -174,6 +181,7 @@ def _dates(ns: np.ndarray) -> np.ndarray:
 @dataclass
 class Evaluation:
     """What `evaluate` found. `people`: one row per person; `modules`: one per person and module."""
+
     rule: Rule
     as_of: pd.Timestamp
     people: pd.DataFrame
@@ -183,22 +191,24 @@ class Evaluation:
     def modules(self) -> pd.DataFrame:
         c = self._cells
         n, m = c["status"].shape
-        return pd.DataFrame({
-            "learner_id": np.repeat(self.people["learner_id"].to_numpy(), m),
-            "module_id": np.tile(np.array(self.rule.modules, dtype=object), n),
-            "status": pd.Categorical.from_codes(c["status"].ravel(), MODULE_STATUSES),
-            "passed_on": _dates(c["passed_on"].ravel()),
-            "score": c["score"].ravel(),            # of the pass that counts
-            "max_score": c["max_score"].ravel(),
-            "attended": c["attended"].ravel(),
-            "mark_score": c["mark_score"].ravel(),  # of the latest mark, pass or not
-            "mark_max_score": c["mark_max"].ravel(),
-            "renew_by": _dates(c["renew_by"].ravel()),
-            "old_policy": c["old_policy"].ravel(),  # due again because the policy changed
-            "last_graded": _dates(c["last_graded"].ravel()),
-            "last_finished": _dates(c["finished"].ravel()),
-            "last_activity": _dates(c["activity"].ravel()),
-        })
+        return pd.DataFrame(
+            {
+                "learner_id": np.repeat(self.people["learner_id"].to_numpy(), m),
+                "module_id": np.tile(np.array(self.rule.modules, dtype=object), n),
+                "status": pd.Categorical.from_codes(c["status"].ravel(), MODULE_STATUSES),
+                "passed_on": _dates(c["passed_on"].ravel()),
+                "score": c["score"].ravel(),  # of the pass that counts
+                "max_score": c["max_score"].ravel(),
+                "attended": c["attended"].ravel(),
+                "mark_score": c["mark_score"].ravel(),  # of the latest mark, pass or not
+                "mark_max_score": c["mark_max"].ravel(),
+                "renew_by": _dates(c["renew_by"].ravel()),
+                "old_policy": c["old_policy"].ravel(),  # due again because the policy changed
+                "last_graded": _dates(c["last_graded"].ravel()),
+                "last_finished": _dates(c["finished"].ravel()),
+                "last_activity": _dates(c["activity"].ravel()),
+            }
+        )
 
     def counts(self, by: str | None = None) -> pd.DataFrame:
         """Number of people per status (columns in STATUSES order), overall or per `by` (e.g. team)."""
@@ -220,8 +230,11 @@ class Evaluation:
 
 def status_counts(people: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     status = people["status"]
-    codes = (status.cat.codes.to_numpy() if isinstance(status.dtype, pd.CategoricalDtype)
-             and list(status.cat.categories) == STATUSES else pd.Categorical(status, categories=STATUSES).codes)
+    codes = (
+        status.cat.codes.to_numpy()
+        if isinstance(status.dtype, pd.CategoricalDtype) and list(status.cat.categories) == STATUSES
+        else pd.Categorical(status, categories=STATUSES).codes
+    )
     if by is None:
         groups, keys = np.zeros(len(people), dtype=np.int64), None
     else:
@@ -240,7 +253,11 @@ def status_counts(people: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
 
 
 def _people_index(roster: pd.DataFrame | None, *id_columns) -> tuple[pd.Index, int]:
-    roster_ids = roster["learner_id"].astype(str).to_numpy() if roster is not None and len(roster) else np.array([], dtype=object)
+    roster_ids = (
+        roster["learner_id"].astype(str).to_numpy()
+        if roster is not None and len(roster)
+        else np.array([], dtype=object)
+    )
     index = pd.Index(roster_ids)
     if not index.is_unique:
         raise ValueError("the roster has the same learner id twice")
@@ -258,10 +275,18 @@ def _ids(frame: pd.DataFrame | None):
     return frame["learner_id"].astype(str).to_numpy() if frame is not None and len(frame) else None
 
 
-def evaluate(rule: Rule, grades: pd.DataFrame, roster: pd.DataFrame | None = None, *,
-             activity: pd.DataFrame | None = None, attendance: pd.DataFrame | None = None,
-             history: pd.DataFrame | None = None, finished: pd.DataFrame | None = None,
-             as_of=None, roster_only: bool = False) -> Evaluation:
+def evaluate(
+    rule: Rule,
+    grades: pd.DataFrame,
+    roster: pd.DataFrame | None = None,
+    *,
+    activity: pd.DataFrame | None = None,
+    attendance: pd.DataFrame | None = None,
+    history: pd.DataFrame | None = None,
+    finished: pd.DataFrame | None = None,
+    as_of=None,
+    roster_only: bool = False,
+) -> Evaluation:
     """Status per person and module on `as_of` (default: now). See the module's docstring.
 
     People are the roster's staff, then (unless `roster_only`) anyone else with records,
@@ -284,9 +309,9 @@ def evaluate(rule: Rule, grades: pd.DataFrame, roster: pd.DataFrame | None = Non
         ok = (p >= 0) & (mm >= 0)
         return p * m + mm, ok
 
-    passed_on = np.full(size, NAT, dtype=np.int64)      # latest pass under the current version
-    any_pass = np.full(size, NAT, dtype=np.int64)       # latest pass under any version
-    last_graded = np.full(size, NAT, dtype=np.int64)    # latest mark of record, pass or not
+    passed_on = np.full(size, NAT, dtype=np.int64)  # latest pass under the current version
+    any_pass = np.full(size, NAT, dtype=np.int64)  # latest pass under any version
+    last_graded = np.full(size, NAT, dtype=np.int64)  # latest mark of record, pass or not
     latest_failed = np.zeros(size, dtype=bool)
     latest_review = np.zeros(size, dtype=bool)
     score = np.full(size, np.nan)
@@ -294,7 +319,7 @@ def evaluate(rule: Rule, grades: pd.DataFrame, roster: pd.DataFrame | None = Non
     mark_score = np.full(size, np.nan)
     mark_max = np.full(size, np.nan)
     attended = np.zeros(size, dtype=bool)
-    old_version_pass = np.zeros(size, dtype=bool)       # the latest pass was under an older version
+    old_version_pass = np.zeros(size, dtype=bool)  # the latest pass was under an older version
 
     def current_version(versions, dates) -> np.ndarray:
         if not rule.renew_on_policy_change:
@@ -314,8 +339,11 @@ def evaluate(rule: Rule, grades: pd.DataFrame, roster: pd.DataFrame | None = Non
         g_score = grades["score"].to_numpy(dtype=float)[ok]
         g_max = grades["max_score"].to_numpy(dtype=float)[ok]
         g_date = g_date[ok]
-        g_review = (grades["needs_review"].eq(True).to_numpy()[ok]
-                    if "needs_review" in grades else np.zeros(len(cell), dtype=bool))
+        g_review = (
+            grades["needs_review"].eq(True).to_numpy()[ok]
+            if "needs_review" in grades
+            else np.zeros(len(cell), dtype=bool)
+        )
         pm = np.array([rule.pass_marks.get(x, DEFAULT_PASS_MARK) for x in rule.modules])[cell % m] if m else np.zeros(0)
         g_passed = reaches_pass_mark(g_score, g_max, pm) & ~g_review
         versions = grades["policy_version"][ok] if "policy_version" in grades else None
@@ -397,7 +425,9 @@ def evaluate(rule: Rule, grades: pd.DataFrame, roster: pd.DataFrame | None = Non
     being_marked = (finished_ns != NAT) & (finished_ns > last_graded)
     mod_status = np.select(
         [current_pass, in_progress, being_marked, latest_review, latest_failed, any_pass != NAT],
-        [0, 1, 2, 3, 4, 5], default=6).astype(np.int8)  # codes into MODULE_STATUSES
+        [0, 1, 2, 3, 4, 5],
+        default=6,
+    ).astype(np.int8)  # codes into MODULE_STATUSES
     old_policy = (mod_status == 5) & ~(passed_on != NAT) & old_version_pass
     renew_by = np.where(current_pass, pass_due, NAT)
 
@@ -413,8 +443,11 @@ def evaluate(rule: Rule, grades: pd.DataFrame, roster: pd.DataFrame | None = Non
         h = index.get_indexer(history["learner_id"].astype(str).to_numpy())
         h_on = as_ns(history["completed_on"])
         keep = (h >= 0) & (h_on != NAT) & (h_on <= now_ns)
-        h_old = (history["policy_version"].astype(str).to_numpy() != rule.policy_version
-                 if "policy_version" in history else np.zeros(len(history), dtype=bool))
+        h_old = (
+            history["policy_version"].astype(str).to_numpy() != rule.policy_version
+            if "policy_version" in history
+            else np.zeros(len(history), dtype=bool)
+        )
         rec = np.full(n, NAT, dtype=np.int64)
         np.maximum.at(rec, h[keep], h_on[keep])
         rec_old = np.zeros(n, dtype=bool)
@@ -433,12 +466,17 @@ def evaluate(rule: Rule, grades: pd.DataFrame, roster: pd.DataFrame | None = Non
     soon_ns = now_ns + rule.due_soon_days * DAY
     due_any = np.where(completed, due_on, earlier_due)
     status = np.select(
-        [completed & (due_on > soon_ns),
-         (completed | earlier) & (due_any >= now_ns) & (due_any <= soon_ns),
-         (completed | earlier) & (due_any < now_ns),
-         earlier & (due_any > soon_ns),
-         any_failed, started],
-        [COMPLETED, DUE_SOON, OVERDUE, COMPLETED, FAILED, IN_PROGRESS], default=NOT_STARTED)
+        [
+            completed & (due_on > soon_ns),
+            (completed | earlier) & (due_any >= now_ns) & (due_any <= soon_ns),
+            (completed | earlier) & (due_any < now_ns),
+            earlier & (due_any > soon_ns),
+            any_failed,
+            started,
+        ],
+        [COMPLETED, DUE_SOON, OVERDUE, COMPLETED, FAILED, IN_PROGRESS],
+        default=NOT_STARTED,
+    )
 
     score2 = score.reshape(n, m)
     max2 = max_score.reshape(n, m)
@@ -468,13 +506,24 @@ def evaluate(rule: Rule, grades: pd.DataFrame, roster: pd.DataFrame | None = Non
     people["score"] = np.where(completed, np.nansum(np.where(has, score2, np.nan), axis=1), np.nan) if m else np.nan
     people["max_score"] = np.where(completed, np.nansum(np.where(has, max2, np.nan), axis=1), np.nan) if m else np.nan
     people["attended_modules"] = att2.sum(axis=1)
-    people["last_activity"] = _dates(np.maximum(activity_ns.reshape(n, m).max(axis=1), P.max(axis=1)) if m else np.full(n, NAT))
+    people["last_activity"] = _dates(
+        np.maximum(activity_ns.reshape(n, m).max(axis=1), P.max(axis=1)) if m else np.full(n, NAT)
+    )
     shape = (n, m)
-    cells_ = {"status": S, "passed_on": P, "score": score2, "max_score": max2, "attended": att2,
-              "mark_score": mark_score.reshape(shape), "mark_max": mark_max.reshape(shape),
-              "renew_by": renew_by.reshape(shape), "old_policy": old_policy.reshape(shape),
-              "last_graded": last_graded.reshape(shape), "finished": finished_ns.reshape(shape),
-              "activity": activity_ns.reshape(shape)}
+    cells_ = {
+        "status": S,
+        "passed_on": P,
+        "score": score2,
+        "max_score": max2,
+        "attended": att2,
+        "mark_score": mark_score.reshape(shape),
+        "mark_max": mark_max.reshape(shape),
+        "renew_by": renew_by.reshape(shape),
+        "old_policy": old_policy.reshape(shape),
+        "last_graded": last_graded.reshape(shape),
+        "finished": finished_ns.reshape(shape),
+        "activity": activity_ns.reshape(shape),
+    }
     return Evaluation(rule, as_of, people, cells_)
 
 
@@ -486,5 +535,13 @@ def learner_evaluation(store, course, learner_id: str, as_of=None, rule: Rule | 
 
     inputs = load_inputs(store, course=course, learner_ids=[learner_id])
     roster = inputs.roster if len(inputs.roster) else pd.DataFrame({"learner_id": [learner_id]})
-    return evaluate(rule or inputs.rule, inputs.grades, roster, activity=inputs.activity, attendance=inputs.attendance,
-                    history=inputs.history, finished=inputs.finished, as_of=as_of)
+    return evaluate(
+        rule or inputs.rule,
+        inputs.grades,
+        roster,
+        activity=inputs.activity,
+        attendance=inputs.attendance,
+        history=inputs.history,
+        finished=inputs.finished,
+        as_of=as_of,
+    )

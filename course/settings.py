@@ -52,6 +52,7 @@ def _get(name: str, env: Mapping[str, str] | None = None) -> str | None:
 
 # --- where things live ----------------------------------------------------------------------------
 
+
 def content_dir() -> Path:
     """The YAML content: `COURSE_CONTENT_DIR` lets a trainer try edits in a copy."""
     return Path(_get("COURSE_CONTENT_DIR") or CONTENT_DIR)
@@ -100,6 +101,7 @@ def hub_shared() -> Path:
 
 # --- databases ------------------------------------------------------------------------------------
 
+
 def records_db_url(env: Mapping[str, str] | None = None) -> str | None:
     """The records store's URL, or None for the SQLite file in the data folder. `env`: the
     environment a child process will get (the hub's set-up makes the tables its servers use)."""
@@ -112,6 +114,7 @@ def gradebook_db_url() -> str | None:
 
 
 # --- how this process runs ------------------------------------------------------------------------
+
 
 def grade_on_finish() -> bool:
     return _get("COURSE_GRADE_ON_FINISH") == "1"

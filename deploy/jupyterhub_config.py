@@ -69,16 +69,18 @@ c.JupyterHub.bind_url = f"http://{IP}:{PORT}"
 c.JupyterHub.hub_ip = "127.0.0.1"
 c.JupyterHub.hub_port = int(env.get("COURSE_HUB_API_PORT", "8081"))
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{env.get('COURSE_HUB_PROXY_API_PORT', '8001')}"
-c.ConfigurableHTTPProxy.command = [env.get("COURSE_HUB_PROXY") or shutil.which("configurable-http-proxy")
-                                   or "configurable-http-proxy"]
+c.ConfigurableHTTPProxy.command = [
+    env.get("COURSE_HUB_PROXY") or shutil.which("configurable-http-proxy") or "configurable-http-proxy"
+]
 c.ConfigurableHTTPProxy.pid_file = str(STATE / "jupyterhub-proxy.pid")
 c.JupyterHub.cleanup_servers = True  # a stopped hub stops its users' servers too (local processes)
 
 # --- who may log in ----------------------------------------------------------------------------
 authenticator = env.get("COURSE_HUB_AUTHENTICATOR", "")
 if not authenticator:
-    raise SystemExit("set COURSE_HUB_AUTHENTICATOR: 'dummy' for a demo or test, or your organisation's "
-                     "(see docs/DEPLOY.md)")
+    raise SystemExit(
+        "set COURSE_HUB_AUTHENTICATOR: 'dummy' for a demo or test, or your organisation's (see docs/DEPLOY.md)"
+    )
 c.JupyterHub.authenticator_class = authenticator
 if authenticator == "dummy":
     # any name, no password: anyone could log in as a manager. Only ever on this machine.
@@ -94,10 +96,18 @@ c.JupyterHub.load_groups = {
 }
 c.JupyterHub.load_roles = [
     # staff see who is on the hub (names, groups, activity); learners see only themselves
-    {"name": "course-manager", "description": "Grades, reports and the manager dashboard",
-     "groups": ["managers"], "scopes": ["read:users:name", "read:users:activity", "read:groups", "list:users"]},
-    {"name": "course-trainer", "description": "Group sessions, reports and the manager dashboard",
-     "groups": ["trainers"], "scopes": ["read:users:name", "read:groups", "list:users"]},
+    {
+        "name": "course-manager",
+        "description": "Grades, reports and the manager dashboard",
+        "groups": ["managers"],
+        "scopes": ["read:users:name", "read:users:activity", "read:groups", "list:users"],
+    },
+    {
+        "name": "course-trainer",
+        "description": "Group sessions, reports and the manager dashboard",
+        "groups": ["trainers"],
+        "scopes": ["read:users:name", "read:groups", "list:users"],
+    },
 ]
 
 # --- the learners' servers ---------------------------------------------------------------------
@@ -121,10 +131,12 @@ def pre_spawn_hook(spawner):
     groups = sorted(g.name for g in spawner.user.groups)
     group = course_spawn.staff_group(groups, STAFF_GROUPS)
     home = Path(getattr(spawner, "home_dir", "") or HOMES / spawner.user.name)
-    spawner.environment = {**spawner.environment,
-                           **course_spawn.environment(home, SHARED, DB_URL, GRADEBOOK_URL, group, groups),
-                           # with the grader running, Finish waits a few seconds and shows the mark
-                           "COURSE_GRADE_ON_FINISH": "1" if GRADER else "0"}
+    spawner.environment = {
+        **spawner.environment,
+        **course_spawn.environment(home, SHARED, DB_URL, GRADEBOOK_URL, group, groups),
+        # with the grader running, Finish waits a few seconds and shows the mark
+        "COURSE_GRADE_ON_FINISH": "1" if GRADER else "0",
+    }
 
 
 c.Spawner.pre_spawn_hook = pre_spawn_hook
@@ -135,14 +147,16 @@ course_shared.prepare(SHARED, STAFF_ENV, modules=names("COURSE_HUB_MODULES") or 
 
 # --- grading each Finish as it arrives (a hub-managed process, restarted if it dies) ----------
 if GRADER:
-    c.JupyterHub.services = [{
-        "name": "course-grader",
-        # `course grade --watch`, through the Python API (the same loop, one interpreter)
-        "command": [sys.executable, "-c", "from course.grading.worker import run; run()"],
-        "environment": {**STAFF_ENV, "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}"},
-        "cwd": str(SHARED),
-        "display": False,
-    }]
+    c.JupyterHub.services = [
+        {
+            "name": "course-grader",
+            # `course grade --watch`, through the Python API (the same loop, one interpreter)
+            "command": [sys.executable, "-c", "from course.grading.worker import run; run()"],
+            "environment": {**STAFF_ENV, "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}"},
+            "cwd": str(SHARED),
+            "display": False,
+        }
+    ]
 
 # --- idle servers are stopped (culler) ---------------------------------------------------------
 # Voila culls idle kernels inside each server (course.hub.start); stopping whole idle servers

@@ -15,7 +15,8 @@ c.CourseDirectory.source_directory = os.path.join("..", "notebooks")
 # A server database (PostgreSQL) is needed for several graders at once; with SQLite a
 # waiting writer waits up to 60 s for the lock instead of failing at once.
 c.CourseDirectory.db_url = os.environ.get(
-    "NBGRADER_DB_URL", "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db") + "?timeout=60")
+    "NBGRADER_DB_URL", "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db") + "?timeout=60"
+)
 
 # The exchange (release, fetch, submit, collect) for learners using JupyterLab on this
 # machine; on a hub it is a shared volume (NBGRADER_EXCHANGE).

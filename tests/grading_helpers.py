@@ -14,8 +14,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def copy_course_root(folder: Path) -> Path:
     """A copy of grading/ beside a copy of notebooks/, as the real layout has them; returns the root."""
     root = folder / "grading"
-    shutil.copytree(ROOT / "grading", root, ignore=shutil.ignore_patterns(
-        "gradebook.db*", "release", "submitted", "autograded", "feedback", "source", "exchange"))
+    shutil.copytree(
+        ROOT / "grading",
+        root,
+        ignore=shutil.ignore_patterns(
+            "gradebook.db*", "release", "submitted", "autograded", "feedback", "source", "exchange"
+        ),
+    )
     shutil.copytree(ROOT / "notebooks", folder / "notebooks", ignore=shutil.ignore_patterns("app"))
     return root
 
@@ -30,8 +35,9 @@ def make_course_root(tmp_path: Path, monkeypatch) -> Path:
 
 def pick(scenario, how: str):
     ranked = sorted(scenario.choices, key=lambda c: c.score)
-    return {"best": ranked[-1], "worst": ranked[0],
-            "partly": next((c for c in ranked if c.score == 0.5), ranked[-1])}[how]
+    return {"best": ranked[-1], "worst": ranked[0], "partly": next((c for c in ranked if c.score == 0.5), ranked[-1])}[
+        how
+    ]
 
 
 def answer(store: Store, learner: str, module: str, plan: list[str | None], responses_dir: Path | None = None):
@@ -52,15 +58,30 @@ def answer(store: Store, learner: str, module: str, plan: list[str | None], resp
     return view, expected
 
 
-def mark(store: Store, learner: str, module: str, score: float, max_score: float, *, needs_review: bool = False,
-         status: str | None = None) -> None:
+def mark(
+    store: Store,
+    learner: str,
+    module: str,
+    score: float,
+    max_score: float,
+    *,
+    needs_review: bool = False,
+    status: str | None = None,
+) -> None:
     """A mark of record in the grading log, exactly as the marker writes it after nbgrader has graded
     the learner's last Finish (course.records.grading_log.record)."""
     from course.records import grading_log as state
 
-    state.record(store, learner, module, f"fingerprint-{learner}-{module}",
-                 status or ("needs review" if needs_review else "graded"), score=score, max_score=max_score,
-                 needs_review=needs_review)
+    state.record(
+        store,
+        learner,
+        module,
+        f"fingerprint-{learner}-{module}",
+        status or ("needs review" if needs_review else "graded"),
+        score=score,
+        max_score=max_score,
+        needs_review=needs_review,
+    )
 
 
 def mark_attempt(store: Store, course, learner: str, module_id: str, attempt: int) -> float:

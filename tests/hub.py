@@ -75,8 +75,18 @@ class Hub:
 
 
 @contextmanager
-def hub_server(work: Path, db_url: str, gradebook_url: str, *, managers=(), trainers=(), modules=("why",),
-               grader: bool = False, extra_env: dict | None = None, start_timeout: float = 180):
+def hub_server(
+    work: Path,
+    db_url: str,
+    gradebook_url: str,
+    *,
+    managers=(),
+    trainers=(),
+    modules=("why",),
+    grader: bool = False,
+    extra_env: dict | None = None,
+    start_timeout: float = 180,
+):
     """The course's hub on a free port of 127.0.0.1; yields a Hub and stops everything after."""
     from course.hub.shared import layout
     from course.hub.spawn import environment
@@ -106,14 +116,23 @@ def hub_server(work: Path, db_url: str, gradebook_url: str, *, managers=(), trai
     }
     for name in ("JUPYTERHUB_USER", "JUPYTERHUB_API_TOKEN", "COURSE_LEARNER", "COURSE_DATA_DIR", "COURSE_GRADING_DIR"):
         env.pop(name, None)  # nothing from the test process's own identity leaks into the hub
-    staff_env = {**env, **environment(None, shared, db_url, gradebook_url, "managers", ["managers"]),
-                 "COURSE_DATA_DIR": str(layout(shared)["var"])}
+    staff_env = {
+        **env,
+        **environment(None, shared, db_url, gradebook_url, "managers", ["managers"]),
+        "COURSE_DATA_DIR": str(layout(shared)["var"]),
+    }
     log = work / "jupyterhub.log"
     hub = Hub(f"http://127.0.0.1:{port}", work, log, env, staff_env)
     with open(log, "w") as out:
         # its own process group: the proxy and the users' servers go with it at the end
-        hub.process = subprocess.Popen([str(BIN / "jupyterhub"), "-f", str(CONFIG)], cwd=work, env=env,
-                                       stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        hub.process = subprocess.Popen(
+            [str(BIN / "jupyterhub"), "-f", str(CONFIG)],
+            cwd=work,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             wait_for(f"{hub.url}/hub/health", timeout=start_timeout, process=hub.process)
             yield hub

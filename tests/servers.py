@@ -14,8 +14,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
 AXE = ROOT / "tests" / "js" / "node_modules" / "axe-core" / "axe.min.js"
@@ -74,8 +80,12 @@ def course_server(env: dict, log_path: Path, *extra: str):
     if "COURSE_GRADING_DIR" not in env and "--no-grading" not in extra:
         extra = (*extra, "--no-grading")  # a test never releases into or grades in the checkout's grading/
     with open(log_path, "w") as log:
-        process = subprocess.Popen([str(BIN / "course"), "serve", f"--port={port}", *extra],
-                                   env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [str(BIN / "course"), "serve", f"--port={port}", *extra],
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             # a first start releases every module with nbgrader before Voila listens
             wait_for(f"http://127.0.0.1:{port}/", timeout=240, process=process)
@@ -106,6 +116,7 @@ def signed_in(store, learner_id: str, name: str) -> str:
 
 def http_get(url: str):
     """(status, headers, body) without following redirects; headers.get_all() for repeated ones."""
+
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
             return None
@@ -147,8 +158,9 @@ def manager_dashboard_server(env: dict, log_path: Path):
 
     port = free_port()
     with open(log_path, "w") as log:
-        process = subprocess.Popen(dashboard_command(port), env=dashboard_env({**os.environ, **env}),
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            dashboard_command(port), env=dashboard_env({**os.environ, **env}), stdout=log, stderr=subprocess.STDOUT
+        )
         try:
             wait_for(f"http://127.0.0.1:{port}/", timeout=90, process=process)
             yield f"http://127.0.0.1:{port}"

@@ -66,6 +66,7 @@ def page_of(launcher: Launcher, query: dict, monkeypatch) -> str:
 
 # --- the page ------------------------------------------------------------------------------------
 
+
 def test_the_help_page_shows_every_entry_of_help_yaml_and_the_employers_contacts():
     page = load_help(DATA)
     html = help_html(page)
@@ -97,11 +98,29 @@ def test_the_help_page_shows_every_entry_of_help_yaml_and_the_employers_contacts
 
 def test_the_help_page_escapes_what_it_is_given():
     nasty = '<script>alert("x")</script>'
-    page = HelpPage(title=f"Help {nasty}", intro=nasty, employer_name=f"Care & Co {nasty}",
-                    employer={"manager_on_call": EmployerContact("manager_on_call", nasty, f"Ring {nasty}")},
-                    sections=(HelpSection("now", nasty, (HelpItem(nasty, nasty, (
-                        Contact("web", 'https://ico.org.uk/"onmouseover="x', nasty), Contact("phone", "999"),
-                        Contact("employer", "manager_on_call"))),)),))
+    page = HelpPage(
+        title=f"Help {nasty}",
+        intro=nasty,
+        employer_name=f"Care & Co {nasty}",
+        employer={"manager_on_call": EmployerContact("manager_on_call", nasty, f"Ring {nasty}")},
+        sections=(
+            HelpSection(
+                "now",
+                nasty,
+                (
+                    HelpItem(
+                        nasty,
+                        nasty,
+                        (
+                            Contact("web", 'https://ico.org.uk/"onmouseover="x', nasty),
+                            Contact("phone", "999"),
+                            Contact("employer", "manager_on_call"),
+                        ),
+                    ),
+                ),
+            ),
+        ),
+    )
     html = help_html(page, home_href='home.ipynb?token="><script>', back=('module.ipynb?x="><b>', nasty))
     assert "<script>" not in html and 'onmouseover="x' not in html and '"><b>' not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html and "Care &amp; Co" in html
@@ -130,6 +149,7 @@ def test_anyone_can_open_the_help_page_and_a_live_session_keeps_its_back_links(c
 
 
 # --- reaching it ---------------------------------------------------------------------------------
+
 
 def test_every_module_header_and_the_home_link_to_help(course, store):
     store.ensure_learner("amy", name="Amy Reid", staff_number="amy")
@@ -171,6 +191,7 @@ def test_the_module_app_shows_the_help_link_after_a_safety_answer(course, store)
 
 # --- "More about this module" -----------------------------------------------------------------------
 
+
 def test_the_overview_shows_the_short_text_and_keeps_the_rest_under_more_about_this_module(course, store):
     store.ensure_learner("amy", name="Amy Reid", staff_number="amy")
     for module in course.modules.values():
@@ -185,6 +206,7 @@ def test_the_overview_shows_the_short_text_and_keeps_the_rest_under_more_about_t
 
 
 # --- the notebooks' help section --------------------------------------------------------------------
+
 
 def test_every_module_notebook_ends_with_the_help_section(course):
     page = load_help(DATA)

@@ -43,6 +43,7 @@ def take(store, course, learner, module_id, pick=best, finish=True, attempt=None
 
 # --- sessions and identity -------------------------------------------------------------
 
+
 def test_session_token_is_unguessable_and_only_its_hash_is_stored(store):
     token = sessions.issue(store, "40123")
     assert len(token) >= 43 and sessions.learner_for(store, token) == "40123"
@@ -84,9 +85,14 @@ def test_outside_voila_jupyterlab_keeps_its_fallback(monkeypatch):
 
 # --- sign-in -----------------------------------------------------------------------------
 
+
 def test_sign_in_checks_name_and_staff_number(store):
-    for name, number, words in [("", "40123", "your name"), ("Sam", "", "staff number"),
-                                ("Sam", "40 12/3", "only letters, digits"), ("1234", "40123", "letters")]:
+    for name, number, words in [
+        ("", "40123", "your name"),
+        ("Sam", "", "staff number"),
+        ("Sam", "40 12/3", "only letters, digits"),
+        ("1234", "40123", "letters"),
+    ]:
         with pytest.raises(SignInError, match=words):
             sign_in(store, name, number)
     signed = sign_in(store, "  Sam   Taylor ", "sc-40123")
@@ -111,7 +117,9 @@ def test_home_signs_in_and_puts_the_token_in_the_address(course, store):
 def test_home_refuses_a_bad_sign_in_with_a_message(course, store):
     home = HomeApp(course, store)
     assert not home.submit("Sam Taylor", "")
-    assert "Please enter your staff number." in home.sign_in_message.value and 'role="alert"' in home.sign_in_message.value
+    assert (
+        "Please enter your staff number." in home.sign_in_message.value and 'role="alert"' in home.sign_in_message.value
+    )
 
 
 def test_sign_out_ends_the_session(course, store):
@@ -119,7 +127,9 @@ def test_sign_out_ends_the_session(course, store):
     home.submit("Sam Taylor", "40123")
     token = home.token
     home.sign_out()
-    assert sessions.learner_for(store, token) is None and "You have signed out." in home.body.children[0].children[0].value
+    assert (
+        sessions.learner_for(store, token) is None and "You have signed out." in home.body.children[0].children[0].value
+    )
 
 
 def test_an_ended_session_asks_to_sign_in_again(course, store):
@@ -128,12 +138,18 @@ def test_an_ended_session_asks_to_sign_in_again(course, store):
     home = launcher.build({"token": "not-a-real-token"})
     assert home.learner_id is None and "Your sign-in has ended" in home.body.children[0].children[0].value
     module_launcher = Launcher.__new__(Launcher)
-    module_launcher.kind, module_launcher.course, module_launcher.store, module_launcher.failed = "module", course, store, False
+    module_launcher.kind, module_launcher.course, module_launcher.store, module_launcher.failed = (
+        "module",
+        course,
+        store,
+        False,
+    )
     with pytest.raises(SignInRequired):
         module_launcher.build({"module": "sharing", "token": "not-a-real-token"})
 
 
 # --- status ------------------------------------------------------------------------------
+
 
 def states(store, course, learner, at=None):
     return {s.module.id: s.state for s in st.course_status(store, course, learner, at)}
@@ -145,8 +161,14 @@ def test_status_not_started_in_progress_passed_failed(course, store):
     store.current_attempt("40123", "why", course.policy.version)  # opening a module is not starting it
     assert states(store, course, "40123")["why"] == st.NOT_STARTED
     first = course.module("sharing").graded_scenarios[0]
-    store.record_decision("40123", "sharing", store.current_attempt("40123", "sharing", course.policy.version),
-                          first.id, best(first).id, 1.0)
+    store.record_decision(
+        "40123",
+        "sharing",
+        store.current_attempt("40123", "sharing", course.policy.version),
+        first.id,
+        best(first).id,
+        1.0,
+    )
     take(store, course, "40123", "boundaries", best, marked=False)
     take(store, course, "40123", "protect", worst, marked=False)
     # Finish pressed, no mark of record yet: being marked, neither passed nor failed
@@ -174,8 +196,9 @@ def test_due_again_when_the_policy_changes(course, store):
     take(store, course, "40123", "why")
     store._write(update(attempts).values(policy_version="2000-01"))
     assert st.module_status(store, course, "40123", course.module("why")).state == st.DUE_AGAIN
-    no_renewal = replace(course, policy=replace(course.policy, completion={**course.policy.completion,
-                                                                          "renew_on_policy_change": False}))
+    no_renewal = replace(
+        course, policy=replace(course.policy, completion={**course.policy.completion, "renew_on_policy_change": False})
+    )
     assert st.module_status(store, no_renewal, "40123", course.module("why")).state == st.PASSED
 
 

@@ -36,16 +36,25 @@ def _config_of(args: list[str]) -> dict:
 
 
 def test_voila_command_is_safe_and_lean(tmp_path):
-    args = voila_command(Path("/srv/app"), ServeOptions(port=9000, pool_size=3, cull_idle_timeout=600), config_dir=tmp_path)
+    args = voila_command(
+        Path("/srv/app"), ServeOptions(port=9000, pool_size=3, cull_idle_timeout=600), config_dir=tmp_path
+    )
     config = _config_of(args)
     joined = " ".join(args) + json.dumps(config)
     assert args[1:3] == ["-m", "course.server.voila"] and "/srv/app" in args
-    for section, name, value in [("Voila", "ip", "127.0.0.1"), ("Voila", "port", 9000), ("VoilaConfiguration", "template", "course"),
-                                 ("Voila", "open_browser", False),
-                                 ("VoilaConfiguration", "allow_template_override", "NO"), ("VoilaConfiguration", "allow_theme_override", "NO"),
-                                 ("VoilaConfiguration", "show_tracebacks", False), ("VoilaConfiguration", "preheat_kernel", True),
-                                 ("VoilaConfiguration", "default_pool_size", 3),
-                                 ("MappingKernelManager", "cull_idle_timeout", 600), ("MappingKernelManager", "cull_connected", False)]:
+    for section, name, value in [
+        ("Voila", "ip", "127.0.0.1"),
+        ("Voila", "port", 9000),
+        ("VoilaConfiguration", "template", "course"),
+        ("Voila", "open_browser", False),
+        ("VoilaConfiguration", "allow_template_override", "NO"),
+        ("VoilaConfiguration", "allow_theme_override", "NO"),
+        ("VoilaConfiguration", "show_tracebacks", False),
+        ("VoilaConfiguration", "preheat_kernel", True),
+        ("VoilaConfiguration", "default_pool_size", 3),
+        ("MappingKernelManager", "cull_idle_timeout", 600),
+        ("MappingKernelManager", "cull_connected", False),
+    ]:
         assert config[section][name] == value, (section, name)
     assert "Traceback" not in joined
     env = server_env({"PATH": "/usr/bin"})
@@ -118,9 +127,16 @@ def _closed_port() -> int:
 
 # --- the kernel guard and the routes (no server started) ---------------------------------------------
 
+
 def _message(msg_type: str, channel: str = "shell") -> dict:
-    return {"header": {"msg_id": "1", "msg_type": msg_type, "session": "s", "username": "u", "version": "5.3", "date": ""},
-            "parent_header": {}, "metadata": {}, "content": {"code": "import os"}, "channel": channel, "buffers": []}
+    return {
+        "header": {"msg_id": "1", "msg_type": msg_type, "session": "s", "username": "u", "version": "5.3", "date": ""},
+        "parent_header": {},
+        "metadata": {},
+        "content": {"code": "import os"},
+        "channel": channel,
+        "buffers": [],
+    }
 
 
 def test_kernel_guard_reads_every_wire_form_and_lets_only_widget_messages_through():
@@ -138,15 +154,31 @@ def test_kernel_guard_reads_every_wire_form_and_lets_only_widget_messages_throug
         assert message_kind(v1(msg), V1) == ("shell", msg_type)
         assert message_kind(serialize_binary_message(dict(msg)), None) == ("shell", msg_type)
         assert allowed("shell", msg_type) and allowed("control", msg_type) and not allowed("stdin", msg_type)
-    for msg_type in ("execute_request", "inspect_request", "complete_request", "history_request", "debug_request",
-                     "input_reply", "shutdown_request", "interrupt_request", "is_complete_request", "usage_request"):
+    for msg_type in (
+        "execute_request",
+        "inspect_request",
+        "complete_request",
+        "history_request",
+        "debug_request",
+        "input_reply",
+        "shutdown_request",
+        "interrupt_request",
+        "is_complete_request",
+        "usage_request",
+    ):
         for wire, protocol in ((json.dumps(_message(msg_type)), None), (v1(_message(msg_type)), V1)):
             assert not allowed(*message_kind(wire, protocol)), msg_type
     # unreadable, or disguised, messages are refused
-    for wire, protocol in [("not json", None), (b"\x00" * 5, V1), (b"\x00" * 9, None), (json.dumps({"channel": "shell"}), None),
-                           (json.dumps({**_message("comm_msg"), "channel": None}), None),
-                           (json.dumps({**_message("comm_msg"), "header": "comm_msg"}), None),
-                           (json.dumps(_message("comm_msg")), V1), (v1(_message("comm_msg")), None)]:
+    for wire, protocol in [
+        ("not json", None),
+        (b"\x00" * 5, V1),
+        (b"\x00" * 9, None),
+        (json.dumps({"channel": "shell"}), None),
+        (json.dumps({**_message("comm_msg"), "channel": None}), None),
+        (json.dumps({**_message("comm_msg"), "header": "comm_msg"}), None),
+        (json.dumps(_message("comm_msg")), V1),
+        (v1(_message("comm_msg")), None),
+    ]:
         assert not allowed(*message_kind(wire, protocol)), wire
 
 
@@ -156,10 +188,14 @@ def test_manager_dashboard_runs_on_the_course_server(tmp_path):
     args = dashboard_command(9100, Path("/srv/notebooks/manager/dashboard.ipynb"), config_dir=tmp_path)
     assert args[1:4] == ["-m", "course.server.voila", "/srv/notebooks/manager"]
     config = _config_of(args)
-    for section, name, value in [("Voila", "port", 9100), ("Voila", "ip", "127.0.0.1"), ("Voila", "open_browser", False),
-                                 ("VoilaConfiguration", "template", "course"),
-                                 ("CourseVoila", "home_page", "voila/render/dashboard.ipynb"),
-                                 ("VoilaConfiguration", "show_tracebacks", False)]:
+    for section, name, value in [
+        ("Voila", "port", 9100),
+        ("Voila", "ip", "127.0.0.1"),
+        ("Voila", "open_browser", False),
+        ("VoilaConfiguration", "template", "course"),
+        ("CourseVoila", "home_page", "voila/render/dashboard.ipynb"),
+        ("VoilaConfiguration", "show_tracebacks", False),
+    ]:
         assert config[section][name] == value, (section, name)
     env = dashboard_env({"PATH": "/usr/bin"})
     assert env["JUPYTER_PATH"].split(":")[0].endswith("assets") and env["MPLBACKEND"] == "Agg"

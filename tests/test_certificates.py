@@ -26,8 +26,9 @@ ID = re.compile(r"^SMC(-[A-Z2-7]{5}){4}$")
 def result(course):
     roster, grades, activity, attendance, history = synthetic(Rule.from_course(course).modules)
     roster.loc[roster["learner_id"] == "S01", "name"] = "Amy <b>Reid</b> O'Neil"
-    return evaluate(Rule.from_course(course), grades, roster, activity=activity, attendance=attendance,
-                    history=history, as_of=AS_OF)
+    return evaluate(
+        Rule.from_course(course), grades, roster, activity=activity, attendance=attendance, history=history, as_of=AS_OF
+    )
 
 
 @pytest.fixture
@@ -57,7 +58,9 @@ def test_verify_good_forged_malformed_and_altered(store, issued):
     good = issued["S01"]["certificate_id"]
     check = certificates.verify(store, good)
     assert check.ok and check.record["name"] == "Amy <b>Reid</b> O'Neil"
-    assert check.message().startswith(f"VALID: {good}: Amy <b>Reid</b> O'Neil (staff number S01) completed the course on 2025-12-05")
+    assert check.message().startswith(
+        f"VALID: {good}: Amy <b>Reid</b> O'Neil (staff number S01) completed the course on 2025-12-05"
+    )
     assert certificates.verify(store, " " + good.lower().replace("-", " ") + " ").ok  # typed loosely
     forged = "SMC-" + "-".join(["ABCDE"] * 4)
     assert certificates.verify(store, forged).status == "unknown"
@@ -67,8 +70,7 @@ def test_verify_good_forged_malformed_and_altered(store, issued):
     assert certificates.verify(store, good.replace("O", "0").replace("I", "1")).ok  # misread letters
     # a record changed in the database no longer matches its id
     with store.engine.begin() as conn:
-        conn.execute(update(tables.certificates).where(tables.certificates.c.certificate_id == good)
-                     .values(score=50.0))
+        conn.execute(update(tables.certificates).where(tables.certificates.c.certificate_id == good).values(score=50.0))
     assert certificates.verify(store, good).status == "altered"
     assert certificates.verify(store, issued["S02"]["certificate_id"]).ok
 
@@ -96,9 +98,18 @@ def test_secret_key_from_the_environment(store, result, monkeypatch, tmp_path):
 def test_html_certificate(store, issued, course):
     page = certificates.render_html(certificates.get(store, issued["S01"]["certificate_id"]), course)
     assert "Amy &lt;b&gt;Reid&lt;/b&gt; O&#x27;Neil" in page and "<b>Reid</b>" not in page
-    for text in ("Certificate of completion", "5 December 2025", "version 2025-09", "54 out of 60 (90%)",
-                 "2 hours 33 minutes (estimated)", issued["S01"]["certificate_id"], "Why it matters", "Final assessment",
-                 "@page { size: A4 landscape", "by 5 December 2026, or sooner if the policy changes"):
+    for text in (
+        "Certificate of completion",
+        "5 December 2025",
+        "version 2025-09",
+        "54 out of 60 (90%)",
+        "2 hours 33 minutes (estimated)",
+        issued["S01"]["certificate_id"],
+        "Why it matters",
+        "Final assessment",
+        "@page { size: A4 landscape",
+        "by 5 December 2026, or sooner if the policy changes",
+    ):
         assert text in page, text
     trainer_led = certificates.render_html(certificates.get(store, issued["S02"]["certificate_id"]), course)
     assert "attended (trainer-led)" in trainer_led and "trainer-led session attended" in trainer_led
@@ -107,13 +118,26 @@ def test_html_certificate(store, issued, course):
 def test_pdf_certificate(store, issued, course, tmp_path):
     record = certificates.get(store, issued["S01"]["certificate_id"])
     paths = certificates.write_files(record, course, tmp_path / "out")
-    assert [p.name for p in paths] == [f"certificate-{record['certificate_id']}.html", f"certificate-{record['certificate_id']}.pdf"]
+    assert [p.name for p in paths] == [
+        f"certificate-{record['certificate_id']}.html",
+        f"certificate-{record['certificate_id']}.pdf",
+    ]
     pdf = paths[1].read_bytes()
-    assert pdf.startswith(b"%PDF-") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type /Page>") >= 1
+    assert (
+        pdf.startswith(b"%PDF-")
+        and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") + pdf.count(b"/Type /Page>") >= 1
+    )
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", "-layout", str(paths[1]), "-"], capture_output=True, text=True).stdout
-        for part in ("Certificate of completion", "Amy <b>Reid</b> O'Neil", "5 December 2025", "2025-09",
-                     "54 out of 60 (90%)", "2 hours 33 minutes", record["certificate_id"]):
+        for part in (
+            "Certificate of completion",
+            "Amy <b>Reid</b> O'Neil",
+            "5 December 2025",
+            "2025-09",
+            "54 out of 60 (90%)",
+            "2 hours 33 minutes",
+            record["certificate_id"],
+        ):
             assert part in text, part
 
 
@@ -140,13 +164,19 @@ def test_cli_certificate_and_verify(tmp_path, roster_store):
     out = runner.invoke(main, ["certificate", "40001", "--out", str(tmp_path / "certs")])
     assert out.exit_code == 0, out.output
     cert_id = re.search(r"SMC(-[A-Z2-7]{5}){4}", out.output).group(0)
-    assert sorted(p.name for p in (tmp_path / "certs").iterdir()) == [f"certificate-{cert_id}.html", f"certificate-{cert_id}.pdf"]
+    assert sorted(p.name for p in (tmp_path / "certs").iterdir()) == [
+        f"certificate-{cert_id}.html",
+        f"certificate-{cert_id}.pdf",
+    ]
     ok = runner.invoke(main, ["verify", cert_id])
     assert ok.exit_code == 0 and ok.output.startswith(f"VALID: {cert_id}: Amy Reid")
     forged = runner.invoke(main, ["verify", "SMC-AAAAA-BBBBB-CCCCC-DDDDD"])
     assert forged.exit_code == 1 and "NOT VALID" in forged.output
     nope = runner.invoke(main, ["certificate", "40002"])
-    assert nope.exit_code == 2 and "learner 40002 has not completed the course (status: not started, 0/6 modules passed)" in nope.output
+    assert (
+        nope.exit_code == 2
+        and "learner 40002 has not completed the course (status: not started, 0/6 modules passed)" in nope.output
+    )
     unknown = runner.invoke(main, ["certificate", "99999"])
     assert unknown.exit_code == 2 and "no learner or staff number '99999'" in unknown.output
     both = runner.invoke(main, ["certificate"])
@@ -189,7 +219,9 @@ def test_certificate_page_in_the_learner_app(roster_store, course):
     cert_id = re.search(r"SMC(-[A-Z2-7]{5}){4}", html).group(0)
     assert certificates.verify(store, cert_id).ok
     assert "Well done, Amy Reid" in html and 'href="home.ipynb?token=tok"' in html
-    pdf = re.search(r'href="data:application/pdf;base64,([A-Za-z0-9+/=]+)" download="certificate-' + cert_id + r'\.pdf"', html)
+    pdf = re.search(
+        r'href="data:application/pdf;base64,([A-Za-z0-9+/=]+)" download="certificate-' + cert_id + r'\.pdf"', html
+    )
     assert pdf and base64.b64decode(pdf.group(1)).startswith(b"%PDF")
     assert f'download="certificate-{cert_id}.html"' in html
     assert 'sandbox=""' in html and "Amy Reid" in html.split("srcdoc=", 1)[1]

@@ -46,18 +46,37 @@ AS_OF = pd.Timestamp("2026-09-15")
 VERSION = "2025-09"
 
 EXPECTED = {
-    "S01": COMPLETED, "S02": COMPLETED, "S03": DUE_SOON, "S04": OVERDUE, "S05": OVERDUE, "S06": FAILED,
-    "S07": IN_PROGRESS, "S08": IN_PROGRESS, "S09": NOT_STARTED, "S10": NOT_STARTED, "S11": IN_PROGRESS,
-    "S12": OVERDUE, "S13": IN_PROGRESS, "X99": IN_PROGRESS,
+    "S01": COMPLETED,
+    "S02": COMPLETED,
+    "S03": DUE_SOON,
+    "S04": OVERDUE,
+    "S05": OVERDUE,
+    "S06": FAILED,
+    "S07": IN_PROGRESS,
+    "S08": IN_PROGRESS,
+    "S09": NOT_STARTED,
+    "S10": NOT_STARTED,
+    "S11": IN_PROGRESS,
+    "S12": OVERDUE,
+    "S13": IN_PROGRESS,
+    "X99": IN_PROGRESS,
 }
 COUNTS = {COMPLETED: 2, DUE_SOON: 1, OVERDUE: 3, FAILED: 1, IN_PROGRESS: 5, NOT_STARTED: 2}
 
 
 def rule(**changes) -> Rule:
-    values = {"modules": MODULES, "pass_marks": dict.fromkeys(MODULES, 0.8), "renew_after_months": 12,
-                  "renew_on_policy_change": True, "due_soon_days": 30, "trainer_led_counts": True, "policy_version": VERSION,
-                  "policy_updated": pd.Timestamp("2025-09-01"), "minutes": dict.fromkeys(MODULES, 25),
-                  "titles": {m: m.title() for m in MODULES}}
+    values = {
+        "modules": MODULES,
+        "pass_marks": dict.fromkeys(MODULES, 0.8),
+        "renew_after_months": 12,
+        "renew_on_policy_change": True,
+        "due_soon_days": 30,
+        "trainer_led_counts": True,
+        "policy_version": VERSION,
+        "policy_updated": pd.Timestamp("2025-09-01"),
+        "minutes": dict.fromkeys(MODULES, 25),
+        "titles": {m: m.title() for m in MODULES},
+    }
     values.update(changes)
     return Rule(**values)
 
@@ -70,14 +89,21 @@ def synthetic(modules=MODULES):
     date in the table stays true."""
     modules = tuple(modules)
     before_final = tuple(m for m in modules if m != "final")
-    team = {**dict.fromkeys(["S01", "S02", "S03", "S04", "S05"], "Riverside care home"),
-            **dict.fromkeys(["S06", "S07", "S08", "S09"], "Home care north"),
-            **dict.fromkeys(["S10", "S11", "S12", "S13"], "Young people's service")}
-    roster = pd.DataFrame({
-        "learner_id": list(team), "staff_number": list(team),
-        "name": [f"Person {k[1:]}" for k in team], "team": list(team.values()),
-        "role": "Support worker", "start_date": pd.Timestamp("2020-01-06"),
-    })
+    team = {
+        **dict.fromkeys(["S01", "S02", "S03", "S04", "S05"], "Riverside care home"),
+        **dict.fromkeys(["S06", "S07", "S08", "S09"], "Home care north"),
+        **dict.fromkeys(["S10", "S11", "S12", "S13"], "Young people's service"),
+    }
+    roster = pd.DataFrame(
+        {
+            "learner_id": list(team),
+            "staff_number": list(team),
+            "name": [f"Person {k[1:]}" for k in team],
+            "team": list(team.values()),
+            "role": "Support worker",
+            "start_date": pd.Timestamp("2020-01-06"),
+        }
+    )
     rows = []
 
     def passes(learner, first_day, version=VERSION, score=9.0, modules=modules, step=1):
@@ -87,8 +113,8 @@ def synthetic(modules=MODULES):
             rows.append((learner, module, score, 10.0, pd.Timestamp(first_day) + pd.Timedelta(days=step * i), version))
 
     passes("S01", "2025-12-01")
-    passes("S03", "2025-09-21")                       # last pass 25 September 2025
-    passes("S04", "2025-09-01 10:00")                 # last pass 5 September 2025
+    passes("S03", "2025-09-21")  # last pass 25 September 2025
+    passes("S04", "2025-09-01 10:00")  # last pass 5 September 2025
     passes("S05", "2025-03-01", version="2024-09")
     passes("S06", "2026-07-01", modules=before_final)
     rows.append(("S06", "final", 5.0, 10.0, pd.Timestamp("2026-08-01"), VERSION))
@@ -99,14 +125,18 @@ def synthetic(modules=MODULES):
     passes("S13", "2026-09-10", modules=modules[1:])
     passes("X99", "2026-05-05", modules=modules[:1])
     grades = pd.DataFrame(rows, columns=["learner_id", "module_id", "score", "max_score", "date", "policy_version"])
-    activity = pd.DataFrame([
-        ("S07", "final", pd.Timestamp("2026-08-10")),
-        ("S08", "why", pd.Timestamp("2026-09-01")),
-        ("S06", "final", pd.Timestamp("2026-07-31")),  # before the failed grade: not a new try
-    ], columns=["learner_id", "module_id", "last_activity"])
+    activity = pd.DataFrame(
+        [
+            ("S07", "final", pd.Timestamp("2026-08-10")),
+            ("S08", "why", pd.Timestamp("2026-09-01")),
+            ("S06", "final", pd.Timestamp("2026-07-31")),  # before the failed grade: not a new try
+        ],
+        columns=["learner_id", "module_id", "last_activity"],
+    )
     attendance = pd.DataFrame([("S02", "all", pd.Timestamp("2026-02-10"))], columns=["learner_id", "module_id", "date"])
-    history = pd.DataFrame([("S12", pd.Timestamp("2024-06-01"), "2024-09")],
-                           columns=["learner_id", "completed_on", "policy_version"])
+    history = pd.DataFrame(
+        [("S12", pd.Timestamp("2024-06-01"), "2024-09")], columns=["learner_id", "completed_on", "policy_version"]
+    )
     return roster, grades, activity, attendance, history
 
 
@@ -165,22 +195,39 @@ def test_module_statuses(result):
 
 
 def test_pass_mark_is_inclusive():
-    grades = pd.DataFrame({"learner_id": ["A", "B"], "module_id": "why", "score": [8.0, 7.99], "max_score": 10.0,
-                           "date": pd.Timestamp("2026-01-01"), "policy_version": VERSION})
+    grades = pd.DataFrame(
+        {
+            "learner_id": ["A", "B"],
+            "module_id": "why",
+            "score": [8.0, 7.99],
+            "max_score": 10.0,
+            "date": pd.Timestamp("2026-01-01"),
+            "policy_version": VERSION,
+        }
+    )
     result = evaluate(rule(modules=("why",), pass_marks={"why": 0.8}), grades, as_of=AS_OF)
     assert statuses(result) == {"A": COMPLETED, "B": FAILED}
 
 
 def test_trainer_led_attendance_counts_only_when_configured():
     roster, grades, activity, attendance, history = synthetic()
-    off = evaluate(rule(trainer_led_counts=False), grades, roster, activity=activity, attendance=attendance,
-                   history=history, as_of=AS_OF)
+    off = evaluate(
+        rule(trainer_led_counts=False),
+        grades,
+        roster,
+        activity=activity,
+        attendance=attendance,
+        history=history,
+        as_of=AS_OF,
+    )
     assert statuses(off)["S02"] == NOT_STARTED
 
 
 def test_attendance_for_one_module_completes_with_grades():
     roster, grades, activity, _attendance, _history = synthetic()
-    attendance = pd.DataFrame([("S06", "final", pd.Timestamp("2026-08-20"))], columns=["learner_id", "module_id", "date"])
+    attendance = pd.DataFrame(
+        [("S06", "final", pd.Timestamp("2026-08-20"))], columns=["learner_id", "module_id", "date"]
+    )
     result = evaluate(rule(), grades, roster, activity=activity, attendance=attendance, as_of=AS_OF)
     people = result.people.set_index("learner_id")
     assert people.loc["S06", "status"] == COMPLETED
@@ -199,16 +246,25 @@ def test_policy_change_renewal_can_be_switched_off():
 
 
 def test_grades_without_a_policy_version_use_the_date_it_took_effect():
-    grades = pd.DataFrame({"learner_id": ["old", "new"], "module_id": "why", "score": 10.0, "max_score": 10.0,
-                           "date": [pd.Timestamp("2025-08-31"), pd.Timestamp("2025-09-01")], "policy_version": None})
+    grades = pd.DataFrame(
+        {
+            "learner_id": ["old", "new"],
+            "module_id": "why",
+            "score": 10.0,
+            "max_score": 10.0,
+            "date": [pd.Timestamp("2025-08-31"), pd.Timestamp("2025-09-01")],
+            "policy_version": None,
+        }
+    )
     result = evaluate(rule(modules=("why",), pass_marks={"why": 0.8}), grades, as_of="2025-10-01")
     assert statuses(result) == {"old": OVERDUE, "new": COMPLETED}
 
 
 def test_roster_only_leaves_out_unknown_learners(result):
     roster, grades, activity, attendance, history = synthetic()
-    only = evaluate(rule(), grades, roster, activity=activity, attendance=attendance, history=history, as_of=AS_OF,
-                    roster_only=True)
+    only = evaluate(
+        rule(), grades, roster, activity=activity, attendance=attendance, history=history, as_of=AS_OF, roster_only=True
+    )
     assert "X99" not in set(only.people["learner_id"])
     assert len(only.people) == 13
     unknown = result.people.set_index("learner_id").loc["X99"]

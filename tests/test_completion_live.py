@@ -26,10 +26,14 @@ def test_live_session_attendance_counts_for_its_module(tmp_path, monkeypatch, co
 
     inputs = load_inputs(store, course=course)
     assert sorted(map(tuple, inputs.attendance[["learner_id", "module_id"]].to_numpy())) == [
-        ("40001", "sharing"), ("40002", "sharing")]
+        ("40001", "sharing"),
+        ("40002", "sharing"),
+    ]
     result = evaluate_inputs(inputs)
     mods = result.modules.set_index(["learner_id", "module_id"])
-    assert str(mods.loc[("40001", "sharing"), "status"]) == "passed" and bool(mods.loc[("40001", "sharing"), "attended"])
+    assert str(mods.loc[("40001", "sharing"), "status"]) == "passed" and bool(
+        mods.loc[("40001", "sharing"), "attended"]
+    )
     assert str(mods.loc[("40001", "why"), "status"]) == "not started"
     people = result.people.set_index("learner_id")
     assert people.loc["40001", "status"] == "in progress" and people.loc["40001", "attended_modules"] == 1

@@ -18,7 +18,9 @@ def test_name_must_be_in_the_cast(mini):
 
 
 def test_name_twice_in_the_cast(mini):
-    (mini / "cast.yaml").write_text(_cast(mini) + "  - name: Agnes\n    age: 20-30\n    who: Another Agnes.\n    where: [care home]\n")
+    (mini / "cast.yaml").write_text(
+        _cast(mini) + "  - name: Agnes\n    age: 20-30\n    who: Another Agnes.\n    where: [care home]\n"
+    )
     problem = only(validate(mini).problems, "'Agnes' is in the cast twice")
     assert problem.path.endswith("cast.yaml")
 
@@ -69,7 +71,10 @@ def test_code_number_in_text(mini):
 def test_overview_is_short_and_present(mini):
     only(problems_for(mini, MINI.replace("overview: A short module to test the validator.\n", "")), "has no `overview`")
     long = "overview: " + " ".join(["word"] * 61) + "\n"
-    only(problems_for(mini, MINI.replace("overview: A short module to test the validator.\n", long)), "fits one phone screen")
+    only(
+        problems_for(mini, MINI.replace("overview: A short module to test the validator.\n", long)),
+        "fits one phone screen",
+    )
 
 
 def test_public_bodies_may_be_named_but_places_may_not(mini):
@@ -119,13 +124,23 @@ def test_new_items_do_not_give_themselves_away(course):
     """Issue 16's 20 scenarios: the best choice is the longest in at most a quarter of them."""
     new = [s for s in course.scenarios() if s.graded and (s.module_id == "safety" or s.id in NEW_ELSEWHERE)]
     assert len(new) >= 20
-    longest = sum(1 for s in new if max(len(c.text) for c in s.choices) == max(len(c.text) for c in s.choices if c.score == 1))
+    longest = sum(
+        1 for s in new if max(len(c.text) for c in s.choices) == max(len(c.text) for c in s.choices if c.score == 1)
+    )
     assert longest <= len(new) // 4
     for s in new:  # lengths within ~20% (25% at most)
         lens = [len(c.text) for c in s.choices]
         assert max(lens) <= 1.3 * min(lens), s.id
 
 
-NEW_ELSEWHERE = {"boundaries-old-friend", "boundaries-carer-date", "final-no-system", "final-campaign-post",
-                 "final-expose-post", "final-group-photo", "final-foster-school-post", "final-nursery-chat",
-                 "final-ai-letter"}
+NEW_ELSEWHERE = {
+    "boundaries-old-friend",
+    "boundaries-carer-date",
+    "final-no-system",
+    "final-campaign-post",
+    "final-expose-post",
+    "final-group-photo",
+    "final-foster-school-post",
+    "final-nursery-chat",
+    "final-ai-letter",
+}

@@ -129,6 +129,7 @@ def only(problems, fragment: str):
 
 # --- the real content ------------------------------------------------------------------
 
+
 def test_real_content_is_valid():
     report = validate()
     assert report.problems == []
@@ -151,6 +152,7 @@ def test_cli_json_summary():
 
 
 # --- broken files -----------------------------------------------------------------------
+
 
 def test_broken_yaml_names_file_and_line_without_traceback(mini):
     broken = MINI.replace("    question: What do you do now?\n", "    question: [What do you do now?\n", 1)
@@ -180,9 +182,12 @@ def test_duplicate_key(mini):
 
 
 def test_missing_feedback(mini):
-    text = MINI.replace("""        feedback: >-
+    text = MINI.replace(
+        """        feedback: >-
           The photo stays up. More people see it. Speak up next time.
-""", "")
+""",
+        "",
+    )
     problem = only(problems_for(mini, text), "'feedback' is a required property")
     assert problem.line == line_of(text, "- id: b")
 
@@ -214,7 +219,9 @@ def test_bad_score_and_setting(mini):
 def test_duplicate_ids(mini):
     text = MINI.replace("- id: mini-after", "- id: mini-one").replace("next: mini-after", "next: mini-one")
     only(problems_for(mini, text), "scenario id 'mini-one' is also used")
-    text = MINI.replace("      - id: c\n        text: Delete your copy.", "      - id: a\n        text: Delete your copy.")
+    text = MINI.replace(
+        "      - id: c\n        text: Delete your copy.", "      - id: a\n        text: Delete your copy."
+    )
     only(problems_for(mini, text), "choice id 'a' 2 times")
 
 
@@ -226,12 +233,15 @@ def test_name_not_on_pseudonym_list(mini):
     only(problems_for(mini, text), "post author 'Kevin'")
 
 
-@pytest.mark.parametrize("bad, what", [
-    ("Email her at priya.k@example.com today.", "an email address"),
-    ("Ring 07700 900123 now.", "a phone number"),
-    ("See www.example.org for more.", "a web address"),
-    ("It was posted by @carer_kev last night.", "an @handle"),
-])
+@pytest.mark.parametrize(
+    "bad, what",
+    [
+        ("Email her at priya.k@example.com today.", "an email address"),
+        ("Ring 07700 900123 now.", "a phone number"),
+        ("See www.example.org for more.", "a web address"),
+        ("It was posted by @carer_kev last night.", "an @handle"),
+    ],
+)
 def test_personal_data_shapes(mini, bad, what):
     text = MINI.replace("Look who won the bingo!", bad)
     problem = only(problems_for(mini, text), what)
@@ -244,8 +254,10 @@ def test_forbidden_place(mini):
 
 
 def test_hard_to_read_feedback(mini):
-    hard = ("Notwithstanding organisational considerations, confidentiality obligations necessitate "
-            "immediate communication with management regarding unauthorised photographic dissemination.")
+    hard = (
+        "Notwithstanding organisational considerations, confidentiality obligations necessitate "
+        "immediate communication with management regarding unauthorised photographic dissemination."
+    )
     text = MINI.replace("The photo stays up. More people see it. Speak up next time.", hard)
     problem = only(problems_for(mini, text), "hard to read")
     assert problem.line == line_of(text, hard) - 1

@@ -12,16 +12,27 @@ from course.content.rules import citation_counts
 from course.content.validate import validate
 
 ROOT = Path(__file__).resolve().parents[1]
-SETTINGS = {"care home", "care at home", "children's residential care", "day service", "housing support",
-            "community social work"}
+SETTINGS = {
+    "care home",
+    "care at home",
+    "children's residential care",
+    "day service",
+    "housing support",
+    "community social work",
+}
 CHANNELS = {"public post", "private message", "friend request", "group chat", "photo", "comment", "review"}
 
 
 def test_modules_in_order(course):
     assert [m.id for m in course.modules.values()] == ["why", "sharing", "boundaries", "protect", "safety", "final"]
     assert [m.title for m in course.modules.values()] == [
-        "Why it matters", "Sharing information", "Maintaining boundaries", "Protect yourself",
-        "Keeping people safe online", "Final assessment"]
+        "Why it matters",
+        "Sharing information",
+        "Maintaining boundaries",
+        "Protect yourself",
+        "Keeping people safe online",
+        "Final assessment",
+    ]
 
 
 def test_enough_scenarios_in_varied_settings_and_channels(course):
@@ -64,7 +75,9 @@ def test_policy_points_cover_every_code_bullet_and_instruction(course):
     assert len(listed) == 9  # the nine Code statements the policy lists
     added = {p.id: p.number for p in course.policy.points.values() if p.kind == "code" and not p.listed}
     assert added == {"code-boundaries": "2.8", "code-conflict": "2.6", "code-challenge": "3.1"}
-    per_section = {s: sum(1 for p in course.policy.points.values() if p.section == s) for s in ("sharing", "boundaries", "protect")}
+    per_section = {
+        s: sum(1 for p in course.policy.points.values() if p.section == s) for s in ("sharing", "boundaries", "protect")
+    }
     assert per_section == {"sharing": 3, "boundaries": 4, "protect": 6}
 
 
@@ -72,8 +85,12 @@ def test_module_zero_explains_code_numbering_once(course):
     why = course.module("why")
     text = " ".join(why.intro)
     assert "2024" in text and "1.5" in text
-    others = " ".join(s.narrative + " ".join(c.feedback for c in s.choices)
-                      for m in course.modules.values() if m.id != "why" for s in m.scenarios)
+    others = " ".join(
+        s.narrative + " ".join(c.feedback for c in s.choices)
+        for m in course.modules.values()
+        if m.id != "why"
+        for s in m.scenarios
+    )
     assert "2016" not in others
 
 
@@ -82,8 +99,9 @@ def test_curriculum_doc_is_current(course):
 
 
 def test_curriculum_check_command():
-    result = subprocess.run([str(Path(sys.executable).parent / "course"), "curriculum", "--check"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "course"), "curriculum", "--check"], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -102,4 +120,4 @@ def test_svg_images_carry_their_alt_text():
 
     alts = yaml.safe_load((ROOT / "assets" / "images.yaml").read_text())["images"]
     for name, alt in alts.items():
-        assert f"<title id=\"t\">{alt}</title>" in (ROOT / "assets" / "images" / name).read_text()
+        assert f'<title id="t">{alt}</title>' in (ROOT / "assets" / "images" / name).read_text()

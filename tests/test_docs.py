@@ -20,6 +20,9 @@ def cited_tests(text: str) -> list[tuple[str, str]]:
 def test_every_test_the_security_page_cites_exists():
     cited = cited_tests((ROOT / "docs" / "SECURITY.md").read_text(encoding="utf-8"))
     assert len(cited) > 30
-    missing = [f"{path}::{name}" for path, name in cited
-               if not (ROOT / path).exists() or f"def {name}(" not in (ROOT / path).read_text(encoding="utf-8")]
+    missing = [
+        f"{path}::{name}"
+        for path, name in cited
+        if not (ROOT / path).exists() or f"def {name}(" not in (ROOT / path).read_text(encoding="utf-8")
+    ]
     assert missing == []

@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def pins_from_pyproject() -> dict[str, str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pins = {}
-    for requirement in project["dependencies"] + functools.reduce(operator.iadd, project["optional-dependencies"].values(), []):
+    for requirement in project["dependencies"] + functools.reduce(
+        operator.iadd, project["optional-dependencies"].values(), []
+    ):
         name, version = re.fullmatch(r"([A-Za-z0-9_.-]+)==([^;\s]+)", requirement).groups()
         pins[name.lower()] = version
     return pins
@@ -50,5 +52,7 @@ def test_environment_yml_has_nothing_extra():
 
 def test_all_dependencies_are_pinned():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    for requirement in project["dependencies"] + functools.reduce(operator.iadd, project["optional-dependencies"].values(), []):
+    for requirement in project["dependencies"] + functools.reduce(
+        operator.iadd, project["optional-dependencies"].values(), []
+    ):
         assert "==" in requirement, f"{requirement} is not pinned"

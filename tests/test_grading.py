@@ -90,7 +90,10 @@ def test_round_trip_twelve_learners(root, store, tmp_path):
     assert results["tampered"].status == "needs review" and "overview" in results["tampered"].message
     assert results["tampered"].score == pytest.approx(expected["tampered"])  # graded on its answers, not its edits
     assert results["broken-json"].status == "not graded" and "not a valid notebook" in results["broken-json"].message
-    assert results["no-responses"].status == "not graded" and "responses.json is missing" in results["no-responses"].message
+    assert (
+        results["no-responses"].status == "not graded"
+        and "responses.json is missing" in results["no-responses"].message
+    )
 
     # resubmission: a new attempt with better answers; only it is graded again
     store.start_new_attempt("resubmitted", "sharing", "2025-09")
@@ -177,8 +180,11 @@ def test_a_finish_whose_page_closed_at_once_is_still_graded_from_the_store(root,
     abandoned = queue.enqueue(store, "half-graded", "sharing")  # a marker was stopped grading this one
     view2, score2 = answer(store, "half-graded", "sharing", ["best"] * N)
     store.finish_attempt("half-graded", "sharing", view2.records.attempt)
-    store._write(tables.grading_queue.update().where(tables.grading_queue.c.id == abandoned)
-                 .values(status="running", started_at=now() - timedelta(minutes=30)))
+    store._write(
+        tables.grading_queue.update()
+        .where(tables.grading_queue.c.id == abandoned)
+        .values(status="running", started_at=now() - timedelta(minutes=30))
+    )
     never = queue.enqueue(store, "never-finished", "sharing")
     answer(store, "never-finished", "sharing", ["best"] * 2)
 
@@ -251,8 +257,14 @@ def test_module_app_finish_shows_the_mark_and_the_feedback(root, store, course, 
 def nbgrader(*args, cwd, env=None):
     import os
 
-    result = subprocess.run([str(BIN / "nbgrader"), *args], cwd=cwd, capture_output=True, text=True, timeout=600,
-                            env={**os.environ, **(env or {})})
+    result = subprocess.run(
+        [str(BIN / "nbgrader"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **(env or {})},
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 
@@ -269,7 +281,8 @@ def test_jupyterlab_learner_submits_with_nbgrader(tmp_path, monkeypatch, store):
     home = tmp_path / "learner-home"
     home.mkdir()
     (home / "nbgrader_config.py").write_text(
-        f"c = get_config()\nc.Exchange.root = {str(exchange)!r}\nc.CourseDirectory.course_id = 'social-media-course'\n")
+        f"c = get_config()\nc.Exchange.root = {str(exchange)!r}\nc.CourseDirectory.course_id = 'social-media-course'\n"
+    )
     learner_env = {"USER": "lab-learner", "JUPYTERHUB_USER": "lab-learner"}
     nbgrader("fetch_assignment", "sharing", cwd=home, env=learner_env)
     fetched = home / "sharing"

@@ -17,8 +17,15 @@ CONTENT = Path(__file__).resolve().parents[1] / "course" / "data"
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False, width=16) | st.text(string.printable, max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(string.ascii_lowercase, min_size=1, max_size=8), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.floats(allow_nan=False, width=16)
+    | st.text(string.printable, max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(string.ascii_lowercase, min_size=1, max_size=8), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -31,7 +38,9 @@ def mini_root(tmp_path: Path) -> Path:
     for name in ("pseudonyms.yaml", "cast.yaml", "help.yaml", "organisation.yaml"):
         shutil.copy(CONTENT / name, root)
     policy = (CONTENT / "policy.yaml").read_text().replace("min_scenarios_per_point: 2", "min_scenarios_per_point: 0")
-    (root / "policy.yaml").write_text(policy.replace("modules: [why, sharing, boundaries, protect, safety, final]", "modules: [m]"))
+    (root / "policy.yaml").write_text(
+        policy.replace("modules: [why, sharing, boundaries, protect, safety, final]", "modules: [m]")
+    )
     return root
 
 
@@ -63,8 +72,12 @@ def test_mutated_scenario_shapes(tmp_path, data):
     module["id"] = "m"
     scenario = data.draw(st.sampled_from(module["scenarios"]))
     target = data.draw(st.sampled_from(["scenario", "choice", "post", "module"]))
-    node = {"scenario": scenario, "choice": scenario["choices"][0], "post": scenario.get("post") or scenario,
-            "module": module}[target]
+    node = {
+        "scenario": scenario,
+        "choice": scenario["choices"][0],
+        "post": scenario.get("post") or scenario,
+        "module": module,
+    }[target]
     key = data.draw(st.sampled_from(sorted(node)))
     if data.draw(st.booleans()):
         del node[key]

@@ -34,8 +34,10 @@ def test_bad_submissions_are_named_and_the_rest_graded(tmp_path, monkeypatch, st
 
     # a duplicate: two Finish presses for one learner at the same moment
     dup_view, dup_score = answer(store, "dup2", "sharing", ["partly"] * N)
-    threads = [threading.Thread(target=write_submission, args=(root, "dup", "sharing", dup_view.records.as_responses()))
-               for _ in range(4)]
+    threads = [
+        threading.Thread(target=write_submission, args=(root, "dup", "sharing", dup_view.records.as_responses()))
+        for _ in range(4)
+    ]
     for t in threads:
         t.start()
     for t in threads:

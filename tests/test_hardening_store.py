@@ -25,7 +25,6 @@ def _process_writer(url: str, learner: str, count: int) -> None:
         store.record_decision(learner, "sharing", 1, f"s{s}", "a", 1.0)
 
 
-
 @pytest.fixture
 def store(any_db_url):
     """Every test here runs on SQLite and on PostgreSQL."""
@@ -63,7 +62,7 @@ def test_fifty_writers_threads_and_processes(any_db_url):
     assert choices == {"a"}  # every first answer stood
 
 
-KILLED_WRITER = textwrap.dedent('''
+KILLED_WRITER = textwrap.dedent("""
     import sys
     from pathlib import Path
     from course.content.model import load_course
@@ -79,7 +78,7 @@ KILLED_WRITER = textwrap.dedent('''
             records.record_decision(scenario.id, scenario.choices[0].id)
             print(f"k{n} {scenario.id}", flush=True)
         n += 1
-''')
+""")
 
 
 def test_sigkill_mid_write_loses_nothing_saved(tmp_path, any_db_url):

@@ -22,7 +22,9 @@ from .servers import ARTIFACTS, AXE, CHROMIUM, axe_violations, course_server, si
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/test.sh installs it)"),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/test.sh installs it)"
+    ),
     pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (scripts/test.sh runs npm ci in tests/js)"),
 ]
 
@@ -59,7 +61,9 @@ def tab_to(page, describe: str, check: str, limit: int = 40) -> None:
         page.keyboard.press("Tab")
         if page.evaluate(f"(() => {{ const el = document.activeElement; return !!el && ({check}); }})()"):
             return
-    raise AssertionError(f"Tab never reached {describe}; focus is on {page.evaluate('document.activeElement.outerHTML')[:200]}")
+    raise AssertionError(
+        f"Tab never reached {describe}; focus is on {page.evaluate('document.activeElement.outerHTML')[:200]}"
+    )
 
 
 def shot(page, name: str) -> None:

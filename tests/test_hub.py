@@ -51,6 +51,7 @@ TIMEOUT = 180_000  # ms: a server spawn and a fresh Voila kernel on a busy 2-cor
 
 # --- no servers needed ----------------------------------------------------------------------------
 
+
 def test_k8s_values_and_hub_config_are_valid():
     values = yaml.safe_load((ROOT / "deploy" / "k8s" / "values.yaml").read_text())
     assert values["singleuser"]["defaultUrl"] == "/voila/render/home.ipynb"
@@ -65,8 +66,9 @@ def test_learners_get_no_gradebook_and_staff_get_the_dashboard_group(tmp_path):
     from course.hub.spawn import environment
 
     learner = environment(tmp_path / "ann", tmp_path / "shared", "postgresql://r", "postgresql://g", None, [])
-    staff = environment(tmp_path / "mo", tmp_path / "shared", "postgresql://r", "postgresql://g", "managers",
-                        ["managers"])
+    staff = environment(
+        tmp_path / "mo", tmp_path / "shared", "postgresql://r", "postgresql://g", "managers", ["managers"]
+    )
     assert "NBGRADER_DB_URL" not in learner and "COURSE_MANAGER_GROUP" not in learner
     assert learner["COURSE_DB_URL"] == staff["COURSE_DB_URL"] == "postgresql://r"
     assert staff["NBGRADER_DB_URL"] == "postgresql://g" and staff["COURSE_MANAGER_GROUP"] == "managers"
@@ -74,6 +76,7 @@ def test_learners_get_no_gradebook_and_staff_get_the_dashboard_group(tmp_path):
 
 
 # --- the hub, for real ----------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory, request):
@@ -114,7 +117,9 @@ def sessions(hub, browser):
         except Exception as exc:
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / f"hub-{user}-home.png"))
-            raise AssertionError(f"{user} never reached the course home ({page.url}); hub log:\n{hub.log_text()[-4000:]}") from exc
+            raise AssertionError(
+                f"{user} never reached the course home ({page.url}); hub log:\n{hub.log_text()[-4000:]}"
+            ) from exc
         assert page.url.startswith(f"{hub.url}/user/{user}/voila/render/home.ipynb")
     yield pages
     for page in pages.values():
@@ -133,8 +138,11 @@ def complete_module(page, module, how: str) -> float:
     graded = {s.id for s in module.graded_scenarios}
     expected, seen = 0.0, ""
     for _ in range(len(module.scenarios) + 1):
-        page.wait_for_function("""seen => { const h = document.querySelector('.cm-card__title');
-            return h && h.textContent.trim() !== seen; }""", arg=seen)
+        page.wait_for_function(
+            """seen => { const h = document.querySelector('.cm-card__title');
+            return h && h.textContent.trim() !== seen; }""",
+            arg=seen,
+        )
         seen = page.locator(".cm-card__title").first.text_content().strip()
         scenario = next(s for s in module.scenarios if s.title == seen)
         choice = (max if how == "best" else min)(scenario.choices, key=lambda c: c.score)
@@ -164,9 +172,11 @@ def choose(page, text: str, tries: int = 3) -> None:
     for attempt in range(tries):
         page.get_by_role("radio", name=text).check()
         try:
-            page.wait_for_function("""() => [...document.querySelectorAll('button')].some(
+            page.wait_for_function(
+                """() => [...document.querySelectorAll('button')].some(
                 b => b.textContent.trim() === 'Check my answer' && !b.disabled && b.offsetParent !== null)""",
-                                   timeout=30_000)
+                timeout=30_000,
+            )
             return
         except Exception:
             if attempt == tries - 1:
@@ -175,8 +185,9 @@ def choose(page, text: str, tries: int = 3) -> None:
 
 def staff_run(hub, code: str) -> str:
     """Python run as a manager would in their server's terminal: the hub's staff environment."""
-    done = subprocess.run([sys.executable, "-c", code], env=hub.staff_env, cwd=hub.work, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=hub.staff_env, cwd=hub.work, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, f"{code}\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -210,21 +221,31 @@ def test_two_learners_finish_in_voila_and_the_manager_grades_both(hub, sessions,
         assert (grading / "feedback" / user / MODULE / f"{MODULE}.html").exists()
 
     # the gradebook (PostgreSQL) and the completions report show both, with those scores
-    book = staff_run(hub, "from course.grading.gradebook import gradebook_frame\n"
-                          "print(gradebook_frame().to_csv(index=False), end='')")
+    book = staff_run(
+        hub,
+        "from course.grading.gradebook import gradebook_frame\nprint(gradebook_frame().to_csv(index=False), end='')",
+    )
     book_rows = {(r["learner"], r["module"]): r for r in csv.DictReader(io.StringIO(book))}
     for user, score in expected.items():
         row = book_rows[(user, MODULE)]
         assert float(row["score"]) == pytest.approx(score)
         assert float(row["max_score"]) == len(module.graded_scenarios)
     assert "postgresql" in hub.gradebook_url and not (grading / "gradebook.db").exists()
-    report = subprocess.run([str(Path(sys.executable).with_name("course")), "report", "completions", "--format", "csv"],
-                            env=hub.staff_env, cwd=hub.work, capture_output=True, text=True, timeout=300)
+    report = subprocess.run(
+        [str(Path(sys.executable).with_name("course")), "report", "completions", "--format", "csv"],
+        env=hub.staff_env,
+        cwd=hub.work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert report.returncode == 0, report.stderr
     people = {r["staff number"]: r for r in csv.DictReader(io.StringIO(report.stdout))}
     for user, score in expected.items():
         passed = score >= module.pass_mark * len(module.graded_scenarios)
-        assert people[user]["modules passed"] == ("1/" if passed else "0/") + str(len(load_course().modules)), people[user]
+        assert people[user]["modules passed"] == ("1/" if passed else "0/") + str(len(load_course().modules)), people[
+            user
+        ]
         assert people[user]["status"] == ("in progress" if passed else "failed"), people[user]
 
 

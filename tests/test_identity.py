@@ -14,22 +14,22 @@ BAD_NUMBER = "only letters, digits and hyphens"
 STAFF_NUMBERS = [
     ("40123", "40123"),
     ("sc-40123", "SC-40123"),
-    ("  SC 40 123\t", "SC40123"),            # white space anywhere goes: people type numbers in groups
-    ("ab", "AB"),                             # 2 characters is the shortest
-    ("A" * 30, "A" * 30),                     # 30 the longest
+    ("  SC 40 123\t", "SC40123"),  # white space anywhere goes: people type numbers in groups
+    ("ab", "AB"),  # 2 characters is the shortest
+    ("A" * 30, "A" * 30),  # 30 the longest
     ("A" * 31, (identity.DetailsError, BAD_NUMBER)),
     ("7", (identity.DetailsError, BAD_NUMBER)),
     ("", (identity.DetailsError, "Please enter your staff number.")),
     ("   ", (identity.DetailsError, "Please enter your staff number.")),
     (None, (identity.DetailsError, "Please enter your staff number.")),
-    ("-40123", (identity.DetailsError, BAD_NUMBER)),   # must start with a letter or digit
+    ("-40123", (identity.DetailsError, BAD_NUMBER)),  # must start with a letter or digit
     ("40/123", (identity.DetailsError, BAD_NUMBER)),
-    ("40.123", (identity.DetailsError, BAD_NUMBER)),   # a learner id may have dots; a staff number may not
+    ("40.123", (identity.DetailsError, BAD_NUMBER)),  # a learner id may have dots; a staff number may not
     ("amy@home", (identity.DetailsError, BAD_NUMBER)),
     ("SC\u201340123", (identity.DetailsError, BAD_NUMBER)),  # an en dash pasted from a document
     ("\uff14\uff10\uff11\uff12\uff13", (identity.DetailsError, BAD_NUMBER)),  # full-width digits
     ("\u017fc-40123", (identity.DetailsError, BAD_NUMBER)),  # long s: upper() would make it "SC-40123"
-    ("\u0131d-1", (identity.DetailsError, BAD_NUMBER)),      # dotless i: upper() would make it "ID-1"
+    ("\u0131d-1", (identity.DetailsError, BAD_NUMBER)),  # dotless i: upper() would make it "ID-1"
 ]
 
 NAMES = [
@@ -40,12 +40,21 @@ NAMES = [
     ("A" * 101, (identity.DetailsError, "shorter name (up to 100 characters)")),
     ("", (identity.DetailsError, "Please enter your name.")),
     ("1234", (identity.DetailsError, "using letters")),
-    ("Amy\u200bReid", (identity.DetailsError, "using letters")),   # a zero-width space hides text
+    ("Amy\u200bReid", (identity.DetailsError, "using letters")),  # a zero-width space hides text
     ("Amy\x07 Reid", (identity.DetailsError, "using letters")),
 ]
 
-LEARNER_IDS = [("40123", True), ("amy.reid@example.org", True), ("a", True), ("a" * 120, True),
-               ("a" * 121, False), (".amy", False), ("amy reid", False), ("", False), ("amy/..", False)]
+LEARNER_IDS = [
+    ("40123", True),
+    ("amy.reid@example.org", True),
+    ("a", True),
+    ("a" * 120, True),
+    ("a" * 121, False),
+    (".amy", False),
+    ("amy reid", False),
+    ("", False),
+    ("amy/..", False),
+]
 
 
 def _check(rule, typed, expected):
@@ -95,6 +104,7 @@ def test_every_staff_number_is_a_learner_id():
 
 
 # --- every caller applies the one rule ------------------------------------------------------------
+
 
 @pytest.mark.parametrize("typed, expected", STAFF_NUMBERS)
 def test_sign_in_join_form_and_roster_agree(store, typed, expected):
@@ -149,5 +159,7 @@ def test_the_roster_and_the_sign_in_form_share_the_name_rule():
 
     with pytest.raises(RosterError) as info:
         parse_csv("staff number,name,team\n40123," + "A" * 101 + ",Day service\n41,1234,Day service\n")
-    assert info.value.problems == ["line 2: name: Please enter a shorter name (up to 100 characters).",
-                                   "line 3: name: Please enter your name using letters."]
+    assert info.value.problems == [
+        "line 2: name: Please enter a shorter name (up to 100 characters).",
+        "line 3: name: Please enter your name using letters.",
+    ]

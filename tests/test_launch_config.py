@@ -15,10 +15,18 @@ from course.server.launch_config import ENFORCED, read_config
 from course.server.supervisor import ServeOptions, kernel_pools, voila_command, voila_settings
 
 # what may differ, and between whom; everything else must be the same for all three
-DIFFERS = {("VoilaConfiguration", "preheat_kernel"), ("VoilaConfiguration", "default_pool_size"),
-           ("VoilaKernelManager", "kernel_pools_config"), ("MappingKernelManager", "cull_idle_timeout"),
-           ("VoilaExecutor", "cell_error_instruction"), ("Voila", "port"), ("Voila", "ip"), ("Voila", "port_retries"),
-           ("Voila", "open_browser"), ("CourseVoila", "home_page")}
+DIFFERS = {
+    ("VoilaConfiguration", "preheat_kernel"),
+    ("VoilaConfiguration", "default_pool_size"),
+    ("VoilaKernelManager", "kernel_pools_config"),
+    ("MappingKernelManager", "cull_idle_timeout"),
+    ("VoilaExecutor", "cell_error_instruction"),
+    ("Voila", "port"),
+    ("Voila", "ip"),
+    ("Voila", "port_retries"),
+    ("Voila", "open_browser"),
+    ("CourseVoila", "home_page"),
+}
 
 
 def _flat(config: dict) -> dict:
@@ -41,9 +49,17 @@ def test_the_three_launchers_get_the_same_settings():
     # and what differs, differs as meant
     assert serve[("VoilaConfiguration", "preheat_kernel")] is True
     assert dashboard[("VoilaConfiguration", "preheat_kernel")] is hub[("VoilaConfiguration", "preheat_kernel")] is False
-    assert serve[("MappingKernelManager", "cull_idle_timeout")] == hub[("MappingKernelManager", "cull_idle_timeout")] == 900
+    assert (
+        serve[("MappingKernelManager", "cull_idle_timeout")]
+        == hub[("MappingKernelManager", "cull_idle_timeout")]
+        == 900
+    )
     assert dashboard[("MappingKernelManager", "cull_idle_timeout")] == 1800
-    assert serve[("VoilaExecutor", "cell_error_instruction")] == hub[("VoilaExecutor", "cell_error_instruction")] == ERROR_INSTRUCTION
+    assert (
+        serve[("VoilaExecutor", "cell_error_instruction")]
+        == hub[("VoilaExecutor", "cell_error_instruction")]
+        == ERROR_INSTRUCTION
+    )
     assert "answers" not in dashboard[("VoilaExecutor", "cell_error_instruction")]
     assert dashboard[("CourseVoila", "home_page")] == "voila/render/dashboard.ipynb"
     assert not any(section in ("Voila", "CourseVoila") for section, _ in hub)  # the hub's server listens itself
@@ -77,7 +93,11 @@ def test_course_serve_loads_its_settings_from_the_file(tmp_path):
     conf = app.voila_configuration
     assert (app.ip, app.port, app.port_retries, app.open_browser) == ("0.0.0.0", 9000, 0, False)
     assert conf.preheat_kernel and conf.default_pool_size == 3 and conf.template == "course" and conf.theme == "light"
-    assert not conf.show_tracebacks and conf.allow_template_override == "NO" and conf.extension_allowlist == list(launch_config.EXTENSIONS)
+    assert (
+        not conf.show_tracebacks
+        and conf.allow_template_override == "NO"
+        and conf.extension_allowlist == list(launch_config.EXTENSIONS)
+    )
     assert app.config.VoilaKernelManager.kernel_pools_config == kernel_pools(options)
     assert app.config.MappingKernelManager.cull_idle_timeout == 600
     assert app.config.VoilaExecutor.cell_error_instruction == ERROR_INSTRUCTION
@@ -97,7 +117,9 @@ def test_a_stray_config_cannot_turn_the_safety_settings_off(tmp_path):
     config["VoilaConfiguration"].update(show_tracebacks=True, template="lab", allow_template_override="YES")
     path = launch_config.write_config(config, tmp_path)
     (tmp_path / "app").mkdir()
-    app = _load_course_voila(["python", "-m", "course.server.voila", str(tmp_path / "app"), f"--Voila.config_file_paths={path.parent}"])
+    app = _load_course_voila(
+        ["python", "-m", "course.server.voila", str(tmp_path / "app"), f"--Voila.config_file_paths={path.parent}"]
+    )
     conf = app.voila_configuration
     assert conf.show_tracebacks is False and conf.template == "course" and conf.allow_template_override == "NO"
 

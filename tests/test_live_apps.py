@@ -21,8 +21,12 @@ from course.live.join_app import JoinApp
 from course.live.summary import results_for
 from course.live.trainer_app import CHOOSE, TrainerApp
 
-ENV = {"SERVER_NAME": "10.0.0.5", "SERVER_PORT": "8866", "SCRIPT_NAME": "/voila/render/trainer/trainer.ipynb",
-       "VOILA_BASE_URL": "/"}
+ENV = {
+    "SERVER_NAME": "10.0.0.5",
+    "SERVER_PORT": "8866",
+    "SCRIPT_NAME": "/voila/render/trainer/trainer.ipynb",
+    "VOILA_BASE_URL": "/",
+}
 
 
 def text_of(html: str) -> str:
@@ -256,21 +260,26 @@ def test_poller_applies_only_changes_and_survives_failures():
 
 
 def test_join_address_from_the_request_or_the_public_url():
-    assert address.join_address(ENV).with_code("ABC234") == \
-        "http://10.0.0.5:8866/voila/render/join/join.ipynb?code=ABC234"
+    assert (
+        address.join_address(ENV).with_code("ABC234") == "http://10.0.0.5:8866/voila/render/join/join.ipynb?code=ABC234"
+    )
     local = address.join_address({**ENV, "SERVER_NAME": "127.0.0.1"})
     assert local.local_only and local.page.startswith("http://127.0.0.1:8866/")
-    one_folder = address.join_address({**ENV, "SCRIPT_NAME": "/course/voila/render/trainer.ipynb",
-                                       "VOILA_BASE_URL": "/course/"})
+    one_folder = address.join_address(
+        {**ENV, "SCRIPT_NAME": "/course/voila/render/trainer.ipynb", "VOILA_BASE_URL": "/course/"}
+    )
     assert one_folder.page == "http://10.0.0.5:8866/course/voila/render/join.ipynb"
     https = address.join_address({**ENV, "SERVER_PORT": "443", "VOILA_REQUEST_URL": "https://x/"})
     assert https.page == "https://10.0.0.5/voila/render/join/join.ipynb"
-    public = address.join_address({**ENV, "SERVER_NAME": "127.0.0.1",
-                                   "COURSE_PUBLIC_URL": "https://training.example.org/course"})
+    public = address.join_address(
+        {**ENV, "SERVER_NAME": "127.0.0.1", "COURSE_PUBLIC_URL": "https://training.example.org/course"}
+    )
     assert public.page == "https://training.example.org/course/voila/render/join/join.ipynb"
     # no request at all: the layout `course serve` has (trainer and join side by side)
-    assert address.join_address({"SERVER_NAME": "10.0.0.5", "SERVER_PORT": "8866"}).page == \
-        "http://10.0.0.5:8866/voila/render/join.ipynb"
+    assert (
+        address.join_address({"SERVER_NAME": "10.0.0.5", "SERVER_PORT": "8866"}).page
+        == "http://10.0.0.5:8866/voila/render/join.ipynb"
+    )
     assert not public.local_only
     assert address.join_address({**ENV, "SERVER_NAME": "::1"}).page.startswith("http://[::1]:8866/")
 
@@ -285,11 +294,22 @@ def test_qr_code_is_an_svg_image():
 def test_everything_shown_is_escaped(course):
     scenario = course.module("why").scenarios[0]
     nasty = "<script>alert(1)</script>"
-    evil = replace(scenario, title=nasty, question=nasty, trainer_notes=(nasty,),
-                   choices=tuple(replace(c, text=nasty, feedback=nasty) for c in scenario.choices))
-    pages = [views.tally_html(evil, {"a": 1}, revealed=True), views.tally_html(evil, {}, hidden=True),
-             views.reveal_html(evil, course.policy), views.other_choices_html(evil), views.choices_list_html(evil),
-             views.joining_html("ABC234", "ABC 234", "http://x/?a=<b>", "data:x"), views.trainer_key_html(nasty, nasty)]
+    evil = replace(
+        scenario,
+        title=nasty,
+        question=nasty,
+        trainer_notes=(nasty,),
+        choices=tuple(replace(c, text=nasty, feedback=nasty) for c in scenario.choices),
+    )
+    pages = [
+        views.tally_html(evil, {"a": 1}, revealed=True),
+        views.tally_html(evil, {}, hidden=True),
+        views.reveal_html(evil, course.policy),
+        views.other_choices_html(evil),
+        views.choices_list_html(evil),
+        views.joining_html("ABC234", "ABC 234", "http://x/?a=<b>", "data:x"),
+        views.trainer_key_html(nasty, nasty),
+    ]
     for html in pages:
         assert "<script>" not in html
     assert "&lt;script&gt;" in pages[0]

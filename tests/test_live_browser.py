@@ -25,11 +25,13 @@ from .servers import ARTIFACTS, AXE, CHROMIUM, axe_violations, course_server
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/test.sh installs it)"),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/test.sh installs it)"
+    ),
 ]
 
 TIMEOUT = 90_000  # ms: a kernel may take a while to start on a busy 2-core machine
-LIVE = 20_000     # ms: a vote or a reveal shows within a second; allow for a loaded machine
+LIVE = 20_000  # ms: a vote or a reveal shows within a second; allow for a loaded machine
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +64,10 @@ def tab_to(page, label: str, limit: int = 12) -> None:
     """Press Tab until the enabled button `label` has the focus."""
     for _ in range(limit):
         page.keyboard.press("Tab")
-        if page.evaluate(f"""(() => {{ const el = document.activeElement;
-                return !!el && el.tagName === 'BUTTON' && !el.disabled && el.textContent.trim() === {label!r}; }})()"""):
+        if (
+            page.evaluate(f"""(() => {{ const el = document.activeElement;
+                return !!el && el.tagName === 'BUTTON' && !el.disabled && el.textContent.trim() === {label!r}; }})()""")
+        ):
             return
     raise AssertionError(f"Tab never reached {label}")
 

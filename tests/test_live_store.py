@@ -64,16 +64,25 @@ def test_hand_picked_scenarios_and_bad_plans_are_refused(db, course):
     session = summary.start_session(db, course, scenario_ids=picked).session
     assert list(session.scenario_ids) == picked and session.module_id is None
     assert summary.session_title(course, session) == "2 chosen scenarios"
-    for kwargs in ({}, {"module_id": "nope"}, {"scenario_ids": ["no-such-scenario"]},
-                   {"module_id": "why", "scenario_ids": picked}):
+    for kwargs in (
+        {},
+        {"module_id": "nope"},
+        {"scenario_ids": ["no-such-scenario"]},
+        {"module_id": "why", "scenario_ids": picked},
+    ):
         with pytest.raises(core.LiveError):
             summary.start_session(db, course, **kwargs)
 
 
 def test_every_trainer_action_needs_the_trainer_key(db, course):
     session, key = started(db, course)
-    for action, args in ((core.show, (0,)), (core.next_scenario, ()), (core.previous_scenario, ()),
-                         (core.reveal, ()), (core.close, ())):
+    for action, args in (
+        (core.show, (0,)),
+        (core.next_scenario, ()),
+        (core.previous_scenario, ()),
+        (core.reveal, ()),
+        (core.close, ()),
+    ):
         for wrong in ("", None, key[:-1] + ("x" if key[-1] != "x" else "y"), key + " extra", "x" * 500):
             with pytest.raises(core.TrainerKeyError, match="does not match"):
                 action(db, session.id, wrong, *args)
@@ -247,7 +256,7 @@ def test_summary_counts_contested_and_best(db, course):
 
 def test_csv_export_is_safe_for_spreadsheets(db, course):
     session, _key = started(db, course, "why")
-    core.join(db, session.code, name="=HYPERLINK(\"http://x\")")
+    core.join(db, session.code, name='=HYPERLINK("http://x")')
     core.join(db, session.code, name="Ann Lee", staff_number="40-1")
     result = summary.session_summary(db, course, core.get_session(db, session.id))
     import csv
@@ -257,7 +266,7 @@ def test_csv_export_is_safe_for_spreadsheets(db, course):
     assert len(rows) == sum(len(s.choices) for s in result.scenarios)
     assert rows[0]["session_code"] == session.code and rows[0]["scenario_number"] == "1"
     people = list(csv.DictReader(io.StringIO(summary.attendance_csv(result))))
-    assert sorted(p["name"] for p in people) == ["'=HYPERLINK(\"http://x\")", "Ann Lee"]
+    assert sorted(p["name"] for p in people) == ['\'=HYPERLINK("http://x")', "Ann Lee"]
     for value in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"):
         assert summary.safe_cell(value) == "'" + value
     assert summary.safe_cell("Ann") == "Ann" and summary.safe_cell(None) == ""

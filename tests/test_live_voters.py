@@ -62,8 +62,7 @@ def test_forty_threads_vote_at_once_and_each_vote_counts_once(any_db_url, course
         assert core.my_vote(store, session.id, joined[i].voter_token, scenario.id) == final[i]
 
 
-def _process_voter(url: str, session_id: str, scenario_id: str, choices: list[str], start_at: float,
-                   results) -> None:
+def _process_voter(url: str, session_id: str, scenario_id: str, choices: list[str], start_at: float, results) -> None:
     store = Store(url)
     tokens = []
     for _choice in choices:
@@ -99,9 +98,10 @@ def test_forty_voters_in_four_processes_at_once(db_url, course):
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     start_at = time.time() + 6  # after every process has imported and opened its engine
-    processes = [context.Process(target=_process_voter,
-                                 args=(db_url, session.id, scenario.id, first[p::4], start_at, results))
-                 for p in range(4)]
+    processes = [
+        context.Process(target=_process_voter, args=(db_url, session.id, scenario.id, first[p::4], start_at, results))
+        for p in range(4)
+    ]
     for p in processes:
         p.start()
     for p in processes:

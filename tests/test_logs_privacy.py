@@ -26,7 +26,9 @@ from .servers import CHROMIUM, chromium, course_server
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/test.sh installs it)"),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/test.sh installs it)"
+    ),
 ]
 
 PAGE_TIMEOUT = 120_000
@@ -43,8 +45,17 @@ def wait_enabled(page, name: str) -> None:
 def personal_data_in(text: str, token: str) -> list[str]:
     """Which of the learner's details appear in `text` (whole, in part, or in another case)."""
     lowered = text.lower()
-    needles = [NAME, *NAME.replace("-", " ").split(), STAFF_NUMBER, REFLECTION, "Marmalade lighthouse",
-               "Priyanka", "Vostrikova", "Thistledown", token]
+    needles = [
+        NAME,
+        *NAME.replace("-", " ").split(),
+        STAFF_NUMBER,
+        REFLECTION,
+        "Marmalade lighthouse",
+        "Priyanka",
+        "Vostrikova",
+        "Thistledown",
+        token,
+    ]
     return [n for n in needles if n.lower() in lowered]
 
 
@@ -52,8 +63,13 @@ def test_a_whole_learner_journey_leaves_no_personal_data_in_the_log(tmp_path):
     data = tmp_path / "data"
     log_path = tmp_path / "course-serve.log"
     grading = copy_course_root(data)  # `course serve` releases the modules into it and runs the marker
-    env = {"COURSE_DATA_DIR": str(data / "var"), "COURSE_DB_URL": "", "COURSE_LEARNER": "server-os-user",
-           "COURSE_GRADING_DIR": str(grading), "NBGRADER_EXCHANGE": str(data / "exchange")}
+    env = {
+        "COURSE_DATA_DIR": str(data / "var"),
+        "COURSE_DB_URL": "",
+        "COURSE_LEARNER": "server-os-user",
+        "COURSE_GRADING_DIR": str(grading),
+        "NBGRADER_EXCHANGE": str(data / "exchange"),
+    }
     module = load_course().module("why")
     with course_server(env, log_path, "--pool-size=1") as base, chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -72,9 +88,12 @@ def test_a_whole_learner_journey_leaves_no_personal_data_in_the_log(tmp_path):
         page.get_by_role("button", name="Start").click()
         answered: list[str] = []
         for _ in range(len(module.scenarios) + 1):
-            page.wait_for_function("""answered => {
+            page.wait_for_function(
+                """answered => {
                 const el = document.querySelector('.cm-card__title');
-                return !!el && !answered.includes(el.textContent.trim()); }""", arg=answered)
+                return !!el && !answered.includes(el.textContent.trim()); }""",
+                arg=answered,
+            )
             title = page.locator(".cm-card__title").first.text_content().strip()
             scenario = next(s for s in module.scenarios if s.title == title)
             answered.append(title)
@@ -127,8 +146,10 @@ def test_a_failed_write_logs_no_personal_data(tmp_path):
     env = {"COURSE_DATA_DIR": str(data / "var"), "COURSE_DB_URL": "", "COURSE_LEARNER": "server-os-user"}
     with course_server(env, log_path, "--pool-size=1") as base, chromium() as browser:
         with sqlite3.connect(data / "var" / "records.db") as db:  # every new learner is refused, as by a constraint
-            db.execute("CREATE TRIGGER refuse_learners BEFORE INSERT ON learners "
-                       "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+            db.execute(
+                "CREATE TRIGGER refuse_learners BEFORE INSERT ON learners "
+                "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+            )
         page = browser.new_page()
         page.set_default_timeout(PAGE_TIMEOUT)
         page.goto(base + "/", wait_until="domcontentloaded")

@@ -66,8 +66,10 @@ def records(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_GRADING_DIR", str(tmp_path / "grading"))
     monkeypatch.setenv("COURSE_SECRET_KEY", "dashboard-test-key-0123456789")
     store = Store()
-    (tmp_path / "staff.csv").write_text("staff number,name,team\n40001,Amy Reid,Riverside\n40002,Ben Ali,Riverside\n"
-                                        "40003,Cal Moss,Home care\n40004,Dan Hill,Home care\n")
+    (tmp_path / "staff.csv").write_text(
+        "staff number,name,team\n40001,Amy Reid,Riverside\n40002,Ben Ali,Riverside\n"
+        "40003,Cal Moss,Home care\n40004,Dan Hill,Home care\n"
+    )
     import_csv(store, tmp_path / "staff.csv")
     today = date.today()
     add_attendance(store, [("40001", "all", today - timedelta(days=40)), ("40002", "all", today - timedelta(days=350))])
@@ -104,7 +106,7 @@ def test_dashboard_shows_nothing_until_the_password_is_right(records):
         assert name in page
     assert '<img src="data:image/png;base64,' in page and 'alt="Line chart of the share of staff' in page
     assert 'alt="Bar chart of the completion rate by team, highest first: Riverside 100%, Home care 0%."' in page
-    assert "The table behind this chart" in page and "download=\"completions.csv\"" in page
+    assert "The table behind this chart" in page and 'download="completions.csv"' in page
     board.status_filter.value = "not started"
     assert "Dan Hill" in board.people_view.value and "Amy Reid" not in board.people_view.value
     board.team_filter.value = "Riverside"
@@ -145,16 +147,27 @@ def test_wrong_passwords_lock_every_dashboard_page_for_a_while(records, monkeypa
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian chromium at /usr/bin/chromium")
 def test_dashboard_in_headless_chromium(records, tmp_path):
     assert set_password_cli().exit_code == 0
-    env = {"COURSE_DATA_DIR": str(tmp_path / "var"), "COURSE_GRADING_DIR": str(tmp_path / "grading"),
-           "COURSE_SECRET_KEY": "dashboard-test-key-0123456789"}
+    env = {
+        "COURSE_DATA_DIR": str(tmp_path / "var"),
+        "COURSE_GRADING_DIR": str(tmp_path / "grading"),
+        "COURSE_SECRET_KEY": "dashboard-test-key-0123456789",
+    }
     ARTIFACTS.mkdir(exist_ok=True)
     with manager_dashboard_server(env, tmp_path / "voila.log") as base, chromium() as browser:
         # served like the learners' course: `/` opens the dashboard, safe headers, nothing else to open
         status, headers, _body = http_get(base + "/")
         assert status == 302 and headers["Location"].endswith("/voila/render/dashboard.ipynb")
-        for path in ["/voila/tree", "/voila/api/contents", "/voila/files/dashboard.ipynb", "/api/kernels", "/login",
-                     "/voila/render/home.ipynb", "/voila/render/../app/home.ipynb", "/voila/render/%2e%2e/app/module.ipynb",
-                     "/voila/static/../../../../etc/passwd"]:
+        for path in [
+            "/voila/tree",
+            "/voila/api/contents",
+            "/voila/files/dashboard.ipynb",
+            "/api/kernels",
+            "/login",
+            "/voila/render/home.ipynb",
+            "/voila/render/../app/home.ipynb",
+            "/voila/render/%2e%2e/app/module.ipynb",
+            "/voila/static/../../../../etc/passwd",
+        ]:
             status, headers, body = http_get(base + path)
             assert status in (403, 404), (path, status)
             assert "Traceback" not in body and "course/static/theme.css" in body, path
@@ -184,8 +197,10 @@ def test_dashboard_in_headless_chromium(records, tmp_path):
         page.get_by_text("Staff by status (4 people)").wait_for(timeout=60_000)
         status_table = page.locator("table", has_text="Status per person")
         assert status_table.get_by_text("Amy Reid").count() == 1
-        rows = {r.locator("td").nth(0).inner_text(): r.locator("td").nth(4).inner_text()
-                for r in status_table.locator("tbody tr").all()}
+        rows = {
+            r.locator("td").nth(0).inner_text(): r.locator("td").nth(4).inner_text()
+            for r in status_table.locator("tbody tr").all()
+        }
         assert rows == {"40001": "completed", "40002": "due soon", "40003": "in progress", "40004": "not started"}
         chart = page.locator("img[alt^='Line chart of the share of staff']")
         chart.wait_for(timeout=30_000)

@@ -23,15 +23,33 @@ from course.records import migrate, tables
 from course.records.store import Store, StoreError, engine_for
 
 FIXTURE = Path(__file__).with_name("fixtures") / "records-0.1.0.db"
-PREVIOUS_TABLES = ["attempts", "certificates", "decisions", "grading_queue", "gradings", "learners",
-                   "live_attendance", "live_sessions", "live_votes", "reflections", "sessions", "staff"]
+PREVIOUS_TABLES = [
+    "attempts",
+    "certificates",
+    "decisions",
+    "grading_queue",
+    "gradings",
+    "learners",
+    "live_attendance",
+    "live_sessions",
+    "live_votes",
+    "reflections",
+    "sessions",
+    "staff",
+]
 
 
 def course_cli(*args: str, url: str, cwd: Path) -> subprocess.CompletedProcess:
     """The real `course` command, in its own process, on this store."""
     env = {**os.environ, "COURSE_DB_URL": url, "COURSE_DATA_DIR": str(cwd / "var")}
-    return subprocess.run([str(Path(sys.executable).with_name("course")), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("course")), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def all_rows(path: Path) -> dict[str, list[tuple]]:

@@ -29,7 +29,9 @@ def execute(path: Path, env: dict | None = None) -> nbformat.NotebookNode:
     old = dict(os.environ)
     os.environ.update(env or {})
     try:
-        NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+        NotebookClient(
+            nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        ).execute()
     finally:
         os.environ.clear()
         os.environ.update(old)
@@ -65,7 +67,13 @@ def test_notebook_runs_headless(module_id, tmp_path):
     nb = execute(work / f"{module_id}.ipynb")
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert errors == []
-    results = [o.data["text/plain"] for c in nb.cells if c.id.startswith("test-") for o in c.outputs if o.output_type == "execute_result"]
+    results = [
+        o.data["text/plain"]
+        for c in nb.cells
+        if c.id.startswith("test-")
+        for o in c.outputs
+        if o.output_type == "execute_result"
+    ]
     assert results and set(results) == {"0.0"}  # nothing answered yet: no points, no error
 
 
@@ -81,8 +89,13 @@ def test_test_cells_score_saved_answers(tmp_path, db_url):
         w.check()
         expected[f"test-{scenario.id}"] = choice.score
     nb = execute(work / "sharing.ipynb", {"COURSE_DB_URL": db_url, "COURSE_LEARNER": "amy"})
-    got = {c.id: float(o.data["text/plain"]) for c in nb.cells if c.id.startswith("test-")
-           for o in c.outputs if o.output_type == "execute_result"}
+    got = {
+        c.id: float(o.data["text/plain"])
+        for c in nb.cells
+        if c.id.startswith("test-")
+        for o in c.outputs
+        if o.output_type == "execute_result"
+    }
     assert got == expected
 
 
@@ -96,7 +109,11 @@ def nbgrader(*args, cwd):
 def test_nbgrader_grades_saved_answers(tmp_path, db_url):
     """Real nbgrader: generate the release version, submit one learner's answers, autograde, read the gradebook."""
     root = tmp_path / "grading"
-    shutil.copytree(ROOT / "grading", root, ignore=shutil.ignore_patterns("gradebook.db", "release", "submitted", "autograded", "feedback"))
+    shutil.copytree(
+        ROOT / "grading",
+        root,
+        ignore=shutil.ignore_patterns("gradebook.db", "release", "submitted", "autograded", "feedback"),
+    )
     shutil.copytree(NOTEBOOKS, tmp_path / "notebooks")
     nbgrader("generate_assignment", "sharing", "--force", cwd=root)
     submission = root / "submitted" / "amy" / "sharing"

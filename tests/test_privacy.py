@@ -31,54 +31,236 @@ def at(day: datetime, hours: int = 0) -> datetime:
 def populate(store: Store, tmp_path) -> None:
     """amy: an old attempt and a new one; ben: all new; cal: all old (and nothing else)."""
     # every table is there: the migrations made them when the store opened this new database
-    module = json.dumps([{"id": "why", "title": "Why it matters", "passed_on": "2020-01-02", "score": 5.0,
-                          "max_score": 5.0, "attended": False}])
+    module = json.dumps(
+        [
+            {
+                "id": "why",
+                "title": "Why it matters",
+                "passed_on": "2020-01-02",
+                "score": 5.0,
+                "max_score": 5.0,
+                "attended": False,
+            }
+        ]
+    )
     with store.engine.begin() as conn:
-        conn.execute(learners.insert(), [
-            {"learner_id": "amy", "name": "Amy Reid", "staff_number": "amy", "created_at": OLD},
-            {"learner_id": "ben", "name": "Ben Ali", "staff_number": "ben", "created_at": NEW},
-            {"learner_id": "cal", "name": "Cal Moss", "staff_number": "cal", "created_at": OLD}])
-        conn.execute(attempts.insert(), [
-            {"learner_id": "amy", "module_id": "why", "attempt": 1, "policy_version": "2019-09", "started_at": OLD,
-             "finished_at": at(OLD, 1)},
-            {"learner_id": "amy", "module_id": "why", "attempt": 2, "policy_version": "2025-09", "started_at": NEW,
-             "finished_at": None},
-            {"learner_id": "ben", "module_id": "why", "attempt": 1, "policy_version": "2025-09", "started_at": NEW,
-             "finished_at": None},
-            {"learner_id": "cal", "module_id": "why", "attempt": 1, "policy_version": "2019-09", "started_at": OLD,
-             "finished_at": None}])
-        conn.execute(decisions.insert(), [
-            {"learner_id": "amy", "module_id": "why", "attempt": 1, "scenario_id": "s1", "choice_id": "a", "score": 1, "decided_at": OLD},
-            {"learner_id": "amy", "module_id": "why", "attempt": 2, "scenario_id": "s1", "choice_id": "b", "score": 0, "decided_at": NEW},
-            {"learner_id": "ben", "module_id": "why", "attempt": 1, "scenario_id": "s1", "choice_id": "a", "score": 1, "decided_at": NEW},
-            {"learner_id": "cal", "module_id": "why", "attempt": 1, "scenario_id": "s1", "choice_id": "a", "score": 1, "decided_at": OLD},
-            {"learner_id": "cal", "module_id": "why", "attempt": 1, "scenario_id": "s2", "choice_id": "a", "score": 1, "decided_at": OLD}])
-        conn.execute(reflections.insert(), [
-            {"learner_id": "amy", "module_id": "why", "attempt": 1, "prompt_id": "r", "text": "old thought", "saved_at": OLD},
-            {"learner_id": "amy", "module_id": "why", "attempt": 2, "prompt_id": "r", "text": "new thought", "saved_at": NEW},
-            {"learner_id": "cal", "module_id": "why", "attempt": 1, "prompt_id": "r", "text": "cal's", "saved_at": OLD}])
-        conn.execute(gradings.insert(), [
-            {"learner_id": "amy", "module_id": "why", "fingerprint": "f1", "status": "graded", "score": 5, "max_score": 5,
-             "needs_review": False, "message": "", "graded_at": OLD},
-            {"learner_id": "ben", "module_id": "why", "fingerprint": "f2", "status": "graded", "score": 5, "max_score": 5,
-             "needs_review": False, "message": "", "graded_at": NEW}])
-        conn.execute(requests.insert(), [
-            {"learner_id": "amy", "module_id": "why", "status": "done", "requested_at": OLD, "message": ""},
-            {"learner_id": "ben", "module_id": "why", "status": "queued", "requested_at": NEW, "message": ""}])
-        conn.execute(sessions.insert(), [
-            {"token_hash": "h-old", "learner_id": "amy", "created_at": OLD, "expires_at": at(OLD, 8)},
-            {"token_hash": "h-new", "learner_id": "amy", "created_at": NEW, "expires_at": at(NEW, 8)}])
-        conn.execute(certificates.insert(), [
-            {"certificate_id": "SMC-AAAAA-AAAAA-AAAAA-AAAAA", "learner_id": "amy", "staff_number": "amy", "name": "Amy Reid",
-             "completed_on": date(2020, 1, 2), "policy_version": "2019-09", "modules": module, "score": 5.0,
-             "max_score": 5.0, "minutes": 20, "issued_at": OLD},
-            {"certificate_id": "SMC-BBBBB-BBBBB-BBBBB-BBBBB", "learner_id": "ben", "staff_number": "ben", "name": "Ben Ali",
-             "completed_on": date(2026, 5, 2), "policy_version": "2025-09", "modules": module, "score": 5.0,
-             "max_score": 5.0, "minutes": 20, "issued_at": NEW}])
-    import_rows(store, [{"staff_number": "amy", "learner_id": "amy", "name": "Amy Reid", "team": "T", "role": "",
-                         "start_date": date(2019, 1, 1)},
-                        {"staff_number": "ben", "learner_id": "ben", "name": "Ben Ali", "team": "T", "role": "",
-                         "start_date": None}])
+        conn.execute(
+            learners.insert(),
+            [
+                {"learner_id": "amy", "name": "Amy Reid", "staff_number": "amy", "created_at": OLD},
+                {"learner_id": "ben", "name": "Ben Ali", "staff_number": "ben", "created_at": NEW},
+                {"learner_id": "cal", "name": "Cal Moss", "staff_number": "cal", "created_at": OLD},
+            ],
+        )
+        conn.execute(
+            attempts.insert(),
+            [
+                {
+                    "learner_id": "amy",
+                    "module_id": "why",
+                    "attempt": 1,
+                    "policy_version": "2019-09",
+                    "started_at": OLD,
+                    "finished_at": at(OLD, 1),
+                },
+                {
+                    "learner_id": "amy",
+                    "module_id": "why",
+                    "attempt": 2,
+                    "policy_version": "2025-09",
+                    "started_at": NEW,
+                    "finished_at": None,
+                },
+                {
+                    "learner_id": "ben",
+                    "module_id": "why",
+                    "attempt": 1,
+                    "policy_version": "2025-09",
+                    "started_at": NEW,
+                    "finished_at": None,
+                },
+                {
+                    "learner_id": "cal",
+                    "module_id": "why",
+                    "attempt": 1,
+                    "policy_version": "2019-09",
+                    "started_at": OLD,
+                    "finished_at": None,
+                },
+            ],
+        )
+        conn.execute(
+            decisions.insert(),
+            [
+                {
+                    "learner_id": "amy",
+                    "module_id": "why",
+                    "attempt": 1,
+                    "scenario_id": "s1",
+                    "choice_id": "a",
+                    "score": 1,
+                    "decided_at": OLD,
+                },
+                {
+                    "learner_id": "amy",
+                    "module_id": "why",
+                    "attempt": 2,
+                    "scenario_id": "s1",
+                    "choice_id": "b",
+                    "score": 0,
+                    "decided_at": NEW,
+                },
+                {
+                    "learner_id": "ben",
+                    "module_id": "why",
+                    "attempt": 1,
+                    "scenario_id": "s1",
+                    "choice_id": "a",
+                    "score": 1,
+                    "decided_at": NEW,
+                },
+                {
+                    "learner_id": "cal",
+                    "module_id": "why",
+                    "attempt": 1,
+                    "scenario_id": "s1",
+                    "choice_id": "a",
+                    "score": 1,
+                    "decided_at": OLD,
+                },
+                {
+                    "learner_id": "cal",
+                    "module_id": "why",
+                    "attempt": 1,
+                    "scenario_id": "s2",
+                    "choice_id": "a",
+                    "score": 1,
+                    "decided_at": OLD,
+                },
+            ],
+        )
+        conn.execute(
+            reflections.insert(),
+            [
+                {
+                    "learner_id": "amy",
+                    "module_id": "why",
+                    "attempt": 1,
+                    "prompt_id": "r",
+                    "text": "old thought",
+                    "saved_at": OLD,
+                },
+                {
+                    "learner_id": "amy",
+                    "module_id": "why",
+                    "attempt": 2,
+                    "prompt_id": "r",
+                    "text": "new thought",
+                    "saved_at": NEW,
+                },
+                {
+                    "learner_id": "cal",
+                    "module_id": "why",
+                    "attempt": 1,
+                    "prompt_id": "r",
+                    "text": "cal's",
+                    "saved_at": OLD,
+                },
+            ],
+        )
+        conn.execute(
+            gradings.insert(),
+            [
+                {
+                    "learner_id": "amy",
+                    "module_id": "why",
+                    "fingerprint": "f1",
+                    "status": "graded",
+                    "score": 5,
+                    "max_score": 5,
+                    "needs_review": False,
+                    "message": "",
+                    "graded_at": OLD,
+                },
+                {
+                    "learner_id": "ben",
+                    "module_id": "why",
+                    "fingerprint": "f2",
+                    "status": "graded",
+                    "score": 5,
+                    "max_score": 5,
+                    "needs_review": False,
+                    "message": "",
+                    "graded_at": NEW,
+                },
+            ],
+        )
+        conn.execute(
+            requests.insert(),
+            [
+                {"learner_id": "amy", "module_id": "why", "status": "done", "requested_at": OLD, "message": ""},
+                {"learner_id": "ben", "module_id": "why", "status": "queued", "requested_at": NEW, "message": ""},
+            ],
+        )
+        conn.execute(
+            sessions.insert(),
+            [
+                {"token_hash": "h-old", "learner_id": "amy", "created_at": OLD, "expires_at": at(OLD, 8)},
+                {"token_hash": "h-new", "learner_id": "amy", "created_at": NEW, "expires_at": at(NEW, 8)},
+            ],
+        )
+        conn.execute(
+            certificates.insert(),
+            [
+                {
+                    "certificate_id": "SMC-AAAAA-AAAAA-AAAAA-AAAAA",
+                    "learner_id": "amy",
+                    "staff_number": "amy",
+                    "name": "Amy Reid",
+                    "completed_on": date(2020, 1, 2),
+                    "policy_version": "2019-09",
+                    "modules": module,
+                    "score": 5.0,
+                    "max_score": 5.0,
+                    "minutes": 20,
+                    "issued_at": OLD,
+                },
+                {
+                    "certificate_id": "SMC-BBBBB-BBBBB-BBBBB-BBBBB",
+                    "learner_id": "ben",
+                    "staff_number": "ben",
+                    "name": "Ben Ali",
+                    "completed_on": date(2026, 5, 2),
+                    "policy_version": "2025-09",
+                    "modules": module,
+                    "score": 5.0,
+                    "max_score": 5.0,
+                    "minutes": 20,
+                    "issued_at": NEW,
+                },
+            ],
+        )
+    import_rows(
+        store,
+        [
+            {
+                "staff_number": "amy",
+                "learner_id": "amy",
+                "name": "Amy Reid",
+                "team": "T",
+                "role": "",
+                "start_date": date(2019, 1, 1),
+            },
+            {
+                "staff_number": "ben",
+                "learner_id": "ben",
+                "name": "Ben Ali",
+                "team": "T",
+                "role": "",
+                "start_date": None,
+            },
+        ],
+    )
     add_attendance(store, [("amy", "all", date(2019, 6, 1)), ("ben", "all", date(2026, 6, 1))])
 
 
@@ -102,9 +284,19 @@ def env(tmp_path, monkeypatch):
     return store
 
 
-EXPECTED = {"decisions": 3, "reflections": 2, "attempts": 2, "grading log entries": 1, "Finish requests": 1,
-            "sign-in sessions": 1, "certificates": 1, "trainer-led attendances": 1, "learners": 1,
-            "gradebook submissions": 0, "submission folders": 0}
+EXPECTED = {
+    "decisions": 3,
+    "reflections": 2,
+    "attempts": 2,
+    "grading log entries": 1,
+    "Finish requests": 1,
+    "sign-in sessions": 1,
+    "certificates": 1,
+    "trainer-led attendances": 1,
+    "learners": 1,
+    "gradebook submissions": 0,
+    "submission folders": 0,
+}
 
 
 def without_live(removed: dict) -> dict:
@@ -125,8 +317,16 @@ def test_purge_removes_what_it_says_and_nothing_else(env):
     added = {t: sorted(set(after[t]) - set(before[t])) for t in before}
     assert all(not rows for rows in added.values())
     assert {t: len(rows) for t, rows in removed.items() if rows} == {
-        "attempts": 2, "decisions": 3, "reflections": 2, "gradings": 1, "grading_queue": 1, "sessions": 1,
-        "certificates": 1, "attendance": 1, "learners": 1}
+        "attempts": 2,
+        "decisions": 3,
+        "reflections": 2,
+        "gradings": 1,
+        "grading_queue": 1,
+        "sessions": 1,
+        "certificates": 1,
+        "attendance": 1,
+        "learners": 1,
+    }
     with store.engine.connect() as conn:
         assert sorted(conn.execute(select(learners.c.learner_id)).scalars()) == ["amy", "ben"]
         assert sorted(conn.execute(select(reflections.c.text)).scalars()) == ["new thought"]
@@ -169,11 +369,30 @@ def test_export_learner_has_every_record_about_them_and_no_one_else(env, tmp_pat
     (tmp_path / "grading" / "submitted" / "ben" / "why" / "responses.json").write_text('{"learner": "ben"}')
     data = privacy.export_learner(env, "amy")
     tables = data["records_store"]
-    assert sorted(tables) == ["attempts", "attendance", "certificates", "decisions", "grading_queue", "gradings",
-                              "learners", "reflections", "sessions", "staff"]
+    assert sorted(tables) == [
+        "attempts",
+        "attendance",
+        "certificates",
+        "decisions",
+        "grading_queue",
+        "gradings",
+        "learners",
+        "reflections",
+        "sessions",
+        "staff",
+    ]
     assert {t: len(rows) for t, rows in tables.items()} == {
-        "attempts": 2, "attendance": 1, "certificates": 1, "decisions": 2, "gradings": 1, "grading_queue": 1,
-        "learners": 1, "reflections": 2, "sessions": 2, "staff": 1}
+        "attempts": 2,
+        "attendance": 1,
+        "certificates": 1,
+        "decisions": 2,
+        "gradings": 1,
+        "grading_queue": 1,
+        "learners": 1,
+        "reflections": 2,
+        "sessions": 2,
+        "staff": 1,
+    }
     assert all(row["learner_id"] == "amy" for rows in tables.values() for row in rows)
     assert {r["token_hash"] for r in tables["sessions"]} == {"(withheld: a security credential)"}
     assert data["files"] == ["submitted/amy/why/responses.json"]
@@ -182,10 +401,17 @@ def test_export_learner_has_every_record_about_them_and_no_one_else(env, tmp_pat
     path = privacy.write_export_zip(env, "amy", tmp_path / "amy.zip")
     with zipfile.ZipFile(path) as z:
         names = sorted(z.namelist())
-        assert names == ["certificates/SMC-AAAAA-AAAAA-AAAAA-AAAAA.html", "files/submitted/why/responses.json",
-                         "learning-record.html", "records.json"]
+        assert names == [
+            "certificates/SMC-AAAAA-AAAAA-AAAAA-AAAAA.html",
+            "files/submitted/why/responses.json",
+            "learning-record.html",
+            "records.json",
+        ]
         assert json.loads(z.read("records.json"))["records_store"]["reflections"][0]["learner_id"] == "amy"
-        assert "old thought" in z.read("learning-record.html").decode() or "new thought" in z.read("learning-record.html").decode()
+        assert (
+            "old thought" in z.read("learning-record.html").decode()
+            or "new thought" in z.read("learning-record.html").decode()
+        )
     with pytest.raises(KeyError, match="nothing is held about learner 'zed'"):
         privacy.export_learner(env, "zed")
 

@@ -55,9 +55,9 @@ MODULES = tuple(load_course().modules)  # every module of the course (six since 
 class Expect:
     modules: dict[str, str]
     course: str
-    certificate: bool           # a certificate in date: the home's link, the certificate page
-    on_record: bool = False     # a completion in the register (xAPI statements), in date or not
-    reason: str = ""            # why "due again", as the home and the module page say it
+    certificate: bool  # a certificate in date: the home's link, the certificate page
+    on_record: bool = False  # a completion in the register (xAPI statements), in date or not
+    reason: str = ""  # why "due again", as the home and the module page say it
     attended: bool = False
 
 
@@ -90,8 +90,11 @@ def worst(scenario):
 def finish(store, course, learner, module_id, pick=best, new_attempt=False, version=None):
     """Answer every graded scenario and press Finish, as the module page does."""
     version = version or course.policy.version
-    attempt = (store.start_new_attempt(learner, module_id, version) if new_attempt
-               else store.current_attempt(learner, module_id, version))
+    attempt = (
+        store.start_new_attempt(learner, module_id, version)
+        if new_attempt
+        else store.current_attempt(learner, module_id, version)
+    )
     for scenario in course.module(module_id).graded_scenarios:
         choice = pick(scenario)
         store.record_decision(learner, module_id, attempt, scenario.id, choice.id, choice.score)
@@ -106,8 +109,11 @@ def backdate(store, learner, days):
     from course.records.tables import gradings
 
     shift = timedelta(days=days)
-    for table, columns in ((attempts, ("started_at", "finished_at")), (decisions, ("decided_at",)),
-                           (gradings, ("graded_at",))):
+    for table, columns in (
+        (attempts, ("started_at", "finished_at")),
+        (decisions, ("decided_at",)),
+        (gradings, ("graded_at",)),
+    ):
         keys = list(table.primary_key.columns)
         for row in store._read(select(table).where(table.c.learner_id == learner)):
             values = {c: row._mapping[c] - shift for c in columns if row._mapping[c] is not None}
@@ -127,38 +133,44 @@ def build(store, course):
     mark_attempt(store, course, "KILLED", "why", finish(store, course, "KILLED", "why", worst))
     finish(store, course, "KILLED", "why", best, new_attempt=True)
     queue.enqueue(store, "KILLED", "why")
-    claimed = queue.claim(store)                            # the marker took it, and was killed
+    claimed = queue.claim(store)  # the marker took it, and was killed
     assert claimed.learner_id == "KILLED" and queue.get(store, claimed.id).status == "running"
 
-    for module_id in MODULES:                               # NOMARK: Finish, and nobody marks
+    for module_id in MODULES:  # NOMARK: Finish, and nobody marks
         finish(store, course, "NOMARK", module_id)
         queue.enqueue(store, "NOMARK", module_id)
 
-    for module_id in MODULES:                               # PASS
+    for module_id in MODULES:  # PASS
         mark_attempt(store, course, "PASS", module_id, finish(store, course, "PASS", module_id))
 
     mark_attempt(store, course, "FAIL", "why", finish(store, course, "FAIL", "why", worst))
 
-    for module_id in MODULES:                               # REVIEW: the final assessment was tampered with
+    for module_id in MODULES:  # REVIEW: the final assessment was tampered with
         attempt = finish(store, course, "REVIEW", module_id)
         if module_id == "final":
-            mark(store, "REVIEW", module_id, course.module(module_id).max_score, course.module(module_id).max_score,
-                 needs_review=True)
+            mark(
+                store,
+                "REVIEW",
+                module_id,
+                course.module(module_id).max_score,
+                course.module(module_id).max_score,
+                needs_review=True,
+            )
         else:
             mark_attempt(store, course, "REVIEW", module_id, attempt)
 
-    for module_id in MODULES:                               # RENEW: passed 13 months ago
+    for module_id in MODULES:  # RENEW: passed 13 months ago
         mark_attempt(store, course, "RENEW", module_id, finish(store, course, "RENEW", module_id))
     backdate(store, "RENEW", 400)
 
-    for module_id in MODULES:                               # POLICY: under the version before this one
+    for module_id in MODULES:  # POLICY: under the version before this one
         mark_attempt(store, course, "POLICY", module_id, finish(store, course, "POLICY", module_id, version="2024-09"))
 
     add_attendance(store, [("TRAINER", "all", date.today() - timedelta(days=1))])
 
-    for module_id in MODULES:                               # RETAKE
+    for module_id in MODULES:  # RETAKE
         mark_attempt(store, course, "RETAKE", module_id, finish(store, course, "RETAKE", module_id))
-    issue_certificates(store, ["RETAKE"], course)            # as the marker does after each mark
+    issue_certificates(store, ["RETAKE"], course)  # as the marker does after each mark
     mark_attempt(store, course, "RETAKE", "why", finish(store, course, "RETAKE", "why", worst, new_attempt=True))
 
     # the marker issues certificates after marking; `course certificate` for trainer-led completions
@@ -205,14 +217,16 @@ def module_states(frame, learner):
 
 # --- the views ----------------------------------------------------------------------------------
 
+
 def test_the_rule_itself(world):
     """The expectations, once, from course.progress for each learner alone and for everyone."""
     store, course = world
     from course.manager.reports.data import load_inputs
 
     i = load_inputs(store, course=course)
-    everyone = p.evaluate(i.rule, i.grades, i.roster, activity=i.activity, attendance=i.attendance,
-                          history=i.history, finished=i.finished)
+    everyone = p.evaluate(
+        i.rule, i.grades, i.roster, activity=i.activity, attendance=i.attendance, history=i.history, finished=i.finished
+    )
     for learner, want in EXPECTED.items():
         alone = p.learner_evaluation(store, course, learner)
         for result in (alone, everyone):
@@ -242,8 +256,11 @@ def test_home(world):
 
 
 PAGE_SAYS = {  # what the module page's summary says for each state, after Finish
-    p.PASSED: "You passed.", p.FAILED: "Not passed yet", p.BEING_MARKED: "being marked",
-    p.NEEDS_REVIEW: "A trainer will check your mark", p.DUE_AGAIN: "Please go through the module again.",
+    p.PASSED: "You passed.",
+    p.FAILED: "Not passed yet",
+    p.BEING_MARKED: "being marked",
+    p.NEEDS_REVIEW: "A trainer will check your mark",
+    p.DUE_AGAIN: "Please go through the module again.",
 }
 
 
@@ -286,7 +303,9 @@ def test_completions_report(world):
     for learner, want in EXPECTED.items():
         assert module_states(result.modules, learner) == want.modules, learner
         assert table.loc[learner, "status"] == want.course, learner
-        assert table.loc[learner, "modules passed"] == f"{list(want.modules.values()).count(p.PASSED)}/{len(MODULES)}", learner
+        assert (
+            table.loc[learner, "modules passed"] == f"{list(want.modules.values()).count(p.PASSED)}/{len(MODULES)}"
+        ), learner
 
 
 def test_dashboard_data(world):

@@ -38,8 +38,9 @@ def manager_env(tmp_path, monkeypatch):
 def add_attendance(store, rows):
     """The attendance table another engineer will add: learner_id, module_id ("all" or a module), date."""
     meta = MetaData()
-    table = Table("attendance", meta, Column("learner_id", String(120)), Column("module_id", String(60)),
-                  Column("date", Date))
+    table = Table(
+        "attendance", meta, Column("learner_id", String(120)), Column("module_id", String(60)), Column("date", Date)
+    )
     meta.create_all(store.engine)
     with store.engine.begin() as conn:
         conn.execute(table.insert(), [{"learner_id": a, "module_id": b, "date": c} for a, b, c in rows])
@@ -47,12 +48,26 @@ def add_attendance(store, rows):
 
 def test_people_table(result):
     table = people_table(result)
-    assert list(table.columns) == ["staff number", "name", "team", "role", "status", "modules passed", "completed on",
-                                   "due on", "score"]
+    assert list(table.columns) == [
+        "staff number",
+        "name",
+        "team",
+        "role",
+        "status",
+        "modules passed",
+        "completed on",
+        "due on",
+        "score",
+    ]
     assert len(table) == 14
     s01 = table.set_index("staff number").loc["S01"]
     assert s01[["status", "modules passed", "completed on", "due on", "score"]].tolist() == [
-        "completed", "5/5", date(2025, 12, 5), date(2026, 12, 5), "45/50 (90%)"]
+        "completed",
+        "5/5",
+        date(2025, 12, 5),
+        date(2026, 12, 5),
+        "45/50 (90%)",
+    ]
     assert table.set_index("staff number").loc["S02", "score"] == "5 attended"
     assert table["team"].iloc[0] == "(not on the roster)"  # sorted by team, then name
     only_failed = people_table(result, statuses=["failed"])
@@ -63,8 +78,9 @@ def test_people_table(result):
 
 def test_team_table(result):
     table = team_table(result).set_index("team")
-    assert table.loc["All staff", ["staff", "completed", "due soon", "overdue", "failed", "in progress", "not started"]
-                     ].tolist() == [14, 2, 1, 3, 1, 5, 2]
+    assert table.loc[
+        "All staff", ["staff", "completed", "due soon", "overdue", "failed", "in progress", "not started"]
+    ].tolist() == [14, 2, 1, 3, 1, 5, 2]
     assert table.loc["All staff", "completed %"] == round(300 / 14, 1)
     assert table.loc["Riverside care home", "completed %"] == 60.0
     assert table.loc["Home care north", "completed %"] == 0.0
@@ -82,10 +98,18 @@ def test_due_table(result):
 def test_formula_injection_is_neutralised_in_csv_and_xlsx(tmp_path):
     from openpyxl import load_workbook
 
-    risky = ["=HYPERLINK(\"http://x\")", "+44 1234", "-2+3", "@SUM(A1)", "\tTab", "\rReturn", "Plain", "O'Neil"]
+    risky = ['=HYPERLINK("http://x")', "+44 1234", "-2+3", "@SUM(A1)", "\tTab", "\rReturn", "Plain", "O'Neil"]
     frame = pd.DataFrame({"name": risky, "number": range(len(risky)), "minus": [-1.5] * len(risky)})
-    assert [safe_cell(v) for v in risky] == ["'=HYPERLINK(\"http://x\")", "'+44 1234", "'-2+3", "'@SUM(A1)",
-                                             "'\tTab", "'\rReturn", "Plain", "O'Neil"]
+    assert [safe_cell(v) for v in risky] == [
+        '\'=HYPERLINK("http://x")',
+        "'+44 1234",
+        "'-2+3",
+        "'@SUM(A1)",
+        "'\tTab",
+        "'\rReturn",
+        "Plain",
+        "O'Neil",
+    ]
     rows = list(csv.reader(io.StringIO(to_csv(frame), newline="")))
     assert [r[0] for r in rows[1:]] == [safe_cell(v) for v in risky]
     assert rows[1][2] == "-1.5"  # numbers stay numbers
@@ -135,13 +159,14 @@ def test_cli_reports(manager_env, tmp_path):
     from course.records.store import Store
 
     store = Store()
-    (tmp_path / "staff.csv").write_text("staff number,name,team,role\n40001,Amy Reid,Riverside,Carer\n"
-                                        "40002,Ben Ali,Riverside,Carer\n40003,=cmd|' /C calc'!A0,Home care,Carer\n"
-                                        "40004,Dan Moss,Home care,Carer\n")
+    (tmp_path / "staff.csv").write_text(
+        "staff number,name,team,role\n40001,Amy Reid,Riverside,Carer\n"
+        "40002,Ben Ali,Riverside,Carer\n40003,=cmd|' /C calc'!A0,Home care,Carer\n"
+        "40004,Dan Moss,Home care,Carer\n"
+    )
     import_csv(store, tmp_path / "staff.csv")
     today = date.today()
-    add_attendance(store, [("40001", "all", today - timedelta(days=40)),
-                           ("40002", "all", today - timedelta(days=350))])
+    add_attendance(store, [("40001", "all", today - timedelta(days=40)), ("40002", "all", today - timedelta(days=350))])
     store.record_decision("40003", "why", store.current_attempt("40003", "why", "2025-09"), "why-x", "a", 1.0)
     runner = CliRunner()
 
@@ -149,7 +174,11 @@ def test_cli_reports(manager_env, tmp_path):
     assert out.exit_code == 0, out.output
     rows = {r["staff number"]: r for r in csv.DictReader(io.StringIO(out.output))}
     assert {k: v["status"] for k, v in rows.items()} == {
-        "40001": "completed", "40002": "due soon", "40003": "in progress", "40004": "not started"}
+        "40001": "completed",
+        "40002": "due soon",
+        "40003": "in progress",
+        "40004": "not started",
+    }
     assert rows["40003"]["name"] == "'=cmd|' /C calc'!A0"
     assert rows["40001"]["score"] == "6 attended"
 
@@ -181,6 +210,8 @@ def test_cli_reports(manager_env, tmp_path):
     assert bad.exit_code == 2 and "--as-of 'yesterday' is not a date" in bad.output and "Traceback" not in bad.output
     bad = runner.invoke(main, ["report", "completions", "--out", "x.txt"])
     assert bad.exit_code == 2 and "--out needs --format csv, xlsx or html" in bad.output
-    past = runner.invoke(main, ["report", "completions", "--format", "csv", "--as-of", (today - timedelta(days=100)).isoformat()])
+    past = runner.invoke(
+        main, ["report", "completions", "--format", "csv", "--as-of", (today - timedelta(days=100)).isoformat()]
+    )
     statuses = {r["staff number"]: r["status"] for r in csv.DictReader(io.StringIO(past.output))}
     assert statuses == {"40001": "not started", "40002": "completed", "40003": "not started", "40004": "not started"}

@@ -55,26 +55,35 @@ def setup(tmp_path, monkeypatch):
     recent = now - timedelta(days=10)
     old = datetime(2020, 3, 1, tzinfo=UTC)
     rows = [("40001", m, 9.0, recent + timedelta(hours=i)) for i, m in enumerate(MODULES)]
-    rows += [("40002", m, 9.0, recent) for m in MODULES if m != "final"] + [("40002", "final", 4.0, recent + timedelta(hours=5))]
+    rows += [("40002", m, 9.0, recent) for m in MODULES if m != "final"] + [
+        ("40002", "final", 4.0, recent + timedelta(hours=5))
+    ]
     rows += [("40003", m, 10.0, old) for m in MODULES]
     make_gradebook(root, rows)
     store = Store()
     for learner, module, score, when in rows:  # what the marker records from nbgrader's result
         mark(store, learner, module, score, 10.0)
-        store._write(update(gradings).where(gradings.c.learner_id == learner, gradings.c.module_id == module)
-                     .values(graded_at=when))
+        store._write(
+            update(gradings)
+            .where(gradings.c.learner_id == learner, gradings.c.module_id == module)
+            .values(graded_at=when)
+        )
     for learner, module in (("40001", "why"), ("40003", "why")):
         folder = root / "submitted" / learner / module
         folder.mkdir(parents=True)
         (folder / "responses.json").write_text('{"reflections": {"r": "private thought"}}')
     # 40001 answered under the current policy; 40003's attempts were under a version of 2019
-    for learner, version, started in (("40001", "2025-09", recent - timedelta(days=1)), ("40003", "2019-09", old - timedelta(days=1))):
+    for learner, version, started in (
+        ("40001", "2025-09", recent - timedelta(days=1)),
+        ("40003", "2019-09", old - timedelta(days=1)),
+    ):
         for module in MODULES:
             store.current_attempt(learner, module, version)
         with store.engine.begin() as conn:
             conn.execute(update(attempts).where(attempts.c.learner_id == learner).values(started_at=started))
-    (tmp_path / "staff.csv").write_text("staff number,name,team\n40001,Amy Reid,Riverside\n40002,Ben Ali,Riverside\n"
-                                        "40003,Cal Moss,Home care\n")
+    (tmp_path / "staff.csv").write_text(
+        "staff number,name,team\n40001,Amy Reid,Riverside\n40002,Ben Ali,Riverside\n40003,Cal Moss,Home care\n"
+    )
     return root, store, tmp_path
 
 

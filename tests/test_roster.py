@@ -41,8 +41,8 @@ def test_import_maps_usual_headers_and_ignores_other_columns(store, tmp_path):
     assert result.ignored_columns == ["Payroll grade", "Notes"]
     frame = roster_frame(store).set_index("staff_number")
     assert list(frame.index) == ["40123", "SC-40124", "40125"]
-    assert frame.loc["SC-40124", "name"] == "Ben Ali"                  # spaces tidied
-    assert frame.loc["SC-40124", "learner_id"] == "SC-40124"          # the sign-in form of the number
+    assert frame.loc["SC-40124", "name"] == "Ben Ali"  # spaces tidied
+    assert frame.loc["SC-40124", "learner_id"] == "SC-40124"  # the sign-in form of the number
     assert frame.loc["SC-40124", "start_date"].date() == date(2020, 2, 1)  # DD/MM/YYYY
     assert frame.loc["40125", "team"] == "Home care north"
     assert frame.loc["40125", "start_date"] != frame.loc["40125", "start_date"]  # no date: NaT
@@ -90,8 +90,11 @@ def test_excel_exports_bom_semicolons_and_windows_text(store, tmp_path):
 
 def test_replace_by_default_and_merge_on_request(store, tmp_path):
     import_csv(store, write(tmp_path, GOOD))
-    result = import_csv(store, write(tmp_path, "staff number,name,team\n40123,Amy Reid,Day service\n99,New Person,Day service\n"),
-                        replace=False)
+    result = import_csv(
+        store,
+        write(tmp_path, "staff number,name,team\n40123,Amy Reid,Day service\n99,New Person,Day service\n"),
+        replace=False,
+    )
     assert (result.added, result.updated, result.removed) == (1, 1, 0)
     assert len(roster_frame(store)) == 4
     result = import_csv(store, write(tmp_path, "staff number,name,team\n40123,Amy Reid,Day service\n"))

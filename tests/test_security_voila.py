@@ -33,13 +33,27 @@ from .servers import CHROMIUM, ROOT, course_server, http_get, page_kernel_id, si
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/test.sh installs it)"),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/test.sh installs it)"
+    ),
 ]
 
 PAGE_TIMEOUT = 120_000
-FORBIDDEN_REPLIES = {"execute_input", "execute_reply", "execute_result", "stream", "error", "display_data",
-                     "inspect_reply", "complete_reply", "history_reply", "debug_reply", "shutdown_reply",
-                     "is_complete_reply", "input_request"}
+FORBIDDEN_REPLIES = {
+    "execute_input",
+    "execute_reply",
+    "execute_result",
+    "stream",
+    "error",
+    "display_data",
+    "inspect_reply",
+    "complete_reply",
+    "history_reply",
+    "debug_reply",
+    "shutdown_reply",
+    "is_complete_reply",
+    "input_request",
+}
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +95,17 @@ def raw_request(base: str, path: str, method: str = "GET", headers: dict | None 
 def assert_friendly(body: str, what: str) -> None:
     """The course's own error page: no traceback, no server paths, no file contents."""
     assert "course/static/theme.css" in body and 'role="banner"' in body, what
-    for leak in ("Traceback", 'File "', str(ROOT), "site-packages", "/etc/", "root:x:0:0", "jupyter_server",
-                 "Social media training: manager dashboard", "nbformat"):
+    for leak in (
+        "Traceback",
+        'File "',
+        str(ROOT),
+        "site-packages",
+        "/etc/",
+        "root:x:0:0",
+        "jupyter_server",
+        "Social media training: manager dashboard",
+        "nbformat",
+    ):
         assert leak not in body, (what, leak)
 
 
@@ -99,23 +122,53 @@ def page_xsrf(base: str) -> tuple[str, str]:
 
 REFUSED = [
     # Jupyter Server's APIs and UIs: not routed in the course server
-    "/api/kernels", "/api/kernelspecs", "/api/sessions", "/api/terminals", "/api/contents",
-    "/api/contents/home.ipynb", "/api/me", "/api/status", "/api/config/notebook", "/lab", "/tree", "/notebooks/home.ipynb",
-    "/files/home.ipynb", "/edit/home.ipynb", "/terminals/1", "/login", "/logout",
+    "/api/kernels",
+    "/api/kernelspecs",
+    "/api/sessions",
+    "/api/terminals",
+    "/api/contents",
+    "/api/contents/home.ipynb",
+    "/api/me",
+    "/api/status",
+    "/api/config/notebook",
+    "/lab",
+    "/tree",
+    "/notebooks/home.ipynb",
+    "/files/home.ipynb",
+    "/edit/home.ipynb",
+    "/terminals/1",
+    "/login",
+    "/logout",
     # Voila's listings and files
-    "/voila/tree", "/voila/tree/", "/voila/api/contents", "/voila/api/contents/home.ipynb",
-    "/voila/files/home.ipynb", "/voila/files/module.ipynb", "/voila/files/../../README.md",
+    "/voila/tree",
+    "/voila/tree/",
+    "/voila/api/contents",
+    "/voila/api/contents/home.ipynb",
+    "/voila/files/home.ipynb",
+    "/voila/files/module.ipynb",
+    "/voila/files/../../README.md",
     "/voila/files/%2e%2e/%2e%2e/pyproject.toml",
     # path traversal through every static route
-    "/voila/static/../../../../etc/passwd", "/voila/static/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
-    "/voila/templates/../../../README.md", "/voila/templates/course/static/..%2f..%2f..%2f..%2fREADME.md",
-    "/voila/templates/%2e%2e/static/voila.js", "/voila/templates/course/oops",
-    "/voila/labextensions/..%2f..%2f..%2f..%2fetc/passwd", "/voila/api/themes/..%2f..%2f..%2fetc/passwd",
+    "/voila/static/../../../../etc/passwd",
+    "/voila/static/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+    "/voila/templates/../../../README.md",
+    "/voila/templates/course/static/..%2f..%2f..%2f..%2fREADME.md",
+    "/voila/templates/%2e%2e/static/voila.js",
+    "/voila/templates/course/oops",
+    "/voila/labextensions/..%2f..%2f..%2f..%2fetc/passwd",
+    "/voila/api/themes/..%2f..%2f..%2fetc/passwd",
     # notebooks and files outside the app folder, through the page route (a redirect to /voila/files is refused)
-    "/voila/render/../manager/dashboard.ipynb", "/voila/render/%2e%2e/manager/dashboard.ipynb",
-    "/voila/render/..%2fmanager%2fdashboard.ipynb", "/voila/render//etc/passwd", "/voila/render/%2Fetc%2Fpasswd",
-    "/voila/render/../../README.md", "/voila/render/..%2f..%2fpyproject.toml", "/voila/render/dashboard.ipynb",
-    "/voila/render/../../notebooks/why/why.ipynb", "/voila/render/records.db", "/voila/render/../var/records.db",
+    "/voila/render/../manager/dashboard.ipynb",
+    "/voila/render/%2e%2e/manager/dashboard.ipynb",
+    "/voila/render/..%2fmanager%2fdashboard.ipynb",
+    "/voila/render//etc/passwd",
+    "/voila/render/%2Fetc%2Fpasswd",
+    "/voila/render/../../README.md",
+    "/voila/render/..%2f..%2fpyproject.toml",
+    "/voila/render/dashboard.ipynb",
+    "/voila/render/../../notebooks/why/why.ipynb",
+    "/voila/render/records.db",
+    "/voila/render/../var/records.db",
 ]
 
 
@@ -131,10 +184,17 @@ def test_no_kernel_can_be_listed_started_or_controlled(server):
     kernel_id, cookie = page_xsrf(base)
     token = cookie.split("=", 1)[1]
     post = {"Cookie": cookie, "X-XSRFToken": token, "Content-Type": "application/json"}
-    for method, path in [("GET", "/api/kernels"), ("POST", "/api/kernels"), ("POST", "/api/sessions"),
-                         ("POST", "/api/terminals"), ("POST", f"/api/kernels/{kernel_id}/interrupt"),
-                         ("POST", f"/api/kernels/{kernel_id}/restart"), ("POST", "/api/contents/home.ipynb"),
-                         ("PUT", "/api/contents/home.ipynb"), ("PATCH", "/api/contents/home.ipynb")]:
+    for method, path in [
+        ("GET", "/api/kernels"),
+        ("POST", "/api/kernels"),
+        ("POST", "/api/sessions"),
+        ("POST", "/api/terminals"),
+        ("POST", f"/api/kernels/{kernel_id}/interrupt"),
+        ("POST", f"/api/kernels/{kernel_id}/restart"),
+        ("POST", "/api/contents/home.ipynb"),
+        ("PUT", "/api/contents/home.ipynb"),
+        ("PATCH", "/api/contents/home.ipynb"),
+    ]:
         status, _headers, body = raw_request(base, path, method, headers=post)
         assert status in (403, 404, 405), (method, path, status)
         assert "Traceback" not in body and kernel_id not in body, (method, path)
@@ -145,8 +205,13 @@ def test_no_kernel_can_be_listed_started_or_controlled(server):
 
 
 def test_template_and_theme_cannot_be_chosen_from_the_address(server):
-    for query in ["template=lab&theme=dark", "voila-template=lab&voila-theme=dark", "template=../../etc",
-                  "template=classic", "theme=../../../etc/passwd"]:
+    for query in [
+        "template=lab&theme=dark",
+        "voila-template=lab&voila-theme=dark",
+        "template=../../etc",
+        "template=classic",
+        "theme=../../../etc/passwd",
+    ]:
         status, headers, body = http_get(f"{server['base']}/voila/render/home.ipynb?{query}")
         assert status == 200, query
         assert "voila/templates/course/static/theme.css" in body and "theme-light" in body, query
@@ -214,8 +279,14 @@ def test_a_page_cannot_make_its_kernel_run_code(server, browser, store):
     assert types.isdisjoint(FORBIDDEN_REPLIES), types  # ...and nothing else is
     assert not target.exists()
     log = server["log"].read_text()
-    for msg_type in ("execute_request", "inspect_request", "complete_request", "history_request", "debug_request",
-                     "input_reply"):
+    for msg_type in (
+        "execute_request",
+        "inspect_request",
+        "complete_request",
+        "history_request",
+        "debug_request",
+        "input_reply",
+    ):
         assert f"refused a '{msg_type}' message" in log, msg_type
     assert "code ran" not in log  # the guard logs the type, never the content
 
@@ -243,8 +314,14 @@ def test_the_binary_websocket_protocol_is_guarded_too(server):
         request = HTTPRequest(url, headers={"Cookie": cookie, "Origin": base})
         ws = await websocket_connect(request, subprotocols=["v1.kernel.websocket.jupyter.org"])
         assert ws.selected_subprotocol == "v1.kernel.websocket.jupyter.org"
-        run = {"code": f"open({str(target)!r}, 'w').write('code ran')", "silent": False, "store_history": False,
-               "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}
+        run = {
+            "code": f"open({str(target)!r}, 'w').write('code ran')",
+            "silent": False,
+            "store_history": False,
+            "user_expressions": {},
+            "allow_stdin": False,
+            "stop_on_error": True,
+        }
         await ws.write_message(frame("execute_request", "shell", run, "run"), binary=True)
         await ws.write_message(b"\x00" * 7, binary=True)  # not a message at all: refused, the socket lives on
         await ws.write_message(frame("kernel_info_request", "shell", {}, "last"), binary=True)
@@ -273,6 +350,7 @@ def test_the_binary_websocket_protocol_is_guarded_too(server):
 
 # --- errors stay on the server ------------------------------------------------------------------------------
 
+
 def test_a_failing_page_shows_a_friendly_message_and_the_log_keeps_the_details(server, browser, store):
     # a session whose learner id the app refuses: a real exception inside the page's kernel
     broken = signed_in(store, "not a valid id/..", "Bea Broken")
@@ -281,7 +359,10 @@ def test_a_failing_page_shows_a_friendly_message_and_the_log_keeps_the_details(s
         "broken learner": (f"module.ipynb?module=why&token={broken}", "Something went wrong"),
         "broken learner, home": (f"home.ipynb?token={broken}", "Something went wrong"),
         "unknown module": (f"module.ipynb?module=../../etc/passwd&token={good}", "We could not find that page"),
-        "garbage token": ("module.ipynb?module=why&token=%00%ff'\"<script>alert(1)</script>" + "x" * 300, "Please sign in"),
+        "garbage token": (
+            "module.ipynb?module=why&token=%00%ff'\"<script>alert(1)</script>" + "x" * 300,
+            "Please sign in",
+        ),
         "two tokens": (f"module.ipynb?module=why&token=nope&token={good}", "Please sign in"),
     }
     for what, (query, heading) in cases.items():
@@ -294,7 +375,15 @@ def test_a_failing_page_shows_a_friendly_message_and_the_log_keeps_the_details(s
         html = page.content()
         text = page.locator("body").inner_text()
         page.close()
-        for leak in ("Traceback", "Error", 'File "', str(ROOT), "site-packages", "IdentityError", "not a valid learner id"):
+        for leak in (
+            "Traceback",
+            "Error",
+            'File "',
+            str(ROOT),
+            "site-packages",
+            "IdentityError",
+            "not a valid learner id",
+        ):
             assert leak not in text, (what, leak)
         assert "Traceback" not in html and str(ROOT) not in html, what
         assert dialogs == [], what
@@ -306,8 +395,12 @@ def test_a_failing_page_shows_a_friendly_message_and_the_log_keeps_the_details(s
 def test_server_side_errors_show_the_friendly_page(server):
     """Requests the server cannot serve (bad encodings, unknown kernels) get a plain page or a plain JSON message."""
     base = server["base"]
-    for path in ["/voila/render/home.ipynb?template=%ff", "/voila/render/%ff.ipynb", "/voila/static/%ff",
-                 "/voila/render/%00.ipynb"]:
+    for path in [
+        "/voila/render/home.ipynb?template=%ff",
+        "/voila/render/%ff.ipynb",
+        "/voila/static/%ff",
+        "/voila/render/%00.ipynb",
+    ]:
         status, headers, body = raw_request(base, path)
         assert status in (400, 404), (path, status)
         assert_friendly(body, path)

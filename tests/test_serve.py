@@ -41,10 +41,13 @@ def children(pid: int) -> dict[int, str]:
 
 
 def test_room_options_reach_voila_and_the_kernels(tmp_path):
-    options = ServeOptions(port=9000, ip="0.0.0.0", public_url="https://training.example.org/course/",
-                           pool_size=3, join_pool_size=8)
+    options = ServeOptions(
+        port=9000, ip="0.0.0.0", public_url="https://training.example.org/course/", pool_size=3, join_pool_size=8
+    )
     args = voila_command(Path("/srv/app"), options, config_dir=tmp_path)
-    config = read_config(Path(next(a for a in args if a.startswith("--Voila.config_file_paths=")).split("=", 1)[1]) / "voila.json")
+    config = read_config(
+        Path(next(a for a in args if a.startswith("--Voila.config_file_paths=")).split("=", 1)[1]) / "voila.json"
+    )
     assert config["Voila"]["ip"] == "0.0.0.0" and config["Voila"]["port"] == 9000
     pools = config["VoilaKernelManager"]["kernel_pools_config"]
     assert pools == kernel_pools(options)
@@ -60,12 +63,21 @@ def test_room_options_reach_voila_and_the_kernels(tmp_path):
 def test_serve_releases_runs_the_marker_restarts_it_and_stops_everything(tmp_path):
     grading = copy_course_root(tmp_path)
     port = free_port()
-    env = {**os.environ, "COURSE_DATA_DIR": str(tmp_path / "var"), "COURSE_DB_URL": "",
-           "COURSE_GRADING_DIR": str(grading), "NBGRADER_EXCHANGE": str(tmp_path / "exchange")}
+    env = {
+        **os.environ,
+        "COURSE_DATA_DIR": str(tmp_path / "var"),
+        "COURSE_DB_URL": "",
+        "COURSE_GRADING_DIR": str(grading),
+        "NBGRADER_EXCHANGE": str(tmp_path / "exchange"),
+    }
     log_path = tmp_path / "serve.log"
     with open(log_path, "w") as log:
-        serve = subprocess.Popen([str(BIN / "course"), "serve", f"--port={port}", "--pool-size=1",
-                                  "--join-pool-size=1"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        serve = subprocess.Popen(
+            [str(BIN / "course"), "serve", f"--port={port}", "--pool-size=1", "--join-pool-size=1"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_for(f"http://127.0.0.1:{port}/", timeout=240, process=serve)
         # every module was released with nbgrader before Voila listened
@@ -77,8 +89,14 @@ def test_serve_releases_runs_the_marker_restarts_it_and_stops_everything(tmp_pat
         assert len(markers) == 1 and len(voilas) == 1, kids
         # a marker that dies is started again; learners' Finish requests wait in the queue meanwhile
         os.kill(markers[0], signal.SIGKILL)
-        again = wait_until(lambda: [pid for pid, cmd in children(serve.pid).items()
-                                    if "course.cli grade --watch" in cmd and pid != markers[0]], timeout=60)
+        again = wait_until(
+            lambda: [
+                pid
+                for pid, cmd in children(serve.pid).items()
+                if "course.cli grade --watch" in cmd and pid != markers[0]
+            ],
+            timeout=60,
+        )
         assert len(again) == 1
         assert "the marker stopped" in log_path.read_text()
         everyone = set(children(serve.pid))
@@ -87,8 +105,15 @@ def test_serve_releases_runs_the_marker_restarts_it_and_stops_everything(tmp_pat
         code = serve.wait(timeout=60)
     assert code == 0
     # nothing left behind: Voila, its kernels and the marker all stopped with `course serve`
-    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() and ") Z " not in Path(f"/proc/{pid}/stat").read_text()
-                               for pid in everyone), timeout=60)
+    wait_until(
+        lambda: (
+            not any(
+                Path(f"/proc/{pid}").exists() and ") Z " not in Path(f"/proc/{pid}/stat").read_text()
+                for pid in everyone
+            )
+        ),
+        timeout=60,
+    )
     text = log_path.read_text()
     assert "Preparing marking for: why, sharing, boundaries, protect, safety, final" in text
     assert "Traceback" not in text.split("the marker stopped")[0]

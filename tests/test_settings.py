@@ -33,7 +33,13 @@ def stray_reads(source: str, where: str = "<source>") -> list[str]:
     constants = _constants(tree)
 
     def ours(node) -> str | None:
-        value = node.value if isinstance(node, ast.Constant) else constants.get(node.id) if isinstance(node, ast.Name) else None
+        value = (
+            node.value
+            if isinstance(node, ast.Constant)
+            else constants.get(node.id)
+            if isinstance(node, ast.Name)
+            else None
+        )
         return value if isinstance(value, str) and OURS.match(value) else None
 
     found = []
@@ -59,15 +65,23 @@ def stray_reads(source: str, where: str = "<source>") -> list[str]:
 def test_the_scanner_sees_every_way_of_reading_a_variable():
     """The guard itself: each form of read is caught, and building a child's environment is not."""
     reads = {
-        'os.environ.get("COURSE_DB_URL")', 'os.getenv("NBGRADER_DB_URL", "x")', 'os.environ["COURSE_HUB_SHARED"]',
-        'env.get("COURSE_PUBLIC_URL")', '"COURSE_LEARNER" in os.environ',
+        'os.environ.get("COURSE_DB_URL")',
+        'os.getenv("NBGRADER_DB_URL", "x")',
+        'os.environ["COURSE_HUB_SHARED"]',
+        'env.get("COURSE_PUBLIC_URL")',
+        '"COURSE_LEARNER" in os.environ',
         'NAME = "COURSE_GRADE_ON_FINISH"\nos.environ.get(NAME) == "1"',
         'click.option("--public-url", envvar="COURSE_PUBLIC_URL")',
     }
     for source in reads:
         assert stray_reads(source), source
-    for source in ('env["COURSE_DATA_DIR"] = "/x"', 'env.setdefault("COURSE_DATA_DIR", "/x")',
-                   'env.pop("COURSE_GRADE_ON_FINISH", None)', '{"COURSE_DB_URL": url}', 'os.environ.get("HOME")'):
+    for source in (
+        'env["COURSE_DATA_DIR"] = "/x"',
+        'env.setdefault("COURSE_DATA_DIR", "/x")',
+        'env.pop("COURSE_GRADE_ON_FINISH", None)',
+        '{"COURSE_DB_URL": url}',
+        'os.environ.get("HOME")',
+    ):
         assert not stray_reads(source), source
 
 
@@ -93,7 +107,13 @@ def test_every_variable_the_package_names_is_documented():
 
 
 def test_an_empty_variable_counts_as_unset(monkeypatch, tmp_path):
-    for name in ("COURSE_DB_URL", "COURSE_PUBLIC_URL", "COURSE_GRADE_ON_FINISH", "COURSE_APP_SNAPSHOT", "COURSE_LEARNER"):
+    for name in (
+        "COURSE_DB_URL",
+        "COURSE_PUBLIC_URL",
+        "COURSE_GRADE_ON_FINISH",
+        "COURSE_APP_SNAPSHOT",
+        "COURSE_LEARNER",
+    ):
         monkeypatch.setenv(name, "")
     assert settings.records_db_url() is None and settings.public_url() == "" and not settings.grade_on_finish()
     assert settings.app_snapshot() is None and settings.learner() is None
@@ -121,7 +141,9 @@ def test_one_gradebook_url(monkeypatch, tmp_path):
     assert gradebook_url(bare) == f"sqlite:///{bare.resolve() / 'gradebook.db'}"
     configured = tmp_path / "configured"
     configured.mkdir()
-    (configured / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.db_url = 'sqlite:////srv/gb.db'\n")
+    (configured / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.db_url = 'sqlite:////srv/gb.db'\n"
+    )
     assert gradebook_url(configured) == "sqlite:////srv/gb.db"
     monkeypatch.setenv("NBGRADER_DB_URL", "postgresql://grader@db/gradebook")
     for root in (bare, configured):

@@ -12,8 +12,10 @@ RECORDS = PACKAGE / "records"
 # store._read( / ._write( / ._write_all( / ._write_returning( on anything but an object's own
 # method (the live apps' `self._read()` polls their screen), and the dialect-aware _insert(
 PRIVATE = re.compile(r"(?<!self)\._(read|write|write_all|write_returning)\(|\b_insert\(")
-TABLES = re.compile(r"from course\.records\.tables import|course\.records\.tables\b|import tables\b|"
-                    r"\bmetadata\.(create_all|reflect)\b|autoload_with|\bTable\(\s*\"")
+TABLES = re.compile(
+    r"from course\.records\.tables import|course\.records\.tables\b|import tables\b|"
+    r"\bmetadata\.(create_all|reflect)\b|autoload_with|\bTable\(\s*\""
+)
 
 
 def outside_records() -> list[Path]:
@@ -29,19 +31,31 @@ def test_the_grep_sees_what_it_must():
 
 
 def test_nothing_outside_records_uses_the_private_write_path():
-    found = [f"{p.relative_to(PACKAGE)}:{n}: {line.strip()}" for p in outside_records()
-             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if PRIVATE.search(line)]
+    found = [
+        f"{p.relative_to(PACKAGE)}:{n}: {line.strip()}"
+        for p in outside_records()
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if PRIVATE.search(line)
+    ]
     assert found == []
 
 
 def test_nothing_outside_records_imports_a_table_or_defines_one():
-    found = [f"{p.relative_to(PACKAGE)}:{n}: {line.strip()}" for p in outside_records()
-             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if TABLES.search(line)]
+    found = [
+        f"{p.relative_to(PACKAGE)}:{n}: {line.strip()}"
+        for p in outside_records()
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if TABLES.search(line)
+    ]
     assert found == []
 
 
 def test_every_table_is_defined_in_the_tables_module():
-    defined = [f"{p.relative_to(PACKAGE)}" for p in sorted(PACKAGE.rglob("*.py"))
-               if p.name != "tables.py" and "migrations" not in p.parts
-               and re.search(r"=\s*Table\(\s*\"", p.read_text(encoding="utf-8"))]
+    defined = [
+        f"{p.relative_to(PACKAGE)}"
+        for p in sorted(PACKAGE.rglob("*.py"))
+        if p.name != "tables.py"
+        and "migrations" not in p.parts
+        and re.search(r"=\s*Table\(\s*\"", p.read_text(encoding="utf-8"))
+    ]
     assert defined == []

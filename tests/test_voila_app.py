@@ -34,7 +34,9 @@ from .servers import (
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/test.sh installs it)"),
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason="Debian chromium is not installed (scripts/test.sh installs it)"
+    ),
 ]
 
 CULL_IDLE = 8  # seconds: short, so the test can watch a closed page's kernel being culled
@@ -45,12 +47,22 @@ PAGE_TIMEOUT = 120_000  # generous: CI machines are small and busy
 def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("voila-app")
     grading = copy_course_root(data)  # `course serve` releases every module into it and runs the marker
-    env = {"COURSE_DATA_DIR": str(data / "var"), "COURSE_DB_URL": "", "COURSE_LEARNER": "server-os-user",
-           "COURSE_GRADING_DIR": str(grading), "NBGRADER_EXCHANGE": str(data / "exchange")}
+    env = {
+        "COURSE_DATA_DIR": str(data / "var"),
+        "COURSE_DB_URL": "",
+        "COURSE_LEARNER": "server-os-user",
+        "COURSE_GRADING_DIR": str(grading),
+        "NBGRADER_EXCHANGE": str(data / "exchange"),
+    }
     log = data / "voila.log"
     with course_server(env, log, "--pool-size=2", f"--cull-idle={CULL_IDLE}") as base:
-        yield {"base": base, "db": f"sqlite:///{data / 'var' / 'records.db'}", "log": log, "grading": grading,
-               "var": data / "var"}
+        yield {
+            "base": base,
+            "db": f"sqlite:///{data / 'var' / 'records.db'}",
+            "log": log,
+            "grading": grading,
+            "var": data / "var",
+        }
 
 
 @pytest.fixture
@@ -75,7 +87,9 @@ def tab_to(page, describe: str, check: str, limit: int = 60) -> None:
         page.keyboard.press("Tab")
         if page.evaluate(f"(() => {{ const el = document.activeElement; return !!el && ({check}); }})()"):
             return
-    raise AssertionError(f"Tab never reached {describe}; focus is on {page.evaluate('document.activeElement.outerHTML')[:200]}")
+    raise AssertionError(
+        f"Tab never reached {describe}; focus is on {page.evaluate('document.activeElement.outerHTML')[:200]}"
+    )
 
 
 def button(text: str) -> str:
@@ -94,6 +108,7 @@ def shot(page, name: str) -> None:
 
 
 # --- the whole journey, keyboard only -------------------------------------------------------
+
 
 def test_sign_in_and_complete_a_module_with_the_keyboard_alone(server, browser, store):
     course = load_course()
@@ -191,6 +206,7 @@ def test_sign_in_and_complete_a_module_with_the_keyboard_alone(server, browser, 
 
 # --- coming back ------------------------------------------------------------------------------
 
+
 def test_closing_the_page_mid_module_and_reopening_restores_the_answers(server, browser, store):
     module = load_course().module("sharing")
     token = signed_in(store, "RS-2002", "Rae Smith")
@@ -222,6 +238,7 @@ def test_closing_the_page_mid_module_and_reopening_restores_the_answers(server, 
 
 # --- identity cannot be borrowed ----------------------------------------------------------------
 
+
 def test_editing_the_token_does_not_show_another_learners_answers(server, browser, store):
     module = load_course().module("boundaries")
     first = module.graded_scenarios[0]
@@ -231,8 +248,12 @@ def test_editing_the_token_does_not_show_another_learners_answers(server, browse
     mine = signed_in(store, "MB-3004", "Mo Bell")
 
     edited = mine[:-2] + ("AA" if not mine.endswith("AA") else "BB")
-    for query in [f"module=boundaries&token={edited}", "module=boundaries&learner=VA-3003",
-                  "module=boundaries&token=VA-3003", f"module=boundaries&token={victim[:20]}"]:
+    for query in [
+        f"module=boundaries&token={edited}",
+        "module=boundaries&learner=VA-3003",
+        "module=boundaries&token=VA-3003",
+        f"module=boundaries&token={victim[:20]}",
+    ]:
         page = open_page(browser, f"{server['base']}/voila/render/module.ipynb?{query}")
         page.get_by_role("heading", name="Please sign in").wait_for()
         text = page.locator("body").inner_text()
@@ -249,6 +270,7 @@ def test_editing_the_token_does_not_show_another_learners_answers(server, browse
 
 
 # --- accessibility and screenshots ------------------------------------------------------------------
+
 
 @pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (scripts/test.sh runs npm ci in tests/js)")
 @pytest.mark.parametrize("width", [1280, 375])
@@ -293,6 +315,7 @@ def test_axe_finds_no_serious_problems_on_home_module_and_summary(server, browse
 
 # --- the certificate ------------------------------------------------------------------------------
 
+
 def test_a_learner_who_completed_opens_and_downloads_the_certificate_from_home(server, browser, store, monkeypatch):
     from datetime import date, timedelta
 
@@ -335,6 +358,7 @@ def test_a_learner_who_completed_opens_and_downloads_the_certificate_from_home(s
 
 # --- served safely and leanly --------------------------------------------------------------------------
 
+
 def test_everything_comes_from_this_server_with_safe_headers(server, browser, store):
     base = server["base"]
     token = signed_in(store, "OF-4004", "Olu Fry")
@@ -344,15 +368,19 @@ def test_everything_comes_from_this_server_with_safe_headers(server, browser, st
     page.on("request", lambda r: requests.append(r.url))
     page.goto(f"{base}/", wait_until="domcontentloaded")
     page.get_by_role("textbox", name="Your name").wait_for()
-    page.goto(f"{base}/voila/render/module.ipynb?module=why&token={token}&template=lab&theme=dark",
-              wait_until="domcontentloaded")
+    page.goto(
+        f"{base}/voila/render/module.ipynb?module=why&token={token}&template=lab&theme=dark",
+        wait_until="domcontentloaded",
+    )
     page.get_by_role("button", name="Start").click()
     page.locator(".cm-card__title").wait_for()
     page.goto(f"{base}/voila/render/module.ipynb?module=no-such-module&token={token}", wait_until="domcontentloaded")
     page.get_by_role("heading", name="We could not find that page").wait_for()  # friendly, no traceback
     assert "Traceback" not in page.content() and "Error" not in page.locator("body").inner_text()
     page.close()
-    outside = [u for u in requests if urlparse(u).hostname not in ("127.0.0.1",) and not u.startswith(("data:", "blob:"))]
+    outside = [
+        u for u in requests if urlparse(u).hostname not in ("127.0.0.1",) and not u.startswith(("data:", "blob:"))
+    ]
     assert requests and outside == []
 
     status, headers, body = http_get(f"{base}/")
@@ -363,8 +391,14 @@ def test_everything_comes_from_this_server_with_safe_headers(server, browser, st
     assert headers["Referrer-Policy"] == "no-referrer" and headers["X-Content-Type-Options"] == "nosniff"
     xsrf = [c for c in headers.get_all("Set-Cookie") if c.startswith("_xsrf=")]
     assert xsrf and "SameSite=Strict" in xsrf[0]  # set, so that closing the page can free its kernel
-    for path in ["/voila/tree", "/voila/api/contents", "/voila/render/missing.ipynb", "/nope",
-                 "/voila/files/module.ipynb", "/voila/templates/course/oops"]:
+    for path in [
+        "/voila/tree",
+        "/voila/api/contents",
+        "/voila/render/missing.ipynb",
+        "/nope",
+        "/voila/files/module.ipynb",
+        "/voila/templates/course/oops",
+    ]:
         status, headers, body = http_get(base + path)
         assert status in (403, 404, 500), path
         assert "Traceback" not in body and "course/static/theme.css" in body, path
@@ -399,6 +433,11 @@ def test_session_tokens_stay_out_of_the_server_log(server, store):
     token = signed_in(store, "LG-6006", "Lee Gray")
     http_get(module_url(server, "why", token))
     # Tornado writes the request line after the response is sent: wait for it, as a reader of the log would
-    log = wait_until(lambda: (text := server["log"].read_text()) and
-                     re.search(r"200 GET /voila/render/module\.ipynb \d", text) and text, timeout=30, every=0.1)
+    log = wait_until(
+        lambda: (
+            (text := server["log"].read_text()) and re.search(r"200 GET /voila/render/module\.ipynb \d", text) and text
+        ),
+        timeout=30,
+        every=0.1,
+    )
     assert token not in log  # ...without its query string

@@ -41,11 +41,19 @@ def test_statements_for_a_completion(store, issued, course):
         check_statement(s)
     completed = statements[-1]
     assert completed["object"]["id"] == xapi.DEFAULT_BASE + "course"
-    assert completed["result"] == {"success": True, "completion": True,
-                                   "score": {"scaled": 0.9, "raw": 54.0, "min": 0, "max": 60.0}}
+    assert completed["result"] == {
+        "success": True,
+        "completion": True,
+        "score": {"scaled": 0.9, "raw": 54.0, "min": 0, "max": 60.0},
+    }
     assert completed["timestamp"] == "2025-12-05T00:00:00Z"
-    assert completed["actor"] == {"objectType": "Agent", "account": {"homePage": "https://hr.example.org/", "name": "S01"}}
-    assert completed["context"]["extensions"][xapi.DEFAULT_BASE + "extensions/certificate-id"] == record["certificate_id"]
+    assert completed["actor"] == {
+        "objectType": "Agent",
+        "account": {"homePage": "https://hr.example.org/", "name": "S01"},
+    }
+    assert (
+        completed["context"]["extensions"][xapi.DEFAULT_BASE + "extensions/certificate-id"] == record["certificate_id"]
+    )
     assert {s["context"]["registration"] for s in statements} == {completed["context"]["registration"]}
     assert statements[0]["object"]["id"] == xapi.DEFAULT_BASE + "module/why"
     assert statements[0]["context"]["contextActivities"]["parent"][0]["id"] == xapi.DEFAULT_BASE + "course"

@@ -23,14 +23,18 @@ from course.app.pages import message_html
 from course.content.model import Course
 from course.records.store import Store
 
-NOT_YET = ("Your certificate is not ready yet",
-           "Your certificate appears here once every module has been marked as passed. Marking takes a few "
-           "seconds after you press Finish at the end of a module.")
+NOT_YET = (
+    "Your certificate is not ready yet",
+    "Your certificate appears here once every module has been marked as passed. Marking takes a few "
+    "seconds after you press Finish at the end of a module.",
+)
 
 
-ON_ITS_WAY = ("Your certificate is on its way",
-              "You have completed the course. Your certificate is being added to the course's register; "
-              "it appears here within a day. If it does not, tell your course team.")
+ON_ITS_WAY = (
+    "Your certificate is on its way",
+    "You have completed the course. Your certificate is being added to the course's register; "
+    "it appears here within a day. If it does not, tell your course team.",
+)
 
 
 def learner_certificate(store: Store, course: Course, learner_id: str) -> tuple[dict | None, str]:
@@ -75,7 +79,8 @@ def certificate_page_html(record: dict, course: Course, token: str | None) -> st
         f'style="width:100%;min-height:80vh;border:1px solid #c8c8c8;border-radius:8px" '
         f'srcdoc="{escape(page, quote=True)}"></iframe>'
         f'<p><a class="cm-button" href="{escape(home_link(token))}">Back to the course home</a></p>'
-        "</section></div>")
+        "</section></div>"
+    )
 
 
 def open_certificate_page(course: Course, store: Store, learner_id: str, token: str | None = None) -> widgets.Widget:
@@ -84,6 +89,7 @@ def open_certificate_page(course: Course, store: Store, learner_id: str, token: 
         return widgets.HTML(f'<div class="cm-root cm-app">{message_html(*ON_ITS_WAY, home_link(token))}</div>')
     if record is None:
         title, text = NOT_YET
-        return widgets.HTML(f'<div class="cm-root cm-app">'
-                            f"{message_html(title, f'{text} So far: {where}.', home_link(token))}</div>")
+        return widgets.HTML(
+            f'<div class="cm-root cm-app">{message_html(title, f"{text} So far: {where}.", home_link(token))}</div>'
+        )
     return widgets.HTML(certificate_page_html(record, course, token))

@@ -37,21 +37,28 @@ def help_link_html(token: str | None = None, module_id: str | None = None) -> st
 def _contact_html(contact: Contact, page: HelpPage, item_name: str) -> str:
     if contact.kind == "phone":
         # the body's name rides along for a screen reader's list of links ("Call 116 123, Samaritans")
-        return (f'<li><a href="{escape(tel_href(contact.value))}">Call {escape(contact.value)}'
-                f'<span class="cm-sr">, {escape(item_name)}</span></a></li>')
+        return (
+            f'<li><a href="{escape(tel_href(contact.value))}">Call {escape(contact.value)}'
+            f'<span class="cm-sr">, {escape(item_name)}</span></a></li>'
+        )
     if contact.kind == "web":
         label = contact.label or f"{item_name} website"
         shown = contact.value.removeprefix("https://").rstrip("/")
         # no Referer to another site, even where a server did not send Referrer-Policy
-        return (f'<li><a href="{escape(contact.value)}" rel="noreferrer">{escape(label)}</a> '
-                f'<span class="cm-help__address">({escape(shown)})</span></li>')
+        return (
+            f'<li><a href="{escape(contact.value)}" rel="noreferrer">{escape(label)}</a> '
+            f'<span class="cm-help__address">({escape(shown)})</span></li>'
+        )
     who = page.employer[contact.value]  # course validate: every employer key is set
-    return (f'<li class="cm-help__employer"><strong>{escape(who.title)}</strong> '
-            f'<span class="cm-help__from">({escape(page.employer_name)})</span>: {escape(who.how)}</li>')
+    return (
+        f'<li class="cm-help__employer"><strong>{escape(who.title)}</strong> '
+        f'<span class="cm-help__from">({escape(page.employer_name)})</span>: {escape(who.how)}</li>'
+    )
 
 
-def help_html(page: HelpPage, *, home_href: str = "home.ipynb", back: tuple[str, str] | None = None,
-              focus: bool = False) -> str:
+def help_html(
+    page: HelpPage, *, home_href: str = "home.ipynb", back: tuple[str, str] | None = None, focus: bool = False
+) -> str:
     """The whole page as HTML. `back` is (address, title) of the module the learner came from."""
     sections = []
     for section in page.sections:
@@ -59,11 +66,16 @@ def help_html(page: HelpPage, *, home_href: str = "home.ipynb", back: tuple[str,
         items = []
         for item in section.items:
             contacts = "".join(_contact_html(c, page, item.name) for c in item.contacts)
-            items.append(f'<li class="cm-help__item"><h3>{escape(item.name)}</h3><p>{escape(item.what)}</p>'
-                         + (f'<ul class="cm-help__contacts">{contacts}</ul>' if contacts else "") + "</li>")
-        sections.append(f'<section class="cm-help__section" aria-labelledby="{heading_id}">'
-                        f'<h2 id="{heading_id}">{escape(section.title)}</h2>'
-                        f'<ul class="cm-help__items">{"".join(items)}</ul></section>')
+            items.append(
+                f'<li class="cm-help__item"><h3>{escape(item.name)}</h3><p>{escape(item.what)}</p>'
+                + (f'<ul class="cm-help__contacts">{contacts}</ul>' if contacts else "")
+                + "</li>"
+            )
+        sections.append(
+            f'<section class="cm-help__section" aria-labelledby="{heading_id}">'
+            f'<h2 id="{heading_id}">{escape(section.title)}</h2>'
+            f'<ul class="cm-help__items">{"".join(items)}</ul></section>'
+        )
     links = [f'<a class="cm-button" href="{escape(back[0])}">Back to the module: {escape(back[1])}</a>'] if back else []
     links.append(f'<a class="cm-button" href="{escape(home_href)}">Go to the course home</a>')
     focus_mark = ' tabindex="-1" data-cm-focus="1"' if focus else ""
@@ -73,7 +85,8 @@ def help_html(page: HelpPage, *, home_href: str = "home.ipynb", back: tuple[str,
         '<span aria-hidden="true">←</span> Course home</a></nav>'
         f'<h1 data-cm-title="{escape(page.title)} - Social media course"{focus_mark}>{escape(page.title)}</h1>'
         f'<p class="cm-help__intro">{escape(page.intro)}</p>{"".join(sections)}'
-        f'<p class="cm-actions">{" ".join(links)}</p></div>')
+        f'<p class="cm-actions">{" ".join(links)}</p></div>'
+    )
 
 
 def open_help_page(course, store, query: dict[str, str], *, hub: bool = False):

@@ -79,9 +79,12 @@ def modules_html(statuses: list[st.ModuleStatus], token: str | None) -> str:
             f'<h3 class="cm-module__title"><a href="{escape(module_link(s.module.id, token))}">{escape(s.module.title)}</a></h3>'
             f'<p class="cm-module__meta">About {s.module.minutes} minutes</p>'
             f'<p class="cm-module__status"><span class="cm-badge cm-badge--{slug}"><span aria-hidden="true">{symbol}</span> '
-            f'{label}</span> <span class="cm-module__detail">{escape(status_line(s))}</span></p></li>')
-    return (f'<section class="cm-modules-section" aria-labelledby="cm-modules-h"><h2 id="cm-modules-h">Your modules</h2>'
-            f'<ol class="cm-modules">{"".join(items)}</ol></section>')
+            f'{label}</span> <span class="cm-module__detail">{escape(status_line(s))}</span></p></li>'
+        )
+    return (
+        f'<section class="cm-modules-section" aria-labelledby="cm-modules-h"><h2 id="cm-modules-h">Your modules</h2>'
+        f'<ol class="cm-modules">{"".join(items)}</ol></section>'
+    )
 
 
 def continue_html(statuses: list[st.ModuleStatus], token: str | None) -> str:
@@ -94,12 +97,17 @@ def continue_html(statuses: list[st.ModuleStatus], token: str | None) -> str:
     elif step.state == st.NOT_STARTED and all(s.state == st.NOT_STARTED for s in statuses):
         heading, action, detail = "Start the course", f"Start: {step.module.title}", "Begin with the first module."
     else:
-        heading, action = "Your next module", f"{'Start again' if step.state != st.NOT_STARTED else 'Start'}: {step.module.title}"
+        heading, action = (
+            "Your next module",
+            f"{'Start again' if step.state != st.NOT_STARTED else 'Start'}: {step.module.title}",
+        )
         detail = step.reason if step.state == st.DUE_AGAIN else ""
     detail_html = f"<p>{escape(detail)}</p>" if detail else ""
-    return (f'<section class="cm-continue" aria-labelledby="cm-continue-h"><h2 id="cm-continue-h">{escape(heading)}</h2>'
-            f'{detail_html}<p><a class="cm-button cm-button--primary" href="{escape(module_link(step.module.id, token))}">'
-            f"{escape(action)}</a></p></section>")
+    return (
+        f'<section class="cm-continue" aria-labelledby="cm-continue-h"><h2 id="cm-continue-h">{escape(heading)}</h2>'
+        f'{detail_html}<p><a class="cm-button cm-button--primary" href="{escape(module_link(step.module.id, token))}">'
+        f"{escape(action)}</a></p></section>"
+    )
 
 
 def certificate_html(ready: bool, token: str | None, every_module: bool = True) -> str:
@@ -109,13 +117,23 @@ def certificate_html(ready: bool, token: str | None, every_module: bool = True) 
         return ""
     href, text = certificate_link(token)
     heading = "You have passed every module" if every_module else "Your certificate is still current"
-    return (f'<section class="cm-certificate" aria-labelledby="cm-cert-h"><h2 id="cm-cert-h">{heading}</h2>'
-            f'<p>Well done. <a class="cm-button cm-button--primary" href="{escape(href)}">{escape(text)}</a></p></section>')
+    return (
+        f'<section class="cm-certificate" aria-labelledby="cm-cert-h"><h2 id="cm-cert-h">{heading}</h2>'
+        f'<p>Well done. <a class="cm-button cm-button--primary" href="{escape(href)}">{escape(text)}</a></p></section>'
+    )
 
 
 class HomeApp(widgets.VBox):
-    def __init__(self, course: Course, store: Store, *, learner_id: str | None = None, token: str | None = None,
-                 hub: bool = False, expired: bool = False):
+    def __init__(
+        self,
+        course: Course,
+        store: Store,
+        *,
+        learner_id: str | None = None,
+        token: str | None = None,
+        hub: bool = False,
+        expired: bool = False,
+    ):
         self.course, self.store = course, store
         self.learner_id, self.token, self.hub = learner_id, token, hub
         # parts whose layout and style never change share one of each: fewer models for the page to load
@@ -130,48 +148,63 @@ class HomeApp(widgets.VBox):
         if learner_id:
             self.show_course(focus=False)
         else:
-            self.show_sign_in(notice="Your sign-in has ended. Please sign in again." if expired else "",
-                              clear_address=expired)
+            self.show_sign_in(
+                notice="Your sign-in has ended. Please sign in again." if expired else "", clear_address=expired
+            )
 
     # --- signed out ---------------------------------------------------------------------
     def show_sign_in(self, notice: str = "", clear_address: bool = False, focus: bool = False) -> None:
         url = ' <span hidden data-cm-url="home.ipynb"></span>' if clear_address else ""
         intro_html = (
-            help_nav_html(None) +
-            f'<h1 data-cm-title="Sign in - Social media course"{FOCUS if focus else ""}>Welcome to the course</h1>'
+            help_nav_html(None)
+            + f'<h1 data-cm-title="Sign in - Social media course"{FOCUS if focus else ""}>Welcome to the course</h1>'
             + (f'<p class="cm-notice" role="status">{escape(notice)}</p>' if notice else "")
             + "<p>Learn to use social media safely at work: keep information private, keep professional "
-              "boundaries and protect yourself.</p>"
-              "<h2>Sign in</h2><p>Use your name and your staff number, so your answers are kept together "
-              f"and you can carry on where you left off.</p>{url}")
+            "boundaries and protect yourself.</p>"
+            "<h2>Sign in</h2><p>Use your name and your staff number, so your answers are kept together "
+            f"and you can carry on where you left off.</p>{url}"
+        )
         intro = widgets.HTML(intro_html, **self._shared)
-        self.name = widgets.Text(description="Your name", placeholder="For example, Sam Taylor",
-                                 continuous_update=False, style={"description_width": "initial"})
-        self.staff_number = widgets.Text(description="Staff number", placeholder="For example, 40123",
-                                         continuous_update=False, style={"description_width": "initial"})
+        self.name = widgets.Text(
+            description="Your name",
+            placeholder="For example, Sam Taylor",
+            continuous_update=False,
+            style={"description_width": "initial"},
+        )
+        self.staff_number = widgets.Text(
+            description="Staff number",
+            placeholder="For example, 40123",
+            continuous_update=False,
+            style={"description_width": "initial"},
+        )
         self.name.add_class("cm-field")
         self.staff_number.add_class("cm-field")
         self.sign_in_button = widgets.Button(description="Sign in", button_style="primary", tooltip="Sign in")
         self.sign_in_button.add_class("cm-btn")
         self.sign_in_button.on_click(guarded(self._show_error)(lambda _b: self.submit()))
         self.sign_in_message = widgets.HTML("", **self._shared)
-        form = widgets.VBox([intro, self.name, self.staff_number, self.sign_in_button, self.sign_in_message],
-                            layout=self._layout)
+        form = widgets.VBox(
+            [intro, self.name, self.staff_number, self.sign_in_button, self.sign_in_message], layout=self._layout
+        )
         form.add_class("cm-signin")
         self.body.children = (form,)
 
     def submit(self, name: str | None = None, staff_number: str | None = None) -> bool:
         """Sign in with what is in the form (or the given values); True when signed in."""
         try:
-            signed = sign_in(self.store, self.name.value if name is None else name,
-                             self.staff_number.value if staff_number is None else staff_number)
+            signed = sign_in(
+                self.store,
+                self.name.value if name is None else name,
+                self.staff_number.value if staff_number is None else staff_number,
+            )
         except SignInError as exc:
             self.sign_in_message.value = focus_alert(str(exc))
             return False
         except StoreError:
             log.exception("sign-in could not be saved")
-            self.sign_in_message.value = focus_alert("We could not sign you in just now. Please try again in a "
-                                                     "minute, or tell your trainer.")
+            self.sign_in_message.value = focus_alert(
+                "We could not sign you in just now. Please try again in a minute, or tell your trainer."
+            )
             return False
         log.info("learner signed in")
         self.learner_id, self.token = signed.learner_id, signed.token
@@ -190,12 +223,17 @@ class HomeApp(widgets.VBox):
         address = ""
         if set_address and self.token:
             address = f'<span hidden data-cm-url="{escape(home_link(self.token))}"></span>'
-        who = (f"Signed in as <strong>{escape(name)}</strong>"
-               + (f" (staff number {escape(known['staff_number'])})" if known.get("staff_number") else "") + ".")
-        html = (f'{help_nav_html(self.token)}<h1 data-cm-title="Your course - Social media course"{FOCUS if focus else ""}>Hello, {escape(name)}</h1>'
-                f'<p class="cm-status">{who}</p>{address}'
-                f"{certificate_html(ready, self.token, every)}"
-                f"{continue_html(statuses, self.token)}{modules_html(statuses, self.token)}")
+        who = (
+            f"Signed in as <strong>{escape(name)}</strong>"
+            + (f" (staff number {escape(known['staff_number'])})" if known.get("staff_number") else "")
+            + "."
+        )
+        html = (
+            f'{help_nav_html(self.token)}<h1 data-cm-title="Your course - Social media course"{FOCUS if focus else ""}>Hello, {escape(name)}</h1>'
+            f'<p class="cm-status">{who}</p>{address}'
+            f"{certificate_html(ready, self.token, every)}"
+            f"{continue_html(statuses, self.token)}{modules_html(statuses, self.token)}"
+        )
         self.course_html = widgets.HTML(html, **self._shared)
         children = [self.course_html]
         if not self.hub:
@@ -213,12 +251,13 @@ class HomeApp(widgets.VBox):
         self.show_sign_in(notice="You have signed out.", clear_address=True, focus=True)
 
     def _show_error(self) -> None:
-        self.error.value = f"<style>{css()}</style>" + focus_alert("Something went wrong. Please reload the page; if it happens again, "
-                                       "tell your trainer.")
+        self.error.value = f"<style>{css()}</style>" + focus_alert(
+            "Something went wrong. Please reload the page; if it happens again, tell your trainer."
+        )
 
 
 def help_nav_html(token: str | None) -> str:
-    """"Where to get help", first on the home page whether signed in or not: help needs no sign-in."""
+    """ "Where to get help", first on the home page whether signed in or not: help needs no sign-in."""
     return f'<nav class="cm-crumbs" aria-label="Help">{help_link_html(token)}</nav>'
 
 

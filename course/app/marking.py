@@ -18,8 +18,9 @@ from course.grading.finish import FinishResult
 
 GRADE_ON_FINISH = "COURSE_GRADE_ON_FINISH"
 
-WAITING = ('<p class="cm-status" role="status"><strong>Marking your answers…</strong> '
-           "This usually takes a few seconds.</p>")
+WAITING = (
+    '<p class="cm-status" role="status"><strong>Marking your answers…</strong> This usually takes a few seconds.</p>'
+)
 
 
 def enabled() -> bool:
@@ -53,9 +54,11 @@ def latest(store, learner_id: str, module) -> FinishResult | None:
 
 def being_marked_html() -> str:
     """Finish was pressed and this attempt has no mark of record yet (course.progress: being marked)."""
-    return ('<section class="cm-marking" aria-labelledby="cm-marking-h"><h3 id="cm-marking-h">Marking</h3>'
-            "<p>Your answers are being marked. Come back to this page, or to the course home, to see your "
-            "result.</p></section>")
+    return (
+        '<section class="cm-marking" aria-labelledby="cm-marking-h"><h3 id="cm-marking-h">Marking</h3>'
+        "<p>Your answers are being marked. Come back to this page, or to the course home, to see your "
+        "result.</p></section>"
+    )
 
 
 def result_html(result: FinishResult | None) -> str:
@@ -64,23 +67,32 @@ def result_html(result: FinishResult | None) -> str:
     if result is None:
         return ""
     if result.status == "queued":
-        return (f'<section class="cm-marking" aria-labelledby="cm-marking-h"><h3 id="cm-marking-h">Marking</h3>'
-                f"<p>{escape(result.message)} Come back to this page, or to the course home, to see it.</p></section>")
+        return (
+            f'<section class="cm-marking" aria-labelledby="cm-marking-h"><h3 id="cm-marking-h">Marking</h3>'
+            f"<p>{escape(result.message)} Come back to this page, or to the course home, to see it.</p></section>"
+        )
     if result.status == "not graded" or result.score is None:
-        return ('<section class="cm-marking" aria-labelledby="cm-marking-h"><h3 id="cm-marking-h">Marking</h3>'
-                "<p>Your answers are saved, but they could not be marked automatically. Your trainer has been "
-                "told and will mark them.</p></section>")
+        return (
+            '<section class="cm-marking" aria-labelledby="cm-marking-h"><h3 id="cm-marking-h">Marking</h3>'
+            "<p>Your answers are saved, but they could not be marked automatically. Your trainer has been "
+            "told and will mark them.</p></section>"
+        )
     best = result.max_score or 0
     percent = f" ({round(100 * result.score / best)}%)" if best else ""
     verdict = {True: "Passed.", False: "Not passed yet.", None: "Waiting for a trainer's review."}[result.passed]
-    review = (" A trainer will look at this submission before the mark counts."
-              if result.status == "needs review" else "")
+    review = (
+        " A trainer will look at this submission before the mark counts." if result.status == "needs review" else ""
+    )
     feedback = ""
     if result.feedback_path is not None:
         from course.grading.feedback_view import feedback_iframe
 
-        feedback = ('<details class="cm-feedback-details"><summary>Read the marker\'s feedback on every answer'
-                    f"</summary>{feedback_iframe(result.feedback_path)}</details>")
-    return (f'<section class="cm-marking" aria-labelledby="cm-marking-h"><h3 id="cm-marking-h">Marked</h3>'
-            f'<p class="cm-marking__score">Mark of record: {result.score:g} out of {best:g}{percent}. '
-            f"<strong>{verdict}</strong>{escape(review)}</p>{feedback}</section>")
+        feedback = (
+            '<details class="cm-feedback-details"><summary>Read the marker\'s feedback on every answer'
+            f"</summary>{feedback_iframe(result.feedback_path)}</details>"
+        )
+    return (
+        f'<section class="cm-marking" aria-labelledby="cm-marking-h"><h3 id="cm-marking-h">Marked</h3>'
+        f'<p class="cm-marking__score">Mark of record: {result.score:g} out of {best:g}{percent}. '
+        f"<strong>{verdict}</strong>{escape(review)}</p>{feedback}</section>"
+    )

@@ -46,8 +46,9 @@ def module_link(module_id: str, token: str | None) -> str:
 
 
 def _button(label: str, primary: bool = False, tooltip: str = "", **kwargs) -> widgets.Button:
-    button = widgets.Button(description=label, button_style="primary" if primary else "", tooltip=tooltip or label,
-                            **kwargs)
+    button = widgets.Button(
+        description=label, button_style="primary" if primary else "", tooltip=tooltip or label, **kwargs
+    )
     button.add_class("cm-btn")
     return button
 
@@ -55,8 +56,16 @@ def _button(label: str, primary: bool = False, tooltip: str = "", **kwargs) -> w
 class ModuleApp(widgets.VBox):
     """One learner's attempt at one module, a page at a time."""
 
-    def __init__(self, course: Course, module: Module, records: LearnerRecords, *, learner_name: str = "",
-                 token: str | None = None, on_finish: Callable[[str, str], str | None] | None = None):
+    def __init__(
+        self,
+        course: Course,
+        module: Module,
+        records: LearnerRecords,
+        *,
+        learner_name: str = "",
+        token: str | None = None,
+        on_finish: Callable[[str, str], str | None] | None = None,
+    ):
         self.course, self.module, self.records = course, module, records
         self.store: Store = records.store
         self.token = token
@@ -126,8 +135,9 @@ class ModuleApp(widgets.VBox):
 
     def reaches_pass_mark_so_far(self) -> bool:
         """The click-time score reaches the pass mark (the one pass test): a hint, never a pass."""
-        return self.complete() and bool(reaches_pass_mark(self.records.score(), self.module.max_score,
-                                                          self.module.pass_mark))
+        return self.complete() and bool(
+            reaches_pass_mark(self.records.score(), self.module.max_score, self.module.pass_mark)
+        )
 
     def state(self) -> status.ModuleStatus | None:
         """The progress rule's status of this module for this learner (None before Finish: the
@@ -187,7 +197,9 @@ class ModuleApp(widgets.VBox):
         self.next.tooltip = self.next.description
         ready = self._may_leave(self.position)
         self.next.disabled = not ready
-        self.nav_note.value = "" if ready else '<p class="cm-status cm-nav__note">Choose an answer and check it to go on.</p>'
+        self.nav_note.value = (
+            "" if ready else '<p class="cm-status cm-nav__note">Choose an answer and check it to go on.</p>'
+        )
 
     # --- pages --------------------------------------------------------------------------
     def _page(self, page: str) -> widgets.Widget:
@@ -199,9 +211,15 @@ class ModuleApp(widgets.VBox):
             else:
                 scenario = self.module.scenario(page)
                 self._pages[page] = DecisionWidget(
-                    scenario, self.records, self.course.policy, feedback=self.module.feedback,
-                    number=self._numbers.get(page), total=len(self._numbers), on_decided=self._on_decided,
-                    help_at=help_href(self.token, self.module.id))
+                    scenario,
+                    self.records,
+                    self.course.policy,
+                    feedback=self.module.feedback,
+                    number=self._numbers.get(page),
+                    total=len(self._numbers),
+                    on_decided=self._on_decided,
+                    help_at=help_href(self.token, self.module.id),
+                )
                 if self.finished_at is not None:
                     self._pages[page].check_button.layout.display = "none"
                     self._pages[page].choices.disabled = True
@@ -227,7 +245,8 @@ class ModuleApp(widgets.VBox):
             f'<span aria-hidden="true">←</span> Course home</a> {help_link_html(self.token, self.module.id)}</nav>'
             f'<h1 class="cm-app__title" data-cm-title="{title} - Social media course">{title}</h1>'
             f'<p class="cm-status">Signed in as <strong>{escape(self.learner_name)}</strong>. '
-            "Your answers are saved as you go.</p>")
+            "Your answers are saved as you go.</p>"
+        )
 
     def _overview_html(self, focus: bool = False) -> str:
         """What fits one phone screen above Start: the short overview and the facts. The rest
@@ -235,9 +254,11 @@ class ModuleApp(widgets.VBox):
         m = self.module
         items = lambda values: "".join(f"<li>{escape(v)}</li>" for v in values)  # noqa: E731
         intro = "".join(f"<p>{escape(p)}</p>" for p in m.intro)
-        how = ("Read each scenario, choose what you would do, then press <strong>Check my answer</strong> to see why."
-               if m.feedback == "immediate" else
-               "Read each scenario and choose what you would do. You will see how you did at the end.")
+        how = (
+            "Read each scenario, choose what you would do, then press <strong>Check my answer</strong> to see why."
+            if m.feedback == "immediate"
+            else "Read each scenario and choose what you would do. You will see how you did at the end."
+        )
         overview = f'<p class="cm-overview__short">{escape(m.overview)}</p>' if m.overview else ""
         return (
             f'<section class="cm-overview" aria-labelledby="cm-overview-h">'
@@ -249,7 +270,8 @@ class ModuleApp(widgets.VBox):
             f"<h3>What you will be able to do</h3><ul>{items(m.objectives)}</ul>"
             f"<h3>Key points</h3><ul>{items(m.key_points)}</ul>"
             f"<h3>How it works</h3><p>{how} Your answers are saved as you go; once checked, an answer cannot "
-            "be changed.</p></details></section>")
+            "be changed.</p></details></section>"
+        )
 
     # --- summary, reflection, finish -------------------------------------------------------
     def _summary_page(self) -> widgets.VBox:
@@ -264,8 +286,16 @@ class ModuleApp(widgets.VBox):
         self.reflection = reflection = ReflectionWidget(self.records, self.module.reflection)
         actions = widgets.HBox([self.finish_button, self.again_button])
         actions.add_class("cm-actions")
-        page = widgets.VBox([self.result, widgets.HTML(key_points_html(self.module)), reflection,
-                             self.finish_status, self.marking, actions])
+        page = widgets.VBox(
+            [
+                self.result,
+                widgets.HTML(key_points_html(self.module)),
+                reflection,
+                self.finish_status,
+                self.marking,
+                actions,
+            ]
+        )
         page.add_class("cm-summary-page")
         self._update_finish()
         return page
@@ -274,9 +304,11 @@ class ModuleApp(widgets.VBox):
         total, done = len(self.module.graded_scenarios), self.records.answered()
         heading = f'<h2 id="cm-result-h"{FOCUS if focus else ""}>Your result</h2>'
         if done < total:
-            return (f'<section class="cm-summary" aria-labelledby="cm-result-h">{heading}'
-                    f"<p>You have answered {done} of {total} scenarios. Go back and answer them all to see "
-                    "your result and finish.</p></section>")
+            return (
+                f'<section class="cm-summary" aria-labelledby="cm-result-h">{heading}'
+                f"<p>You have answered {done} of {total} scenarios. Go back and answer them all to see "
+                "your result and finish.</p></section>"
+            )
         score, best = self.records.score(), self.module.max_score
         percent = round(100 * score / best) if best else 0
         verdict = self._verdict_html()
@@ -285,56 +317,76 @@ class ModuleApp(widgets.VBox):
             parts = []
             for scenario in self.module.graded_scenarios:
                 choice = scenario.choice(self.records.decision(scenario.id).choice_id)
-                feedback = feedback_html(scenario, choice, self.course.policy, show_best=True,
-                                         help_at=help_href(self.token, self.module.id))
+                feedback = feedback_html(
+                    scenario, choice, self.course.policy, show_best=True, help_at=help_href(self.token, self.module.id)
+                )
                 parts.append(f"<h4>{escape(scenario.title)}</h4>{feedback}")
             review = "<h3>Review of every answer</h3>" + "".join(parts)
-        return (f'<section class="cm-summary" aria-labelledby="cm-result-h">{heading}'
-                f'<p class="cm-summary__score">Your score: {score:g} out of {best:g} ({percent}%)</p>'
-                f"{verdict}{review}</section>")
+        return (
+            f'<section class="cm-summary" aria-labelledby="cm-result-h">{heading}'
+            f'<p class="cm-summary__score">Your score: {score:g} out of {best:g} ({percent}%)</p>'
+            f"{verdict}{review}</section>"
+        )
 
     def _verdict_html(self) -> str:
         need = round(100 * self.module.pass_mark)
         state = self.state()
         word = state.state if state is not None else None
         if word == status.PASSED:
-            return ('<p class="cm-summary__verdict cm-summary__verdict--passed"><span aria-hidden="true">✓</span> '
-                    "You passed.</p>")
+            return (
+                '<p class="cm-summary__verdict cm-summary__verdict--passed"><span aria-hidden="true">✓</span> '
+                "You passed.</p>"
+            )
         if word == status.FAILED:
-            return (f'<p class="cm-summary__verdict cm-summary__verdict--failed"><span aria-hidden="true">✗</span> '
-                    f"Not passed yet: you need {need}% to pass.</p>")
+            return (
+                f'<p class="cm-summary__verdict cm-summary__verdict--failed"><span aria-hidden="true">✗</span> '
+                f"Not passed yet: you need {need}% to pass.</p>"
+            )
         if word == status.NEEDS_REVIEW:
-            return ('<p class="cm-summary__verdict">A trainer will check your mark before it counts.</p>')
+            return '<p class="cm-summary__verdict">A trainer will check your mark before it counts.</p>'
         if word == status.DUE_AGAIN:
             return f'<p class="cm-summary__verdict">{escape(state.reason)}</p>'
-        marked = " once your answers are marked" if word == status.BEING_MARKED else " once you press Finish and it is marked"
+        marked = (
+            " once your answers are marked"
+            if word == status.BEING_MARKED
+            else " once you press Finish and it is marked"
+        )
         if self.reaches_pass_mark_so_far():
-            return (f'<p class="cm-summary__verdict cm-summary__verdict--so-far">So far this reaches the pass mark '
-                    f"({need}%). Your result counts{marked}.</p>")
-        return (f'<p class="cm-summary__verdict cm-summary__verdict--so-far">So far this is below the pass mark: '
-                f"you need {need}% to pass.</p>")
+            return (
+                f'<p class="cm-summary__verdict cm-summary__verdict--so-far">So far this reaches the pass mark '
+                f"({need}%). Your result counts{marked}.</p>"
+            )
+        return (
+            f'<p class="cm-summary__verdict cm-summary__verdict--so-far">So far this is below the pass mark: '
+            f"you need {need}% to pass.</p>"
+        )
 
     def _finish_status_html(self, just_finished: bool = False, note: str | None = None) -> str:
         if self.finished_at is None:
             if not self.complete():
                 return '<p class="cm-status">Answer every scenario to finish.</p>'
-            return ('<p class="cm-status">When you are ready, press <strong>Finish</strong> to save your result. '
-                    "You can write your reflection first.</p>")
+            return (
+                '<p class="cm-status">When you are ready, press <strong>Finish</strong> to save your result. '
+                "You can write your reflection first.</p>"
+            )
         state = self.state()
         word = state.state if state is not None else None
-        outcome = {status.PASSED: "You passed this module.",
-                   status.BEING_MARKED: "Your answers are being marked; your result shows here and on the course "
-                                        "home once it is ready.",
-                   status.NEEDS_REVIEW: "A trainer will check your mark before it counts.",
-                   status.IN_PROGRESS: "You have started the module again.",
-                   }.get(word, "You can start the module again when you are ready.")
+        outcome = {
+            status.PASSED: "You passed this module.",
+            status.BEING_MARKED: "Your answers are being marked; your result shows here and on the course "
+            "home once it is ready.",
+            status.NEEDS_REVIEW: "A trainer will check your mark before it counts.",
+            status.IN_PROGRESS: "You have started the module again.",
+        }.get(word, "You can start the module again when you are ready.")
         due = self._due_reason()
         if due:
             outcome = f"{due} Please go through the module again."
         extra = f"<p>{escape(note)}</p>" if note else ""
-        html = (f'<div class="cm-finished"><p><strong>{"Finished. " if just_finished else ""}Your result is saved.'
-                f"</strong> {escape(outcome)}</p>{extra}"
-                f'<p><a class="cm-button" href="{escape(home_link(self.token))}">Back to the course home</a></p></div>')
+        html = (
+            f'<div class="cm-finished"><p><strong>{"Finished. " if just_finished else ""}Your result is saved.'
+            f"</strong> {escape(outcome)}</p>{extra}"
+            f'<p><a class="cm-button" href="{escape(home_link(self.token))}">Back to the course home</a></p></div>'
+        )
         return focus_here(html) if just_finished else html
 
     def _due_reason(self) -> str:
@@ -352,8 +404,10 @@ class ModuleApp(widgets.VBox):
         word = state.state if state is not None else None
         # a retake after a fail or when due; and while still being marked when the score so far is
         # below the pass mark (marking recomputes the same score from the same choices)
-        may_retake = finished and (word in (status.FAILED, status.DUE_AGAIN)
-                                   or (word == status.BEING_MARKED and not self.reaches_pass_mark_so_far()))
+        may_retake = finished and (
+            word in (status.FAILED, status.DUE_AGAIN)
+            or (word == status.BEING_MARKED and not self.reaches_pass_mark_so_far())
+        )
         self.again_button.layout.display = "" if may_retake else "none"
 
     def _marking_html(self) -> str:
@@ -387,8 +441,10 @@ class ModuleApp(widgets.VBox):
             self.store.finish_attempt(self.records.learner_id, self.module.id, self.records.attempt)
         except StoreError:
             log.exception("could not record Finish for %s", self.module.id)
-            self.finish_status.value = ('<p class="cm-status cm-status--error" role="alert">Your result was not '
-                                        "saved. Please try again, or tell your trainer.</p>")
+            self.finish_status.value = (
+                '<p class="cm-status cm-status--error" role="alert">Your result was not '
+                "saved. Please try again, or tell your trainer.</p>"
+            )
             return None
         self.finished_at = self._finished_at()
         self._state = None
@@ -431,12 +487,15 @@ class ModuleApp(widgets.VBox):
         return self.store.finished_at(self.records.learner_id, self.module.id, self.records.attempt)
 
     def _show_error(self) -> None:
-        self.error.value = ('<p class="cm-status cm-status--error" role="alert">Something went wrong. Your answers so '
-                            "far are saved. Please reload the page; if it happens again, tell your trainer.</p>")
+        self.error.value = (
+            '<p class="cm-status cm-status--error" role="alert">Something went wrong. Your answers so '
+            "far are saved. Please reload the page; if it happens again, tell your trainer.</p>"
+        )
 
 
-def open_module_app(course: Course, store: Store, learner_id: str, module_id: str, token: str | None = None,
-                    on_finish=None) -> widgets.Widget:
+def open_module_app(
+    course: Course, store: Store, learner_id: str, module_id: str, token: str | None = None, on_finish=None
+) -> widgets.Widget:
     """The module app for a signed-in learner, or a friendly page when the module is unknown."""
     if module_id not in course.modules:
         log.info("module app asked for unknown module %r", module_id[:60])
@@ -447,6 +506,9 @@ def open_module_app(course: Course, store: Store, learner_id: str, module_id: st
         known = store.learner(learner_id) or {}
     except StoreError:
         log.exception("could not read the records of a learner for %s", module_id)
-        return widgets.HTML(f'<div class="cm-root cm-app">{message_html(*SOMETHING_WRONG, home_link(token), alert=True)}</div>')
-    return ModuleApp(course, module, records, learner_name=known.get("name") or learner_id, token=token,
-                     on_finish=on_finish)
+        return widgets.HTML(
+            f'<div class="cm-root cm-app">{message_html(*SOMETHING_WRONG, home_link(token), alert=True)}</div>'
+        )
+    return ModuleApp(
+        course, module, records, learner_name=known.get("name") or learner_id, token=token, on_finish=on_finish
+    )

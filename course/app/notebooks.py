@@ -31,15 +31,22 @@ def app_notebook(kind: str):
     prepare = new_code_cell(
         f"# Runs while the kernel waits in the pool: imports, content, records store.\n"
         f'from {LAUNCHER} import prepare\n\napp = prepare("{kind}")',
-        metadata={"jupyter": {"source_hidden": True}})
+        metadata={"jupyter": {"source_hidden": True}},
+    )
     prepare["id"] = "prepare"
-    run = new_code_cell("# Waits for the page's address, then shows the page.\napp.run()",
-                        metadata={"jupyter": {"source_hidden": True}})
+    run = new_code_cell(
+        "# Waits for the page's address, then shows the page.\napp.run()", metadata={"jupyter": {"source_hidden": True}}
+    )
     run["id"] = "run"
-    nb = new_notebook(cells=[prepare, run], metadata={
-        "kernelspec": KERNEL, "language_info": {"name": "python"}, "title": title,
-        "course": {"generated_by": "course.app.notebooks"},
-    })
+    nb = new_notebook(
+        cells=[prepare, run],
+        metadata={
+            "kernelspec": KERNEL,
+            "language_info": {"name": "python"},
+            "title": title,
+            "course": {"generated_by": "course.app.notebooks"},
+        },
+    )
     nb.nbformat, nb.nbformat_minor = 4, 5
     return nb
 

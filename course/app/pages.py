@@ -11,22 +11,38 @@ from html import escape
 THEME_CSS = "voila/templates/course/static/theme.css"
 COURSE_TITLE = "Social media, confidentiality and boundaries"
 
-SIGN_IN_NEEDED = ("Please sign in", "This page does not know who you are, or your sign-in has ended. "
-                  "Sign in again on the course home to carry on. Your answers so far are kept.")
-SOMETHING_WRONG = ("Something went wrong", "This part of the course could not be shown. Your answers so far are "
-                   "kept. Please reload the page. If it happens again, tell your trainer.")
+SIGN_IN_NEEDED = (
+    "Please sign in",
+    "This page does not know who you are, or your sign-in has ended. "
+    "Sign in again on the course home to carry on. Your answers so far are kept.",
+)
+SOMETHING_WRONG = (
+    "Something went wrong",
+    "This part of the course could not be shown. Your answers so far are "
+    "kept. Please reload the page. If it happens again, tell your trainer.",
+)
 # Voila's note under a cell that failed (the course's own code never lets one fail)
-ERROR_INSTRUCTION = ("Something went wrong on our side. Your answers so far are saved. Please reload the page; "
-                     "if it happens again, tell your trainer.")
+ERROR_INSTRUCTION = (
+    "Something went wrong on our side. Your answers so far are saved. Please reload the page; "
+    "if it happens again, tell your trainer."
+)
 NOT_FOUND = ("We could not find that page", "The address may be mistyped, or the page has moved.")
 
 
-def message_html(title: str, text: str, link_href: str | None = "home.ipynb", link_text: str = "Go to the course home",
-                 *, alert: bool = False) -> str:
+def message_html(
+    title: str,
+    text: str,
+    link_href: str | None = "home.ipynb",
+    link_text: str = "Go to the course home",
+    *,
+    alert: bool = False,
+) -> str:
     role = ' role="alert"' if alert else ""
     link = f'<p><a class="cm-button" href="{escape(link_href)}">{escape(link_text)}</a></p>' if link_href else ""
-    return (f'<section class="cm-message"{role}><h1 class="cm-message__title">{escape(title)}</h1>'
-            f"<p>{escape(text)}</p>{link}</section>")
+    return (
+        f'<section class="cm-message"{role}><h1 class="cm-message__title">{escape(title)}</h1>'
+        f"<p>{escape(text)}</p>{link}</section>"
+    )
 
 
 def error_page(status_code: int, base_url: str = "/") -> str:
@@ -43,6 +59,6 @@ def error_page(status_code: int, base_url: str = "/") -> str:
         '<body class="cm-page"><a class="cm-skip" href="#cm-main">Skip to content</a>'
         f'<header class="cm-banner" role="banner"><p class="cm-banner__title"><a href="{base}">{escape(COURSE_TITLE)}</a></p></header>'
         f'<main id="cm-main" class="cm-main"><div class="cm-root">'
-        f'{message_html(title, text, base, "Go to the course home")}'
+        f"{message_html(title, text, base, 'Go to the course home')}"
         f'<p class="cm-status">Error code {int(status_code)}.</p></div></main></body></html>'
     )

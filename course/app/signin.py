@@ -33,8 +33,10 @@ def sign_in(store: Store, name: str, staff_number: str) -> SignedIn:
         raise SignInError(str(exc)) from None
     known = store.learner(learner_id)
     if known and known.get("name") and not identity.same_name(known["name"], name):
-        raise SignInError("That staff number is already used with a different name. "
-                          "Check both, or ask your trainer to help.")
-    store.ensure_learner(learner_id, name=known["name"] if known and known.get("name") else name,
-                         staff_number=learner_id)
+        raise SignInError(
+            "That staff number is already used with a different name. Check both, or ask your trainer to help."
+        )
+    store.ensure_learner(
+        learner_id, name=known["name"] if known and known.get("name") else name, staff_number=learner_id
+    )
     return SignedIn(learner_id, name, sessions.issue(store, learner_id))

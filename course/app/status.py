@@ -67,10 +67,17 @@ def _summaries(module: Module, rows) -> list[AttemptSummary]:
         mine = [d for d in decision_rows if d.attempt == row.attempt and d.scenario_id in graded]
         times = [_aware(d.decided_at) for d in decision_rows if d.attempt == row.attempt]
         times += [_aware(r.saved_at) for r in reflection_rows if r.attempt == row.attempt and r.text.strip()]
-        result.append(AttemptSummary(
-            attempt=row.attempt, policy_version=row.policy_version, started_at=_aware(row.started_at),
-            finished_at=_aware(row.finished_at), answered=len(mine), score=sum(d.score for d in mine),
-            last_activity=max(times) if times else None))
+        result.append(
+            AttemptSummary(
+                attempt=row.attempt,
+                policy_version=row.policy_version,
+                started_at=_aware(row.started_at),
+                finished_at=_aware(row.finished_at),
+                answered=len(mine),
+                score=sum(d.score for d in mine),
+                last_activity=max(times) if times else None,
+            )
+        )
     return result
 
 
@@ -93,13 +100,21 @@ def _module_status(course: Course, module: Module, row, history: list[AttemptSum
     state = str(row["status"]) if row is not None else NOT_STARTED
     if state == IN_PROGRESS and latest is not None:  # "so far": the open attempt's click-time score
         share = latest.score / module.max_score if module.max_score else 0.0
-        return ModuleStatus(module, state, latest.answered, total, share, latest.attempt,
-                            last_activity=latest.last_activity)
+        return ModuleStatus(
+            module, state, latest.answered, total, share, latest.attempt, last_activity=latest.last_activity
+        )
     if state in (NOT_STARTED, BEING_MARKED) or row is None:
         answered = latest.answered if latest is not None and state == BEING_MARKED else 0
-        return ModuleStatus(module, state, answered, total, None, latest.attempt if latest else None,
-                            finished_at=_when(row["last_finished"]) if row is not None else None,
-                            last_activity=latest.last_activity if latest else None)
+        return ModuleStatus(
+            module,
+            state,
+            answered,
+            total,
+            None,
+            latest.attempt if latest else None,
+            finished_at=_when(row["last_finished"]) if row is not None else None,
+            last_activity=latest.last_activity if latest else None,
+        )
     attended = state == PASSED and bool(row["attended"])
     if state == PASSED:
         mark, best = row["score"], row["max_score"]
@@ -108,12 +123,19 @@ def _module_status(course: Course, module: Module, row, history: list[AttemptSum
     share = None if attended or best != best or not best else float(mark) / float(best)
     renew = _when(row["renew_by"])
     finished = [s for s in history if s.finished_at is not None]
-    return ModuleStatus(module, state, total if share is not None else 0, total, share,
-                        finished[-1].attempt if finished else (latest.attempt if latest else None),
-                        _when(row["passed_on"]) if state in (PASSED, DUE_AGAIN) else _when(row["last_graded"]),
-                        renew.date() if renew and state == PASSED else None,
-                        _reason(row, course.policy.completion) if state == DUE_AGAIN else "",
-                        latest.last_activity if latest else None, attended)
+    return ModuleStatus(
+        module,
+        state,
+        total if share is not None else 0,
+        total,
+        share,
+        finished[-1].attempt if finished else (latest.attempt if latest else None),
+        _when(row["passed_on"]) if state in (PASSED, DUE_AGAIN) else _when(row["last_graded"]),
+        renew.date() if renew and state == PASSED else None,
+        _reason(row, course.policy.completion) if state == DUE_AGAIN else "",
+        latest.last_activity if latest else None,
+        attended,
+    )
 
 
 def evaluation_for(store: Store, course: Course, learner_id: str, at: datetime | None = None):
@@ -145,30 +167,41 @@ def _display_rows(store: Store, course: Course, learner_id: str, at, evaluation)
     return evaluation, rows
 
 
-def module_status(store: Store, course: Course, learner_id: str, module: Module, at: datetime | None = None,
-                  rows=None, evaluation=None) -> ModuleStatus:
+def module_status(
+    store: Store,
+    course: Course,
+    learner_id: str,
+    module: Module,
+    at: datetime | None = None,
+    rows=None,
+    evaluation=None,
+) -> ModuleStatus:
     _evaluation, states = _display_rows(store, course, learner_id, at, evaluation)
     history = _summaries(module, rows if rows is not None else _rows(store, learner_id, module.id))
     return _module_status(course, module, states.loc[module.id] if module.id in states.index else None, history)
 
 
-def course_status(store: Store, course: Course, learner_id: str, at: datetime | None = None,
-                  evaluation=None) -> list[ModuleStatus]:
+def course_status(
+    store: Store, course: Course, learner_id: str, at: datetime | None = None, evaluation=None
+) -> list[ModuleStatus]:
     _evaluation, states = _display_rows(store, course, learner_id, at, evaluation)
     rows = _rows(store, learner_id)
-    return [_module_status(course, m, states.loc[m.id] if m.id in states.index else None, _summaries(m, rows))
-            for m in course.modules.values()]
+    return [
+        _module_status(course, m, states.loc[m.id] if m.id in states.index else None, _summaries(m, rows))
+        for m in course.modules.values()
+    ]
 
 
-def certificate_ready(store: Store, course: Course, learner_id: str, at: datetime | None = None,
-                      evaluation=None) -> bool:
+def certificate_ready(
+    store: Store, course: Course, learner_id: str, at: datetime | None = None, evaluation=None
+) -> bool:
     """The learner's completion is in date (course.progress: completed or due soon)."""
     evaluation = evaluation or evaluation_for(store, course, learner_id, at)
     return evaluation.certificate_ready(learner_id)
 
 
 def next_step(statuses: list[ModuleStatus]) -> ModuleStatus | None:
-    """"Continue where you left off": the module in progress touched last, else the first one to do."""
+    """ "Continue where you left off": the module in progress touched last, else the first one to do."""
     in_progress = [s for s in statuses if s.state == IN_PROGRESS]
     if in_progress:
         return max(in_progress, key=lambda s: s.last_activity or datetime.min.replace(tzinfo=UTC))

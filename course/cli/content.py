@@ -14,7 +14,9 @@ from course.cli import console, errors, main
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary.")
-@click.option("--content", type=click.Path(file_okay=False, exists=True), help="Content folder (default: the package's).")
+@click.option(
+    "--content", type=click.Path(file_okay=False, exists=True), help="Content folder (default: the package's)."
+)
 @click.option("--module", "module_id", help="Only report problems in this module's file.")
 def validate(as_json: bool, content: str | None, module_id: str | None):
     """Load every content file and check it against the course's rules."""
@@ -32,7 +34,14 @@ def validate(as_json: bool, content: str | None, module_id: str | None):
             for column in ("module", "title", "scenarios", "branches", "minutes", "feedback"):
                 table.add_column(column)
             for m in summary["modules"]:
-                table.add_row(m["id"], m["title"], str(m["scenarios"]), str(m["branch_scenarios"]), str(m["minutes"]), m["feedback"])
+                table.add_row(
+                    m["id"],
+                    m["title"],
+                    str(m["scenarios"]),
+                    str(m["branch_scenarios"]),
+                    str(m["minutes"]),
+                    m["feedback"],
+                )
             console.print(table)
             console.print(f"{summary['scenarios']} graded scenarios in {len(summary['modules'])} modules.")
         for problem in report.problems:

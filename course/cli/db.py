@@ -21,10 +21,15 @@ def upgrade():
     before, after = migrate.upgrade(url)
     where = _redact(url)
     if before == after:
-        console.print(f"The records store at {where} is up to date (revision {after}).", highlight=False, soft_wrap=True)
+        console.print(
+            f"The records store at {where} is up to date (revision {after}).", highlight=False, soft_wrap=True
+        )
     else:
-        console.print(f"Upgraded the records store at {where} from {before or 'no revision'} to {after}.",
-                      highlight=False, soft_wrap=True)
+        console.print(
+            f"Upgraded the records store at {where} from {before or 'no revision'} to {after}.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @db.command()
@@ -35,5 +40,7 @@ def current():
     from course.records.store import default_url
 
     found = migrate.current(default_url())
-    state = "up to date" if found == migrate.HEAD else f"needs `{migrate.UPGRADE_COMMAND}` (this release: {migrate.HEAD})"
+    state = (
+        "up to date" if found == migrate.HEAD else f"needs `{migrate.UPGRADE_COMMAND}` (this release: {migrate.HEAD})"
+    )
     console.print(f"{found or 'no revision'}: {state}", highlight=False, soft_wrap=True)

@@ -13,7 +13,9 @@ from course.cli import console, errors, main
 
 @main.command()
 @click.option("--module", "modules", multiple=True, help="Only this module (repeatable).")
-@click.option("--exchange/--no-exchange", default=None, help="Release to the nbgrader exchange (default: when one is configured).")
+@click.option(
+    "--exchange/--no-exchange", default=None, help="Release to the nbgrader exchange (default: when one is configured)."
+)
 def release(modules, exchange):
     """Generate the release version of every module (nbgrader generate_assignment) and release it."""
     from course.grading.release import release as run
@@ -23,13 +25,20 @@ def release(modules, exchange):
     for column in ("module", "generated", "released to exchange", "message"):
         table.add_column(column)
     for r in results:
-        table.add_row(r.module, "yes" if r.generated else "NO", {None: "-", True: "yes", False: "NO"}[r.released], escape(r.message))
+        table.add_row(
+            r.module,
+            "yes" if r.generated else "NO",
+            {None: "-", True: "yes", False: "NO"}[r.released],
+            escape(r.message),
+        )
     console.print(table)
     sys.exit(0 if all(r.generated and r.released is not False for r in results) else 1)
 
 
 @main.command()
-@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(1, 32), help="Grade in this many processes.")
+@click.option(
+    "--jobs", "-j", default=1, show_default=True, type=click.IntRange(1, 32), help="Grade in this many processes."
+)
 @click.option("--module", "modules", multiple=True, help="Only this module (repeatable).")
 @click.option("--learner", "learners", multiple=True, help="Only this learner (repeatable).")
 @click.option("--force", is_flag=True, help="Grade again even when a submission has not changed.")
@@ -48,8 +57,9 @@ def grade(jobs, modules, learners, force, watch):
 
         from course.grading.worker import run as watch_queue
 
-        logging.basicConfig(level=logging.WARNING, format="[course-grader %(levelname)s %(asctime)s] %(message)s",
-                            datefmt="%H:%M:%S")
+        logging.basicConfig(
+            level=logging.WARNING, format="[course-grader %(levelname)s %(asctime)s] %(message)s", datefmt="%H:%M:%S"
+        )
         logging.getLogger("course.grader").setLevel(logging.INFO)  # one line per Finish; nbgrader's chatter off
         console.print("Grading each Finish as it arrives (Ctrl+C stops).")
         watch_queue()
@@ -63,11 +73,18 @@ def grade(jobs, modules, learners, force, watch):
         marked = mark_queue(store=store, stop_after=0)
         console.print(f"Marked {marked} Finish request(s) waiting in the queue.")
     todo, unchanged = pending(grading_root(), store, modules=modules or None, learners=learners or None, force=force)
-    with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=errors, transient=True) as bar:
+    with Progress(
+        TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=errors, transient=True
+    ) as bar:
         task = bar.add_task("grade", total=len(todo))
-        results = run(jobs=jobs, modules=modules or None, learners=learners or None, force=force, store=store,
-                      progress=lambda _r: bar.advance(task))
+        results = run(
+            jobs=jobs,
+            modules=modules or None,
+            learners=learners or None,
+            force=force,
+            store=store,
+            progress=lambda _r: bar.advance(task),
+        )
     table = Table(title=f"Graded {len(results)} submission(s); {len(unchanged)} unchanged")
     for column in ("learner", "module", "status", "score", "passed", "note"):
         table.add_column(column)
@@ -78,7 +95,11 @@ def grade(jobs, modules, learners, force, watch):
     console.print(table)
     for r in results:  # each problem once more, whole, on its own line: easy to grep and to act on
         if r.status != "graded":
-            errors.print(f"{r.status}: submitted/{escape(r.learner)}/{r.module}: {escape(r.message)}", highlight=False, soft_wrap=True)
+            errors.print(
+                f"{r.status}: submitted/{escape(r.learner)}/{r.module}: {escape(r.message)}",
+                highlight=False,
+                soft_wrap=True,
+            )
     sys.exit(1 if any(r.status == "not graded" for r in results) else 0)
 
 

@@ -38,9 +38,15 @@ def list_sessions(limit: int):
         table.add_column(column)
     for s in found:
         closed = s.closed_at.strftime("%Y-%m-%d %H:%M") if s.closed_at else ("expired" if s.expired else "open")
-        table.add_row(s.code, s.opened_at.strftime("%Y-%m-%d %H:%M"), closed, escape(session_title(course, s)),
-                      f"{max(0, s.furthest + 1)} of {s.total}", str(core.voter_count(store, s.id)),
-                      str(len(core.attendance(store, s.id))))
+        table.add_row(
+            s.code,
+            s.opened_at.strftime("%Y-%m-%d %H:%M"),
+            closed,
+            escape(session_title(course, s)),
+            f"{max(0, s.furthest + 1)} of {s.total}",
+            str(core.voter_count(store, s.id)),
+            str(len(core.attendance(store, s.id))),
+        )
     console.print(table)
 
 
@@ -81,11 +87,19 @@ def summary(code: str, fmt: str):
             verdict = "most chose the best"
         else:
             verdict = "most chose another answer"
-        table.add_row(str(r.number), escape(r.title), str(r.votes), escape(r.split_text()) if r.votes else "-",
-                      percent(r.best_share) if r.votes else "-", verdict)
+        table.add_row(
+            str(r.number),
+            escape(r.title),
+            str(r.votes),
+            escape(r.split_text()) if r.votes else "-",
+            percent(r.best_share) if r.votes else "-",
+            verdict,
+        )
     console.print(table)
-    console.print(f"{result.voters} voter(s); {len(result.attendees)} gave their name; "
-                  f"{len(result.contested)} contested scenario(s) (no answer had 60% or more).")
+    console.print(
+        f"{result.voters} voter(s); {len(result.attendees)} gave their name; "
+        f"{len(result.contested)} contested scenario(s) (no answer had 60% or more)."
+    )
 
 
 @session.command()

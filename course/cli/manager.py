@@ -28,8 +28,14 @@ class Steps:
     def __init__(self, total: int):
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self.progress = Progress(TextColumn("{task.description:<32}"), BarColumn(), TimeElapsedColumn(),
-                                 console=errors, transient=True, disable=not errors.is_terminal)
+        self.progress = Progress(
+            TextColumn("{task.description:<32}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=errors,
+            transient=True,
+            disable=not errors.is_terminal,
+        )
         self.total = total
 
     def __enter__(self):
@@ -131,23 +137,32 @@ def _write(report, fmt: str, out: str | None, kind: str, steps: Steps | None = N
         errors.print(f"wrote {escape(str(out))}", highlight=False)
 
 
-
 # --- reports -----------------------------------------------------------------------
 @main.command()
 @click.argument("kind", type=click.Choice(["completions", "due", "scenarios"]))
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "xlsx", "html"]), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "xlsx", "html"]), default="table", show_default=True
+)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (xlsx default: KIND-DATE.xlsx).")
 @click.option("--as-of", help="Work out statuses on this day (YYYY-MM-DD; default today).")
 @click.option("--team", help="completions: only this team or service.")
-@click.option("--status", "statuses", multiple=True,
-              type=click.Choice(["completed", "due soon", "overdue", "failed", "in progress", "not started"]),
-              help="completions: only people with this status (repeatable).")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(["completed", "due soon", "overdue", "failed", "in progress", "not started"]),
+    help="completions: only people with this status (repeatable).",
+)
 @click.option("--within", type=click.IntRange(0, 3650), help="due: days ahead (default: completion.due_soon_days).")
 @click.option("--roster-only", is_flag=True, help="Leave out learners who are not on the roster.")
-@click.option("--min-learners", default=1, show_default=True, type=click.IntRange(1),
-              help="scenarios: only scenarios answered by at least this many learners.")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(0),
-              help="scenarios: how many (0: all).")
+@click.option(
+    "--min-learners",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1),
+    help="scenarios: only scenarios answered by at least this many learners.",
+)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(0), help="scenarios: how many (0: all).")
 def report(kind, fmt, out, as_of, team, statuses, within, roster_only, min_learners, limit):
     """Completions per person and team, who is due again, or the hardest scenarios."""
     from course.manager.reports import completions_report, due_report, scenarios_report
@@ -160,15 +175,20 @@ def report(kind, fmt, out, as_of, team, statuses, within, roster_only, min_learn
         else:
             _store, _course, evaluation = _evaluate(steps, day, roster_only)
             steps("building the report")
-            result = (completions_report(evaluation, team=team, statuses=statuses) if kind == "completions"
-                      else due_report(evaluation, within))
+            result = (
+                completions_report(evaluation, team=team, statuses=statuses)
+                if kind == "completions"
+                else due_report(evaluation, within)
+            )
         steps("writing")
         _write(result, fmt, out, kind, steps)
+
 
 # --- roster ------------------------------------------------------------------------
 @main.group()
 def roster():
     """The staff list: who should do the training."""
+
 
 @roster.command("import")
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
@@ -182,10 +202,14 @@ def roster_import(csv_file, merge):
     from course.records.store import Store
 
     result = import_csv(Store(), Path(csv_file), replace=not merge)
-    console.print(f"Imported {result.rows} staff: {result.added} new, {result.updated} updated"
-                  + (f", {result.removed} no longer on the list removed" if not merge else "") + ".")
+    console.print(
+        f"Imported {result.rows} staff: {result.added} new, {result.updated} updated"
+        + (f", {result.removed} no longer on the list removed" if not merge else "")
+        + "."
+    )
     if result.ignored_columns:
         console.print("Ignored columns: " + escape(", ".join(result.ignored_columns)))
+
 
 # --- certificates -------------------------------------------------------------------
 @main.command()
@@ -205,19 +229,24 @@ def certificate(learner, everyone, out, fmt):
         facts = certificates.facts_from(result, ids)
         if not facts and not everyone:
             row = result.people[result.people["learner_id"] == ids[0]].iloc[0]
-            raise ValueError(f"learner {ids[0]} has not completed the course (status: {row['status']}, "
-                             f"{row['modules_passed']}/{row['modules_required']} modules passed)")
+            raise ValueError(
+                f"learner {ids[0]} has not completed the course (status: {row['status']}, "
+                f"{row['modules_passed']}/{row['modules_required']} modules passed)"
+            )
         records = certificates.record(store, facts)
         formats = ("html", "pdf") if fmt == "both" else (fmt,)
         advance = steps.rows("writing certificates", len(records))
         for rec in records:
-            for path in certificates.write_files(certificates.get(store, rec["certificate_id"]), course, Path(out), formats):
+            for path in certificates.write_files(
+                certificates.get(store, rec["certificate_id"]), course, Path(out), formats
+            ):
                 errors.print(f"wrote {escape(str(path))}", highlight=False)
             advance(1)
     for rec in records:
         console.print(f"{rec['certificate_id']}  {escape(rec['learner_id'])}  completed {rec['completed_on']}")
     if everyone and not records:
         console.print("Nobody has a current completion.")
+
 
 @main.command()
 @click.argument("certificate_id")
@@ -229,6 +258,7 @@ def verify(certificate_id):
     result = check(Store(), certificate_id)
     (console if result.ok else errors).print(escape(result.message()), highlight=False, soft_wrap=True)
     sys.exit(0 if result.ok else 1)
+
 
 # --- learner's records ---------------------------------------------------------------
 @main.command("learning-record")
@@ -244,12 +274,14 @@ def learning_record_cmd(learner, fmt, out):
         store, course, result = _evaluate(steps)
         learner_id = _resolve(result, learner)
         text = {"html": to_html, "md": to_markdown, "json": to_json}[fmt](
-            learning_record(store, learner_id, course, result))
+            learning_record(store, learner_id, course, result)
+        )
     if out:
         write_atomic(Path(out), text)
         errors.print(f"wrote {escape(out)}", highlight=False)
     else:
         click.echo(text, nl=False)
+
 
 @main.command()
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the JSON here (default: print).")
@@ -284,6 +316,7 @@ def xapi(out, learner, since, homepage, with_names):
     else:
         click.echo(text, nl=False)
 
+
 @main.command("export-learner")
 @click.argument("learner")
 @click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: learner-ID.zip or .json).")
@@ -305,6 +338,7 @@ def export_learner(learner, out, fmt):
         path = Path(out or f"learner-{learner_id}.json")
         write_atomic(path, json.dumps(export(store, learner_id), indent=2, ensure_ascii=False, default=str) + "\n")
     console.print(f"wrote {escape(str(path))}")
+
 
 @main.command()
 @click.option("--before", required=True, help="Delete records older than this day (YYYY-MM-DD).")
@@ -336,15 +370,19 @@ def purge(before, dry_run, yes, no_gradebook):
     for kind, n in result.removed.items():
         table.add_row(kind, str(n))
     console.print(table)
-    console.print(f"{result.total} record(s) about {result.learners_affected} learner(s)"
-                  + (" would be deleted (dry run: nothing changed)." if dry_run else " deleted."))
+    console.print(
+        f"{result.total} record(s) about {result.learners_affected} learner(s)"
+        + (" would be deleted (dry run: nothing changed)." if dry_run else " deleted.")
+    )
     if result.not_covered:
         errors.print("not purged (unknown tables with learner records): " + escape(", ".join(result.not_covered)))
+
 
 # --- manager access ------------------------------------------------------------------
 @main.group()
 def manager():
     """The manager dashboard: its password, and serving it."""
+
 
 @manager.command("set-password")
 def set_password():
@@ -358,6 +396,7 @@ def set_password():
         password = click.prompt("New manager password", hide_input=True, confirmation_prompt="Again, to check")
     path = save(password)
     console.print(f"Manager password set (its hash is in {escape(str(path))}).")
+
 
 @manager.command("dashboard")
 @click.option("--port", default=8867, show_default=True, help="Port on 127.0.0.1.")

@@ -21,8 +21,14 @@ KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": 
 
 
 def _nbgrader(grade_id: str, *, points: float | None = None) -> dict:
-    meta = {"grade": points is not None, "grade_id": grade_id, "locked": True, "schema_version": 3,
-            "solution": False, "task": False}
+    meta = {
+        "grade": points is not None,
+        "grade_id": grade_id,
+        "locked": True,
+        "schema_version": 3,
+        "solution": False,
+        "task": False,
+    }
     if points is not None:
         meta["points"] = points
     return {"nbgrader": meta}
@@ -89,32 +95,59 @@ def build_notebook(module: Module, course: Course) -> nbformat.NotebookNode:
     cells = [_markdown("overview", header)]
     if module.intro:
         cells.append(_markdown("intro", "\n\n".join(module.intro)))
-    how = ("Read each scenario, choose what you would do, then press **Check my answer**. "
-           if module.feedback == "immediate" else
-           "Read each scenario and choose what you would do. You will see how you did at the end. ")
-    cells.append(_markdown("how-to", how + "Your answers are saved as you go; once checked, an answer cannot be changed."))
-    cells.append(_code("setup", f'from course.widgets import open_module\n\nmodule = open_module("{module.id}")\nmodule.header()',
-                       hidden=True))
+    how = (
+        "Read each scenario, choose what you would do, then press **Check my answer**. "
+        if module.feedback == "immediate"
+        else "Read each scenario and choose what you would do. You will see how you did at the end. "
+    )
+    cells.append(
+        _markdown("how-to", how + "Your answers are saved as you go; once checked, an answer cannot be changed.")
+    )
+    cells.append(
+        _code(
+            "setup",
+            f'from course.widgets import open_module\n\nmodule = open_module("{module.id}")\nmodule.header()',
+            hidden=True,
+        )
+    )
     for scenario in module.scenarios:
-        cells.append(_code(f"scenario-{scenario.id}", f'module.show("{scenario.id}")', hidden=True,
-                           tags=["branch"] if scenario.branch else ()))
+        cells.append(
+            _code(
+                f"scenario-{scenario.id}",
+                f'module.show("{scenario.id}")',
+                hidden=True,
+                tags=["branch"] if scenario.branch else (),
+            )
+        )
         if scenario.graded:
-            cells.append(_code(
-                f"test-{scenario.id}",
-                f"# Autograded: {scenario.title} (1 point)\n"
-                f"from course.grading import scenario_points\n\n"
-                f'scenario_points("{module.id}", "{scenario.id}")',
-                points=1, hidden=True, tags=["autograded"]))
+            cells.append(
+                _code(
+                    f"test-{scenario.id}",
+                    f"# Autograded: {scenario.title} (1 point)\n"
+                    f"from course.grading import scenario_points\n\n"
+                    f'scenario_points("{module.id}", "{scenario.id}")',
+                    points=1,
+                    hidden=True,
+                    tags=["autograded"],
+                )
+            )
     cells.append(_markdown("reflection-intro", "## Reflection"))
     cells.append(_code("reflection", "module.reflection()", hidden=True))
     cells.append(_markdown("key-points", f"## Key points\n{_bullets(module.key_points)}"))
     cells.append(_code("summary", "module.summary()", hidden=True))
     cells.append(_markdown(HELP_CELL, help_markdown(load_help(Path(course.policy.path).parent))))
-    nb = new_notebook(cells=cells, metadata={
-        "kernelspec": KERNEL,
-        "language_info": {"name": "python"},
-        "course": {"module": module.id, "policy_version": course.policy.version, "generated_from": f"course/data/modules/{module.id}.yaml"},
-    })
+    nb = new_notebook(
+        cells=cells,
+        metadata={
+            "kernelspec": KERNEL,
+            "language_info": {"name": "python"},
+            "course": {
+                "module": module.id,
+                "policy_version": course.policy.version,
+                "generated_from": f"course/data/modules/{module.id}.yaml",
+            },
+        },
+    )
     nb.nbformat, nb.nbformat_minor = 4, 5
     return nb
 

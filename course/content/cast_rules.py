@@ -14,8 +14,11 @@ from course.content.loader import ContentError
 from course.content.model import Course, Scenario
 
 # an age said about a person: "who is 15", "turned 18", "aged 84", "(13)", "15-year-old", "90th birthday"
-AGE = re.compile(r"\b(?:is|turned|turns|aged|age)\s+(\d{1,3})\b(?!\s*(?:minutes|hours|days|weeks|months|people|members|times))"
-                 r"|\((\d{1,3})\)|\b(\d{1,3})[- ]years?[- ]old\b|\b(\d{1,3})(?:st|nd|rd|th)\s+birthday\b", re.I)
+AGE = re.compile(
+    r"\b(?:is|turned|turns|aged|age)\s+(\d{1,3})\b(?!\s*(?:minutes|hours|days|weeks|months|people|members|times))"
+    r"|\((\d{1,3})\)|\b(\d{1,3})[- ]years?[- ]old\b|\b(\d{1,3})(?:st|nd|rd|th)\s+birthday\b",
+    re.I,
+)
 DEATH = re.compile(r"\b(?:died|dies|has died|passed away|death|funeral|rest in peace|RIP)\b", re.I)
 SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 
@@ -45,9 +48,14 @@ def check_cast(course: Course) -> list[ContentError]:
     cast = course.cast
     if cast is None:
         return []  # loading cast.yaml failed; that problem is already reported
-    problems = [ContentError(cast.path, line, f"'{name}' is in the cast twice: a name is one person across the course; "
-                             "give the second person a new name")
-                for name, line in cast.duplicates]
+    problems = [
+        ContentError(
+            cast.path,
+            line,
+            f"'{name}' is in the cast twice: a name is one person across the course; give the second person a new name",
+        )
+        for name, line in cast.duplicates
+    ]
     people = cast.people
     for module in course.modules.values():
         raw_by_id = {r["id"]: r for r in course.raw_modules[module.id]["scenarios"]}
@@ -57,25 +65,53 @@ def check_cast(course: Course) -> list[ContentError]:
             for name in sorted(names_in(everything, people)):
                 person = people[name]
                 if scenario.setting not in person.where:
-                    problems.append(ContentError(module.path, line, (
-                        f"scenario '{scenario.id}' is set in {scenario.setting}, but {name} in cast.yaml "
-                        f"(line {person.line}) is in {', '.join(person.where)}: use another person, or add the setting "
-                        "if it is truly the same person")))
+                    problems.append(
+                        ContentError(
+                            module.path,
+                            line,
+                            (
+                                f"scenario '{scenario.id}' is set in {scenario.setting}, but {name} in cast.yaml "
+                                f"(line {person.line}) is in {', '.join(person.where)}: use another person, or add the setting "
+                                "if it is truly the same person"
+                            ),
+                        )
+                    )
                 low, high = person.age
                 for sentence in _sentences_about(story, name, people):
                     for match in AGE.finditer(sentence):
                         age = int(next(g for g in match.groups() if g))
                         if not low <= age <= high:
-                            problems.append(ContentError(module.path, line, (
-                                f"scenario '{scenario.id}' makes {name} {age}, but cast.yaml gives {name} the age "
-                                f"band {low}-{high}: a name is one person across the course")))
+                            problems.append(
+                                ContentError(
+                                    module.path,
+                                    line,
+                                    (
+                                        f"scenario '{scenario.id}' makes {name} {age}, but cast.yaml gives {name} the age "
+                                        f"band {low}-{high}: a name is one person across the course"
+                                    ),
+                                )
+                            )
                 said_dead = any(DEATH.search(s) for s in _sentences_about(everything, name, people))
                 if said_dead and not person.died:
-                    problems.append(ContentError(module.path, line, (
-                        f"scenario '{scenario.id}' says {name} has died, but cast.yaml does not (add `died: true`, "
-                        "or use a new person)")))
+                    problems.append(
+                        ContentError(
+                            module.path,
+                            line,
+                            (
+                                f"scenario '{scenario.id}' says {name} has died, but cast.yaml does not (add `died: true`, "
+                                "or use a new person)"
+                            ),
+                        )
+                    )
                 if person.died and not DEATH.search(story):
-                    problems.append(ContentError(module.path, line, (
-                        f"{name} has died (cast.yaml), but scenario '{scenario.id}' does not say so: "
-                        "it reads as if they were alive")))
+                    problems.append(
+                        ContentError(
+                            module.path,
+                            line,
+                            (
+                                f"{name} has died (cast.yaml), but scenario '{scenario.id}' does not say so: "
+                                "it reads as if they were alive"
+                            ),
+                        )
+                    )
     return problems

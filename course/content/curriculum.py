@@ -22,8 +22,10 @@ def curriculum_markdown(course: Course) -> str:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for m in course.modules.values():
-        lines.append(f"| {m.id} | {m.title} | {m.minutes} | {len(m.graded_scenarios)} | "
-                     f"{len(m.scenarios) - len(m.graded_scenarios)} | {m.feedback} |")
+        lines.append(
+            f"| {m.id} | {m.title} | {m.minutes} | {len(m.graded_scenarios)} | "
+            f"{len(m.scenarios) - len(m.graded_scenarios)} | {m.feedback} |"
+        )
     for section in course.policy.sections.values():
         points = [p for p in course.policy.points.values() if p.section == section.id]
         if not points:

@@ -34,13 +34,19 @@ ALLOWED_PHONE = {
     "116 123": "Samaritans (free, day and night)",
     "0800 83 85 87": "Breathing Space",
 }
-EMPLOYER_KEYS = ("data_protection_lead", "manager_on_call", "employee_assistance", "whistleblowing",
-                 "adult_protection", "child_protection")
+EMPLOYER_KEYS = (
+    "data_protection_lead",
+    "manager_on_call",
+    "employee_assistance",
+    "whistleblowing",
+    "adult_protection",
+    "child_protection",
+)
 
 
 @dataclass(frozen=True)
 class Contact:
-    kind: str   # web | phone | employer
+    kind: str  # web | phone | employer
     value: str  # the address, the number, or the employer contact's key
     label: str = ""
 
@@ -87,20 +93,40 @@ def load_help(root: Path) -> HelpPage:
     data, org = load_yaml(path), load_yaml(org_path)
     employer = {}
     for key, entry in (_need(org, "contacts", org_path, "organisation.yaml") or {}).items():
-        employer[key] = EmployerContact(key, str(_need(entry, "title", org_path, f"contact '{key}'")),
-                                        str(_need(entry, "how", org_path, f"contact '{key}'")))
+        employer[key] = EmployerContact(
+            key,
+            str(_need(entry, "title", org_path, f"contact '{key}'")),
+            str(_need(entry, "how", org_path, f"contact '{key}'")),
+        )
     sections = []
     for s in _need(data, "sections", path, "help.yaml"):
         items = []
         for item in _need(s, "items", path, f"section '{s.get('id', '?')}'"):
-            contacts = tuple(Contact(str(_need(c, "kind", path, "a contact")), str(_need(c, "value", path, "a contact")),
-                                     str(c.get("label", ""))) for c in item.get("contacts", []))
-            items.append(HelpItem(str(_need(item, "name", path, "a help item")),
-                                  " ".join(str(_need(item, "what", path, "a help item")).split()), contacts))
-        sections.append(HelpSection(str(_need(s, "id", path, "a section")), str(_need(s, "title", path, "a section")),
-                                    tuple(items)))
-    return HelpPage(str(_need(data, "title", path, "help.yaml")), " ".join(str(data.get("intro", "")).split()),
-                    tuple(sections), str(org.get("name", "Your employer")), employer)
+            contacts = tuple(
+                Contact(
+                    str(_need(c, "kind", path, "a contact")),
+                    str(_need(c, "value", path, "a contact")),
+                    str(c.get("label", "")),
+                )
+                for c in item.get("contacts", [])
+            )
+            items.append(
+                HelpItem(
+                    str(_need(item, "name", path, "a help item")),
+                    " ".join(str(_need(item, "what", path, "a help item")).split()),
+                    contacts,
+                )
+            )
+        sections.append(
+            HelpSection(str(_need(s, "id", path, "a section")), str(_need(s, "title", path, "a section")), tuple(items))
+        )
+    return HelpPage(
+        str(_need(data, "title", path, "help.yaml")),
+        " ".join(str(data.get("intro", "")).split()),
+        tuple(sections),
+        str(org.get("name", "Your employer")),
+        employer,
+    )
 
 
 def _host(value: str) -> str:
@@ -131,7 +157,9 @@ def check_help(course) -> list[ContentError]:
     """The help page loads, and every address and number on it is allowed."""
     root = Path(course.policy.path).parent
     if not (root / "help.yaml").exists():
-        return [ContentError(root / "help.yaml", None, "file not found: the course needs a help page (see docs/CONTENT.md)")]
+        return [
+            ContentError(root / "help.yaml", None, "file not found: the course needs a help page (see docs/CONTENT.md)")
+        ]
     try:
         page = load_help(root)
     except ContentError as exc:
@@ -146,7 +174,9 @@ def check_help(course) -> list[ContentError]:
                     problems.append(ContentError(root / "help.yaml", raw_contact.line, f"{item.name}: {why}"))
     for key in EMPLOYER_KEYS:
         if key not in page.employer:
-            problems.append(ContentError(root / "organisation.yaml", None, f"contacts: '{key}' is missing (the employer sets it)"))
+            problems.append(
+                ContentError(root / "organisation.yaml", None, f"contacts: '{key}' is missing (the employer sets it)")
+            )
     return problems
 
 

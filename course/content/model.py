@@ -174,6 +174,7 @@ class Pseudonyms:
 @dataclass(frozen=True)
 class Person:
     """One named person in the cast (`cast.yaml`): a name is one person across the course."""
+
     name: str
     age: tuple[int, int]
     who: str
@@ -216,6 +217,7 @@ class Course:
 
 
 # --- loading ---------------------------------------------------------------------
+
 
 @cache
 def _schema(name: str) -> dict:
@@ -274,18 +276,32 @@ def load_policy(path: Path) -> Policy:
         if p["id"] in points:
             raise ContentErrors([ContentError(path, p.line, f"point id '{p['id']}' is used twice")])
         if p["section"] not in sections:
-            raise ContentErrors([ContentError(path, p.line, f"point '{p['id']}' names unknown section '{p['section']}'")])
+            raise ContentErrors(
+                [ContentError(path, p.line, f"point '{p['id']}' names unknown section '{p['section']}'")]
+            )
         points[p["id"]] = Point(
-            id=p["id"], section=p["section"], kind=p["kind"], quote=p["quote"], plain=p["plain"],
-            source=p.get("source", ""), number=str(p.get("number", "")), number_2016=str(p.get("number_2016", "")),
+            id=p["id"],
+            section=p["section"],
+            kind=p["kind"],
+            quote=p["quote"],
+            plain=p["plain"],
+            source=p.get("source", ""),
+            number=str(p.get("number", "")),
+            number_2016=str(p.get("number_2016", "")),
             listed=bool(p.get("listed", True)),
         )
     return Policy(
-        title=data["title"], version=str(data["version"]), updated=str(data["updated"]),
-        review_months=data["review_months"], definition=data.get("definition", ""),
-        sections=sections, points=points, completion=dict(data["completion"]),
+        title=data["title"],
+        version=str(data["version"]),
+        updated=str(data["updated"]),
+        review_months=data["review_months"],
+        definition=data.get("definition", ""),
+        sections=sections,
+        points=points,
+        completion=dict(data["completion"]),
         min_scenarios_per_point=data.get("coverage", {}).get("min_scenarios_per_point", 0),
-        path=path, raw=data,
+        path=path,
+        raw=data,
     )
 
 
@@ -299,8 +315,12 @@ def load_cast(path: Path) -> Cast:
             continue
         low, high = (int(n) for n in p["age"].split("-"))
         if low > high:
-            raise ContentErrors([ContentError(path, p.key_lines.get("age"), f"{p['name']}: age band '{p['age']}' runs backwards")])
-        people[p["name"]] = Person(p["name"], (low, high), p["who"], tuple(p["where"]), bool(p.get("died", False)), p.line)
+            raise ContentErrors(
+                [ContentError(path, p.key_lines.get("age"), f"{p['name']}: age band '{p['age']}' runs backwards")]
+            )
+        people[p["name"]] = Person(
+            p["name"], (low, high), p["who"], tuple(p["where"]), bool(p.get("died", False)), p.line
+        )
     return Cast(people, path, tuple(duplicates))
 
 
@@ -322,25 +342,47 @@ def build_module(data: dict, path: Path, default_pass_mark: float) -> Module:
     for s in data["scenarios"]:
         choices = tuple(
             Choice(
-                id=c["id"], text=c["text"],
+                id=c["id"],
+                text=c["text"],
                 score=float(c["score"]) if "score" in c else (1.0 if c["correct"] else 0.0),
-                feedback=c["feedback"], cites=tuple(c["cites"]), next=c.get("next"),
+                feedback=c["feedback"],
+                cites=tuple(c["cites"]),
+                next=c.get("next"),
             )
             for c in s["choices"]
         )
         post = Post(**s["post"]) if s.get("post") else None
-        scenarios.append(Scenario(
-            id=s["id"], module_id=data["id"], title=s["title"], setting=s["setting"], channel=s["channel"],
-            narrative=s["narrative"].strip(), question=s["question"], choices=choices, role=s.get("role", ""),
-            post=post, branch=bool(s.get("branch", False)), trainer_notes=tuple(s.get("trainer_notes", [])),
-        ))
+        scenarios.append(
+            Scenario(
+                id=s["id"],
+                module_id=data["id"],
+                title=s["title"],
+                setting=s["setting"],
+                channel=s["channel"],
+                narrative=s["narrative"].strip(),
+                question=s["question"],
+                choices=choices,
+                role=s.get("role", ""),
+                post=post,
+                branch=bool(s.get("branch", False)),
+                trainer_notes=tuple(s.get("trainer_notes", [])),
+            )
+        )
     return Module(
-        id=data["id"], title=data["title"], order=data["order"], section=data["section"],
-        minutes=data["minutes"], feedback=data["feedback"],
+        id=data["id"],
+        title=data["title"],
+        order=data["order"],
+        section=data["section"],
+        minutes=data["minutes"],
+        feedback=data["feedback"],
         pass_mark=float(data.get("pass_mark", default_pass_mark)),
-        intro=tuple(data.get("intro", [])), questions=tuple(data["questions"]),
-        objectives=tuple(data["objectives"]), key_points=tuple(data["key_points"]),
-        reflection=data["reflection"], scenarios=tuple(scenarios), path=path,
+        intro=tuple(data.get("intro", [])),
+        questions=tuple(data["questions"]),
+        objectives=tuple(data["objectives"]),
+        key_points=tuple(data["key_points"]),
+        reflection=data["reflection"],
+        scenarios=tuple(scenarios),
+        path=path,
         overview=" ".join(data.get("overview", "").split()),
     )
 
@@ -384,7 +426,11 @@ def load_course_collecting(root: Path | None = None) -> tuple[Course | None, lis
             problems.append(exc)
             continue
         if data["id"] != path.stem:
-            problems.append(ContentError(path, data.key_lines.get("id"), f"module id '{data['id']}' must match the file name '{path.stem}'"))
+            problems.append(
+                ContentError(
+                    path, data.key_lines.get("id"), f"module id '{data['id']}' must match the file name '{path.stem}'"
+                )
+            )
             continue
         modules.append(build_module(data, path, pass_mark))
         raw[data["id"]] = data

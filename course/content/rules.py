@@ -63,15 +63,21 @@ def check_unique_ids(course: Course) -> list[ContentError]:
         choice_ids = Counter(c["id"] for c in raw["choices"])
         for cid, n in choice_ids.items():
             if n > 1:
-                problems.append(ContentError(module.path, raw.line, f"scenario '{sid}' has choice id '{cid}' {n} times"))
+                problems.append(
+                    ContentError(module.path, raw.line, f"scenario '{sid}' has choice id '{cid}' {n} times")
+                )
     return problems
 
 
 def check_sections(course: Course) -> list[ContentError]:
     return [
-        ContentError(m.path, course.raw_modules[m.id].key_lines.get("section"),
-                     f"section '{m.section}' is not in policy.yaml (known: {', '.join(course.policy.sections)})")
-        for m in course.modules.values() if m.section not in course.policy.sections
+        ContentError(
+            m.path,
+            course.raw_modules[m.id].key_lines.get("section"),
+            f"section '{m.section}' is not in policy.yaml (known: {', '.join(course.policy.sections)})",
+        )
+        for m in course.modules.values()
+        if m.section not in course.policy.sections
     ]
 
 
@@ -82,14 +88,25 @@ def check_choices(course: Course) -> list[ContentError]:
     for module, raw in _scenario_lines(course):
         scenario = module.scenario(raw["id"])
         if scenario.best_score < 1:
-            problems.append(ContentError(module.path, raw.line, f"scenario '{scenario.id}' has no best choice (score 1)"))
+            problems.append(
+                ContentError(module.path, raw.line, f"scenario '{scenario.id}' has no best choice (score 1)")
+            )
         for choice, raw_choice in zip(scenario.choices, raw["choices"]):
             if not choice.feedback.strip():
-                problems.append(ContentError(module.path, raw_choice.line, f"choice '{choice.id}' of '{scenario.id}' has empty feedback"))
+                problems.append(
+                    ContentError(
+                        module.path, raw_choice.line, f"choice '{choice.id}' of '{scenario.id}' has empty feedback"
+                    )
+                )
             for cite in choice.cites:
                 if cite not in points:
-                    problems.append(ContentError(module.path, raw_choice.key_lines.get("cites"),
-                                                 f"choice '{choice.id}' of '{scenario.id}' cites unknown policy id '{cite}'"))
+                    problems.append(
+                        ContentError(
+                            module.path,
+                            raw_choice.key_lines.get("cites"),
+                            f"choice '{choice.id}' of '{scenario.id}' cites unknown policy id '{cite}'",
+                        )
+                    )
     return problems
 
 
@@ -106,18 +123,42 @@ def check_branching(course: Course) -> list[ContentError]:
                 line = raw_choice.key_lines.get("next")
                 target = ids.get(choice.next)
                 if target is None:
-                    problems.append(ContentError(module.path, line, f"choice '{choice.id}' of '{scenario.id}' leads to '{choice.next}', which is not a scenario in this module"))
+                    problems.append(
+                        ContentError(
+                            module.path,
+                            line,
+                            f"choice '{choice.id}' of '{scenario.id}' leads to '{choice.next}', which is not a scenario in this module",
+                        )
+                    )
                 elif not target.branch:
-                    problems.append(ContentError(module.path, line, f"'{choice.next}' is reached by branching, so it must set `branch: true`"))
+                    problems.append(
+                        ContentError(
+                            module.path, line, f"'{choice.next}' is reached by branching, so it must set `branch: true`"
+                        )
+                    )
                 elif choice.next == scenario.id:
-                    problems.append(ContentError(module.path, line, f"choice '{choice.id}' of '{scenario.id}' leads back to itself"))
+                    problems.append(
+                        ContentError(module.path, line, f"choice '{choice.id}' of '{scenario.id}' leads back to itself")
+                    )
                 else:
                     reached.add(choice.next)
         for scenario in module.scenarios:
             if scenario.branch and scenario.id not in reached:
-                problems.append(ContentError(module.path, raw_by_id[scenario.id].line, f"branch scenario '{scenario.id}' is not reached by any choice's `next`"))
+                problems.append(
+                    ContentError(
+                        module.path,
+                        raw_by_id[scenario.id].line,
+                        f"branch scenario '{scenario.id}' is not reached by any choice's `next`",
+                    )
+                )
         if not module.graded_scenarios:
-            problems.append(ContentError(module.path, course.raw_modules[module.id].key_lines.get("scenarios", 1), "the module has no graded scenario (all are `branch: true`)"))
+            problems.append(
+                ContentError(
+                    module.path,
+                    course.raw_modules[module.id].key_lines.get("scenarios", 1),
+                    "the module has no graded scenario (all are `branch: true`)",
+                )
+            )
     return problems
 
 
@@ -150,19 +191,49 @@ def check_anonymity(course: Course) -> list[ContentError]:
         for path, text, line in walk_strings(course.raw_modules[module.id]):
             where = _field(path)
             for word in dict.fromkeys(_names_in(text, names, allowed, bodies)):
-                problems.append(ContentError(module.path, line, f"{where}: '{word}' looks like a name that is not in the cast (add the person to cast.yaml; if it is not a name, add it to allowed_words in pseudonyms.yaml)"))
+                problems.append(
+                    ContentError(
+                        module.path,
+                        line,
+                        f"{where}: '{word}' looks like a name that is not in the cast (add the person to cast.yaml; if it is not a name, add it to allowed_words in pseudonyms.yaml)",
+                    )
+                )
             for word, pattern in forbidden:
                 if pattern.search(text):
-                    problems.append(ContentError(module.path, line, f"{where}: '{word}' is a real place or organisation; describe the setting instead"))
+                    problems.append(
+                        ContentError(
+                            module.path,
+                            line,
+                            f"{where}: '{word}' is a real place or organisation; describe the setting instead",
+                        )
+                    )
             for what, pattern in PERSONAL_DATA.items():
                 found = pattern.search(text)
                 if found:
-                    problems.append(ContentError(module.path, line, f"{where}: '{found.group()}' looks like {what}; scenarios must not contain one"))
+                    problems.append(
+                        ContentError(
+                            module.path,
+                            line,
+                            f"{where}: '{found.group()}' looks like {what}; scenarios must not contain one",
+                        )
+                    )
         for raw_s in course.raw_modules[module.id]["scenarios"]:
             author = raw_s.get("post", {}).get("author", "") if isinstance(raw_s.get("post"), dict) else ""
             first = author.split()[0] if author.split() else ""
-            if first and first[0].isupper() and first not in names and first not in allowed and first not in ("A", "An", "The", "Your", "Someone"):
-                problems.append(ContentError(module.path, raw_s["post"].key_lines.get("author"), f"post author '{author}' is not in the cast (cast.yaml), or write a role, e.g. 'A relative'"))
+            if (
+                first
+                and first[0].isupper()
+                and first not in names
+                and first not in allowed
+                and first not in ("A", "An", "The", "Your", "Someone")
+            ):
+                problems.append(
+                    ContentError(
+                        module.path,
+                        raw_s["post"].key_lines.get("author"),
+                        f"post author '{author}' is not in the cast (cast.yaml), or write a role, e.g. 'A relative'",
+                    )
+                )
     return problems
 
 
@@ -177,11 +248,23 @@ def check_plain_english(course: Course, minimum: float = MIN_READING_EASE) -> li
     for module, raw in _scenario_lines(course):
         score = reading_ease(raw["narrative"])
         if score < minimum:
-            problems.append(ContentError(module.path, raw.key_lines.get("narrative"), f"narrative of '{raw['id']}' is hard to read (Flesch reading ease {score:.0f}, needs {minimum:.0f}+): use shorter sentences and words"))
+            problems.append(
+                ContentError(
+                    module.path,
+                    raw.key_lines.get("narrative"),
+                    f"narrative of '{raw['id']}' is hard to read (Flesch reading ease {score:.0f}, needs {minimum:.0f}+): use shorter sentences and words",
+                )
+            )
         for raw_choice in raw["choices"]:
             score = reading_ease(raw_choice["feedback"])
             if score < minimum:
-                problems.append(ContentError(module.path, raw_choice.key_lines.get("feedback"), f"feedback of choice '{raw_choice['id']}' in '{raw['id']}' is hard to read (Flesch reading ease {score:.0f}, needs {minimum:.0f}+)"))
+                problems.append(
+                    ContentError(
+                        module.path,
+                        raw_choice.key_lines.get("feedback"),
+                        f"feedback of choice '{raw_choice['id']}' in '{raw['id']}' is hard to read (Flesch reading ease {score:.0f}, needs {minimum:.0f}+)",
+                    )
+                )
     return problems
 
 
@@ -201,16 +284,26 @@ def check_coverage(course: Course) -> list[ContentError]:
         return []
     raw_points = {p["id"]: p for p in course.policy.raw["points"]}
     return [
-        ContentError(course.policy.path, raw_points[pid].line, f"point '{pid}' is cited by {len(sids)} scenario(s); every point needs at least {need}")
-        for pid, sids in citation_counts(course).items() if len(sids) < need
+        ContentError(
+            course.policy.path,
+            raw_points[pid].line,
+            f"point '{pid}' is cited by {len(sids)} scenario(s); every point needs at least {need}",
+        )
+        for pid, sids in citation_counts(course).items()
+        if len(sids) < need
     ]
 
 
 def check_completion_modules(course: Course) -> list[ContentError]:
     raw = course.policy.raw["completion"]
     return [
-        ContentError(course.policy.path, raw.key_lines.get("modules"), f"completion names module '{mid}', which has no file in modules/")
-        for mid in course.policy.completion.get("modules", []) if mid not in course.modules
+        ContentError(
+            course.policy.path,
+            raw.key_lines.get("modules"),
+            f"completion names module '{mid}', which has no file in modules/",
+        )
+        for mid in course.policy.completion.get("modules", [])
+        if mid not in course.modules
     ]
 
 
@@ -227,27 +320,51 @@ def check_citation_labels(course: Course) -> list[ContentError]:
     """
     problems = []
     raw_points = {p["id"]: p for p in course.policy.raw["points"]}
-    old_of = {p.number: p.number_2016 for p in course.policy.points.values()
-              if p.kind == "code" and p.number_2016 and p.number_2016 != p.number}
+    old_of = {
+        p.number: p.number_2016
+        for p in course.policy.points.values()
+        if p.kind == "code" and p.number_2016 and p.number_2016 != p.number
+    }
     current = {p.number for p in course.policy.points.values() if p.kind == "code"}
     for point in course.policy.points.values():
         if point.kind == "code" and not CODE_LABEL.match(point.label):
-            problems.append(ContentError(course.policy.path, raw_points[point.id].line, (
-                f"point '{point.id}' would be shown as '{point.label}': a Code citation reads "
-                "'SSSC Code 1.5 (2016: 1.4)', 'SSSC Code 2.3' or 'SSSC Code Part 5' (check `number`)")))
+            problems.append(
+                ContentError(
+                    course.policy.path,
+                    raw_points[point.id].line,
+                    (
+                        f"point '{point.id}' would be shown as '{point.label}': a Code citation reads "
+                        "'SSSC Code 1.5 (2016: 1.4)', 'SSSC Code 2.3' or 'SSSC Code Part 5' (check `number`)"
+                    ),
+                )
+            )
     for module in course.modules.values():
         for path, text, line in walk_strings(course.raw_modules[module.id]):
             for match in CODE_IN_TEXT.finditer(text):
                 number, shown_old = match.group(1), match.group(3)
                 if number not in current:
                     hint = next((new for new, old in old_of.items() if old == number), None)
-                    problems.append(ContentError(module.path, line, (
-                        f"{_field(path)}: 'Code {number}' is not a 2024 Code number in policy.yaml"
-                        + (f"; write 'Code {hint} (2016: {number})'" if hint else ""))))
+                    problems.append(
+                        ContentError(
+                            module.path,
+                            line,
+                            (
+                                f"{_field(path)}: 'Code {number}' is not a 2024 Code number in policy.yaml"
+                                + (f"; write 'Code {hint} (2016: {number})'" if hint else "")
+                            ),
+                        )
+                    )
                 elif number in old_of and shown_old != old_of[number]:
-                    problems.append(ContentError(module.path, line, (
-                        f"{_field(path)}: write 'Code {number} (2016: {old_of[number]})': "
-                        "the policy quotes the 2016 number")))
+                    problems.append(
+                        ContentError(
+                            module.path,
+                            line,
+                            (
+                                f"{_field(path)}: write 'Code {number} (2016: {old_of[number]})': "
+                                "the policy quotes the 2016 number"
+                            ),
+                        )
+                    )
     return problems
 
 
@@ -261,19 +378,42 @@ def check_overview(course: Course) -> list[ContentError]:
         raw = course.raw_modules[module.id]
         words = len(module.overview.split())
         if not words:
-            problems.append(ContentError(module.path, raw.line, (
-                "the module has no `overview`: two or three short sentences a learner reads before Start "
-                "(longer text goes in `intro`, shown as 'More about this module')")))
+            problems.append(
+                ContentError(
+                    module.path,
+                    raw.line,
+                    (
+                        "the module has no `overview`: two or three short sentences a learner reads before Start "
+                        "(longer text goes in `intro`, shown as 'More about this module')"
+                    ),
+                )
+            )
         elif words > OVERVIEW_MAX_WORDS:
-            problems.append(ContentError(module.path, raw.key_lines.get("overview"), (
-                f"the overview has {words} words; keep it to {OVERVIEW_MAX_WORDS} so it fits one phone screen "
-                "(move the rest to `intro`)")))
+            problems.append(
+                ContentError(
+                    module.path,
+                    raw.key_lines.get("overview"),
+                    (
+                        f"the overview has {words} words; keep it to {OVERVIEW_MAX_WORDS} so it fits one phone screen "
+                        "(move the rest to `intro`)"
+                    ),
+                )
+            )
     return problems
 
 
-ALL_RULES = (check_unique_ids, check_sections, check_choices, check_branching, check_anonymity,
-             check_plain_english, check_coverage, check_completion_modules, check_citation_labels,
-             check_overview)
+ALL_RULES = (
+    check_unique_ids,
+    check_sections,
+    check_choices,
+    check_branching,
+    check_anonymity,
+    check_plain_english,
+    check_coverage,
+    check_completion_modules,
+    check_citation_labels,
+    check_overview,
+)
 
 
 def check_course(course: Course) -> list[ContentError]:

@@ -25,11 +25,18 @@ class Report:
         modules = []
         if self.course:
             for m in self.course.modules.values():
-                modules.append({
-                    "id": m.id, "title": m.title, "file": str(m.path),
-                    "scenarios": len(m.graded_scenarios), "branch_scenarios": len(m.scenarios) - len(m.graded_scenarios),
-                    "minutes": m.minutes, "feedback": m.feedback, "pass_mark": m.pass_mark,
-                })
+                modules.append(
+                    {
+                        "id": m.id,
+                        "title": m.title,
+                        "file": str(m.path),
+                        "scenarios": len(m.graded_scenarios),
+                        "branch_scenarios": len(m.scenarios) - len(m.graded_scenarios),
+                        "minutes": m.minutes,
+                        "feedback": m.feedback,
+                        "pass_mark": m.pass_mark,
+                    }
+                )
         return {
             "ok": self.ok,
             "policy_version": self.course.policy.version if self.course else None,

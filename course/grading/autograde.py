@@ -42,8 +42,9 @@ class GradeResult:
 
         if self.score is None:  # no mark (perhaps of a module the course does not have)
             return None
-        return mark_verdict(self.score, self.max_score, load_course().module(self.module).pass_mark,
-                            self.status == "needs review")
+        return mark_verdict(
+            self.score, self.max_score, load_course().module(self.module).pass_mark, self.status == "needs review"
+        )
 
 
 def _last_line(result: dict) -> str:
@@ -61,8 +62,13 @@ def grade_one(api, submission: Submission) -> GradeResult:
         if result["success"]:
             break
         if "locked" not in (result.get("error", "") + result.get("log", "")):  # only a busy database is retried
-            return GradeResult(submission.learner, submission.module, "not graded", message=_last_line(result),
-                               seconds=time.perf_counter() - started)
+            return GradeResult(
+                submission.learner,
+                submission.module,
+                "not graded",
+                message=_last_line(result),
+                seconds=time.perf_counter() - started,
+            )
         time.sleep(0.5 * (attempt + 1))
     else:
         return GradeResult(submission.learner, submission.module, "not graded", message=_last_line(result))
@@ -72,15 +78,18 @@ def grade_one(api, submission: Submission) -> GradeResult:
             graded = gb.find_submission(submission.module, submission.learner)
             score, max_score = float(graded.score), float(graded.max_score)
         except MissingEntry:
-            return GradeResult(submission.learner, submission.module, "not graded", message="no gradebook entry after autograde")
+            return GradeResult(
+                submission.learner, submission.module, "not graded", message="no gradebook entry after autograde"
+            )
     status, message = "graded", ""
     if submission.tampered_cells:
         status = "needs review"
         message = "edited read-only or graded cells: " + ", ".join(submission.tampered_cells)
     if not feedback["success"]:
         message = (message + "; " if message else "") + "feedback not generated: " + _last_line(feedback)
-    return GradeResult(submission.learner, submission.module, status, score, max_score, message,
-                       time.perf_counter() - started)
+    return GradeResult(
+        submission.learner, submission.module, status, score, max_score, message, time.perf_counter() - started
+    )
 
 
 # --- worker processes -----------------------------------------------------------------
@@ -114,11 +123,16 @@ def prepare_gradebook(api, submissions: list[Submission]) -> None:
             gb.update_or_create_student(learner)
 
 
-def pending(root: Path, store: Store, *, modules=None, learners=None, force=False) -> tuple[list[Submission], list[Submission]]:
+def pending(
+    root: Path, store: Store, *, modules=None, learners=None, force=False
+) -> tuple[list[Submission], list[Submission]]:
     """(to grade, unchanged) among the submissions that pass the filters."""
     known = set(load_course().modules)
-    found = [s for s in find_submissions(root, known)
-             if (not modules or s.module in modules) and (not learners or s.learner in learners)]
+    found = [
+        s
+        for s in find_submissions(root, known)
+        if (not modules or s.module in modules) and (not learners or s.learner in learners)
+    ]
     last = state.last_graded(store)
     todo, unchanged = [], []
     for submission in found:
@@ -144,17 +158,33 @@ def issue_certificates(store: Store, learners, course=None) -> None:
         logging.getLogger("course.grader").exception("could not update the certificate register")
 
 
-def grade(root: Path | None = None, *, jobs: int = 1, modules=None, learners=None, force: bool = False,
-          store: Store | None = None, progress: Callable[[GradeResult], None] | None = None) -> list[GradeResult]:
+def grade(
+    root: Path | None = None,
+    *,
+    jobs: int = 1,
+    modules=None,
+    learners=None,
+    force: bool = False,
+    store: Store | None = None,
+    progress: Callable[[GradeResult], None] | None = None,
+) -> list[GradeResult]:
     root = Path(root or grading_root()).resolve()
     store = store or Store()
     todo, _unchanged = pending(root, store, modules=modules, learners=learners, force=force)
     results: list[GradeResult] = []
 
     def done(submission: Submission, result: GradeResult) -> None:
-        state.record(store, result.learner, result.module, submission.fingerprint(),
-                     result.status, score=result.score, max_score=result.max_score,
-                     needs_review=result.status == "needs review", message=result.message)
+        state.record(
+            store,
+            result.learner,
+            result.module,
+            submission.fingerprint(),
+            result.status,
+            score=result.score,
+            max_score=result.max_score,
+            needs_review=result.status == "needs review",
+            message=result.message,
+        )
         results.append(result)
         if progress:
             progress(result)
@@ -164,8 +194,12 @@ def grade(root: Path | None = None, *, jobs: int = 1, modules=None, learners=Non
         if submission.gradable:
             gradable.append(submission)
         else:
-            done(submission, GradeResult(submission.learner, submission.module, "not graded",
-                                         message="; ".join(submission.problems)))
+            done(
+                submission,
+                GradeResult(
+                    submission.learner, submission.module, "not graded", message="; ".join(submission.problems)
+                ),
+            )
     if gradable:
         api = nbgrader_api(root)
         prepare_gradebook(api, gradable)
@@ -173,10 +207,10 @@ def grade(root: Path | None = None, *, jobs: int = 1, modules=None, learners=Non
             for submission in gradable:
                 done(submission, grade_one(api, submission))
         else:
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
-                                     initializer=_worker_init, initargs=(str(root),)) as pool:
+            with ProcessPoolExecutor(
+                max_workers=jobs, mp_context=get_context("spawn"), initializer=_worker_init, initargs=(str(root),)
+            ) as pool:
                 for submission, result in zip(gradable, pool.map(_worker_grade, gradable)):
                     done(submission, result)
     issue_certificates(store, {r.learner for r in results if r.score is not None})
     return results
-

@@ -28,6 +28,8 @@ def scenario_points(module_id: str, scenario_id: str, path: str | Path = respons
     try:
         choice = scenario.choice(str(record["choice"]))
     except KeyError:
-        raise responses.ResponsesError(f"{path}: '{record['choice']}' is not a choice of scenario '{scenario_id}'") from None
+        raise responses.ResponsesError(
+            f"{path}: '{record['choice']}' is not a choice of scenario '{scenario_id}'"
+        ) from None
     print(f"{scenario.title}: {choice.score:g} of 1")
     return float(choice.score)

@@ -28,8 +28,9 @@ def load_config(root: Path | None = None):
     if (root / CONFIG_FILE).exists():
         config.merge(PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config())
     config.CourseDirectory.root = str(root)
-    config.CourseDirectory.db_url = (settings.gradebook_db_url() or config.CourseDirectory.get("db_url")
-                                     or f"sqlite:///{root / 'gradebook.db'}")
+    config.CourseDirectory.db_url = (
+        settings.gradebook_db_url() or config.CourseDirectory.get("db_url") or f"sqlite:///{root / 'gradebook.db'}"
+    )
     return config
 
 

@@ -21,6 +21,8 @@ def offline_html(html: str) -> str:
 
 def feedback_iframe(path: Path, title: str = "Your feedback from the marking") -> str:
     html = offline_html(Path(path).read_text(encoding="utf-8"))
-    return (f'<iframe class="cm-feedback-frame" title="{escape(title)}" sandbox="" '
-            f'style="width:100%;min-height:70vh;border:1px solid #c8c8c8;border-radius:8px" '
-            f'srcdoc="{escape(html, quote=True)}"></iframe>')
+    return (
+        f'<iframe class="cm-feedback-frame" title="{escape(title)}" sandbox="" '
+        f'style="width:100%;min-height:70vh;border:1px solid #c8c8c8;border-radius:8px" '
+        f'srcdoc="{escape(html, quote=True)}"></iframe>'
+    )

@@ -38,7 +38,9 @@ def submit(records: LearnerRecords) -> int:
     return queue.enqueue(store, records.learner_id, records.module.id)
 
 
-def result_for(store: Store, learner_id: str, module_id: str, pass_mark: float, root: Path | None = None) -> FinishResult | None:
+def result_for(
+    store: Store, learner_id: str, module_id: str, pass_mark: float, root: Path | None = None
+) -> FinishResult | None:
     """The latest grading of this learner's module, with the path of nbgrader's feedback page."""
     record = state.graded(store, learner_id, module_id)
     if record is None:
@@ -48,8 +50,9 @@ def result_for(store: Store, learner_id: str, module_id: str, pass_mark: float, 
     from course.progress import mark_verdict
 
     passed = mark_verdict(record.score, record.max_score, pass_mark, bool(record.needs_review))
-    return FinishResult(record.status, record.score, record.max_score, passed, record.message,
-                        feedback if feedback.exists() else None)
+    return FinishResult(
+        record.status, record.score, record.max_score, passed, record.message, feedback if feedback.exists() else None
+    )
 
 
 def finish(records: LearnerRecords, root: Path | None = None, wait: float = WAIT_SECONDS) -> FinishResult:

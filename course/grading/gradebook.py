@@ -33,20 +33,37 @@ def gradebook_frame(root: Path | None = None, store: Store | None = None):
             except Exception:  # noqa: BLE001, S112 - an assignment not in the gradebook has no rows
                 continue
             for d in dicts:
-                rows.append({"learner": d["student"], "module": module.id, "score": float(d["score"]),
-                             "max_score": float(d["max_score"]), "submitted_at": d["timestamp"]})
+                rows.append(
+                    {
+                        "learner": d["student"],
+                        "module": module.id,
+                        "score": float(d["score"]),
+                        "max_score": float(d["max_score"]),
+                        "submitted_at": d["timestamp"],
+                    }
+                )
     frame = pd.DataFrame(rows, columns=["learner", "module", "score", "max_score", "submitted_at"])
     log = state.last_graded(store)
-    frame["graded_at"] = [log[(r.learner, r.module)].graded_at if (r.learner, r.module) in log else None
-                          for r in frame.itertuples()]
-    frame["needs_review"] = [bool(log[(r.learner, r.module)].needs_review) if (r.learner, r.module) in log else False
-                             for r in frame.itertuples()]
-    frame["status"] = [log[(r.learner, r.module)].status if (r.learner, r.module) in log else "graded"
-                       for r in frame.itertuples()]
+    frame["graded_at"] = [
+        log[(r.learner, r.module)].graded_at if (r.learner, r.module) in log else None for r in frame.itertuples()
+    ]
+    frame["needs_review"] = [
+        bool(log[(r.learner, r.module)].needs_review) if (r.learner, r.module) in log else False
+        for r in frame.itertuples()
+    ]
+    frame["status"] = [
+        log[(r.learner, r.module)].status if (r.learner, r.module) in log else "graded" for r in frame.itertuples()
+    ]
     learners = sorted(set(frame["learner"]))
     inputs = load_inputs(store, course=course, learner_ids=learners)
-    result = evaluate(inputs.rule, inputs.grades, activity=inputs.activity, attendance=inputs.attendance,
-                      history=inputs.history, finished=inputs.finished)
+    result = evaluate(
+        inputs.rule,
+        inputs.grades,
+        activity=inputs.activity,
+        attendance=inputs.attendance,
+        history=inputs.history,
+        finished=inputs.finished,
+    )
     states = result.modules.set_index(["learner_id", "module_id"])["status"].astype(str)
     frame["passed"] = [states.get((r.learner, r.module)) == PASSED for r in frame.itertuples()]
     frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True)

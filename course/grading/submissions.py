@@ -112,7 +112,9 @@ def check(submission: Submission, known_modules: set[str]) -> Submission:
     try:
         nb = nbformat.read(submission.notebook, as_version=4)
     except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds for a broken file
-        submission.problems.append(f"{submission.notebook.name} is not a valid notebook ({str(exc).splitlines()[0][:120]})")
+        submission.problems.append(
+            f"{submission.notebook.name} is not a valid notebook ({str(exc).splitlines()[0][:120]})"
+        )
         return submission
     try:
         if responses.read(submission.folder / responses.FILENAME) is None:

@@ -49,15 +49,25 @@ def grade_request(api, store: Store, request: queue.Request, course=None) -> str
         return message
     prepare_gradebook(api, [submission])
     result = grade_one(api, submission)
-    state.record(store, result.learner, result.module, fingerprint, result.status, score=result.score,
-                 max_score=result.max_score, needs_review=result.status == "needs review", message=result.message)
+    state.record(
+        store,
+        result.learner,
+        result.module,
+        fingerprint,
+        result.status,
+        score=result.score,
+        max_score=result.max_score,
+        needs_review=result.status == "needs review",
+        message=result.message,
+    )
     queue.complete(store, request.id, result.status != "not graded", result.message)
     issue_certificates(store, [result.learner], course)  # a mark that completes the course issues it
     return result.status
 
 
-def run(root: Path | None = None, store: Store | None = None, *, poll: float = 0.2,
-        stop_after: float | None = None) -> int:
+def run(
+    root: Path | None = None, store: Store | None = None, *, poll: float = 0.2, stop_after: float | None = None
+) -> int:
     """Grade requests until stopped (or until `stop_after` seconds with nothing to do); returns how many."""
     root = Path(root or grading_root()).resolve()
     store = store or Store()

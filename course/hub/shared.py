@@ -28,11 +28,18 @@ from course.settings import notebooks_dir
 
 def layout(shared: Path) -> dict[str, Path]:
     shared = Path(shared)
-    return {"grading": shared / "grading", "exchange": shared / "exchange", "var": shared / "var",
-            "snapshot": shared / "course-content.pickle", "notebooks": shared / "notebooks"}
+    return {
+        "grading": shared / "grading",
+        "exchange": shared / "exchange",
+        "var": shared / "var",
+        "snapshot": shared / "course-content.pickle",
+        "notebooks": shared / "notebooks",
+    }
 
 
-def prepare(shared: Path, env: dict[str, str], modules: list[str] | None = None, force: bool = False) -> dict[str, Path]:
+def prepare(
+    shared: Path, env: dict[str, str], modules: list[str] | None = None, force: bool = False
+) -> dict[str, Path]:
     """Make the shared folders, the content snapshot and the database tables; release the modules.
 
     `env` is what the staff's servers get (COURSE_DB_URL, NBGRADER_DB_URL...): the release runs
@@ -53,11 +60,14 @@ def prepare(shared: Path, env: dict[str, str], modules: list[str] | None = None,
     if missing:
         # nbgrader's own API (generate_assignment, release_assignment), in a child process with
         # the staff's environment: nbgrader reads NBGRADER_DB_URL and the exchange from it
-        script = ("import sys; from course.grading.release import release; "
-                  "bad = [r for r in release(modules=sys.argv[1:], to_exchange=True) if not r.generated or r.released is False]; "
-                  "print(*(f'{r.module}: {r.message}' for r in bad), sep='\\n'); sys.exit(1 if bad else 0)")
-        done = subprocess.run([sys.executable, "-c", script, *missing], env={**os.environ, **env},
-                              capture_output=True, text=True)
+        script = (
+            "import sys; from course.grading.release import release; "
+            "bad = [r for r in release(modules=sys.argv[1:], to_exchange=True) if not r.generated or r.released is False]; "
+            "print(*(f'{r.module}: {r.message}' for r in bad), sep='\\n'); sys.exit(1 if bad else 0)"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", script, *missing], env={**os.environ, **env}, capture_output=True, text=True
+        )
         if done.returncode:
             raise RuntimeError(f"releasing the modules failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     return where
@@ -86,8 +96,12 @@ def main(argv: list[str] | None = None) -> None:
     if not args:
         raise SystemExit("usage: python -m course.hub.shared SHARED_DIR [MODULE ...]")
     shared = Path(args[0])
-    env = {**os.environ, "COURSE_GRADING_DIR": str(layout(shared)["grading"]),
-           "NBGRADER_EXCHANGE": str(layout(shared)["exchange"]), "COURSE_DATA_DIR": str(layout(shared)["var"])}
+    env = {
+        **os.environ,
+        "COURSE_GRADING_DIR": str(layout(shared)["grading"]),
+        "NBGRADER_EXCHANGE": str(layout(shared)["exchange"]),
+        "COURSE_DATA_DIR": str(layout(shared)["var"]),
+    }
     where = prepare(shared, env, modules=args[1:] or None)
     print(f"ready: {where['grading']}")
 

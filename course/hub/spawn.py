@@ -43,7 +43,8 @@ def prepare_home(home: Path, shared: Path, staff: bool) -> Path:
         # formgrader and nbgrader's commands read nbgrader_config.py from the working folder
         (home / "nbgrader_config.py").write_text(
             "c = get_config()  # noqa: F821\n"
-            f"load_subconfig({str(home / 'grading' / 'nbgrader_config.py')!r})  # noqa: F821 - the shared course root\n")
+            f"load_subconfig({str(home / 'grading' / 'nbgrader_config.py')!r})  # noqa: F821 - the shared course root\n"
+        )
     else:
         dashboard.unlink(missing_ok=True)  # someone who left the staff groups loses the copy too
         # a group session is run by a trainer; learners join it (join.ipynb), never run one
@@ -51,8 +52,9 @@ def prepare_home(home: Path, shared: Path, staff: bool) -> Path:
     return home
 
 
-def environment(home: Path | None, shared: Path, db_url: str, gradebook_url: str, staff_group_name: str | None,
-                groups: list[str]) -> dict[str, str]:
+def environment(
+    home: Path | None, shared: Path, db_url: str, gradebook_url: str, staff_group_name: str | None, groups: list[str]
+) -> dict[str, str]:
     where = layout(shared)
     env = {
         "COURSE_HUB_SHARED": str(shared),
@@ -67,9 +69,11 @@ def environment(home: Path | None, shared: Path, db_url: str, gradebook_url: str
         "MPLBACKEND": "Agg",
     }
     if staff_group_name:
-        env.update({
-            "NBGRADER_DB_URL": gradebook_url,
-            "COURSE_DATA_DIR": str(where["var"]),  # one certificate key for every manager
-            "COURSE_MANAGER_GROUP": staff_group_name,
-        })
+        env.update(
+            {
+                "NBGRADER_DB_URL": gradebook_url,
+                "COURSE_DATA_DIR": str(where["var"]),  # one certificate key for every manager
+                "COURSE_MANAGER_GROUP": staff_group_name,
+            }
+        )
     return env

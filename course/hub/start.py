@@ -48,7 +48,9 @@ def write_server_config(home: Path) -> Path:
 
 def server_env(config: Path, base: dict | None = None) -> dict:
     env = dict(os.environ if base is None else base)
-    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(p for p in (str(config.parent), env.get("JUPYTER_CONFIG_PATH", "")) if p)
+    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+        p for p in (str(config.parent), env.get("JUPYTER_CONFIG_PATH", "")) if p
+    )
     return env
 
 

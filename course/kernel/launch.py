@@ -21,9 +21,9 @@ from course.kernel.runtime import log
 
 @dataclass(frozen=True)
 class Page:
-    imports: tuple[str, ...]      # imported while the kernel waits in the pool, not when someone is waiting
-    live: bool = False            # a group-session page: the live tables, no sign-in
-    warm_up: bool = True          # run a learner page's reads once, so SQLAlchemy has compiled them
+    imports: tuple[str, ...]  # imported while the kernel waits in the pool, not when someone is waiting
+    live: bool = False  # a group-session page: the live tables, no sign-in
+    warm_up: bool = True  # run a learner page's reads once, so SQLAlchemy has compiled them
 
 
 LEARNER = ("course.records.signin_tokens", "course.app.home", "course.app.module")
@@ -32,17 +32,23 @@ PAGES = {
     "module": Page(LEARNER),
     "certificate": Page((*LEARNER, "course.app.certificate", "course.manager.certificates", "course.manager.reports")),
     # "Where to get help": no sign-in, no learner reads; a token only keeps its back links signed in
-    "help": Page(("course.records.signin_tokens", "course.app.module", "course.app.help", "course.content.help"),
-                 warm_up=False),
-    "trainer": Page(("course.live.core", "course.live.join_app", "course.live.trainer_app", "course.live.address", "qrcode"),
-                    live=True, warm_up=False),
+    "help": Page(
+        ("course.records.signin_tokens", "course.app.module", "course.app.help", "course.content.help"), warm_up=False
+    ),
+    "trainer": Page(
+        ("course.live.core", "course.live.join_app", "course.live.trainer_app", "course.live.address", "qrcode"),
+        live=True,
+        warm_up=False,
+    ),
     "join": Page(("course.live.core", "course.live.join_app", "course.live.trainer_app"), live=True, warm_up=False),
 }
 
 # what a group-session page says when it fails: a person joining from a phone may not be a
 # learner of this course, so no "your answers are kept" and no link to the course home
-LIVE_TROUBLE = ("Something went wrong", "This page could not be shown. Please reload it. If it happens again, "
-                "tell whoever runs the course.")
+LIVE_TROUBLE = (
+    "Something went wrong",
+    "This page could not be shown. Please reload it. If it happens again, tell whoever runs the course.",
+)
 
 
 class Launcher:
@@ -164,8 +170,14 @@ class Launcher:
                     learner_id = session_learner(token, self.store)
                 except SignInRequired:
                     learner_id = None
-            return HomeApp(self.course, self.store, learner_id=learner_id, token=token if learner_id else None,
-                           hub=bool(hub), expired=bool(token and learner_id is None))
+            return HomeApp(
+                self.course,
+                self.store,
+                learner_id=learner_id,
+                token=token if learner_id else None,
+                hub=bool(hub),
+                expired=bool(token and learner_id is None),
+            )
         learner_id = check_learner_id(hub) if hub else session_learner(token, self.store)
         if self.kind == "module":
             from course.app.module import open_module_app

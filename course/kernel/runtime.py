@@ -97,6 +97,7 @@ def guarded(show_error, logger: logging.Logger = log):
 
     ipywidgets would otherwise print the traceback into the page or drop it silently.
     """
+
     def wrap(func):
         @functools.wraps(func)
         def inner(*args, **kwargs):
@@ -109,7 +110,9 @@ def guarded(show_error, logger: logging.Logger = log):
                 except Exception:
                     logger.exception("could not show the error message")
                 return None
+
         return inner
+
     return wrap
 
 

@@ -17,15 +17,15 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from course import settings
 
-JOIN_NOTEBOOK = "join.ipynb"        # beside the trainer page in `course serve`'s app folder
+JOIN_NOTEBOOK = "join.ipynb"  # beside the trainer page in `course serve`'s app folder
 TRAINER_NOTEBOOK = "trainer.ipynb"
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0")  # noqa: S104 - names that mean this machine, not a bind
 
 
 @dataclass(frozen=True)
 class JoinAddress:
-    page: str          # the join page, without a code
-    local_only: bool   # only this computer can open it (the trainer opened the app as localhost)
+    page: str  # the join page, without a code
+    local_only: bool  # only this computer can open it (the trainer opened the app as localhost)
 
     def with_code(self, code: str) -> str:
         return f"{self.page}?{urlencode({'code': code})}"
@@ -38,7 +38,7 @@ def join_page_path(script_name: str, base_url: str = "/") -> str:
     `voila/render/trainer/trainer.ipynb` -> `voila/render/join/join.ipynb` (a folder per page).
     """
     base = base_url if base_url.endswith("/") else base_url + "/"
-    path = script_name[len(base):] if script_name.startswith(base) else script_name.lstrip("/")
+    path = script_name[len(base) :] if script_name.startswith(base) else script_name.lstrip("/")
     head, _, _name = path.rpartition("/")
     if head == "voila/render/trainer" or head.endswith("/trainer") or head == "trainer":
         return head[: -len("trainer")] + "join/" + JOIN_NOTEBOOK
@@ -74,8 +74,9 @@ def qr_svg(text: str) -> bytes:
     import qrcode
     import qrcode.image.svg
 
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4,
-                         image_factory=qrcode.image.svg.SvgPathFillImage)
+    code = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, image_factory=qrcode.image.svg.SvgPathFillImage
+    )
     code.add_data(text)
     code.make(fit=True)
     out = io.BytesIO()

@@ -36,14 +36,15 @@ from course.records.live import CODE_LENGTH
 from course.records.store import Store, now
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I: easy to read off a screen
-KEY_BYTES = 12          # secrets.token_urlsafe(12): 16 characters, 96 bits
+KEY_BYTES = 12  # secrets.token_urlsafe(12): 16 characters, 96 bits
 VOTER_BYTES = 24
 MAX_SCENARIOS = 80
 OPEN_FOR = timedelta(hours=12)  # a session nobody closed stops taking votes after a working day
-LOBBY = -1              # current_index before the trainer shows the first scenario
+LOBBY = -1  # current_index before the trainer shows the first scenario
 VOTER_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 
 # --- errors: each message is plain English, fit to show a trainer or a learner -----------------
+
 
 class LiveError(Exception):
     """A request the live session refuses; str() is a plain-English sentence for the person."""
@@ -73,6 +74,7 @@ class DetailsError(LiveError):
 
 # --- state ------------------------------------------------------------------------------------------
 
+
 def _aware(value: datetime | None) -> datetime | None:
     # SQLite gives back naive datetimes for timezone-aware columns: they were stored in UTC
     if value is None:
@@ -96,11 +98,19 @@ class LiveSession:
 
     @classmethod
     def from_row(cls, row) -> LiveSession:
-        return cls(id=row.id, code=row.join_code, module_id=row.module_id,
-                   scenario_ids=tuple(json.loads(row.scenario_ids)), index=row.current_index,
-                   revealed=bool(row.revealed), revealed_ids=frozenset(json.loads(row.revealed_ids)),
-                   furthest=row.furthest_index, version=row.version, opened_at=_aware(row.opened_at),
-                   closed_at=_aware(row.closed_at))
+        return cls(
+            id=row.id,
+            code=row.join_code,
+            module_id=row.module_id,
+            scenario_ids=tuple(json.loads(row.scenario_ids)),
+            index=row.current_index,
+            revealed=bool(row.revealed),
+            revealed_ids=frozenset(json.loads(row.revealed_ids)),
+            furthest=row.furthest_index,
+            version=row.version,
+            opened_at=_aware(row.opened_at),
+            closed_at=_aware(row.closed_at),
+        )
 
     @property
     def expired(self) -> bool:
@@ -146,10 +156,11 @@ class Opened:
 class Joined:
     session: LiveSession
     voter_token: str  # kept by the learner's page; only its hash is stored with a vote
-    named: bool       # attendance was recorded
+    named: bool  # attendance was recorded
 
 
 # --- helpers ------------------------------------------------------------------------------------------
+
 
 def open_store(url: str | None = None) -> Store:
     """The records store, for an app kernel (a brand-new database is made ready on first open,
@@ -205,6 +216,7 @@ def _row(store: Store, session_id: str):
 
 # --- opening and finding a session ---------------------------------------------------------------------
 
+
 def open_session(store: Store, scenario_ids: list[str] | tuple[str, ...], module_id: str | None = None) -> Opened:
     """A new session in the lobby; returns it and the trainer key (shown once, never stored).
 
@@ -220,10 +232,21 @@ def open_session(store: Store, scenario_ids: list[str] | tuple[str, ...], module
     close_stale(store)
     key = secrets.token_urlsafe(KEY_BYTES)
     for _attempt in range(20):
-        values = {"id": secrets.token_hex(8), "join_code": new_code(), "trainer_key_hash": secret_hash(key),
-                      "module_id": module_id, "scenario_ids": json.dumps(ids), "current_index": LOBBY, "current_scenario": None,
-                      "revealed": False, "revealed_ids": "[]", "furthest_index": LOBBY, "version": 1, "opened_at": now(),
-                      "closed_at": None}
+        values = {
+            "id": secrets.token_hex(8),
+            "join_code": new_code(),
+            "trainer_key_hash": secret_hash(key),
+            "module_id": module_id,
+            "scenario_ids": json.dumps(ids),
+            "current_index": LOBBY,
+            "current_scenario": None,
+            "revealed": False,
+            "revealed_ids": "[]",
+            "furthest_index": LOBBY,
+            "version": 1,
+            "opened_at": now(),
+            "closed_at": None,
+        }
         try:
             rows.add_session(store, values)
         except IntegrityError:
@@ -245,8 +268,9 @@ def find_session(store: Store, code: str | None) -> LiveSession:
     """The open session with this join code (what a learner typed)."""
     code = normalise_code(code)
     if not valid_code(code):
-        raise SessionNotFound("That is not a session code. A code has 6 letters and numbers, like the one on the "
-                              "trainer's screen.")
+        raise SessionNotFound(
+            "That is not a session code. A code has 6 letters and numbers, like the one on the trainer's screen."
+        )
     row = rows.open_by_code(store, code)
     session = LiveSession.from_row(row) if row is not None else None
     if session is None or not session.is_open:
@@ -271,11 +295,13 @@ def list_sessions(store: Store, limit: int = 50) -> list[LiveSession]:
 
 # --- the trainer's actions -----------------------------------------------------------------------------
 
+
 def check_trainer(session_row_or_session, key: str | None) -> None:
     stored = getattr(session_row_or_session, "trainer_key_hash", None)
     if stored is None or not _key_matches(key, stored):
-        raise TrainerKeyError("That trainer key does not match this session. Only the trainer who started it "
-                              "can run it.")
+        raise TrainerKeyError(
+            "That trainer key does not match this session. Only the trainer who started it can run it."
+        )
 
 
 def resume(store: Store, code: str, key: str) -> LiveSession:
@@ -309,14 +335,20 @@ def _change(store: Store, session_id: str, key: str, decide) -> LiveSession:
 
 def show(store: Store, session_id: str, key: str, index: int) -> LiveSession:
     """Show scenario `index` (0-based) to the room; voting on it opens unless it was revealed before."""
+
     def decide(s: LiveSession):
         if not 0 <= index < s.total:
             raise LiveError("There is no scenario there.")
         if index == s.index:
             return None
         scenario_id = s.scenario_ids[index]
-        return {"current_index": index, "current_scenario": scenario_id, "revealed": scenario_id in s.revealed_ids,
-                "furthest_index": max(s.furthest, index)}
+        return {
+            "current_index": index,
+            "current_scenario": scenario_id,
+            "revealed": scenario_id in s.revealed_ids,
+            "furthest_index": max(s.furthest, index),
+        }
+
     return _change(store, session_id, key, decide)
 
 
@@ -332,12 +364,14 @@ def previous_scenario(store: Store, session_id: str, key: str) -> LiveSession:
 
 def reveal(store: Store, session_id: str, key: str) -> LiveSession:
     """Show the best answer: voting on the current scenario stops, for good."""
+
     def decide(s: LiveSession):
         if s.scenario_id is None:
             raise LiveError("Show a scenario first.")
         if s.revealed:
             return None
         return {"revealed": True, "revealed_ids": json.dumps(sorted(s.revealed_ids | {s.scenario_id}))}
+
     return _change(store, session_id, key, decide)
 
 
@@ -350,6 +384,7 @@ def close(store: Store, session_id: str, key: str) -> LiveSession:
 
 
 # --- the room: joining and voting -----------------------------------------------------------------------
+
 
 def new_voter_token() -> str:
     return secrets.token_urlsafe(VOTER_BYTES)
@@ -379,8 +414,14 @@ def record_attendance(store: Store, session_id: str, name: str, staff_number: st
         # already recorded (the same person joined again): nothing to do
 
 
-def cast_vote(store: Store, session_id: str, voter_token: str, scenario_id: str, choice_id: str,
-              choices: list[str] | tuple[str, ...] | None = None) -> None:
+def cast_vote(
+    store: Store,
+    session_id: str,
+    voter_token: str,
+    scenario_id: str,
+    choice_id: str,
+    choices: list[str] | tuple[str, ...] | None = None,
+) -> None:
     """Record (or change) this voter's choice on the scenario the trainer is showing.
 
     `choices` are the scenario's choice ids (from the course content): a choice not among them
@@ -440,6 +481,7 @@ def attendance(store: Store, session_id: str) -> list[Attendee]:
 @dataclass(frozen=True)
 class Poll:
     """What a trainer's screen shows, read in one go: the session and the current tally."""
+
     session: LiveSession
     counts: dict[str, int]
     voters: int

@@ -26,8 +26,10 @@ from course.widgets.style import style_widget
 POLL_SECONDS = 0.4
 WRONG = "Something went wrong. Please reload the page; your vote so far is kept."
 STORE_TROUBLE = "We are having trouble keeping up with the session. The page will catch up by itself."
-PRIVACY = ("Your votes are anonymous: nobody, not even the trainer, can see what you chose. "
-           "If you give your name, it is only used to record that you took part.")
+PRIVACY = (
+    "Your votes are anonymous: nobody, not even the trainer, can see what you chose. "
+    "If you give your name, it is only used to record that you took part."
+)
 
 
 def _button(label: str, primary: bool = False, tooltip: str = "") -> widgets.Button:
@@ -45,8 +47,15 @@ def join_link(code: str, voter: str | None = None) -> str:
 
 
 class JoinApp(widgets.VBox):
-    def __init__(self, course: Course, store: Store, *, code: str = "", voter: str | None = None,
-                 poll_seconds: float = POLL_SECONDS):
+    def __init__(
+        self,
+        course: Course,
+        store: Store,
+        *,
+        code: str = "",
+        voter: str | None = None,
+        poll_seconds: float = POLL_SECONDS,
+    ):
         self.course, self.store = course, store
         self.session: core.LiveSession | None = None
         self.voter: str | None = None
@@ -77,10 +86,16 @@ class JoinApp(widgets.VBox):
 
     # --- joining --------------------------------------------------------------------------------------
     def _details(self) -> list[widgets.Widget]:
-        self.name = widgets.Text(description="Your name (optional)", placeholder="For example, Sam Taylor",
-                                 style={"description_width": "initial"})
-        self.staff_number = widgets.Text(description="Staff number (optional)", placeholder="For example, 40123",
-                                         style={"description_width": "initial"})
+        self.name = widgets.Text(
+            description="Your name (optional)",
+            placeholder="For example, Sam Taylor",
+            style={"description_width": "initial"},
+        )
+        self.staff_number = widgets.Text(
+            description="Staff number (optional)",
+            placeholder="For example, 40123",
+            style={"description_width": "initial"},
+        )
         for field in (self.name, self.staff_number):
             field.add_class("cm-field")
         return [self.name, self.staff_number]
@@ -90,9 +105,14 @@ class JoinApp(widgets.VBox):
         head = widgets.HTML(
             '<h1 data-cm-title="Join a group session - Social media course">Join a group session</h1>'
             + (alert_html(notice) if notice else "")
-            + "<p>Enter the code on the trainer's screen.</p>")
-        self.code = widgets.Text(value=code, description="Session code", placeholder="For example, ABC 234",
-                                 style={"description_width": "initial"})
+            + "<p>Enter the code on the trainer's screen.</p>"
+        )
+        self.code = widgets.Text(
+            value=code,
+            description="Session code",
+            placeholder="For example, ABC 234",
+            style={"description_width": "initial"},
+        )
         self.code.add_class("cm-field")
         self._form(head, [self.code, *self._details()])
 
@@ -102,7 +122,8 @@ class JoinApp(widgets.VBox):
         head = widgets.HTML(
             f'<h1 data-cm-title="Join a group session - Social media course">Join the group session</h1>'
             f'<p class="cm-live-session-name">{escape(session_title(self.course, session))} · '
-            f"code {escape(session.display_code)}</p>")
+            f"code {escape(session.display_code)}</p>"
+        )
         self._form(head, self._details())
 
     def _form(self, head: widgets.HTML, fields: list[widgets.Widget]) -> None:
@@ -119,8 +140,12 @@ class JoinApp(widgets.VBox):
         if code is None:
             code = self.code.value if self.code is not None else self.session.code
         try:
-            joined = core.join(self.store, code, self.name.value if name is None else name,
-                               self.staff_number.value if staff_number is None else staff_number)
+            joined = core.join(
+                self.store,
+                code,
+                self.name.value if name is None else name,
+                self.staff_number.value if staff_number is None else staff_number,
+            )
         except core.LiveError as exc:
             self.join_message.value = alert_html(str(exc))
             return False
@@ -139,13 +164,20 @@ class JoinApp(widgets.VBox):
         address = f'<span hidden data-cm-url="{escape(join_link(session.code, self.voter))}"></span>'
         welcome = ""
         if joined:
-            welcome = ("<p class=\"cm-notice\" role=\"status\">You have joined"
-                       + (". Your name is recorded as taking part; your votes stay anonymous." if named
-                          else ". Your votes are anonymous.") + "</p>")
+            welcome = (
+                '<p class="cm-notice" role="status">You have joined'
+                + (
+                    ". Your name is recorded as taking part; your votes stay anonymous."
+                    if named
+                    else ". Your votes are anonymous."
+                )
+                + "</p>"
+            )
         self.header = widgets.HTML(
             f'<h1 class="cm-live-title" data-cm-title="Group session - Social media course">Group session: '
-            f'{escape(session_title(self.course, session))}</h1>'
-            f'<p class="cm-live-session-name">Code {escape(session.display_code)}</p>{address}{welcome}')
+            f"{escape(session_title(self.course, session))}</h1>"
+            f'<p class="cm-live-session-name">Code {escape(session.display_code)}</p>{address}{welcome}'
+        )
         self.flash = widgets.HTML("")  # why a vote did not count, kept above the page that replaced the ballot
         self.stage = widgets.VBox()
         self.stage.add_class("cm-stage")
@@ -157,8 +189,11 @@ class JoinApp(widgets.VBox):
 
     def _read(self):
         session = core.get_session(self.store, self.session.id)
-        counts = (core.tally(self.store, session.id, session.scenario_id)
-                  if session.revealed and session.scenario_id else None)
+        counts = (
+            core.tally(self.store, session.id, session.scenario_id)
+            if session.revealed and session.scenario_id
+            else None
+        )
         return session, counts
 
     def refresh(self) -> None:
@@ -176,22 +211,32 @@ class JoinApp(widgets.VBox):
         self.flash.value = ""
         if not session.is_open:
             self.poller.stop()
-            self.stage.children = (widgets.HTML(
-                f'<section class="cm-message" role="status"{FOCUS}><h2 class="cm-message__title" '
-                f'data-cm-title="Session ended - Social media course">The session has ended</h2>'
-                "<p>Thank you for taking part. You can close this page.</p></section>"),)
+            self.stage.children = (
+                widgets.HTML(
+                    f'<section class="cm-message" role="status"{FOCUS}><h2 class="cm-message__title" '
+                    f'data-cm-title="Session ended - Social media course">The session has ended</h2>'
+                    "<p>Thank you for taking part. You can close this page.</p></section>"
+                ),
+            )
             return
         if session.in_lobby:
-            self.stage.children = (widgets.HTML(
-                '<h2>You are in</h2>'
-                '<p class="cm-status" role="status">The trainer will show the first scenario soon. '
-                "Keep this page open: it changes by itself.</p>"),)
+            self.stage.children = (
+                widgets.HTML(
+                    "<h2>You are in</h2>"
+                    '<p class="cm-status" role="status">The trainer will show the first scenario soon. '
+                    "Keep this page open: it changes by itself.</p>"
+                ),
+            )
             return
         scenario = self._scenario(session.scenario_id)
         if scenario is None:
-            self.stage.children = (widgets.HTML('<p class="cm-status" role="status">The trainer is showing a '
-                                                "scenario this page cannot show. Please follow on the trainer's "
-                                                "screen.</p>"),)
+            self.stage.children = (
+                widgets.HTML(
+                    '<p class="cm-status" role="status">The trainer is showing a '
+                    "scenario this page cannot show. Please follow on the trainer's "
+                    "screen.</p>"
+                ),
+            )
             return
         card = widgets.HTML(scenario_card_html(scenario, session.index + 1, session.total, focus=not first))
         if session.revealed:
@@ -210,13 +255,20 @@ class JoinApp(widgets.VBox):
         self.choices = widgets.RadioButtons(
             options=[(f"{letter(i)}. {c.text}", c.id) for i, c in enumerate(scenario.choices)],
             value=earlier if earlier in {c.id for c in scenario.choices} else None,
-            layout=widgets.Layout(width="100%"), description="", tooltip=scenario.question)
-        self.vote_button = _button("Change my vote" if earlier else "Send my vote", primary=True,
-                                   tooltip="Send your choice to the trainer")
+            layout=widgets.Layout(width="100%"),
+            description="",
+            tooltip=scenario.question,
+        )
+        self.vote_button = _button(
+            "Change my vote" if earlier else "Send my vote", primary=True, tooltip="Send your choice to the trainer"
+        )
         self.vote_button.add_class("cm-check")  # the theme's script sends a click only once the kernel has the choice
         self.vote_button.disabled = self.choices.value is None
-        self.vote_status = widgets.HTML(self._voted_html(scenario, earlier) if earlier else
-                                        '<p class="cm-status" role="status">Pick one, then send your vote.</p>')
+        self.vote_status = widgets.HTML(
+            self._voted_html(scenario, earlier)
+            if earlier
+            else '<p class="cm-status" role="status">Pick one, then send your vote.</p>'
+        )
         self.voted = earlier
         self.choices.observe(lambda change: self._on_pick(scenario, change), names="value")
         self.vote_button.on_click(guarded(self._show_error)(lambda _b: self.vote()))
@@ -241,15 +293,19 @@ class JoinApp(widgets.VBox):
         self._ack()
         if self.voted and change["new"] != self.voted:
             pick = letter([c.id for c in scenario.choices].index(change["new"]))
-            self.vote_status.value = (f'<p class="cm-status" role="status">You have picked {pick}. Press '
-                                      f"<strong>Change my vote</strong> to send it.</p>")
+            self.vote_status.value = (
+                f'<p class="cm-status" role="status">You have picked {pick}. Press '
+                f"<strong>Change my vote</strong> to send it.</p>"
+            )
         elif self.voted and change["new"] == self.voted:
             self.vote_status.value = self._voted_html(scenario, self.voted)
 
     def _voted_html(self, scenario, choice_id: str) -> str:
         index = [c.id for c in scenario.choices].index(choice_id)
-        return (f'<p class="cm-status cm-live-voted" role="status"><span aria-hidden="true">✓</span> Your vote is in: '
-                f"<strong>{letter(index)}</strong>. You can change it until the trainer shows the answer.</p>")
+        return (
+            f'<p class="cm-status cm-live-voted" role="status"><span aria-hidden="true">✓</span> Your vote is in: '
+            f"<strong>{letter(index)}</strong>. You can change it until the trainer shows the answer.</p>"
+        )
 
     def vote(self, choice_id: str | None = None) -> bool:
         """Send (or change) this page's vote on the scenario on screen. True when it counted."""
@@ -260,8 +316,9 @@ class JoinApp(widgets.VBox):
         if choice_id is None:
             return False
         try:
-            core.cast_vote(self.store, self.session.id, self.voter, scenario.id, choice_id,
-                           [c.id for c in scenario.choices])
+            core.cast_vote(
+                self.store, self.session.id, self.voter, scenario.id, choice_id, [c.id for c in scenario.choices]
+            )
         except core.VoteRefused as exc:
             message = alert_html(f"Your vote was not counted. {exc}")
             self.vote_status.value = message
@@ -272,8 +329,9 @@ class JoinApp(widgets.VBox):
             return False
         except StoreError:
             log.exception("a vote could not be saved")
-            self.vote_status.value = alert_html("Your vote was not saved: the course is busy. Please press the "
-                                                "button again.")
+            self.vote_status.value = alert_html(
+                "Your vote was not saved: the course is busy. Please press the button again."
+            )
             return False
         self.voted = choice_id
         self.vote_button.description = "Change my vote"
@@ -285,13 +343,16 @@ class JoinApp(widgets.VBox):
         if mine is not None:
             answer = feedback_html(scenario, scenario.choice(mine), self.course.policy, show_best=True)
         else:
-            answer = ('<p class="cm-status">You did not vote on this one. Here is the best answer.</p>'
-                      + reveal_html(scenario, self.course.policy, notes=False))
+            answer = '<p class="cm-status">You did not vote on this one. Here is the best answer.</p>' + reveal_html(
+                scenario, self.course.policy, notes=False
+            )
         head = '<h2 class="cm-live-answer-heading">The answer</h2>'
         html = head + (focus_here(answer) if focus else answer)
         html += tally_html(scenario, counts, revealed=True, heading="How the room voted")
-        html += ('<p class="cm-status" role="status">Talk about it with the room. The trainer will move on when '
-                 "you are ready.</p>")
+        html += (
+            '<p class="cm-status" role="status">Talk about it with the room. The trainer will move on when '
+            "you are ready.</p>"
+        )
         return widgets.HTML(html)
 
     # --- trouble --------------------------------------------------------------------------------------

@@ -21,8 +21,10 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 # --- planning -----------------------------------------------------------------------------------------
 
-def session_scenarios(course: Course, module_id: str | None = None,
-                      scenario_ids: list[str] | tuple[str, ...] | None = None) -> list[str]:
+
+def session_scenarios(
+    course: Course, module_id: str | None = None, scenario_ids: list[str] | tuple[str, ...] | None = None
+) -> list[str]:
     """The scenarios a session shows: a module's own (branch follow-ups left out: in a room
     everyone sees the same scenario), or a hand-picked list, checked against the course."""
     if bool(module_id) == bool(scenario_ids):
@@ -40,8 +42,9 @@ def session_scenarios(course: Course, module_id: str | None = None,
     return list(dict.fromkeys(scenario_ids))
 
 
-def start_session(store: Store, course: Course, module_id: str | None = None,
-                  scenario_ids: list[str] | tuple[str, ...] | None = None) -> core.Opened:
+def start_session(
+    store: Store, course: Course, module_id: str | None = None, scenario_ids: list[str] | tuple[str, ...] | None = None
+) -> core.Opened:
     """Open a session for a whole module or for hand-picked scenarios."""
     ids = session_scenarios(course, module_id, scenario_ids)
     return core.open_session(store, ids, module_id=module_id or None)
@@ -66,6 +69,7 @@ def scenarios_of(course: Course, session: core.LiveSession) -> list[Scenario | N
 
 
 # --- the summary --------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ChoiceResult:
@@ -141,9 +145,12 @@ def percent(share: float) -> str:
 
 def results_for(scenario: Scenario, counts: dict[str, int]) -> tuple[ChoiceResult, ...]:
     total = sum(counts.get(c.id, 0) for c in scenario.choices)
-    return tuple(ChoiceResult(letter(i), c.id, c.text, c.score, counts.get(c.id, 0),
-                              counts.get(c.id, 0) / total if total else 0.0)
-                 for i, c in enumerate(scenario.choices))
+    return tuple(
+        ChoiceResult(
+            letter(i), c.id, c.text, c.score, counts.get(c.id, 0), counts.get(c.id, 0) / total if total else 0.0
+        )
+        for i, c in enumerate(scenario.choices)
+    )
 
 
 def session_summary(store: Store, course: Course, session: core.LiveSession) -> SessionSummary:
@@ -152,18 +159,35 @@ def session_summary(store: Store, course: Course, session: core.LiveSession) -> 
     for number, (scenario_id, scenario) in enumerate(zip(session.scenario_ids, scenarios_of(course, session)), 1):
         counts = tallies.get(scenario_id, {})
         if scenario is None:  # removed from the content since the session: keep what is known
-            choices = tuple(ChoiceResult(letter(i), cid, cid, 0.0, n, n / max(1, sum(counts.values())))
-                            for i, (cid, n) in enumerate(sorted(counts.items())))
+            choices = tuple(
+                ChoiceResult(letter(i), cid, cid, 0.0, n, n / max(1, sum(counts.values())))
+                for i, (cid, n) in enumerate(sorted(counts.items()))
+            )
             title = scenario_id
         else:
             choices, title = results_for(scenario, counts), scenario.title
-        results.append(ScenarioResult(number, scenario_id, title, number - 1 <= session.furthest,
-                                      scenario_id in session.revealed_ids, sum(c.votes for c in choices), choices))
-    return SessionSummary(session, session_title(course, session), tuple(results),
-                          tuple(core.attendance(store, session.id)), core.voter_count(store, session.id))
+        results.append(
+            ScenarioResult(
+                number,
+                scenario_id,
+                title,
+                number - 1 <= session.furthest,
+                scenario_id in session.revealed_ids,
+                sum(c.votes for c in choices),
+                choices,
+            )
+        )
+    return SessionSummary(
+        session,
+        session_title(course, session),
+        tuple(results),
+        tuple(core.attendance(store, session.id)),
+        core.voter_count(store, session.id),
+    )
 
 
 # --- CSV ---------------------------------------------------------------------------------------------
+
 
 def safe_cell(value) -> str:
     """A CSV cell a spreadsheet will not run as a formula (OWASP: CSV injection)."""
@@ -180,9 +204,24 @@ def _csv(header: list[str], rows: list[list]) -> str:
     return out.getvalue()
 
 
-RESULT_COLUMNS = ["session_code", "session_date", "session", "scenario_number", "scenario_id", "scenario_title",
-                  "shown", "answer_revealed", "choice", "choice_text", "best_answer", "votes", "share_percent",
-                  "scenario_votes", "chose_best_percent", "contested"]
+RESULT_COLUMNS = [
+    "session_code",
+    "session_date",
+    "session",
+    "scenario_number",
+    "scenario_id",
+    "scenario_title",
+    "shown",
+    "answer_revealed",
+    "choice",
+    "choice_text",
+    "best_answer",
+    "votes",
+    "share_percent",
+    "scenario_votes",
+    "chose_best_percent",
+    "contested",
+]
 
 
 def summary_csv(summary: SessionSummary) -> str:
@@ -191,17 +230,38 @@ def summary_csv(summary: SessionSummary) -> str:
     rows = []
     for s in summary.scenarios:
         for c in s.choices:
-            rows.append([session.code, session.opened_at.date().isoformat(), summary.title, s.number, s.scenario_id,
-                         s.title, yes(s.shown), yes(s.revealed), c.letter, c.text, yes(c.best), c.votes,
-                         round(100 * c.share), s.votes, round(100 * s.best_share), yes(s.contested)])
+            rows.append(
+                [
+                    session.code,
+                    session.opened_at.date().isoformat(),
+                    summary.title,
+                    s.number,
+                    s.scenario_id,
+                    s.title,
+                    yes(s.shown),
+                    yes(s.revealed),
+                    c.letter,
+                    c.text,
+                    yes(c.best),
+                    c.votes,
+                    round(100 * c.share),
+                    s.votes,
+                    round(100 * s.best_share),
+                    yes(s.contested),
+                ]
+            )
     return _csv(RESULT_COLUMNS, rows)
 
 
 def attendance_csv(summary: SessionSummary) -> str:
     session = summary.session
-    return _csv(["session_code", "session_date", "session", "name", "staff_number"],
-                [[session.code, session.opened_at.date().isoformat(), summary.title, a.name, a.staff_number or ""]
-                 for a in summary.attendees])
+    return _csv(
+        ["session_code", "session_date", "session", "name", "staff_number"],
+        [
+            [session.code, session.opened_at.date().isoformat(), summary.title, a.name, a.staff_number or ""]
+            for a in summary.attendees
+        ],
+    )
 
 
 def yes(flag: bool) -> str:
@@ -246,8 +306,17 @@ def attendance_frame(store: Store | None = None, course: Course | None = None, *
             counts = bool(graded.get(module_id)) and graded[module_id] <= shown
             if counted_only and not counts:
                 continue
-            rows.append([staff_number or name, module_id, session.opened_at.date(), name, staff_number or "",
-                         session.code, counts])
+            rows.append(
+                [
+                    staff_number or name,
+                    module_id,
+                    session.opened_at.date(),
+                    name,
+                    staff_number or "",
+                    session.code,
+                    counts,
+                ]
+            )
     frame = pd.DataFrame(rows, columns=ATTENDANCE_COLUMNS)
     frame["date"] = pd.to_datetime(frame["date"])
     return frame.sort_values(["date", "module_id", "learner_id"], kind="stable").reset_index(drop=True)

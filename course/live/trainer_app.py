@@ -78,12 +78,16 @@ class TrainerApp(widgets.VBox):
             f'<h1 data-cm-title="Run a group session - Social media course"{FOCUS if focus else ""}>Run a group session</h1>'
             + (f'<p class="cm-notice" role="status">{escape(notice)}</p>' if notice else "")
             + "<p>Show the room one scenario at a time. Everyone votes on their own phone or computer, "
-              "without giving their name. You see the votes arrive, show the best answer, and talk about it.</p>"
-              "<h2>Start a session</h2>")
+            "without giving their name. You see the votes arrive, show the best answer, and talk about it.</p>"
+            "<h2>Start a session</h2>"
+        )
         modules = [(f"{m.title} ({len(m.graded_scenarios)} scenarios)", m.id) for m in self.course.modules.values()]
-        self.module_picker = widgets.Dropdown(options=[*modules, ("Scenarios I choose", CHOOSE)],
-                                              value=modules[0][1] if modules else CHOOSE,
-                                              description="What to discuss", style={"description_width": "initial"})
+        self.module_picker = widgets.Dropdown(
+            options=[*modules, ("Scenarios I choose", CHOOSE)],
+            value=modules[0][1] if modules else CHOOSE,
+            description="What to discuss",
+            style={"description_width": "initial"},
+        )
         self.module_picker.add_class("cm-live-select")
         self.scenario_boxes: dict[str, widgets.Checkbox] = {}
         groups = []
@@ -107,9 +111,11 @@ class TrainerApp(widgets.VBox):
 
         resume_intro = widgets.HTML(
             "<h2>Carry on a session</h2><p>Started a session on another computer, or reloaded this page? "
-            "Enter its code and your trainer key.</p>")
-        self.resume_code = widgets.Text(description="Session code", placeholder="For example, ABC 234",
-                                        style={"description_width": "initial"})
+            "Enter its code and your trainer key.</p>"
+        )
+        self.resume_code = widgets.Text(
+            description="Session code", placeholder="For example, ABC 234", style={"description_width": "initial"}
+        )
         self.resume_key = widgets.Password(description="Trainer key", style={"description_width": "initial"})
         for field in (self.resume_code, self.resume_key):
             field.add_class("cm-field")
@@ -118,8 +124,9 @@ class TrainerApp(widgets.VBox):
         self.resume_message = widgets.HTML("")
         start = widgets.VBox([intro, self.module_picker, self.picker, self.start_button, self.start_message])
         start.add_class("cm-live-form")
-        resume = widgets.VBox([resume_intro, self.resume_code, self.resume_key, self.resume_button,
-                               self.resume_message])
+        resume = widgets.VBox(
+            [resume_intro, self.resume_code, self.resume_key, self.resume_button, self.resume_message]
+        )
         resume.add_class("cm-live-form")
         self.body.children = (start, resume)
 
@@ -143,8 +150,9 @@ class TrainerApp(widgets.VBox):
             return False
         except StoreError:
             log.exception("could not start a session")
-            self.start_message.value = alert_html("The session could not be started: the records store is not "
-                                                  "answering. Please try again in a minute.")
+            self.start_message.value = alert_html(
+                "The session could not be started: the records store is not answering. Please try again in a minute."
+            )
             return False
         log.info("live session %s started (%d scenarios)", opened.session.id, opened.session.total)
         self.session, self.key = opened.session, opened.trainer_key
@@ -183,8 +191,9 @@ class TrainerApp(widgets.VBox):
         self.finish_button = _button("End the session", tooltip="Stop the votes and see the summary")
         self.confirm_button = _button("Yes, end the session", primary=True)
         self.cancel_button = _button("No, carry on")
-        self.hide_split = widgets.Checkbox(value=False, description="Hide the split until I show the answer",
-                                           indent=False)
+        self.hide_split = widgets.Checkbox(
+            value=False, description="Hide the split until I show the answer", indent=False
+        )
         self.hide_split.add_class("cm-live-check")
         act = guarded(self._show_error)
         self.first_button.on_click(act(lambda _b: self.go(0)))
@@ -198,8 +207,9 @@ class TrainerApp(widgets.VBox):
         self.controls = widgets.HBox([self.first_button, self.back_button, self.reveal_button, self.next_button])
         self.controls.add_class("cm-nav")
         self.confirm_text = widgets.HTML("")
-        self.confirm_box = widgets.HBox([self.confirm_button, self.cancel_button],
-                                        layout=widgets.Layout(display="none"))
+        self.confirm_box = widgets.HBox(
+            [self.confirm_button, self.cancel_button], layout=widgets.Layout(display="none")
+        )
         self.confirm_box.add_class("cm-actions")
         end_row = widgets.HBox([self.finish_button])
         end_row.add_class("cm-actions")
@@ -207,8 +217,9 @@ class TrainerApp(widgets.VBox):
         # the tally on the right, so the trainer never scrolls to act
         left = widgets.VBox([self.reveal_panel, self.card])
         left.add_class("cm-live-main")
-        right = widgets.VBox([self.controls, self.message, self.tally, self.hide_split, end_row, self.confirm_text,
-                              self.confirm_box])
+        right = widgets.VBox(
+            [self.controls, self.message, self.tally, self.hide_split, end_row, self.confirm_text, self.confirm_box]
+        )
         right.add_class("cm-live-side")
         self.columns = widgets.HBox([left, right])
         self.columns.add_class("cm-live-columns")
@@ -244,23 +255,35 @@ class TrainerApp(widgets.VBox):
             self.show_summary()
             return
         title = session_title(self.course, session)
-        self.title.value = (f'<h1 data-cm-title="Group session {escape(session.code)} - Social media course">'
-                            f'Group session: {escape(title)}</h1>')
+        self.title.value = (
+            f'<h1 data-cm-title="Group session {escape(session.code)} - Social media course">'
+            f"Group session: {escape(title)}</h1>"
+        )
         address = self.address.with_code(session.code)
-        self.join_panel.value = joining_html(session.code, session.display_code, address, self._qr_for(address),
-                                             local_only=self.address.local_only, large=session.in_lobby)
+        self.join_panel.value = joining_html(
+            session.code,
+            session.display_code,
+            address,
+            self._qr_for(address),
+            local_only=self.address.local_only,
+            large=session.in_lobby,
+        )
         voted = f"{people_word(result.voters)} {'has' if result.voters == 1 else 'have'} voted in this session so far."
         scenario = self.course_scenario(session.scenario_id)
         if session.in_lobby:
-            self.progress.value = (f'<p class="cm-live-progress">{session.total} scenario'
-                                   f'{"s" if session.total != 1 else ""} to discuss. When the room has joined, '
-                                   f"show the first one.</p>")
+            self.progress.value = (
+                f'<p class="cm-live-progress">{session.total} scenario'
+                f"{'s' if session.total != 1 else ''} to discuss. When the room has joined, "
+                f"show the first one.</p>"
+            )
             self.card.value = ""
             self.tally.value = ""
             self.reveal_panel.value = ""
         else:
-            self.progress.value = (f'<p class="cm-live-progress"><strong>Scenario {session.index + 1} of '
-                                   f"{session.total}</strong> · {voted}</p>")
+            self.progress.value = (
+                f'<p class="cm-live-progress"><strong>Scenario {session.index + 1} of '
+                f"{session.total}</strong> · {voted}</p>"
+            )
             moved = previous is None or previous.session.scenario_id != session.scenario_id
             if scenario is None:
                 self.card.value = alert_html("This scenario is no longer in the course. Go on to the next one.", False)
@@ -321,8 +344,9 @@ class TrainerApp(widgets.VBox):
             return False
         except StoreError:
             log.exception("a trainer action could not be saved")
-            self.message.value = alert_html("That did not work: the records store is not answering. "
-                                            "Please try again in a moment.")
+            self.message.value = alert_html(
+                "That did not work: the records store is not answering. Please try again in a moment."
+            )
             return False
         result = self._read()
         self.poller.last = result
@@ -342,8 +366,10 @@ class TrainerApp(widgets.VBox):
         return self._act(core.reveal, focus_reveal=True)
 
     def ask_to_end(self) -> None:
-        self.confirm_text.value = ('<p class="cm-status" role="alert" tabindex="-1" data-cm-focus="1">End the session '
-                                   "now? Nobody can vote or join after this.</p>")
+        self.confirm_text.value = (
+            '<p class="cm-status" role="alert" tabindex="-1" data-cm-focus="1">End the session '
+            "now? Nobody can vote or join after this.</p>"
+        )
         self.confirm_box.layout.display = "flex"
 
     def cancel_end(self) -> None:
@@ -358,8 +384,9 @@ class TrainerApp(widgets.VBox):
             return False
         except StoreError:
             log.exception("could not end a session")
-            self.message.value = alert_html("The session could not be ended: the records store is not answering. "
-                                            "Please try again in a moment.")
+            self.message.value = alert_html(
+                "The session could not be ended: the records store is not answering. Please try again in a moment."
+            )
             return False
         log.info("live session %s ended", self.session.id)
         self.show_summary()
@@ -372,14 +399,18 @@ class TrainerApp(widgets.VBox):
         summary = session_summary(self.store, self.course, self.session)
         self.summary = summary
         code, day = summary.session.code, summary.session.opened_at.date().isoformat()
-        downloads = (f'<p class="cm-live-downloads">'
-                     f'{download_link("Download the results (CSV)", f"session-{code}-{day}-results.csv", summary_csv(summary))} '
-                     f'{download_link("Download the attendance list (CSV)", f"session-{code}-{day}-attendance.csv", attendance_csv(summary))}'
-                     f"</p>")
-        html = (f'<h1 data-cm-title="Session summary - Social media course"{FOCUS}>Session summary: '
-                f"{escape(summary.title)}</h1>"
-                f'<p class="cm-status">Session {escape(code)}, {summary.session.opened_at:%d %B %Y}. The session has '
-                f"ended: nobody can join or vote now.</p>{summary_html(summary)}{downloads}")
+        downloads = (
+            f'<p class="cm-live-downloads">'
+            f"{download_link('Download the results (CSV)', f'session-{code}-{day}-results.csv', summary_csv(summary))} "
+            f"{download_link('Download the attendance list (CSV)', f'session-{code}-{day}-attendance.csv', attendance_csv(summary))}"
+            f"</p>"
+        )
+        html = (
+            f'<h1 data-cm-title="Session summary - Social media course"{FOCUS}>Session summary: '
+            f"{escape(summary.title)}</h1>"
+            f'<p class="cm-status">Session {escape(code)}, {summary.session.opened_at:%d %B %Y}. The session has '
+            f"ended: nobody can join or vote now.</p>{summary_html(summary)}{downloads}"
+        )
         again = _button("Start another session", primary=True)
         again.on_click(guarded(self._show_error)(lambda _b: self.show_start(focus=True)))
         actions = widgets.HBox([again])

@@ -22,37 +22,50 @@ def people_word(n: int) -> str:
     return f"{n} person" if n == 1 else f"{n} people"
 
 
-def tally_html(scenario: Scenario, counts: dict[str, int], *, revealed: bool = False, hidden: bool = False,
-               heading: str = "How the room is voting") -> str:
+def tally_html(
+    scenario: Scenario,
+    counts: dict[str, int],
+    *,
+    revealed: bool = False,
+    hidden: bool = False,
+    heading: str = "How the room is voting",
+) -> str:
     """The live tally: one bar per choice with its count in words, or only the number of votes."""
     results = results_for(scenario, counts)
     total = sum(r.votes for r in results)
     summary = f"{votes_word(total)} so far." if not revealed else f"{votes_word(total)} in all."
     if hidden and not revealed:
-        return (f'<section class="cm-tally cm-tally--hidden" aria-label="{escape(heading)}">'
-                f'<h2 class="cm-tally__heading">{escape(heading)}</h2>'
-                f'<p class="cm-tally__total" role="status" aria-live="polite">{summary}</p>'
-                f'<p class="cm-status">The split is hidden until you show the answer.</p></section>')
+        return (
+            f'<section class="cm-tally cm-tally--hidden" aria-label="{escape(heading)}">'
+            f'<h2 class="cm-tally__heading">{escape(heading)}</h2>'
+            f'<p class="cm-tally__total" role="status" aria-live="polite">{summary}</p>'
+            f'<p class="cm-status">The split is hidden until you show the answer.</p></section>'
+        )
     rows = []
     for r in results:
         best = revealed and r.best
-        mark = ('<span class="cm-tally__best"><span aria-hidden="true">✓</span> Best answer</span>' if best else "")
+        mark = '<span class="cm-tally__best"><span aria-hidden="true">✓</span> Best answer</span>' if best else ""
         width = round(100 * r.share)
         rows.append(
             f'<li class="cm-tally__row{" cm-tally__row--best" if best else ""}" data-choice="{escape(r.choice_id)}">'
             f'<p class="cm-tally__label"><span class="cm-tally__letter">{r.letter}.</span> {escape(r.text)} {mark}</p>'
             f'<div class="cm-tally__track" aria-hidden="true"><div class="cm-tally__bar" style="width: {width}%"></div></div>'
-            f'<p class="cm-tally__count"><strong>{votes_word(r.votes)}</strong> ({percent(r.share)})</p></li>')
-    return (f'<section class="cm-tally" aria-label="{escape(heading)}">'
-            f'<h2 class="cm-tally__heading">{escape(heading)}</h2>'
-            f'<p class="cm-tally__total" role="status" aria-live="polite">{summary}</p>'
-            f'<ol class="cm-tally__list">{"".join(rows)}</ol></section>')
+            f'<p class="cm-tally__count"><strong>{votes_word(r.votes)}</strong> ({percent(r.share)})</p></li>'
+        )
+    return (
+        f'<section class="cm-tally" aria-label="{escape(heading)}">'
+        f'<h2 class="cm-tally__heading">{escape(heading)}</h2>'
+        f'<p class="cm-tally__total" role="status" aria-live="polite">{summary}</p>'
+        f'<ol class="cm-tally__list">{"".join(rows)}</ol></section>'
+    )
 
 
 def choices_list_html(scenario: Scenario) -> str:
     """The choices, lettered, for the projector (the room votes on their own screens)."""
-    items = "".join(f'<li><span class="cm-tally__letter">{letter(i)}.</span> {escape(c.text)}</li>'
-                    for i, c in enumerate(scenario.choices))
+    items = "".join(
+        f'<li><span class="cm-tally__letter">{letter(i)}.</span> {escape(c.text)}</li>'
+        for i, c in enumerate(scenario.choices)
+    )
     return f'<ol class="cm-live-choices" aria-label="The choices">{items}</ol>'
 
 
@@ -73,12 +86,15 @@ def reveal_html(scenario: Scenario, policy: Policy, *, notes: bool = True) -> st
             f'<p class="cm-feedback__verdict"><span aria-hidden="true">{symbol}</span> {words}: '
             f'{letter(index)}</p><p class="cm-feedback__you"><strong>{escape(choice.text)}</strong></p>'
             f"<p>{escape(choice.feedback)}</p>"
-            f'<div class="cm-cite"><p class="cm-cite__head">Why: what this rests on</p><ul>{cites}</ul></div></div>')
+            f'<div class="cm-cite"><p class="cm-cite__head">Why: what this rests on</p><ul>{cites}</ul></div></div>'
+        )
     talk = ""
     if notes and scenario.trainer_notes:
         items = "".join(f"<li>{escape(n)}</li>" for n in scenario.trainer_notes)
-        talk = (f'<section class="cm-live-notes" aria-label="Talk about it"><h2>Talk about it</h2>'
-                f"<ul>{items}</ul></section>")
+        talk = (
+            f'<section class="cm-live-notes" aria-label="Talk about it"><h2>Talk about it</h2>'
+            f"<ul>{items}</ul></section>"
+        )
     return f'<section class="cm-live-reveal" aria-label="The answer">{"".join(parts)}</section>{talk}'
 
 
@@ -90,23 +106,30 @@ def other_choices_html(scenario: Scenario) -> str:
         if c.id in best:
             continue
         _modifier, symbol, words = verdict(c)
-        items.append(f'<li><p><strong>{letter(i)}. {escape(c.text)}</strong> '
-                     f'<span class="cm-live-verdict"><span aria-hidden="true">{symbol}</span> {words}</span></p>'
-                     f"<p>{escape(c.feedback)}</p></li>")
+        items.append(
+            f"<li><p><strong>{letter(i)}. {escape(c.text)}</strong> "
+            f'<span class="cm-live-verdict"><span aria-hidden="true">{symbol}</span> {words}</span></p>'
+            f"<p>{escape(c.feedback)}</p></li>"
+        )
     if not items:
         return ""
-    return (f'<details class="cm-live-others"><summary>Why not the other choices</summary>'
-            f'<ul>{"".join(items)}</ul></details>')
+    return (
+        f'<details class="cm-live-others"><summary>Why not the other choices</summary>'
+        f"<ul>{''.join(items)}</ul></details>"
+    )
 
 
-def joining_html(code: str, display_code: str, address: str, qr_uri: str, *, local_only: bool = False,
-                 large: bool = True) -> str:
+def joining_html(
+    code: str, display_code: str, address: str, qr_uri: str, *, local_only: bool = False, large: bool = True
+) -> str:
     """How to join: the address, its QR code (with alt text) and the code printed large beside it."""
     warn = ""
     if local_only and large:
-        warn = ('<p class="cm-status cm-status--error cm-live-join__warn">Phones cannot open this address: it only '
-                "works on this computer. Ask whoever runs the course to set its public address "
-                "(COURSE_PUBLIC_URL), or open this page using the computer's network address.</p>")
+        warn = (
+            '<p class="cm-status cm-status--error cm-live-join__warn">Phones cannot open this address: it only '
+            "works on this computer. Ask whoever runs the course to set its public address "
+            "(COURSE_PUBLIC_URL), or open this page using the computer's network address.</p>"
+        )
     elif local_only:
         warn = '<p class="cm-status cm-status--error cm-live-join__warn">This address only works on this computer.</p>'
     size = "cm-live-join--large" if large else "cm-live-join--compact"
@@ -120,16 +143,19 @@ def joining_html(code: str, display_code: str, address: str, qr_uri: str, *, loc
         f'<p class="cm-live-join__code-label">Code</p>'
         f'<p class="cm-live-join__code"><span class="cm-sr">{" ".join(escape(code))}</span>'
         f'<span aria-hidden="true">{escape(display_code)}</span></p>'
-        f"</div>{warn}</section>")
+        f"</div>{warn}</section>"
+    )
 
 
 def trainer_key_html(key: str, code: str) -> str:
     """The trainer key, folded away: the room sees the projector, the key is for the trainer only."""
-    return (f'<details class="cm-live-key"><summary>Trainer key: note it now (do not show this to the room)</summary>'
-            f"<p>If this page is reloaded, or to carry on from another computer, open the trainer page and enter "
-            f"the code <strong>{escape(code)}</strong> and this key:</p>"
-            f'<p class="cm-live-key__value"><code>{escape(key)}</code></p>'
-            f"<p>It is shown only here, only now. Anyone with the key can run the session.</p></details>")
+    return (
+        f'<details class="cm-live-key"><summary>Trainer key: note it now (do not show this to the room)</summary>'
+        f"<p>If this page is reloaded, or to carry on from another computer, open the trainer page and enter "
+        f"the code <strong>{escape(code)}</strong> and this key:</p>"
+        f'<p class="cm-live-key__value"><code>{escape(key)}</code></p>'
+        f"<p>It is shown only here, only now. Anyone with the key can run the session.</p></details>"
+    )
 
 
 def summary_html(summary: SessionSummary) -> str:
@@ -147,21 +173,29 @@ def summary_html(summary: SessionSummary) -> str:
         else:
             status = "✗ Most chose another answer"
         split = escape(s.split_text()) if s.votes else "-"
-        rows.append(f"<tr><td>{s.number}</td><th scope=\"row\">{escape(s.title)}</th><td>{s.votes}</td>"
-                    f"<td>{split}</td><td>{percent(s.best_share) if s.votes else '-'}</td><td>{status}</td></tr>")
+        rows.append(
+            f'<tr><td>{s.number}</td><th scope="row">{escape(s.title)}</th><td>{s.votes}</td>'
+            f"<td>{split}</td><td>{percent(s.best_share) if s.votes else '-'}</td><td>{status}</td></tr>"
+        )
     contested = summary.contested
     if contested:
         titles = "".join(f"<li>{escape(s.title)} ({escape(s.split_text())})</li>" for s in contested)
-        contested_html = (f"<h3>Contested scenarios</h3><p>No choice had a clear majority (60% or more) here: "
-                          f"worth more time next session.</p><ul>{titles}</ul>")
+        contested_html = (
+            f"<h3>Contested scenarios</h3><p>No choice had a clear majority (60% or more) here: "
+            f"worth more time next session.</p><ul>{titles}</ul>"
+        )
     else:
         contested_html = "<p>No scenario was contested: every one had a clear majority, or no votes.</p>"
     people = summary.attendees
     if people:
-        names = "".join(f"<li>{escape(a.name)}" + (f" (staff number {escape(a.staff_number)})" if a.staff_number else "")
-                        + "</li>" for a in people)
-        attendance = (f"<h3>Attendance</h3><p>{people_word(len(people))} gave their name. Their votes are not linked "
-                      f"to their names.</p><ul class=\"cm-live-attendance\">{names}</ul>")
+        names = "".join(
+            f"<li>{escape(a.name)}" + (f" (staff number {escape(a.staff_number)})" if a.staff_number else "") + "</li>"
+            for a in people
+        )
+        attendance = (
+            f"<h3>Attendance</h3><p>{people_word(len(people))} gave their name. Their votes are not linked "
+            f'to their names.</p><ul class="cm-live-attendance">{names}</ul>'
+        )
     else:
         attendance = "<h3>Attendance</h3><p>Nobody gave their name, so no attendance was recorded.</p>"
     return (
@@ -170,12 +204,15 @@ def summary_html(summary: SessionSummary) -> str:
         f'<div class="cm-live-table"><table><caption>How the room voted, scenario by scenario</caption>'
         f'<thead><tr><th scope="col">No.</th><th scope="col">Scenario</th><th scope="col">Votes</th>'
         f'<th scope="col">How the room split</th><th scope="col">Chose the best</th><th scope="col">Result</th></tr>'
-        f'</thead><tbody>{"".join(rows)}</tbody></table></div>{contested_html}{attendance}</section>')
+        f"</thead><tbody>{''.join(rows)}</tbody></table></div>{contested_html}{attendance}</section>"
+    )
 
 
 def download_link(label: str, filename: str, text: str) -> str:
     import base64
 
     data = base64.b64encode(text.encode("utf-8")).decode("ascii")
-    return (f'<a class="cm-button" download="{escape(filename)}" href="data:text/csv;charset=utf-8;base64,{data}">'
-            f"{escape(label)}</a>")
+    return (
+        f'<a class="cm-button" download="{escape(filename)}" href="data:text/csv;charset=utf-8;base64,{data}">'
+        f"{escape(label)}</a>"
+    )

@@ -42,8 +42,15 @@ def password_file() -> Path:
 
 
 def _hash(password: str, salt: bytes, params: dict) -> bytes:
-    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=params["n"], r=params["r"], p=params["p"],
-                          dklen=params["dklen"], maxmem=64 * 1024 * 1024)
+    return hashlib.scrypt(
+        password.encode("utf-8"),
+        salt=salt,
+        n=params["n"],
+        r=params["r"],
+        p=params["p"],
+        dklen=params["dklen"],
+        maxmem=64 * 1024 * 1024,
+    )
 
 
 def set_password(password: str) -> Path:

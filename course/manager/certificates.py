@@ -36,7 +36,17 @@ PREFIX = "SMC"
 ID_CHARS = 20  # base32 characters: 100 bits
 KEY_FILE = "secret.key"
 
-FACTS = ("learner_id", "staff_number", "name", "completed_on", "policy_version", "modules", "score", "max_score", "minutes")
+FACTS = (
+    "learner_id",
+    "staff_number",
+    "name",
+    "completed_on",
+    "policy_version",
+    "modules",
+    "score",
+    "max_score",
+    "minutes",
+)
 
 
 class CertificateError(Exception):
@@ -67,14 +77,15 @@ def secret_key() -> bytes:
 
 
 def canonical(facts: dict) -> bytes:
-    return json.dumps({k: facts[k] for k in FACTS}, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False, default=str).encode("utf-8")
+    return json.dumps(
+        {k: facts[k] for k in FACTS}, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    ).encode("utf-8")
 
 
 def certificate_id(facts: dict, key: bytes | None = None) -> str:
     digest = hmac.new(key or secret_key(), canonical(facts), hashlib.sha256).digest()
     code = base64.b32encode(digest).decode("ascii")[:ID_CHARS]
-    return PREFIX + "-" + "-".join(code[i:i + 5] for i in range(0, ID_CHARS, 5))
+    return PREFIX + "-" + "-".join(code[i : i + 5] for i in range(0, ID_CHARS, 5))
 
 
 def normalise_id(text: str) -> str | None:
@@ -82,11 +93,11 @@ def normalise_id(text: str) -> str | None:
     Base32 has no 0, 1 or 8, so those are read as O, I and B."""
     raw = re.sub(r"[\s-]", "", (text or "").upper())
     if raw.startswith(PREFIX):
-        raw = raw[len(PREFIX):]
+        raw = raw[len(PREFIX) :]
     raw = raw.translate(str.maketrans("018", "OIB"))  # digits misread for the letters they look like
     if len(raw) != ID_CHARS or not re.fullmatch(r"[A-Z2-7]+", raw):
         return None
-    return PREFIX + "-" + "-".join(raw[i:i + 5] for i in range(0, ID_CHARS, 5))
+    return PREFIX + "-" + "-".join(raw[i : i + 5] for i in range(0, ID_CHARS, 5))
 
 
 # --- the register -----------------------------------------------------------------------
@@ -120,17 +131,31 @@ def facts_from(result, learner_ids=None) -> list[dict]:
     minutes = int(sum(rule.minutes.get(m, 0) for m in rule.modules))
     out = []
     for k in range(len(rows)):
-        modules = [{"id": m, "title": titles[j], "passed_on": str(passed[k, j]), "score": _num(scores[k, j]),
-                    "max_score": _num(maxes[k, j]), "attended": bool(attended[k, j])}
-                   for j, m in enumerate(rule.modules)]
+        modules = [
+            {
+                "id": m,
+                "title": titles[j],
+                "passed_on": str(passed[k, j]),
+                "score": _num(scores[k, j]),
+                "max_score": _num(maxes[k, j]),
+                "attended": bool(attended[k, j]),
+            }
+            for j, m in enumerate(rule.modules)
+        ]
         scored = [m for m in modules if m["max_score"]]
-        out.append({
-            "learner_id": str(ids[k]), "staff_number": str(numbers[k] or ids[k]), "name": str(names[k] or ids[k]),
-            "completed_on": str(completed[k]), "policy_version": rule.policy_version, "modules": modules,
-            "score": sum(m["score"] for m in scored) if scored else None,
-            "max_score": sum(m["max_score"] for m in scored) if scored else None,
-            "minutes": minutes,
-        })
+        out.append(
+            {
+                "learner_id": str(ids[k]),
+                "staff_number": str(numbers[k] or ids[k]),
+                "name": str(names[k] or ids[k]),
+                "completed_on": str(completed[k]),
+                "policy_version": rule.policy_version,
+                "modules": modules,
+                "score": sum(m["score"] for m in scored) if scored else None,
+                "max_score": sum(m["max_score"] for m in scored) if scored else None,
+                "minutes": minutes,
+            }
+        )
     return out
 
 
@@ -151,19 +176,36 @@ def record(store: Store, facts_list: list[dict]) -> list[dict]:
 
 
 def _row(facts: dict, issued) -> dict:
-    return {"certificate_id": facts["certificate_id"], "learner_id": facts["learner_id"],
-            "staff_number": facts["staff_number"], "name": facts["name"],
-            "completed_on": date.fromisoformat(facts["completed_on"]), "policy_version": facts["policy_version"],
-            "modules": json.dumps(facts["modules"], ensure_ascii=False), "score": facts["score"],
-            "max_score": facts["max_score"], "minutes": facts["minutes"], "issued_at": issued}
+    return {
+        "certificate_id": facts["certificate_id"],
+        "learner_id": facts["learner_id"],
+        "staff_number": facts["staff_number"],
+        "name": facts["name"],
+        "completed_on": date.fromisoformat(facts["completed_on"]),
+        "policy_version": facts["policy_version"],
+        "modules": json.dumps(facts["modules"], ensure_ascii=False),
+        "score": facts["score"],
+        "max_score": facts["max_score"],
+        "minutes": facts["minutes"],
+        "issued_at": issued,
+    }
 
 
 def _facts(row) -> dict:
     r = dict(row._mapping)
-    return {"certificate_id": r["certificate_id"], "learner_id": r["learner_id"], "staff_number": r["staff_number"],
-            "name": r["name"], "completed_on": r["completed_on"].isoformat(), "policy_version": r["policy_version"],
-            "modules": json.loads(r["modules"]), "score": r["score"], "max_score": r["max_score"],
-            "minutes": r["minutes"], "issued_at": r["issued_at"]}
+    return {
+        "certificate_id": r["certificate_id"],
+        "learner_id": r["learner_id"],
+        "staff_number": r["staff_number"],
+        "name": r["name"],
+        "completed_on": r["completed_on"].isoformat(),
+        "policy_version": r["policy_version"],
+        "modules": json.loads(r["modules"]),
+        "score": r["score"],
+        "max_score": r["max_score"],
+        "minutes": r["minutes"],
+        "issued_at": r["issued_at"],
+    }
 
 
 def get(store: Store, cert_id: str) -> dict | None:
@@ -201,15 +243,17 @@ def register_frame(store: Store, learner_ids=None):
     `learner_ids` only, when given)."""
     import pandas as pd
 
-    frame = pd.DataFrame(register.completions(store, learner_ids),
-                         columns=["learner_id", "completed_on", "policy_version", "certificate_id"])
+    frame = pd.DataFrame(
+        register.completions(store, learner_ids),
+        columns=["learner_id", "completed_on", "policy_version", "certificate_id"],
+    )
     frame["completed_on"] = pd.to_datetime(frame["completed_on"])
     return frame
 
 
 @dataclass(frozen=True)
 class Verification:
-    status: str            # valid | unknown | altered | malformed
+    status: str  # valid | unknown | altered | malformed
     certificate_id: str
     record: dict | None = None
 
@@ -220,8 +264,10 @@ class Verification:
     def message(self) -> str:
         if self.status == "valid":
             r = self.record
-            return (f"VALID: {self.certificate_id}: {r['name']} (staff number {r['staff_number']}) completed the course "
-                    f"on {r['completed_on']} under policy version {r['policy_version']}.")
+            return (
+                f"VALID: {self.certificate_id}: {r['name']} (staff number {r['staff_number']}) completed the course "
+                f"on {r['completed_on']} under policy version {r['policy_version']}."
+            )
         if self.status == "malformed":
             return f"NOT VALID: '{self.certificate_id}' is not a certificate id (expected {PREFIX}- and 20 letters and digits)."
         if self.status == "altered":
@@ -261,14 +307,20 @@ def _fields(record: dict, course) -> dict:
     completed = date.fromisoformat(record["completed_on"])
     renewal = (pd.Timestamp(completed) + pd.DateOffset(months=int(rule.get("renew_after_months", 12)))).date()
     return {
-        "name": record["name"], "staff_number": record["staff_number"], "certificate_id": record["certificate_id"],
+        "name": record["name"],
+        "staff_number": record["staff_number"],
+        "certificate_id": record["certificate_id"],
         "course_title": "Social media, confidentiality and boundaries",
-        "policy_title": course.policy.title, "policy_version": record["policy_version"],
+        "policy_title": course.policy.title,
+        "policy_version": record["policy_version"],
         "completed_on": completed.strftime("%-d %B %Y"),
-        "score": _score_text(record["score"], record["max_score"]) if record["max_score"] else "trainer-led session attended",
-        "hours": hours_text(record["minutes"]), "owner": course.policy.raw.get("owner", ""),
+        "score": _score_text(record["score"], record["max_score"])
+        if record["max_score"]
+        else "trainer-led session attended",
+        "hours": hours_text(record["minutes"]),
+        "owner": course.policy.raw.get("owner", ""),
         "renewal": f"by {renewal.strftime('%-d %B %Y')}"
-                   + (", or sooner if the policy changes" if rule.get("renew_on_policy_change", True) else ""),
+        + (", or sooner if the policy changes" if rule.get("renew_on_policy_change", True) else ""),
     }
 
 
@@ -285,7 +337,8 @@ def render_html(record: dict, course) -> str:
     values = {k: html.escape(str(v)) for k, v in _fields(record, course).items()}
     values["module_rows"] = "\n".join(
         f"      <tr><td>{html.escape(t)}</td><td>{html.escape(d)}</td><td>{html.escape(r)}</td></tr>"
-        for t, d, r in module_lines(record))
+        for t, d, r in module_lines(record)
+    )
     return template.substitute(values)
 
 
@@ -332,14 +385,25 @@ def render_pdf(record: dict, course) -> bytes:
     pdf.cell(0, 13, f["name"], new_x="LMARGIN", new_y="NEXT")
     pdf.set_x(20)
     pdf.set_font("DejaVu", "", 12)
-    pdf.multi_cell(255, 7, f"completed the course, based on the {f['policy_title']} (version {f['policy_version']}), "
-                           f"on {f['completed_on']}.", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        255,
+        7,
+        f"completed the course, based on the {f['policy_title']} (version {f['policy_version']}), "
+        f"on {f['completed_on']}.",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     pdf.ln(3)
     pdf.set_x(20)
     from fpdf.fonts import FontFace
 
-    with pdf.table(width=255, col_widths=(120, 55, 80), align="LEFT", line_height=7,
-                   headings_style=FontFace(emphasis="BOLD", fill_color=(232, 238, 244))) as table:
+    with pdf.table(
+        width=255,
+        col_widths=(120, 55, 80),
+        align="LEFT",
+        line_height=7,
+        headings_style=FontFace(emphasis="BOLD", fill_color=(232, 238, 244)),
+    ) as table:
         heading = table.row()
         for text in ("Module", "Passed on", "Result"):
             heading.cell(text)
@@ -349,8 +413,12 @@ def render_pdf(record: dict, course) -> bytes:
             row.cell(day)
             row.cell(result)
     pdf.ln(4)
-    for label, value, mono in (("Overall score", f["score"], False), ("Learning time", f["hours"] + " (estimated)", False),
-                               ("Staff number", f["staff_number"], False), ("Certificate id", f["certificate_id"], True)):
+    for label, value, mono in (
+        ("Overall score", f["score"], False),
+        ("Learning time", f["hours"] + " (estimated)", False),
+        ("Staff number", f["staff_number"], False),
+        ("Certificate id", f["certificate_id"], True),
+    ):
         pdf.set_x(20)
         pdf.set_font("DejaVu", "B", 11)
         pdf.cell(45, 7, label)
@@ -359,8 +427,12 @@ def render_pdf(record: dict, course) -> bytes:
     pdf.ln(2)
     pdf.set_x(20)
     pdf.set_font("DejaVu", "", 9)
-    pdf.multi_cell(255, 5, f"Issued by {f['owner']}. To check this certificate, a manager runs: course verify {f['certificate_id']}. "
-                           f"Renewal is due {f['renewal']}.")
+    pdf.multi_cell(
+        255,
+        5,
+        f"Issued by {f['owner']}. To check this certificate, a manager runs: course verify {f['certificate_id']}. "
+        f"Renewal is due {f['renewal']}.",
+    )
     return bytes(pdf.output())
 
 

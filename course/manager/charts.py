@@ -39,15 +39,17 @@ def rate_over_time(frame: pd.DataFrame) -> tuple[bytes, str]:
     ax.set_ylim(0, 100)
     ax.set_ylabel("completed (%)")
     ax.set_title("Completion rate, all staff")
-    ax.grid(axis="y", alpha=.3)
+    ax.grid(axis="y", alpha=0.3)
     figure.autofmt_xdate()
     if frame.empty:
         return _png(figure), "Line chart of the completion rate over time: no data yet."
     first, last = frame.iloc[0], frame.iloc[-1]
     low = frame.loc[frame["completion_rate"].idxmin()]
-    alt = (f"Line chart of the share of staff with a current completion, from {first['date']:%B %Y} "
-           f"({first['completion_rate']:.0%}) to {last['date']:%-d %B %Y} ({last['completion_rate']:.0%}); "
-           f"lowest {low['completion_rate']:.0%} in {low['date']:%B %Y}.")
+    alt = (
+        f"Line chart of the share of staff with a current completion, from {first['date']:%B %Y} "
+        f"({first['completion_rate']:.0%}) to {last['date']:%-d %B %Y} ({last['completion_rate']:.0%}); "
+        f"lowest {low['completion_rate']:.0%} in {low['date']:%B %Y}."
+    )
     return _png(figure), alt
 
 
@@ -70,6 +72,8 @@ def rate_by_team(frame: pd.DataFrame) -> tuple[bytes, str]:
 
 def figure_html(png: bytes, alt: str, caption: str, table_html: str) -> str:
     data = base64.b64encode(png).decode("ascii")
-    return (f'<figure class="cm-chart"><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" '
-            f'style="max-width:100%;height:auto"><figcaption>{html.escape(caption)}</figcaption></figure>'
-            f"<details><summary>The table behind this chart</summary>{table_html}</details>")
+    return (
+        f'<figure class="cm-chart"><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" '
+        f'style="max-width:100%;height:auto"><figcaption>{html.escape(caption)}</figcaption></figure>'
+        f"<details><summary>The table behind this chart</summary>{table_html}</details>"
+    )

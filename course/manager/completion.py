@@ -40,8 +40,9 @@ from course.progress import (  # noqa: F401 - re-exported: the rule's one home i
 )
 
 
-def timeline(evaluation: Evaluation, history: pd.DataFrame | None = None, *, months: int = 24,
-             by: str | None = None) -> pd.DataFrame:
+def timeline(
+    evaluation: Evaluation, history: pd.DataFrame | None = None, *, months: int = 24, by: str | None = None
+) -> pd.DataFrame:
     """Completion rate at the end of each of the last `months` months (and today).
 
     A person counts as complete on a day when a completion (the current one, or one in
@@ -78,7 +79,14 @@ def timeline(evaluation: Evaluation, history: pd.DataFrame | None = None, *, mon
         staff = employed[sel].sum(axis=0)
         done = (complete[sel] & employed[sel]).sum(axis=0)
         for day, s, d in zip(ends, staff, done):
-            rows.append({"group": group, "date": day.date(), "staff": int(s), "completed": int(d),
-                         "completion_rate": (d / s) if s else 0.0})
+            rows.append(
+                {
+                    "group": group,
+                    "date": day.date(),
+                    "staff": int(s),
+                    "completed": int(d),
+                    "completion_rate": (d / s) if s else 0.0,
+                }
+            )
     frame = pd.DataFrame(rows, columns=["group", "date", "staff", "completed", "completion_rate"])
     return frame.rename(columns={"group": by}) if by else frame.drop(columns="group")

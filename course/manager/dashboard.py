@@ -60,15 +60,24 @@ class Dashboard:
     def __init__(self, store=None, root=None, as_of=None):
         self.store, self.root, self.as_of = store, root, as_of
         self.failures = 0
-        self.password = widgets.Password(description="Manager password", placeholder="password",
-                                         style={"description_width": "initial"},
-                                         layout=widgets.Layout(width="24rem"))
-        self.button = widgets.Button(description="Open the dashboard", button_style="primary",
-                                     tooltip="Open the dashboard", layout=widgets.Layout(width="auto"))
+        self.password = widgets.Password(
+            description="Manager password",
+            placeholder="password",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="24rem"),
+        )
+        self.button = widgets.Button(
+            description="Open the dashboard",
+            button_style="primary",
+            tooltip="Open the dashboard",
+            layout=widgets.Layout(width="auto"),
+        )
         self.message = widgets.HTML(value="")
         self.button.on_click(self._try)
-        intro = _html(STYLE + "<h1>Social media training: manager dashboard</h1>"
-                      "<p>Enter the manager password to see who has completed the training.</p>")
+        intro = _html(
+            STYLE + "<h1>Social media training: manager dashboard</h1>"
+            "<p>Enter the manager password to see who has completed the training.</p>"
+        )
         self.gate = widgets.VBox([intro, widgets.HBox([self.password, self.button]), self.message])
         self.widget = widgets.VBox([self.gate])
         if hub_manager():
@@ -83,8 +92,10 @@ class Dashboard:
         entered = self.password.value
         self.password.value = ""
         if not password_is_set():
-            self._say("No manager password is set. Ask the person who runs the course to set one with "
-                      "`course manager set-password`.")
+            self._say(
+                "No manager password is set. Ask the person who runs the course to set one with "
+                "`course manager set-password`."
+            )
             return
         wait = locked_for()
         if wait:
@@ -107,8 +118,12 @@ class Dashboard:
             self.load()
             self.widget.children = self.build()
         except Exception as exc:  # noqa: BLE001 - show the manager one clear line, never a traceback
-            self.widget.children = [_html(STYLE + f'<p class="cm-error" role="alert">Could not load the records: '
-                                          f'{html.escape(exc.__class__.__name__)}: {html.escape(str(exc))[:300]}</p>')]
+            self.widget.children = [
+                _html(
+                    STYLE + f'<p class="cm-error" role="alert">Could not load the records: '
+                    f"{html.escape(exc.__class__.__name__)}: {html.escape(str(exc))[:300]}</p>"
+                )
+            ]
 
     def load(self) -> None:
         from course.content.model import load_course
@@ -134,19 +149,28 @@ class Dashboard:
 
         result = self.result
         counts = result.counts().iloc[0]
-        summary = "".join(f"<tr><th scope='row'>{html.escape(s)}</th><td class='num'>{int(counts[s])}</td></tr>"
-                          for s in STATUSES)
-        header = _html(STYLE + "<h1>Social media training: manager dashboard</h1>"
-                       + "".join(f'<p class="cm-note">{html.escape(n)}</p>' for n in _notes(result))
-                       + f"<table><caption>Staff by status ({int(counts['staff'])} people)</caption>"
-                         f"<thead><tr><th scope='col'>status</th><th scope='col'>people</th></tr></thead>"
-                         f"<tbody>{summary}</tbody></table>")
+        summary = "".join(
+            f"<tr><th scope='row'>{html.escape(s)}</th><td class='num'>{int(counts[s])}</td></tr>" for s in STATUSES
+        )
+        header = _html(
+            STYLE
+            + "<h1>Social media training: manager dashboard</h1>"
+            + "".join(f'<p class="cm-note">{html.escape(n)}</p>' for n in _notes(result))
+            + f"<table><caption>Staff by status ({int(counts['staff'])} people)</caption>"
+            f"<thead><tr><th scope='col'>status</th><th scope='col'>people</th></tr></thead>"
+            f"<tbody>{summary}</tbody></table>"
+        )
 
         teams = sorted(result.people["team"].astype(str).unique())
-        self.team_filter = widgets.Dropdown(options=["All teams", *teams], value="All teams", description="Team",
-                                            layout=widgets.Layout(width="20rem"))
-        self.status_filter = widgets.Dropdown(options=["All statuses", *STATUSES], value="All statuses",
-                                              description="Status", layout=widgets.Layout(width="20rem"))
+        self.team_filter = widgets.Dropdown(
+            options=["All teams", *teams], value="All teams", description="Team", layout=widgets.Layout(width="20rem")
+        )
+        self.status_filter = widgets.Dropdown(
+            options=["All statuses", *STATUSES],
+            value="All statuses",
+            description="Status",
+            layout=widgets.Layout(width="20rem"),
+        )
         self.people_view = widgets.HTML()
         self.team_filter.observe(self._refilter, names="value")
         self.status_filter.observe(self._refilter, names="value")
@@ -155,13 +179,16 @@ class Dashboard:
         by_team = team_table(result)
         due = due_table(result)
         over_time = timeline(result, self.history, months=24)
-        team_rates = by_team[by_team["team"] != "All staff"].rename(
-            columns={"completed %": "completion_rate"}).assign(
-            completion_rate=lambda f: f["completion_rate"] / 100)
+        team_rates = (
+            by_team[by_team["team"] != "All staff"]
+            .rename(columns={"completed %": "completion_rate"})
+            .assign(completion_rate=lambda f: f["completion_rate"] / 100)
+        )
         png1, alt1 = charts.rate_over_time(over_time)
         png2, alt2 = charts.rate_by_team(team_rates[["team", "completion_rate", "staff"]])
         over_time_table = over_time.assign(completion_rate=(over_time["completion_rate"] * 100).round(1)).rename(
-            columns={"completion_rate": "completed %"})
+            columns={"completion_rate": "completed %"}
+        )
         refresh = widgets.Button(description="Refresh", tooltip="Read the records again")
         refresh.on_click(lambda _b: self.open())
         return [
@@ -169,23 +196,47 @@ class Dashboard:
             _html("<h2>People</h2>"),
             widgets.HBox([self.team_filter, self.status_filter]),
             self.people_view,
-            _html("<h2>Due soon or overdue</h2>" + (_table(due, "Due within "
-                  f"{result.rule.due_soon_days} days, or overdue (negative days: overdue)", MAX_ROWS)
-                  if len(due) else "<p>Nobody is due in the next "
-                  f"{result.rule.due_soon_days} days, and nobody is overdue.</p>")),
+            _html(
+                "<h2>Due soon or overdue</h2>"
+                + (
+                    _table(
+                        due,
+                        f"Due within {result.rule.due_soon_days} days, or overdue (negative days: overdue)",
+                        MAX_ROWS,
+                    )
+                    if len(due)
+                    else f"<p>Nobody is due in the next {result.rule.due_soon_days} days, and nobody is overdue.</p>"
+                )
+            ),
             _html("<h2>By team</h2>" + _table(by_team, "Staff by team and status")),
-            _html("<h2>Completion rate over time</h2>" + charts.figure_html(
-                png1, alt1, "Share of staff with a current completion at the end of each month.",
-                _table(over_time_table, "Completion rate at the end of each month"))),
-            _html("<h2>Completion rate by team</h2>" + charts.figure_html(
-                png2, alt2, "Share of each team with a current completion (completed or due soon).",
-                _table(team_rates.assign(completion_rate=(team_rates["completion_rate"] * 100).round(1))
-                       .rename(columns={"completion_rate": "completed %"})[["team", "staff", "completed %"]],
-                       "Completion rate by team"))),
-            _html("<h2>The hardest scenarios</h2><p>Where first choices most often missed the best answer: "
-                  "good ones to discuss in the next group session.</p>"
-                  + (_table(self.hardest, "Hardest scenarios") if len(self.hardest) else
-                     "<p>No decisions saved yet.</p>")),
+            _html(
+                "<h2>Completion rate over time</h2>"
+                + charts.figure_html(
+                    png1,
+                    alt1,
+                    "Share of staff with a current completion at the end of each month.",
+                    _table(over_time_table, "Completion rate at the end of each month"),
+                )
+            ),
+            _html(
+                "<h2>Completion rate by team</h2>"
+                + charts.figure_html(
+                    png2,
+                    alt2,
+                    "Share of each team with a current completion (completed or due soon).",
+                    _table(
+                        team_rates.assign(completion_rate=(team_rates["completion_rate"] * 100).round(1)).rename(
+                            columns={"completion_rate": "completed %"}
+                        )[["team", "staff", "completed %"]],
+                        "Completion rate by team",
+                    ),
+                )
+            ),
+            _html(
+                "<h2>The hardest scenarios</h2><p>Where first choices most often missed the best answer: "
+                "good ones to discuss in the next group session.</p>"
+                + (_table(self.hardest, "Hardest scenarios") if len(self.hardest) else "<p>No decisions saved yet.</p>")
+            ),
             refresh,
         ]
 
@@ -197,10 +248,13 @@ class Dashboard:
         status = None if self.status_filter.value == "All statuses" else [self.status_filter.value]
         frame = people_table(self.result, team=team, statuses=status)
         data = base64.b64encode(to_csv(frame).encode("utf-8")).decode("ascii")
-        link = (f'<p><a class="cm-download" download="completions.csv" href="data:text/csv;base64,{data}">'
-                f"Download these {len(frame)} rows as CSV</a></p>")
-        self.people_view.value = ('<div class="cm-dash">' + _table(frame, "Status per person", MAX_ROWS) + link
-                                  + "</div>")
+        link = (
+            f'<p><a class="cm-download" download="completions.csv" href="data:text/csv;base64,{data}">'
+            f"Download these {len(frame)} rows as CSV</a></p>"
+        )
+        self.people_view.value = (
+            '<div class="cm-dash">' + _table(frame, "Status per person", MAX_ROWS) + link + "</div>"
+        )
 
 
 def show(**kwargs) -> Dashboard:

@@ -17,9 +17,11 @@ from datetime import date
 from course.progress import COMPLETED, DUE_SOON, OVERDUE
 from course.records.store import Store
 
-ABOUT = ("Registered workers in Scotland declare their continuous professional learning (CPL) to the SSSC each "
-         "year. The SSSC does not set a number of hours: what counts is what you learned and how it changes your "
-         "practice. Keep this record with your CPL notes. Times are estimates.")
+ABOUT = (
+    "Registered workers in Scotland declare their continuous professional learning (CPL) to the SSSC each "
+    "year. The SSSC does not set a number of hours: what counts is what you learned and how it changes your "
+    "practice. Keep this record with your CPL notes. Times are estimates."
+)
 
 
 def _reflections(store: Store, learner_id: str) -> dict[str, list[dict]]:
@@ -29,7 +31,9 @@ def _reflections(store: Store, learner_id: str) -> dict[str, list[dict]]:
     for r in rows:
         if not (r.text or "").strip():
             continue
-        out.setdefault(r.module_id, {}).setdefault(r.prompt_id, {"text": r.text, "saved_on": r.saved_at.date().isoformat()})
+        out.setdefault(r.module_id, {}).setdefault(
+            r.prompt_id, {"text": r.text, "saved_on": r.saved_at.date().isoformat()}
+        )
     return {m: list(v.values()) for m, v in out.items()}
 
 
@@ -61,26 +65,49 @@ def learning_record(store: Store, learner_id: str, course=None, result=None) -> 
         done = state == "passed"
         if done:
             minutes += module.minutes
-        modules.append({
-            "id": module.id, "title": module.title, "status": state,
-            "passed_on": passed_on.date().isoformat() if done and passed_on is not None and passed_on == passed_on else None,
-            "minutes": module.minutes, "objectives": list(module.objectives), "key_points": list(module.key_points),
-            "reflection_prompt": module.reflection, "reflections": texts.get(module.id, []),
-        })
-    certs = [{"certificate_id": c["certificate_id"], "completed_on": c["completed_on"], "policy_version": c["policy_version"]}
-             for c in certificates.for_learner(store, learner_id)]
+        modules.append(
+            {
+                "id": module.id,
+                "title": module.title,
+                "status": state,
+                "passed_on": passed_on.date().isoformat()
+                if done and passed_on is not None and passed_on == passed_on
+                else None,
+                "minutes": module.minutes,
+                "objectives": list(module.objectives),
+                "key_points": list(module.key_points),
+                "reflection_prompt": module.reflection,
+                "reflections": texts.get(module.id, []),
+            }
+        )
+    certs = [
+        {
+            "certificate_id": c["certificate_id"],
+            "completed_on": c["completed_on"],
+            "policy_version": c["policy_version"],
+        }
+        for c in certificates.for_learner(store, learner_id)
+    ]
     return {
-        "learner_id": learner_id, "name": name,
+        "learner_id": learner_id,
+        "name": name,
         "staff_number": (row["staff_number"] if row is not None and row["staff_number"] else learner_id),
         "generated_on": date.today().isoformat(),
         "course": "Social media, confidentiality and boundaries",
         "policy": f"{course.policy.title}, version {course.policy.version}",
         "status": str(row["status"]) if row is not None else "not started",
-        "completed_on": (row["completed_on"].date().isoformat()  # the completion the status rests on
-                         if row is not None and str(row["status"]) in (COMPLETED, DUE_SOON, OVERDUE)
-                         and row["completed_on"] == row["completed_on"] else None),
-        "learning_minutes": minutes, "learning_hours": round(minutes / 60, 1),
-        "about": ABOUT, "modules": modules, "certificates": certs,
+        "completed_on": (
+            row["completed_on"].date().isoformat()  # the completion the status rests on
+            if row is not None
+            and str(row["status"]) in (COMPLETED, DUE_SOON, OVERDUE)
+            and row["completed_on"] == row["completed_on"]
+            else None
+        ),
+        "learning_minutes": minutes,
+        "learning_hours": round(minutes / 60, 1),
+        "about": ABOUT,
+        "modules": modules,
+        "certificates": certs,
     }
 
 
@@ -91,22 +118,42 @@ def to_json(record: dict) -> str:
 def to_markdown(record: dict) -> str:
     from course.manager.certificates import hours_text
 
-    lines = [f"# Learning record: {record['course']}", "",
-             f"- Name: {record['name']}", f"- Staff number: {record['staff_number']}",
-             f"- Based on: {record['policy']}", f"- Status: {record['status']}"
-             + (f" (completed {record['completed_on']})" if record["completed_on"] else ""),
-             f"- Learning time (estimated): {hours_text(record['learning_minutes'])}",
-             f"- Record made on: {record['generated_on']}", "", record["about"], ""]
+    lines = [
+        f"# Learning record: {record['course']}",
+        "",
+        f"- Name: {record['name']}",
+        f"- Staff number: {record['staff_number']}",
+        f"- Based on: {record['policy']}",
+        f"- Status: {record['status']}" + (f" (completed {record['completed_on']})" if record["completed_on"] else ""),
+        f"- Learning time (estimated): {hours_text(record['learning_minutes'])}",
+        f"- Record made on: {record['generated_on']}",
+        "",
+        record["about"],
+        "",
+    ]
     for m in record["modules"]:
-        lines += [f"## {m['title']}", "",
-                  f"Status: {m['status']}" + (f", passed on {m['passed_on']}" if m["passed_on"] else "")
-                  + f". About {m['minutes']} minutes.", "", "What I learned to do:", ""]
+        lines += [
+            f"## {m['title']}",
+            "",
+            f"Status: {m['status']}"
+            + (f", passed on {m['passed_on']}" if m["passed_on"] else "")
+            + f". About {m['minutes']} minutes.",
+            "",
+            "What I learned to do:",
+            "",
+        ]
         lines += [f"- {o}" for o in m["objectives"]] + ["", f"Reflection: *{m['reflection_prompt']}*", ""]
         lines += [f"> {r['text']}" for r in m["reflections"]] or ["> (no reflection saved)"]
         lines.append("")
     if record["certificates"]:
-        lines += ["## Certificates", ""] + [f"- {c['certificate_id']} (completed {c['completed_on']}, policy "
-                                            f"{c['policy_version']})" for c in record["certificates"]] + [""]
+        lines += (
+            ["## Certificates", ""]
+            + [
+                f"- {c['certificate_id']} (completed {c['completed_on']}, policy {c['policy_version']})"
+                for c in record["certificates"]
+            ]
+            + [""]
+        )
     lines += ["## How this will change my practice", "", "(Add your own notes here.)", ""]
     return "\n".join(lines)
 
@@ -115,35 +162,56 @@ def to_html(record: dict) -> str:
     from course.manager.certificates import hours_text
 
     e = html.escape
-    parts = [f"<h1>Learning record</h1><p class='sub'>{e(record['course'])}</p>",
-             "<dl>",
-             f"<dt>Name</dt><dd>{e(record['name'])}</dd>",
-             f"<dt>Staff number</dt><dd>{e(record['staff_number'])}</dd>",
-             f"<dt>Based on</dt><dd>{e(record['policy'])}</dd>",
-             f"<dt>Status</dt><dd>{e(record['status'])}"
-             + (f" (completed {e(record['completed_on'])})" if record["completed_on"] else "") + "</dd>",
-             f"<dt>Learning time</dt><dd>{e(hours_text(record['learning_minutes']))} (estimated)</dd>",
-             f"<dt>Record made on</dt><dd>{e(record['generated_on'])}</dd>", "</dl>",
-             f"<p class='about'>{e(record['about'])}</p>"]
+    parts = [
+        f"<h1>Learning record</h1><p class='sub'>{e(record['course'])}</p>",
+        "<dl>",
+        f"<dt>Name</dt><dd>{e(record['name'])}</dd>",
+        f"<dt>Staff number</dt><dd>{e(record['staff_number'])}</dd>",
+        f"<dt>Based on</dt><dd>{e(record['policy'])}</dd>",
+        f"<dt>Status</dt><dd>{e(record['status'])}"
+        + (f" (completed {e(record['completed_on'])})" if record["completed_on"] else "")
+        + "</dd>",
+        f"<dt>Learning time</dt><dd>{e(hours_text(record['learning_minutes']))} (estimated)</dd>",
+        f"<dt>Record made on</dt><dd>{e(record['generated_on'])}</dd>",
+        "</dl>",
+        f"<p class='about'>{e(record['about'])}</p>",
+    ]
     for m in record["modules"]:
-        parts.append(f"<section><h2>{e(m['title'])}</h2><p>Status: {e(m['status'])}"
-                     + (f", passed on {e(m['passed_on'])}" if m["passed_on"] else "")
-                     + f". About {m['minutes']} minutes.</p><h3>What I learned to do</h3><ul>"
-                     + "".join(f"<li>{e(o)}</li>" for o in m["objectives"]) + "</ul>"
-                     + f"<h3>My reflection</h3><p class='prompt'>{e(m['reflection_prompt'])}</p>"
-                     + ("".join(f"<blockquote>{e(r['text'])}</blockquote>" for r in m["reflections"])
-                        or "<p class='none'>(no reflection saved)</p>") + "</section>")
+        parts.append(
+            f"<section><h2>{e(m['title'])}</h2><p>Status: {e(m['status'])}"
+            + (f", passed on {e(m['passed_on'])}" if m["passed_on"] else "")
+            + f". About {m['minutes']} minutes.</p><h3>What I learned to do</h3><ul>"
+            + "".join(f"<li>{e(o)}</li>" for o in m["objectives"])
+            + "</ul>"
+            + f"<h3>My reflection</h3><p class='prompt'>{e(m['reflection_prompt'])}</p>"
+            + (
+                "".join(f"<blockquote>{e(r['text'])}</blockquote>" for r in m["reflections"])
+                or "<p class='none'>(no reflection saved)</p>"
+            )
+            + "</section>"
+        )
     if record["certificates"]:
-        parts.append("<h2>Certificates</h2><ul>" + "".join(
-            f"<li><code>{e(c['certificate_id'])}</code>, completed {e(c['completed_on'])}, policy {e(c['policy_version'])}</li>"
-            for c in record["certificates"]) + "</ul>")
-    parts.append("<h2>How this will change my practice</h2><div class='notes' aria-label='Space for your own notes'></div>")
-    style = ("body{font-family:system-ui,Arial,sans-serif;color:#1a1a1a;max-width:48rem;margin:2rem auto;line-height:1.5;"
-             "padding:0 1rem}h1{margin-bottom:0}.sub{margin-top:0;color:#333}dl{display:grid;grid-template-columns:"
-             "max-content 1fr;gap:.2rem 1rem}dt{font-weight:700}dd{margin:0}.about{background:#eef3f8;padding:.75rem;"
-             "border-left:4px solid #2b4c6f}blockquote{border-left:4px solid #999;margin:.5rem 0;padding:.25rem .75rem;"
-             "white-space:pre-wrap}.prompt{font-style:italic}.notes{border:1px solid #999;min-height:8rem}"
-             "@media print{section{page-break-inside:avoid}}")
-    return (f"<!DOCTYPE html><html lang='en-GB'><head><meta charset='utf-8'><meta name='viewport' "
-            f"content='width=device-width, initial-scale=1'><title>Learning record: {e(record['name'])}</title>"
-            f"<style>{style}</style></head><body><main>{''.join(parts)}</main></body></html>\n")
+        parts.append(
+            "<h2>Certificates</h2><ul>"
+            + "".join(
+                f"<li><code>{e(c['certificate_id'])}</code>, completed {e(c['completed_on'])}, policy {e(c['policy_version'])}</li>"
+                for c in record["certificates"]
+            )
+            + "</ul>"
+        )
+    parts.append(
+        "<h2>How this will change my practice</h2><div class='notes' aria-label='Space for your own notes'></div>"
+    )
+    style = (
+        "body{font-family:system-ui,Arial,sans-serif;color:#1a1a1a;max-width:48rem;margin:2rem auto;line-height:1.5;"
+        "padding:0 1rem}h1{margin-bottom:0}.sub{margin-top:0;color:#333}dl{display:grid;grid-template-columns:"
+        "max-content 1fr;gap:.2rem 1rem}dt{font-weight:700}dd{margin:0}.about{background:#eef3f8;padding:.75rem;"
+        "border-left:4px solid #2b4c6f}blockquote{border-left:4px solid #999;margin:.5rem 0;padding:.25rem .75rem;"
+        "white-space:pre-wrap}.prompt{font-style:italic}.notes{border:1px solid #999;min-height:8rem}"
+        "@media print{section{page-break-inside:avoid}}"
+    )
+    return (
+        f"<!DOCTYPE html><html lang='en-GB'><head><meta charset='utf-8'><meta name='viewport' "
+        f"content='width=device-width, initial-scale=1'><title>Learning record: {e(record['name'])}</title>"
+        f"<style>{style}</style></head><body><main>{''.join(parts)}</main></body></html>\n"
+    )

@@ -62,8 +62,14 @@ def gradebook_records(learner_id: str, root: Path | None = None) -> list[dict]:
                 sub = gb.find_submission(assignment.name, learner_id)
             except MissingEntry:
                 continue
-            out.append({"module": assignment.name, "submitted_at": retention.jsonable(sub.timestamp),
-                        "score": float(sub.score), "max_score": float(sub.max_score)})
+            out.append(
+                {
+                    "module": assignment.name,
+                    "submitted_at": retention.jsonable(sub.timestamp),
+                    "score": float(sub.score),
+                    "max_score": float(sub.max_score),
+                }
+            )
     return out
 
 
@@ -83,12 +89,18 @@ def export_learner(store: Store, learner_id: str, *, root: Path | None = None, c
     if not records and not grades and not _learner_folders(learner_id, root):
         raise KeyError(f"nothing is held about learner '{learner_id}'")
     return {
-        "learner_id": learner_id, "exported_at": now().isoformat(timespec="seconds"),
+        "learner_id": learner_id,
+        "exported_at": now().isoformat(timespec="seconds"),
         "about": "Every record this course holds about one learner: the records store (one key per table), "
-                 "nbgrader's gradebook, and the list of files from nbgrader's course folder (in files/ of the zip).",
-        "records_store": records, "gradebook": grades,
-        "files": [str(p.relative_to(p.parents[1])) + "/" + str(f.relative_to(p))
-                  for p in _learner_folders(learner_id, root) for f in sorted(p.rglob("*")) if f.is_file()],
+        "nbgrader's gradebook, and the list of files from nbgrader's course folder (in files/ of the zip).",
+        "records_store": records,
+        "gradebook": grades,
+        "files": [
+            str(p.relative_to(p.parents[1])) + "/" + str(f.relative_to(p))
+            for p in _learner_folders(learner_id, root)
+            for f in sorted(p.rglob("*"))
+            if f.is_file()
+        ],
         "certificates": [c["certificate_id"] for c in certificates.for_learner(store, learner_id)],
     }
 
@@ -166,8 +178,9 @@ def _old_submissions(cutoff: datetime, root: Path | None) -> list[tuple[str, str
     return out
 
 
-def purge(store: Store, before, *, root: Path | None = None, dry_run: bool = False,
-          include_gradebook: bool = True) -> PurgeResult:
+def purge(
+    store: Store, before, *, root: Path | None = None, dry_run: bool = False, include_gradebook: bool = True
+) -> PurgeResult:
     """Delete every record older than `before` (a date: records from before that day). See the docstring."""
     from course.grading.coursedir import grading_root
 
@@ -202,8 +215,16 @@ def purge(store: Store, before, *, root: Path | None = None, dry_run: bool = Fal
         shutil.rmtree(staging, ignore_errors=True)
         raise
     result.removed["gradebook submissions"] = len(old_subs)
-    result.removed["submission folders"] = len(moved) if not dry_run else sum(
-        1 for learner, module in old_subs for kind in GRADING_FOLDERS if (grading / kind / learner / module).exists())
+    result.removed["submission folders"] = (
+        len(moved)
+        if not dry_run
+        else sum(
+            1
+            for learner, module in old_subs
+            for kind in GRADING_FOLDERS
+            if (grading / kind / learner / module).exists()
+        )
+    )
     affected |= {s[0] for s in old_subs}
     if old_subs and not dry_run:
         from nbgrader.api import Gradebook

@@ -55,13 +55,23 @@ def statements_for(record: dict, course, *, homepage: str | None = None, with_na
     if with_names:
         actor["name"] = record["name"]
     registration = str(uuid.uuid5(NAMESPACE, record["certificate_id"]))
-    course_activity = {"objectType": "Activity", "id": base + "course",
-                       "definition": {"type": COURSE_TYPE, "name": {"en-GB": COURSE_TITLE},
-                                      "description": {"en-GB": f"Training on the {course.policy.title}: sharing "
-                                                               "information, maintaining boundaries, protecting yourself."}}}
-    extensions = {base + "extensions/policy-version": record["policy_version"],
-                  base + "extensions/certificate-id": record["certificate_id"],
-                  base + "extensions/estimated-minutes": record["minutes"]}
+    course_activity = {
+        "objectType": "Activity",
+        "id": base + "course",
+        "definition": {
+            "type": COURSE_TYPE,
+            "name": {"en-GB": COURSE_TITLE},
+            "description": {
+                "en-GB": f"Training on the {course.policy.title}: sharing "
+                "information, maintaining boundaries, protecting yourself."
+            },
+        },
+    }
+    extensions = {
+        base + "extensions/policy-version": record["policy_version"],
+        base + "extensions/certificate-id": record["certificate_id"],
+        base + "extensions/estimated-minutes": record["minutes"],
+    }
     out = []
     for m in record["modules"]:
         verb = "attended" if m.get("attended") else "passed"
@@ -69,12 +79,18 @@ def statements_for(record: dict, course, *, homepage: str | None = None, with_na
             "id": str(uuid.uuid5(NAMESPACE, f"{record['certificate_id']}/{m['id']}")),
             "actor": actor,
             "verb": {"id": VERBS[verb], "display": {"en-GB": verb}},
-            "object": {"objectType": "Activity", "id": base + "module/" + m["id"],
-                       "definition": {"type": MODULE_TYPE, "name": {"en-GB": m["title"]}}},
+            "object": {
+                "objectType": "Activity",
+                "id": base + "module/" + m["id"],
+                "definition": {"type": MODULE_TYPE, "name": {"en-GB": m["title"]}},
+            },
             "result": {"success": True, "completion": True},
-            "context": {"registration": registration, "language": "en-GB",
-                        "contextActivities": {"parent": [{"objectType": "Activity", "id": base + "course"}]},
-                        "extensions": {base + "extensions/policy-version": record["policy_version"]}},
+            "context": {
+                "registration": registration,
+                "language": "en-GB",
+                "contextActivities": {"parent": [{"objectType": "Activity", "id": base + "course"}]},
+                "extensions": {base + "extensions/policy-version": record["policy_version"]},
+            },
             "timestamp": _timestamp(m["passed_on"]),
         }
         score = _score(m.get("score"), m.get("max_score"))

@@ -28,15 +28,22 @@ class LearnerRecords:
     _reflections: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, learner_id: str, module: Module, policy_version: str, store: Store | None,
-             responses_path: Path | None = None) -> LearnerRecords:
+    def open(
+        cls,
+        learner_id: str,
+        module: Module,
+        policy_version: str,
+        store: Store | None,
+        responses_path: Path | None = None,
+    ) -> LearnerRecords:
         records = cls(learner_id, module, policy_version, store, responses_path)
         records.reload()
         return records
 
     @classmethod
-    def of_attempt(cls, learner_id: str, module: Module, policy_version: str, store: Store,
-                   attempt: int) -> LearnerRecords:
+    def of_attempt(
+        cls, learner_id: str, module: Module, policy_version: str, store: Store, attempt: int
+    ) -> LearnerRecords:
         """One attempt as the store holds it, open or not (what the marker submits after Finish)."""
         records = cls(learner_id, module, policy_version, store, None, attempt)
         records._decisions = store.decisions(learner_id, module.id, attempt)
@@ -54,7 +61,8 @@ class LearnerRecords:
             self.attempt = data.get("attempt", 1)
             self._decisions = {
                 sid: Decision(sid, d["choice"], float(d["score"]), d.get("at"))
-                for sid, d in data["decisions"].items() if isinstance(d, dict) and "choice" in d
+                for sid, d in data["decisions"].items()
+                if isinstance(d, dict) and "choice" in d
             }
             self._reflections = dict(data.get("reflections", {}))
 
@@ -84,16 +92,24 @@ class LearnerRecords:
             return self._decisions[scenario_id]
         choice = self.module.scenario(scenario_id).choice(choice_id)
         if self.store is not None:
-            decision = self.store.record_decision(self.learner_id, self.module.id, self.attempt,
-                                                  scenario_id, choice.id, choice.score)
+            decision = self.store.record_decision(
+                self.learner_id, self.module.id, self.attempt, scenario_id, choice.id, choice.score
+            )
         else:
             from course.records.store import now
+
             decision = Decision(scenario_id, choice.id, choice.score, now())
         self._decisions[scenario_id] = decision
         if self.responses_path is not None:
             record = {"choice": decision.choice_id, "score": decision.score, "at": _iso(decision.decided_at)}
-            responses.update(self.responses_path, self.learner_id, self.module.id, self.attempt,
-                             decision=(scenario_id, record), base=self.as_responses())
+            responses.update(
+                self.responses_path,
+                self.learner_id,
+                self.module.id,
+                self.attempt,
+                decision=(scenario_id, record),
+                base=self.as_responses(),
+            )
         return decision
 
     def save_reflection(self, prompt_id: str, text: str) -> None:
@@ -101,14 +117,21 @@ class LearnerRecords:
             self.store.save_reflection(self.learner_id, self.module.id, self.attempt, prompt_id, text)
         self._reflections[prompt_id] = text
         if self.responses_path is not None:
-            responses.update(self.responses_path, self.learner_id, self.module.id, self.attempt,
-                             reflection=(prompt_id, text), base=self.as_responses())
+            responses.update(
+                self.responses_path,
+                self.learner_id,
+                self.module.id,
+                self.attempt,
+                reflection=(prompt_id, text),
+                base=self.as_responses(),
+            )
 
     def as_responses(self) -> dict:
         """The whole attempt in responses.json form (also what Voila's Finish submits)."""
         data = responses.empty(self.learner_id, self.module.id, self.attempt)
         data["decisions"] = {
-            sid: {"choice": d.choice_id, "score": d.score, "at": _iso(d.decided_at)} for sid, d in self._decisions.items()
+            sid: {"choice": d.choice_id, "score": d.score, "at": _iso(d.decided_at)}
+            for sid, d in self._decisions.items()
         }
         data["reflections"] = dict(self._reflections)
         return data

@@ -24,6 +24,9 @@ def record(store: Store, entries: list[tuple[str, str, date]]) -> int:
     recorded is kept as it is (the primary key is the whole row). Returns how many were new."""
     if not entries:
         return 0
-    stmt = _insert(store.engine, attendance).on_conflict_do_nothing().values(
-        [{"learner_id": a, "module_id": b, "date": c} for a, b, c in entries])
+    stmt = (
+        _insert(store.engine, attendance)
+        .on_conflict_do_nothing()
+        .values([{"learner_id": a, "module_id": b, "date": c} for a, b, c in entries])
+    )
     return store._write(stmt).rowcount or 0

@@ -29,8 +29,11 @@ class Request:
 
 def enqueue(store: Store, learner_id: str, module_id: str) -> int:
     """Add a Finish request for the marker; returns its id (one INSERT)."""
-    result = store._write(requests.insert().values(learner_id=learner_id, module_id=module_id, status="queued",
-                                                   requested_at=now(), message=""))
+    result = store._write(
+        requests.insert().values(
+            learner_id=learner_id, module_id=module_id, status="queued", requested_at=now(), message=""
+        )
+    )
     return int(result.inserted_primary_key[0])
 
 
@@ -52,8 +55,11 @@ def claim(store: Store) -> Request | None:
         if not rows:
             return None
         request_id = rows[0].id
-        won = store._write(requests.update().where(requests.c.id == request_id, requests.c.status == "queued")
-                           .values(status="running", started_at=now()))
+        won = store._write(
+            requests.update()
+            .where(requests.c.id == request_id, requests.c.status == "queued")
+            .values(status="running", started_at=now())
+        )
         if won.rowcount == 1:
             return get(store, request_id)
 
@@ -61,16 +67,21 @@ def claim(store: Store) -> Request | None:
 def requeue_abandoned(store: Store, older_than: timedelta = timedelta(minutes=10)) -> int:
     """Requests a marker started long ago and never completed (it was stopped mid-grade) go back
     in the queue; a marker grading now is never robbed (grading one takes seconds)."""
-    result = store._write(requests.update().where(requests.c.status == "running",
-                                                  requests.c.started_at < now() - older_than)
-                          .values(status="queued", started_at=None))
+    result = store._write(
+        requests.update()
+        .where(requests.c.status == "running", requests.c.started_at < now() - older_than)
+        .values(status="queued", started_at=None)
+    )
     return result.rowcount
 
 
 def complete(store: Store, request_id: int, ok: bool, message: str = "") -> None:
     """Mark a request done or failed (one UPDATE)."""
-    store._write(requests.update().where(requests.c.id == request_id)
-                 .values(status="done" if ok else "failed", finished_at=now(), message=message))
+    store._write(
+        requests.update()
+        .where(requests.c.id == request_id)
+        .values(status="done" if ok else "failed", finished_at=now(), message=message)
+    )
 
 
 def wait_for(store: Store, request_id: int, timeout: float, interval: float = 0.2) -> Request | None:

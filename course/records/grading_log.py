@@ -40,10 +40,14 @@ def last_graded(store: Store) -> dict[tuple[str, str], GradingRecord]:
 def marks(store: Store, learner_ids=None) -> list[tuple]:
     """(learner_id, module_id, score, max_score, needs_review, graded_at) of every grading that
     gave a mark (of `learner_ids` only, when given): the marks of record course.progress reads."""
-    query = (select(gradings.c.learner_id, gradings.c.module_id, gradings.c.score, gradings.c.max_score,
-                    gradings.c.needs_review, gradings.c.graded_at)
-             .where(gradings.c.score.is_not(None), gradings.c.max_score.is_not(None),
-                    gradings.c.status != "not graded"))
+    query = select(
+        gradings.c.learner_id,
+        gradings.c.module_id,
+        gradings.c.score,
+        gradings.c.max_score,
+        gradings.c.needs_review,
+        gradings.c.graded_at,
+    ).where(gradings.c.score.is_not(None), gradings.c.max_score.is_not(None), gradings.c.status != "not graded")
     if learner_ids is not None:
         query = query.where(gradings.c.learner_id.in_(list(learner_ids)))
     return [tuple(r) for r in store._read(query)]
@@ -55,10 +59,27 @@ def graded(store: Store, learner: str, module: str) -> GradingRecord | None:
     return GradingRecord(**rows[0]._mapping) if rows else None
 
 
-def record(store: Store, learner: str, module: str, fingerprint: str, status: str, *, score=None,
-           max_score=None, needs_review=False, message="") -> None:
+def record(
+    store: Store,
+    learner: str,
+    module: str,
+    fingerprint: str,
+    status: str,
+    *,
+    score=None,
+    max_score=None,
+    needs_review=False,
+    message="",
+) -> None:
     """Record the grading of one learner's module, replacing the last one (one statement)."""
-    values = {"fingerprint": fingerprint, "status": status, "score": score, "max_score": max_score,
-                  "needs_review": needs_review, "message": message, "graded_at": now()}
+    values = {
+        "fingerprint": fingerprint,
+        "status": status,
+        "score": score,
+        "max_score": max_score,
+        "needs_review": needs_review,
+        "message": message,
+        "graded_at": now(),
+    }
     stmt = _insert(store.engine, gradings).values(learner_id=learner, module_id=module, **values)
     store._write(stmt.on_conflict_do_update(index_elements=["learner_id", "module_id"], set_=values))

@@ -47,6 +47,7 @@ class DetailsError(IdentityError, ValueError):
 
 # --- what people type -----------------------------------------------------------------------------
 
+
 def valid_learner_id(value: str) -> bool:
     return bool(LEARNER_ID.match(value or ""))
 
@@ -64,8 +65,9 @@ def staff_number(value: str | None, *, required: bool = True) -> str:
             raise DetailsError("Please enter your staff number.")
         return ""
     if not STAFF_NUMBER.match(number):
-        raise DetailsError("A staff number has only letters, digits and hyphens (2 to 30 of them), "
-                           "for example 40123 or SC-40123.")
+        raise DetailsError(
+            "A staff number has only letters, digits and hyphens (2 to 30 of them), for example 40123 or SC-40123."
+        )
     return number.upper()
 
 
@@ -94,8 +96,12 @@ def same_name(a: str, b: str) -> bool:
 
 def in_voila() -> bool:
     env = os.environ
-    return (env.get("SERVER_SOFTWARE", "").startswith("voila") or "VOILA_KERNEL_ID" in env
-            or "VOILA_BASE_URL" in env or env.get("VOILA_PREHEAT") == "True")
+    return (
+        env.get("SERVER_SOFTWARE", "").startswith("voila")
+        or "VOILA_KERNEL_ID" in env
+        or "VOILA_BASE_URL" in env
+        or env.get("VOILA_PREHEAT") == "True"
+    )
 
 
 def being_graded() -> bool:
@@ -107,8 +113,10 @@ def check_learner_id(learner_id: str) -> str:
     learner_id = (learner_id or "").strip()
     if not LEARNER_ID.match(learner_id):
         # the id itself stays out of the message: it may end up in a log (names and staff numbers never do)
-        raise IdentityError(f"not a valid learner id ({len(learner_id)} characters given; a learner id is letters, "
-                            "digits, . _ @ -, up to 120, starting with a letter or digit)")
+        raise IdentityError(
+            f"not a valid learner id ({len(learner_id)} characters given; a learner id is letters, "
+            "digits, . _ @ -, up to 120, starting with a letter or digit)"
+        )
     return learner_id
 
 
@@ -184,4 +192,6 @@ def current_learner(store=None) -> str:
     try:
         return check_learner_id(getpass.getuser())
     except (KeyError, OSError) as exc:
-        raise IdentityError(f"no learner identity: JUPYTERHUB_USER and COURSE_LEARNER are unset and the system user is unknown ({exc})") from None
+        raise IdentityError(
+            f"no learner identity: JUPYTERHUB_USER and COURSE_LEARNER are unset and the system user is unknown ({exc})"
+        ) from None

@@ -27,9 +27,11 @@ def add_session(store: Store, values: dict) -> None:
 
 def close_stale(store: Store, opened_before: datetime) -> int:
     """Close every open session opened before this time (one UPDATE); returns how many."""
-    result = store._write(update(live_sessions)
-                          .where(live_sessions.c.closed_at.is_(None), live_sessions.c.opened_at < opened_before)
-                          .values(closed_at=now(), current_scenario=None, version=live_sessions.c.version + 1))
+    result = store._write(
+        update(live_sessions)
+        .where(live_sessions.c.closed_at.is_(None), live_sessions.c.opened_at < opened_before)
+        .values(closed_at=now(), current_scenario=None, version=live_sessions.c.version + 1)
+    )
     return result.rowcount or 0
 
 
@@ -41,15 +43,20 @@ def session(store: Store, session_id: str):
 
 def open_by_code(store: Store, code: str):
     """The row of the session not closed with this join code (at most one: the index says so), or None."""
-    rows = store._read(select(live_sessions).where(live_sessions.c.join_code == code,
-                                                   live_sessions.c.closed_at.is_(None)))
+    rows = store._read(
+        select(live_sessions).where(live_sessions.c.join_code == code, live_sessions.c.closed_at.is_(None))
+    )
     return rows[0] if rows else None
 
 
 def latest_by_code(store: Store, code: str):
     """The newest session's row with this join code, open or closed, or None."""
-    rows = store._read(select(live_sessions).where(live_sessions.c.join_code == code)
-                       .order_by(live_sessions.c.opened_at.desc()).limit(1))
+    rows = store._read(
+        select(live_sessions)
+        .where(live_sessions.c.join_code == code)
+        .order_by(live_sessions.c.opened_at.desc())
+        .limit(1)
+    )
     return rows[0] if rows else None
 
 
@@ -62,73 +69,120 @@ def newest(store: Store, limit: int | None = None) -> list:
 def change(store: Store, session_id: str, version: int, values: dict) -> bool:
     """Write `values` only if the session is still at `version` and not closed (compare-and-swap,
     one UPDATE); the version goes up by one. False: somebody changed it meanwhile."""
-    changed = store._write_returning(update(live_sessions)
-                                     .where(live_sessions.c.id == session_id, live_sessions.c.version == version,
-                                            live_sessions.c.closed_at.is_(None))
-                                     .values(**values, version=version + 1)
-                                     .returning(live_sessions.c.version))
+    changed = store._write_returning(
+        update(live_sessions)
+        .where(
+            live_sessions.c.id == session_id, live_sessions.c.version == version, live_sessions.c.closed_at.is_(None)
+        )
+        .values(**values, version=version + 1)
+        .returning(live_sessions.c.version)
+    )
     return bool(changed)
 
 
 def close(store: Store, session_id: str) -> None:
     """End the session (one UPDATE; closing a closed session changes nothing)."""
-    store._write(update(live_sessions).where(live_sessions.c.id == session_id, live_sessions.c.closed_at.is_(None))
-                 .values(closed_at=now(), current_scenario=None, version=live_sessions.c.version + 1))
+    store._write(
+        update(live_sessions)
+        .where(live_sessions.c.id == session_id, live_sessions.c.closed_at.is_(None))
+        .values(closed_at=now(), current_scenario=None, version=live_sessions.c.version + 1)
+    )
 
 
-def add_attendance(store: Store, session_id: str, person: str, name: str, staff_number: str | None,
-                   joined: datetime, open_for: timedelta) -> bool:
+def add_attendance(
+    store: Store,
+    session_id: str,
+    person: str,
+    name: str,
+    staff_number: str | None,
+    joined: datetime,
+    open_for: timedelta,
+) -> bool:
     """Record a person's attendance, only while the session is open (one INSERT ... SELECT: a
     join racing the close records nothing). False: not recorded (closed, or already there)."""
     s = live_sessions
-    source = (select(s.c.id, literal(person, String), literal(name, String), literal(staff_number, String),
-                     literal(joined, DateTime(timezone=True)))
-              .where(s.c.id == session_id, s.c.closed_at.is_(None), s.c.opened_at > now() - open_for))
+    source = select(
+        s.c.id,
+        literal(person, String),
+        literal(name, String),
+        literal(staff_number, String),
+        literal(joined, DateTime(timezone=True)),
+    ).where(s.c.id == session_id, s.c.closed_at.is_(None), s.c.opened_at > now() - open_for)
     stmt = _insert(store.engine, live_attendance).from_select(
-        ["session_id", "person_key", "name", "staff_number", "joined_at"], source)
-    return bool(store._write_returning(stmt.on_conflict_do_nothing(index_elements=["session_id", "person_key"])
-                                       .returning(live_attendance.c.session_id)))
+        ["session_id", "person_key", "name", "staff_number", "joined_at"], source
+    )
+    return bool(
+        store._write_returning(
+            stmt.on_conflict_do_nothing(index_elements=["session_id", "person_key"]).returning(
+                live_attendance.c.session_id
+            )
+        )
+    )
 
 
-def put_vote(store: Store, session_id: str, scenario_id: str, voter_hash: str, choice_id: str,
-             at: datetime, open_for: timedelta) -> bool:
+def put_vote(
+    store: Store, session_id: str, scenario_id: str, voter_hash: str, choice_id: str, at: datetime, open_for: timedelta
+) -> bool:
     """Record or change a vote, only while the session shows this scenario unrevealed (one INSERT
     ... SELECT ... ON CONFLICT DO UPDATE: a vote racing the reveal changes nothing; on PostgreSQL
     the SELECT takes a share lock, so a reveal committing meanwhile is seen). False: refused."""
     s = live_sessions
-    source = (select(s.c.id, literal(scenario_id, String), literal(voter_hash, String),
-                     literal(choice_id, String), literal(at, DateTime(timezone=True)))
-              .where(s.c.id == session_id, s.c.closed_at.is_(None), s.c.revealed == false(),
-                     s.c.current_scenario == scenario_id, s.c.opened_at > at - open_for)
-              .with_for_update(read=True))  # PostgreSQL: a reveal committing meanwhile is seen; SQLite has one writer
+    source = (
+        select(
+            s.c.id,
+            literal(scenario_id, String),
+            literal(voter_hash, String),
+            literal(choice_id, String),
+            literal(at, DateTime(timezone=True)),
+        )
+        .where(
+            s.c.id == session_id,
+            s.c.closed_at.is_(None),
+            s.c.revealed == false(),
+            s.c.current_scenario == scenario_id,
+            s.c.opened_at > at - open_for,
+        )
+        .with_for_update(read=True)
+    )  # PostgreSQL: a reveal committing meanwhile is seen; SQLite has one writer
     stmt = _insert(store.engine, live_votes).from_select(
-        ["session_id", "scenario_id", "voter_hash", "choice_id", "updated_at"], source)
-    stmt = stmt.on_conflict_do_update(index_elements=["session_id", "scenario_id", "voter_hash"],
-                                      set_={"choice_id": stmt.excluded.choice_id, "updated_at": stmt.excluded.updated_at})
+        ["session_id", "scenario_id", "voter_hash", "choice_id", "updated_at"], source
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["session_id", "scenario_id", "voter_hash"],
+        set_={"choice_id": stmt.excluded.choice_id, "updated_at": stmt.excluded.updated_at},
+    )
     return bool(store._write_returning(stmt.returning(live_votes.c.choice_id)))
 
 
 def vote_of(store: Store, session_id: str, voter_hash: str, scenario_id: str) -> str | None:
     """This voter's current choice on a scenario, or None."""
-    rows = store._read(select(live_votes.c.choice_id).where(
-        live_votes.c.session_id == session_id, live_votes.c.scenario_id == scenario_id,
-        live_votes.c.voter_hash == voter_hash))
+    rows = store._read(
+        select(live_votes.c.choice_id).where(
+            live_votes.c.session_id == session_id,
+            live_votes.c.scenario_id == scenario_id,
+            live_votes.c.voter_hash == voter_hash,
+        )
+    )
     return rows[0][0] if rows else None
 
 
 def tally(store: Store, session_id: str, scenario_id: str) -> dict[str, int]:
     """choice id -> how many chose it (never who)."""
-    rows = store._read(select(live_votes.c.choice_id, func.count()).where(
-        live_votes.c.session_id == session_id, live_votes.c.scenario_id == scenario_id)
-        .group_by(live_votes.c.choice_id))
+    rows = store._read(
+        select(live_votes.c.choice_id, func.count())
+        .where(live_votes.c.session_id == session_id, live_votes.c.scenario_id == scenario_id)
+        .group_by(live_votes.c.choice_id)
+    )
     return {choice: int(count) for choice, count in rows}
 
 
 def all_tallies(store: Store, session_id: str) -> dict[str, dict[str, int]]:
     """scenario id -> choice id -> count, for the whole session (one query)."""
-    rows = store._read(select(live_votes.c.scenario_id, live_votes.c.choice_id, func.count())
-                       .where(live_votes.c.session_id == session_id)
-                       .group_by(live_votes.c.scenario_id, live_votes.c.choice_id))
+    rows = store._read(
+        select(live_votes.c.scenario_id, live_votes.c.choice_id, func.count())
+        .where(live_votes.c.session_id == session_id)
+        .group_by(live_votes.c.scenario_id, live_votes.c.choice_id)
+    )
     result: dict[str, dict[str, int]] = {}
     for scenario_id, choice_id, count in rows:
         result.setdefault(scenario_id, {})[choice_id] = int(count)
@@ -137,13 +191,18 @@ def all_tallies(store: Store, session_id: str) -> dict[str, dict[str, int]]:
 
 def voter_count(store: Store, session_id: str) -> int:
     """How many different voters have voted in the session."""
-    rows = store._read(select(func.count(func.distinct(live_votes.c.voter_hash)))
-                       .where(live_votes.c.session_id == session_id))
+    rows = store._read(
+        select(func.count(func.distinct(live_votes.c.voter_hash))).where(live_votes.c.session_id == session_id)
+    )
     return int(rows[0][0] or 0)
 
 
 def attendance(store: Store, session_id: str | None = None) -> list:
     """(session_id, name, staff_number, joined_at) rows: of one session, or of all."""
-    stmt = select(live_attendance.c.session_id, live_attendance.c.name, live_attendance.c.staff_number,
-                  live_attendance.c.joined_at)
+    stmt = select(
+        live_attendance.c.session_id,
+        live_attendance.c.name,
+        live_attendance.c.staff_number,
+        live_attendance.c.joined_at,
+    )
     return store._read(stmt.where(live_attendance.c.session_id == session_id) if session_id is not None else stmt)

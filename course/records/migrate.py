@@ -78,11 +78,16 @@ def _check_previous_release(conn, url: str) -> None:
         expected = set(table.c.keys())
         if columns != expected:
             missing, extra = sorted(expected - columns), sorted(columns - expected)
-            problems.append(f"table '{table.name}'" + (f" lacks {', '.join(missing)}" if missing else "")
-                            + (f" has unknown {', '.join(extra)}" if extra else ""))
+            problems.append(
+                f"table '{table.name}'"
+                + (f" lacks {', '.join(missing)}" if missing else "")
+                + (f" has unknown {', '.join(extra)}" if extra else "")
+            )
     if problems:
-        raise MigrationError(f"the records store at {_redact(url)} has no migration history and its tables are "
-                             f"not those of the previous release ({'; '.join(problems)}): nothing was changed")
+        raise MigrationError(
+            f"the records store at {_redact(url)} has no migration history and its tables are "
+            f"not those of the previous release ({'; '.join(problems)}): nothing was changed"
+        )
 
 
 @contextlib.contextmanager
@@ -146,8 +151,10 @@ def check(engine: Engine, url: str) -> None:
     elif found in _known():
         state = f"is at revision {found}, this release needs {HEAD}"
     else:
-        raise MigrationError(f"the records store at {_redact(url)} is at revision {found}, which this release "
-                             f"does not know: a newer release upgraded it, so install that release")
+        raise MigrationError(
+            f"the records store at {_redact(url)} is at revision {found}, which this release "
+            f"does not know: a newer release upgraded it, so install that release"
+        )
     raise MigrationError(f"the records store at {_redact(url)} {state}: run `{UPGRADE_COMMAND}` first")
 
 

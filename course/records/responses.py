@@ -21,8 +21,15 @@ class ResponsesError(Exception):
 
 
 def empty(learner_id: str, module_id: str, attempt: int = 1) -> dict:
-    return {"format": FORMAT, "learner": learner_id, "module": module_id, "attempt": attempt,
-            "decisions": {}, "reflections": {}, "updated_at": None}
+    return {
+        "format": FORMAT,
+        "learner": learner_id,
+        "module": module_id,
+        "attempt": attempt,
+        "decisions": {},
+        "reflections": {},
+        "updated_at": None,
+    }
 
 
 def dumps(data: dict) -> str:
@@ -48,8 +55,16 @@ def read(path: Path) -> dict | None:
     return data
 
 
-def update(path: Path, learner_id: str, module_id: str, attempt: int, *, decision: tuple[str, dict] | None = None,
-           reflection: tuple[str, str] | None = None, base: dict | None = None) -> dict:
+def update(
+    path: Path,
+    learner_id: str,
+    module_id: str,
+    attempt: int,
+    *,
+    decision: tuple[str, dict] | None = None,
+    reflection: tuple[str, str] | None = None,
+    base: dict | None = None,
+) -> dict:
     """Add a decision (kept if one exists already) or a reflection, atomically.
 
     `base` is the learner's full record from the store: it seeds a missing file, and

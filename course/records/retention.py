@@ -48,8 +48,9 @@ def rows_about(store: Store, learner_id: str) -> dict[str, list[dict]]:
         condition = who == learner_id if personal.who == "learner_id" else who.in_(numbers)
         rows = store._read(select(table).where(condition))
         if rows:
-            out[table.name] = [{k: (WITHHELD if k in personal.secret else jsonable(v)) for k, v in r._mapping.items()}
-                               for r in rows]
+            out[table.name] = [
+                {k: (WITHHELD if k in personal.secret else jsonable(v)) for k, v in r._mapping.items()} for r in rows
+            ]
     return dict(sorted(out.items()))
 
 
@@ -57,19 +58,34 @@ def not_covered(store: Store) -> list[str]:
     """Tables in the database, outside this schema, that look personal (a learner_id or
     staff_number column): the purge does not know their rules, so it says so."""
     found = inspect(store.engine)
-    return sorted(name for name in found.get_table_names() if name not in metadata.tables
-                  and {"learner_id", "staff_number"} & {c["name"] for c in found.get_columns(name)})
+    return sorted(
+        name
+        for name in found.get_table_names()
+        if name not in metadata.tables and {"learner_id", "staff_number"} & {c["name"] for c in found.get_columns(name)}
+    )
 
 
 def _old_attempts(conn, cutoff: datetime) -> list[tuple[str, str, int]]:
     """(learner, module, attempt) whose last activity is before the cutoff."""
-    d = (select(decisions.c.learner_id, decisions.c.module_id, decisions.c.attempt, func.max(decisions.c.decided_at).label("at"))
-         .group_by(decisions.c.learner_id, decisions.c.module_id, decisions.c.attempt))
-    r = (select(reflections.c.learner_id, reflections.c.module_id, reflections.c.attempt, func.max(reflections.c.saved_at).label("at"))
-         .group_by(reflections.c.learner_id, reflections.c.module_id, reflections.c.attempt))
+    d = select(
+        decisions.c.learner_id, decisions.c.module_id, decisions.c.attempt, func.max(decisions.c.decided_at).label("at")
+    ).group_by(decisions.c.learner_id, decisions.c.module_id, decisions.c.attempt)
+    r = select(
+        reflections.c.learner_id,
+        reflections.c.module_id,
+        reflections.c.attempt,
+        func.max(reflections.c.saved_at).label("at"),
+    ).group_by(reflections.c.learner_id, reflections.c.module_id, reflections.c.attempt)
     last: dict[tuple, datetime] = {}
-    for row in conn.execute(select(attempts.c.learner_id, attempts.c.module_id, attempts.c.attempt,
-                                   attempts.c.started_at, attempts.c.finished_at)):
+    for row in conn.execute(
+        select(
+            attempts.c.learner_id,
+            attempts.c.module_id,
+            attempts.c.attempt,
+            attempts.c.started_at,
+            attempts.c.finished_at,
+        )
+    ):
         key = (row.learner_id, row.module_id, row.attempt)
         last[key] = max(x for x in (_aware(row.started_at), _aware(row.finished_at)) if x is not None)
     for row in list(conn.execute(d)) + list(conn.execute(r)):
@@ -83,7 +99,7 @@ def _delete_keys(conn, table, keys: list[tuple]) -> int:
     removed = 0
     columns = tuple_(table.c.learner_id, table.c.module_id, table.c.attempt)
     for i in range(0, len(keys), 300):
-        result = conn.execute(delete(table).where(columns.in_(keys[i:i + 300])))
+        result = conn.execute(delete(table).where(columns.in_(keys[i : i + 300])))
         removed += result.rowcount or 0
     return removed
 
@@ -119,10 +135,16 @@ def purge_before(store: Store, cutoff: datetime, *, dry_run: bool = False) -> tu
             removed["decisions"] = _delete_keys(conn, decisions, keys)
             removed["reflections"] = _delete_keys(conn, reflections, keys)
             # answers saved without an attempt row: by their own date
-            for label, table, column in (("decisions", decisions, decisions.c.decided_at),
-                                         ("reflections", reflections, reflections.c.saved_at)):
-                orphan = and_(column < cutoff, ~tuple_(table.c.learner_id, table.c.module_id, table.c.attempt).in_(
-                    select(attempts.c.learner_id, attempts.c.module_id, attempts.c.attempt)))
+            for label, table, column in (
+                ("decisions", decisions, decisions.c.decided_at),
+                ("reflections", reflections, reflections.c.saved_at),
+            ):
+                orphan = and_(
+                    column < cutoff,
+                    ~tuple_(table.c.learner_id, table.c.module_id, table.c.attempt).in_(
+                        select(attempts.c.learner_id, attempts.c.module_id, attempts.c.attempt)
+                    ),
+                )
                 affected |= {r[0] for r in conn.execute(select(table.c.learner_id).where(orphan).distinct())}
                 removed[label] += conn.execute(delete(table).where(orphan)).rowcount or 0
             removed["attempts"] = _delete_keys(conn, attempts, keys)
@@ -136,11 +158,13 @@ def purge_before(store: Store, cutoff: datetime, *, dry_run: bool = False) -> tu
             keep = set()
             for table in learner_tables:
                 keep |= {r[0] for r in conn.execute(select(table.c.learner_id).distinct())}
-            gone = [r.learner_id for r in conn.execute(select(learners.c.learner_id)
-                                                       .where(learners.c.created_at < cutoff))
-                    if r.learner_id not in keep]
+            gone = [
+                r.learner_id
+                for r in conn.execute(select(learners.c.learner_id).where(learners.c.created_at < cutoff))
+                if r.learner_id not in keep
+            ]
             for i in range(0, len(gone), 500):
-                conn.execute(delete(learners).where(learners.c.learner_id.in_(gone[i:i + 500])))
+                conn.execute(delete(learners).where(learners.c.learner_id.in_(gone[i : i + 500])))
             removed["learners"] = len(gone)
             affected |= set(gone)
         except BaseException:
@@ -151,5 +175,3 @@ def purge_before(store: Store, cutoff: datetime, *, dry_run: bool = False) -> tu
         else:
             transaction.commit()
     return removed, affected
-
-

@@ -28,8 +28,18 @@ COLUMNS = ["staff_number", "learner_id", "name", "team", "role", "start_date"]
 
 # header spellings seen in HR exports -> our column; anything else is ignored
 ALIASES = {
-    "staff_number": ("staff number", "staff no", "staff no.", "staff id", "staff_number", "employee number",
-                     "employee no", "employee id", "payroll number", "number"),
+    "staff_number": (
+        "staff number",
+        "staff no",
+        "staff no.",
+        "staff id",
+        "staff_number",
+        "employee number",
+        "employee no",
+        "employee id",
+        "payroll number",
+        "number",
+    ),
     "name": ("name", "full name", "staff name", "employee name"),
     "first_name": ("first name", "forename", "given name"),
     "last_name": ("last name", "surname", "family name"),
@@ -120,7 +130,10 @@ def parse_csv(text: str, source: str = "roster") -> tuple[list[dict], list[str]]
     if "team" not in found:
         missing.append("team (or service)")
     if missing:
-        raise RosterError(source, [f"line 1: no {', no '.join(missing)} column (found: {', '.join(h for h in headers if h) or 'nothing'})"])
+        raise RosterError(
+            source,
+            [f"line 1: no {', no '.join(missing)} column (found: {', '.join(h for h in headers if h) or 'nothing'})"],
+        )
 
     rows: list[dict] = []
     problems: list[str] = []
@@ -180,8 +193,16 @@ def parse_csv(text: str, source: str = "roster") -> tuple[list[dict], list[str]]
             continue
         seen[number] = line
         seen_learner[learner_id] = line
-        rows.append({"staff_number": number, "learner_id": learner_id, "name": name, "team": team,
-                     "role": role, "start_date": start})
+        rows.append(
+            {
+                "staff_number": number,
+                "learner_id": learner_id,
+                "name": name,
+                "team": team,
+                "role": role,
+                "start_date": start,
+            }
+        )
     if problems:
         raise RosterError(source, problems)
     if not rows:
@@ -194,7 +215,7 @@ def read_csv_file(path: Path) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
+        line = raw[: exc.start].count(b"\n") + 1
         try:
             return raw.decode("cp1252")  # Excel's "CSV" on Windows
         except UnicodeDecodeError:
@@ -207,7 +228,9 @@ def import_csv(store: Store, path: Path, *, replace: bool = True) -> ImportResul
     return import_rows(store, rows, replace=replace, ignored=ignored)
 
 
-def import_rows(store: Store, rows: list[dict], *, replace: bool = True, ignored: list[str] | None = None) -> ImportResult:
+def import_rows(
+    store: Store, rows: list[dict], *, replace: bool = True, ignored: list[str] | None = None
+) -> ImportResult:
     stamp = now()
     incoming = {r["staff_number"] for r in rows}
     with store.engine.begin() as conn:
@@ -218,8 +241,13 @@ def import_rows(store: Store, rows: list[dict], *, replace: bool = True, ignored
         else:
             conn.execute(delete(staff).where(staff.c.staff_number.in_(incoming)))
         conn.execute(staff.insert(), [{**r, "imported_at": stamp} for r in rows])
-    return ImportResult(rows=len(rows), added=len(incoming - existing), updated=len(incoming & existing),
-                        removed=len(removed), ignored_columns=list(ignored or []))
+    return ImportResult(
+        rows=len(rows),
+        added=len(incoming - existing),
+        updated=len(incoming & existing),
+        removed=len(removed),
+        ignored_columns=list(ignored or []),
+    )
 
 
 def roster_frame(store: Store):

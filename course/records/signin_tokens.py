@@ -34,8 +34,11 @@ def issue(store: Store, learner_id: str, lifetime: timedelta = LIFETIME) -> str:
     """A new session for this learner; returns the token (shown once, never stored)."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     created = now()
-    store._write(sessions.insert().values(token_hash=token_hash(token), learner_id=learner_id,
-                                          created_at=created, expires_at=created + lifetime))
+    store._write(
+        sessions.insert().values(
+            token_hash=token_hash(token), learner_id=learner_id, created_at=created, expires_at=created + lifetime
+        )
+    )
     return token
 
 
@@ -43,8 +46,11 @@ def learner_for(store: Store, token: str | None, at: datetime | None = None) -> 
     """The learner a token belongs to, or None when it is missing, unknown, expired or revoked."""
     if not token or len(token) > 200:
         return None
-    rows = store._read(select(sessions.c.learner_id, sessions.c.expires_at, sessions.c.revoked_at)
-                       .where(sessions.c.token_hash == token_hash(token)))
+    rows = store._read(
+        select(sessions.c.learner_id, sessions.c.expires_at, sessions.c.revoked_at).where(
+            sessions.c.token_hash == token_hash(token)
+        )
+    )
     if not rows:
         return None
     row = rows[0]
@@ -55,8 +61,11 @@ def learner_for(store: Store, token: str | None, at: datetime | None = None) -> 
 
 def revoke(store: Store, token: str) -> None:
     """Sign out: the token stops working at once."""
-    store._write(update(sessions).where(sessions.c.token_hash == token_hash(token), sessions.c.revoked_at.is_(None))
-                 .values(revoked_at=now()))
+    store._write(
+        update(sessions)
+        .where(sessions.c.token_hash == token_hash(token), sessions.c.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
 
 
 def purge_expired(store: Store, before: datetime | None = None) -> int:

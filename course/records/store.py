@@ -96,8 +96,10 @@ class Store:
         try:
             migrate.check(self.engine, self.url)  # once per engine: a query, then nothing
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the records store at {_redact(self.url)}: {exc.__class__.__name__}: "
-                             f"{exc.orig if hasattr(exc, 'orig') else exc}") from None
+            raise StoreError(
+                f"cannot open the records store at {_redact(self.url)}: {exc.__class__.__name__}: "
+                f"{exc.orig if hasattr(exc, 'orig') else exc}"
+            ) from None
 
     def _write(self, statement):
         try:
@@ -133,9 +135,12 @@ class Store:
     # --- learners -----------------------------------------------------------------
     def ensure_learner(self, learner_id: str, name: str = "", staff_number: str | None = None) -> None:
         stmt = _insert(self.engine, learners).values(
-            learner_id=learner_id, name=name, staff_number=staff_number, created_at=now())
+            learner_id=learner_id, name=name, staff_number=staff_number, created_at=now()
+        )
         if name or staff_number:
-            stmt = stmt.on_conflict_do_update(index_elements=["learner_id"], set_={"name": name, "staff_number": staff_number})
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["learner_id"], set_={"name": name, "staff_number": staff_number}
+            )
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=["learner_id"])
         self._write(stmt)
@@ -147,131 +152,241 @@ class Store:
     # --- attempts -----------------------------------------------------------------
     def current_attempt(self, learner_id: str, module_id: str, policy_version: str) -> int:
         """The learner's open attempt at a module, starting attempt 1 if there is none."""
-        rows = self._read(select(func.max(attempts.c.attempt)).where(
-            attempts.c.learner_id == learner_id, attempts.c.module_id == module_id))
+        rows = self._read(
+            select(func.max(attempts.c.attempt)).where(
+                attempts.c.learner_id == learner_id, attempts.c.module_id == module_id
+            )
+        )
         latest = rows[0][0]
         if latest is not None:
             return int(latest)
         self.ensure_learner(learner_id)
-        self._write(_insert(self.engine, attempts).values(
-            learner_id=learner_id, module_id=module_id, attempt=1, policy_version=policy_version,
-            started_at=now()).on_conflict_do_nothing())
+        self._write(
+            _insert(self.engine, attempts)
+            .values(
+                learner_id=learner_id, module_id=module_id, attempt=1, policy_version=policy_version, started_at=now()
+            )
+            .on_conflict_do_nothing()
+        )
         return 1
 
     def start_new_attempt(self, learner_id: str, module_id: str, policy_version: str) -> int:
         current = self.current_attempt(learner_id, module_id, policy_version)
         for candidate in range(current + 1, current + 50):
-            result = self._write(_insert(self.engine, attempts).values(
-                learner_id=learner_id, module_id=module_id, attempt=candidate, policy_version=policy_version,
-                started_at=now()).on_conflict_do_nothing())
+            result = self._write(
+                _insert(self.engine, attempts)
+                .values(
+                    learner_id=learner_id,
+                    module_id=module_id,
+                    attempt=candidate,
+                    policy_version=policy_version,
+                    started_at=now(),
+                )
+                .on_conflict_do_nothing()
+            )
             if result.rowcount:
                 return candidate
         raise StoreError(f"could not start a new attempt at '{module_id}' for this learner")
 
     def last_finished_attempt(self, learner_id: str, module_id: str) -> int | None:
-        rows = self._read(select(func.max(attempts.c.attempt)).where(
-            attempts.c.learner_id == learner_id, attempts.c.module_id == module_id,
-            attempts.c.finished_at.is_not(None)))
+        rows = self._read(
+            select(func.max(attempts.c.attempt)).where(
+                attempts.c.learner_id == learner_id,
+                attempts.c.module_id == module_id,
+                attempts.c.finished_at.is_not(None),
+            )
+        )
         return None if rows[0][0] is None else int(rows[0][0])
 
     def finish_attempt(self, learner_id: str, module_id: str, attempt: int) -> None:
-        self._write(attempts.update().where(
-            attempts.c.learner_id == learner_id, attempts.c.module_id == module_id,
-            attempts.c.attempt == attempt, attempts.c.finished_at.is_(None)).values(finished_at=now()))
+        self._write(
+            attempts.update()
+            .where(
+                attempts.c.learner_id == learner_id,
+                attempts.c.module_id == module_id,
+                attempts.c.attempt == attempt,
+                attempts.c.finished_at.is_(None),
+            )
+            .values(finished_at=now())
+        )
 
     # --- decisions ----------------------------------------------------------------
-    def record_decision(self, learner_id: str, module_id: str, attempt: int, scenario_id: str,
-                        choice_id: str, score: float) -> Decision:
+    def record_decision(
+        self, learner_id: str, module_id: str, attempt: int, scenario_id: str, choice_id: str, score: float
+    ) -> Decision:
         """Save a decision; if one was already saved for this scenario, keep and return that one."""
-        self._write(_insert(self.engine, decisions).values(
-            learner_id=learner_id, module_id=module_id, attempt=attempt, scenario_id=scenario_id,
-            choice_id=choice_id, score=score, decided_at=now()).on_conflict_do_nothing())
+        self._write(
+            _insert(self.engine, decisions)
+            .values(
+                learner_id=learner_id,
+                module_id=module_id,
+                attempt=attempt,
+                scenario_id=scenario_id,
+                choice_id=choice_id,
+                score=score,
+                decided_at=now(),
+            )
+            .on_conflict_do_nothing()
+        )
         return self.decisions(learner_id, module_id, attempt)[scenario_id]
 
     def decisions(self, learner_id: str, module_id: str, attempt: int) -> dict[str, Decision]:
-        rows = self._read(select(decisions).where(
-            decisions.c.learner_id == learner_id, decisions.c.module_id == module_id,
-            decisions.c.attempt == attempt))
+        rows = self._read(
+            select(decisions).where(
+                decisions.c.learner_id == learner_id, decisions.c.module_id == module_id, decisions.c.attempt == attempt
+            )
+        )
         return {r.scenario_id: Decision(r.scenario_id, r.choice_id, r.score, r.decided_at) for r in rows}
 
     # --- reflections --------------------------------------------------------------
     def save_reflection(self, learner_id: str, module_id: str, attempt: int, prompt_id: str, text: str) -> None:
         stmt = _insert(self.engine, reflections).values(
-            learner_id=learner_id, module_id=module_id, attempt=attempt, prompt_id=prompt_id, text=text, saved_at=now())
-        self._write(stmt.on_conflict_do_update(
-            index_elements=["learner_id", "module_id", "attempt", "prompt_id"],
-            set_={"text": text, "saved_at": now()}))
+            learner_id=learner_id, module_id=module_id, attempt=attempt, prompt_id=prompt_id, text=text, saved_at=now()
+        )
+        self._write(
+            stmt.on_conflict_do_update(
+                index_elements=["learner_id", "module_id", "attempt", "prompt_id"],
+                set_={"text": text, "saved_at": now()},
+            )
+        )
 
     def reflections(self, learner_id: str, module_id: str, attempt: int) -> dict[str, str]:
-        rows = self._read(select(reflections).where(
-            reflections.c.learner_id == learner_id, reflections.c.module_id == module_id,
-            reflections.c.attempt == attempt))
+        rows = self._read(
+            select(reflections).where(
+                reflections.c.learner_id == learner_id,
+                reflections.c.module_id == module_id,
+                reflections.c.attempt == attempt,
+            )
+        )
         return {r.prompt_id: r.text for r in rows}
 
     # --- reads for views and reports (each one query, one consistent snapshot) -----------
     def finished_at(self, learner_id: str, module_id: str, attempt: int) -> datetime | None:
         """When this attempt was finished, or None while it is open (or unknown)."""
-        rows = self._read(select(attempts.c.finished_at).where(
-            attempts.c.learner_id == learner_id, attempts.c.module_id == module_id, attempts.c.attempt == attempt))
+        rows = self._read(
+            select(attempts.c.finished_at).where(
+                attempts.c.learner_id == learner_id, attempts.c.module_id == module_id, attempts.c.attempt == attempt
+            )
+        )
         return rows[0][0] if rows else None
 
     def history(self, learner_id: str, module_id: str | None = None) -> tuple[list, list, list]:
         """One learner's attempt rows, decision rows and reflection rows (module_id, attempt,
         saved_at, text), of one module or all: three queries."""
+
         def where(table):
             clauses = [table.c.learner_id == learner_id]
             if module_id is not None:
                 clauses.append(table.c.module_id == module_id)
             return clauses
 
-        return (self._read(select(attempts).where(*where(attempts))),
-                self._read(select(decisions).where(*where(decisions))),
-                self._read(select(reflections.c.module_id, reflections.c.attempt, reflections.c.saved_at,
-                                  reflections.c.text).where(*where(reflections))))
+        return (
+            self._read(select(attempts).where(*where(attempts))),
+            self._read(select(decisions).where(*where(decisions))),
+            self._read(
+                select(
+                    reflections.c.module_id, reflections.c.attempt, reflections.c.saved_at, reflections.c.text
+                ).where(*where(reflections))
+            ),
+        )
 
     def learner_reflections(self, learner_id: str) -> list:
         """Every reflection of one learner: by module, newest attempt and save first."""
-        return self._read(select(reflections).where(reflections.c.learner_id == learner_id)
-                          .order_by(reflections.c.module_id, reflections.c.attempt.desc(),
-                                    reflections.c.saved_at.desc()))
+        return self._read(
+            select(reflections)
+            .where(reflections.c.learner_id == learner_id)
+            .order_by(reflections.c.module_id, reflections.c.attempt.desc(), reflections.c.saved_at.desc())
+        )
 
     def attempt_starts(self, learner_ids=None) -> list[tuple]:
         """(learner_id, module_id, policy_version, started_at, finished_at) of every attempt (of
         `learner_ids` only, when given)."""
-        return [tuple(r) for r in self._read(_only(select(
-            attempts.c.learner_id, attempts.c.module_id, attempts.c.policy_version, attempts.c.started_at,
-            attempts.c.finished_at), attempts, learner_ids))]
+        return [
+            tuple(r)
+            for r in self._read(
+                _only(
+                    select(
+                        attempts.c.learner_id,
+                        attempts.c.module_id,
+                        attempts.c.policy_version,
+                        attempts.c.started_at,
+                        attempts.c.finished_at,
+                    ),
+                    attempts,
+                    learner_ids,
+                )
+            )
+        ]
 
     def latest_finishes(self, learner_ids=None) -> list[tuple]:
         """(learner_id, module_id, finished_at): each learner's latest Finish of each module."""
-        return [tuple(r) for r in self._read(
-            _only(select(attempts.c.learner_id, attempts.c.module_id, func.max(attempts.c.finished_at))
-                  .where(attempts.c.finished_at.is_not(None)), attempts, learner_ids)
-            .group_by(attempts.c.learner_id, attempts.c.module_id))]
+        return [
+            tuple(r)
+            for r in self._read(
+                _only(
+                    select(attempts.c.learner_id, attempts.c.module_id, func.max(attempts.c.finished_at)).where(
+                        attempts.c.finished_at.is_not(None)
+                    ),
+                    attempts,
+                    learner_ids,
+                ).group_by(attempts.c.learner_id, attempts.c.module_id)
+            )
+        ]
 
     def last_activity(self, learner_ids=None) -> list[tuple]:
         """(learner_id, module_id, when): the latest decision or reflection saved, per learner and module."""
         both = union_all(
-            _only(select(decisions.c.learner_id, decisions.c.module_id, decisions.c.decided_at.label("at")),
-                  decisions, learner_ids),
-            _only(select(reflections.c.learner_id, reflections.c.module_id, reflections.c.saved_at.label("at")),
-                  reflections, learner_ids),
+            _only(
+                select(decisions.c.learner_id, decisions.c.module_id, decisions.c.decided_at.label("at")),
+                decisions,
+                learner_ids,
+            ),
+            _only(
+                select(reflections.c.learner_id, reflections.c.module_id, reflections.c.saved_at.label("at")),
+                reflections,
+                learner_ids,
+            ),
         ).subquery()
-        return [tuple(r) for r in self._read(select(both.c.learner_id, both.c.module_id, func.max(both.c.at))
-                                             .group_by(both.c.learner_id, both.c.module_id))]
+        return [
+            tuple(r)
+            for r in self._read(
+                select(both.c.learner_id, both.c.module_id, func.max(both.c.at)).group_by(
+                    both.c.learner_id, both.c.module_id
+                )
+            )
+        ]
 
     def names(self, learner_ids=None) -> list[tuple]:
         """(learner_id, name) of every learner (of `learner_ids` only, when given)."""
-        return [tuple(r) for r in self._read(_only(select(learners.c.learner_id, learners.c.name), learners,
-                                                   learner_ids))]
+        return [
+            tuple(r) for r in self._read(_only(select(learners.c.learner_id, learners.c.name), learners, learner_ids))
+        ]
 
     def first_choices(self) -> list[tuple]:
         """(learner_id, module_id, scenario_id, choice_id, score): each learner's decision on each
         scenario in the first attempt in which they answered it."""
-        first = (select(decisions.c.learner_id, decisions.c.scenario_id, func.min(decisions.c.attempt).label("attempt"))
-                 .group_by(decisions.c.learner_id, decisions.c.scenario_id).subquery())
-        return [tuple(r) for r in self._read(
-            select(decisions.c.learner_id, decisions.c.module_id, decisions.c.scenario_id, decisions.c.choice_id,
-                   decisions.c.score).join_from(decisions, first, and_(
-                       decisions.c.learner_id == first.c.learner_id, decisions.c.scenario_id == first.c.scenario_id,
-                       decisions.c.attempt == first.c.attempt)))]
+        first = (
+            select(decisions.c.learner_id, decisions.c.scenario_id, func.min(decisions.c.attempt).label("attempt"))
+            .group_by(decisions.c.learner_id, decisions.c.scenario_id)
+            .subquery()
+        )
+        return [
+            tuple(r)
+            for r in self._read(
+                select(
+                    decisions.c.learner_id,
+                    decisions.c.module_id,
+                    decisions.c.scenario_id,
+                    decisions.c.choice_id,
+                    decisions.c.score,
+                ).join_from(
+                    decisions,
+                    first,
+                    and_(
+                        decisions.c.learner_id == first.c.learner_id,
+                        decisions.c.scenario_id == first.c.scenario_id,
+                        decisions.c.attempt == first.c.attempt,
+                    ),
+                )
+            )
+        ]

@@ -19,7 +19,7 @@ from sqlalchemy import Boolean, Column, Date, DateTime, Float, Index, Integer, M
 metadata = MetaData()
 
 CODE_LENGTH = 6  # a live session's join code
-NAME_MAX = 100   # a name typed on a live session's join page
+NAME_MAX = 100  # a name typed on a live session's join page
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,8 @@ def _personal(**kwargs) -> dict:
 
 # --- learners and their answers (course/records/store.py) -----------------------------------------
 learners = Table(
-    "learners", metadata,
+    "learners",
+    metadata,
     Column("learner_id", String(120), primary_key=True),
     Column("name", String(200), nullable=False, default=""),
     Column("staff_number", String(60), nullable=True),
@@ -58,7 +59,8 @@ learners = Table(
 )
 
 attempts = Table(
-    "attempts", metadata,
+    "attempts",
+    metadata,
     Column("learner_id", String(120), primary_key=True),
     Column("module_id", String(60), primary_key=True),
     Column("attempt", Integer, primary_key=True),
@@ -69,7 +71,8 @@ attempts = Table(
 )
 
 decisions = Table(
-    "decisions", metadata,
+    "decisions",
+    metadata,
     Column("learner_id", String(120), primary_key=True),
     Column("module_id", String(60), primary_key=True),
     Column("attempt", Integer, primary_key=True),
@@ -81,7 +84,8 @@ decisions = Table(
 )
 
 reflections = Table(
-    "reflections", metadata,
+    "reflections",
+    metadata,
     Column("learner_id", String(120), primary_key=True),
     Column("module_id", String(60), primary_key=True),
     Column("attempt", Integer, primary_key=True),
@@ -93,7 +97,8 @@ reflections = Table(
 
 # --- grading: the log of what was graded, and the queue of Finish requests (course/records/grading.py)
 gradings = Table(
-    "gradings", metadata,
+    "gradings",
+    metadata,
     Column("learner_id", String(120), primary_key=True),
     Column("module_id", String(60), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
@@ -107,7 +112,8 @@ gradings = Table(
 )
 
 grading_queue = Table(
-    "grading_queue", metadata,
+    "grading_queue",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("learner_id", String(120), nullable=False),
     Column("module_id", String(60), nullable=False),
@@ -116,13 +122,15 @@ grading_queue = Table(
     Column("started_at", DateTime(timezone=True), nullable=True),
     Column("finished_at", DateTime(timezone=True), nullable=True),
     Column("message", Text, nullable=False, default=""),
-    info=_personal(who="learner_id", label="Finish requests", aged_by="requested_at",
-                   only_when={"status": ("done", "failed")}),
+    info=_personal(
+        who="learner_id", label="Finish requests", aged_by="requested_at", only_when={"status": ("done", "failed")}
+    ),
 )
 
 # --- sign-in sessions (course/records/signin_tokens.py) ---------------------------------------------
 sessions = Table(
-    "sessions", metadata,
+    "sessions",
+    metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("learner_id", String(120), nullable=False, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -133,7 +141,8 @@ sessions = Table(
 
 # --- the staff list (course/records/roster.py); replaced by the next import, never purged ----------
 staff = Table(
-    "staff", metadata,
+    "staff",
+    metadata,
     Column("staff_number", String(60), primary_key=True),
     Column("learner_id", String(120), nullable=False, index=True),
     Column("name", String(200), nullable=False),
@@ -146,7 +155,8 @@ staff = Table(
 
 # --- the register of certificates (course/records/certificate_register.py) --------------------------
 certificates = Table(
-    "certificates", metadata,
+    "certificates",
+    metadata,
     Column("certificate_id", String(40), primary_key=True),
     Column("learner_id", String(120), nullable=False, index=True),
     Column("staff_number", String(60), nullable=False, default=""),
@@ -163,28 +173,35 @@ certificates = Table(
 
 # --- live group sessions (course/records/live.py) ----------------------------------------------------
 live_sessions = Table(
-    "live_sessions", metadata,
+    "live_sessions",
+    metadata,
     Column("id", String(32), primary_key=True),
     Column("join_code", String(CODE_LENGTH), nullable=False),
     Column("trainer_key_hash", String(64), nullable=False),
-    Column("module_id", String(60), nullable=True),          # set when the session is a whole module
-    Column("scenario_ids", Text, nullable=False),             # JSON list, in the order shown
+    Column("module_id", String(60), nullable=True),  # set when the session is a whole module
+    Column("scenario_ids", Text, nullable=False),  # JSON list, in the order shown
     Column("current_index", Integer, nullable=False),
-    Column("current_scenario", String(80), nullable=True),    # scenario_ids[current_index], for the vote's check
-    Column("revealed", Boolean, nullable=False),              # the current scenario's answer is shown
-    Column("revealed_ids", Text, nullable=False),             # JSON list: every scenario revealed so far
-    Column("furthest_index", Integer, nullable=False),        # how far the session got (attendance counts on it)
-    Column("version", Integer, nullable=False),               # +1 on every change: pollers and compare-and-swap
+    Column("current_scenario", String(80), nullable=True),  # scenario_ids[current_index], for the vote's check
+    Column("revealed", Boolean, nullable=False),  # the current scenario's answer is shown
+    Column("revealed_ids", Text, nullable=False),  # JSON list: every scenario revealed so far
+    Column("furthest_index", Integer, nullable=False),  # how far the session got (attendance counts on it)
+    Column("version", Integer, nullable=False),  # +1 on every change: pollers and compare-and-swap
     Column("opened_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True), nullable=True),
 )
 # a join code is unique among open sessions (closed ones may reuse it)
-Index("ix_live_sessions_open_code", live_sessions.c.join_code, unique=True,
-      sqlite_where=live_sessions.c.closed_at.is_(None), postgresql_where=live_sessions.c.closed_at.is_(None))
+Index(
+    "ix_live_sessions_open_code",
+    live_sessions.c.join_code,
+    unique=True,
+    sqlite_where=live_sessions.c.closed_at.is_(None),
+    postgresql_where=live_sessions.c.closed_at.is_(None),
+)
 
 # votes are anonymous (a hashed voter token): no person column, so no personal mark
 live_votes = Table(
-    "live_votes", metadata,
+    "live_votes",
+    metadata,
     Column("session_id", String(32), primary_key=True),
     Column("scenario_id", String(80), primary_key=True),
     Column("voter_hash", String(64), primary_key=True),
@@ -194,9 +211,12 @@ live_votes = Table(
 )
 
 live_attendance = Table(
-    "live_attendance", metadata,
+    "live_attendance",
+    metadata,
     Column("session_id", String(32), primary_key=True),
-    Column("person_key", String(140), primary_key=True),  # "staff:<number>" or "name:<casefolded name>": one row a person
+    Column(
+        "person_key", String(140), primary_key=True
+    ),  # "staff:<number>" or "name:<casefolded name>": one row a person
     Column("name", String(NAME_MAX), nullable=False),
     Column("staff_number", String(30), nullable=True),
     Column("joined_at", DateTime(timezone=True), nullable=False),  # to the minute
@@ -206,7 +226,8 @@ live_attendance = Table(
 
 # --- trainer-led attendance recorded outside the live sessions (migration 0002) ---------------------
 attendance = Table(
-    "attendance", metadata,
+    "attendance",
+    metadata,
     Column("learner_id", String(120), primary_key=True),
     Column("module_id", String(60), primary_key=True),  # a module id, or "all"
     Column("date", Date, primary_key=True),

@@ -31,14 +31,25 @@ def dashboard_notebook() -> Path:
 def dashboard_settings(port: int, notebook: Path | None = None) -> dict:
     """The shared launch configuration (course.server.launch_config), as the dashboard needs it."""
     notebook = Path(notebook or dashboard_notebook())
-    return voila_config(standalone=True, port=port, cull_idle_timeout=CULL_IDLE_TIMEOUT,
-                        error_instruction=DASHBOARD_ERROR_INSTRUCTION, home_page=f"voila/render/{notebook.name}")
+    return voila_config(
+        standalone=True,
+        port=port,
+        cull_idle_timeout=CULL_IDLE_TIMEOUT,
+        error_instruction=DASHBOARD_ERROR_INSTRUCTION,
+        home_page=f"voila/render/{notebook.name}",
+    )
 
 
 def dashboard_command(port: int, notebook: Path | None = None, config_dir: Path | None = None) -> list[str]:
     notebook = Path(notebook or dashboard_notebook())
     config = write_config(dashboard_settings(port, notebook), config_dir or data_dir() / CONFIG_DIR)
-    return [sys.executable, "-m", "course.server.voila", str(notebook.parent), f"--Voila.config_file_paths={config.parent}"]
+    return [
+        sys.executable,
+        "-m",
+        "course.server.voila",
+        str(notebook.parent),
+        f"--Voila.config_file_paths={config.parent}",
+    ]
 
 
 def dashboard_env(base: dict | None = None) -> dict:

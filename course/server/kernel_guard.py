@@ -54,7 +54,11 @@ class GuardedKernelWebsocketHandler(VoilaKernelWebsocketHandler):
     def on_message(self, ws_message):
         channel, msg_type = message_kind(ws_message, self.selected_subprotocol)
         if not allowed(channel, msg_type):
-            self.log.warning("refused a %.40r message on the %.20r channel of kernel %s "
-                             "(only widget messages are allowed)", msg_type, channel, self.kernel_id)
+            self.log.warning(
+                "refused a %.40r message on the %.20r channel of kernel %s (only widget messages are allowed)",
+                msg_type,
+                channel,
+                self.kernel_id,
+            )
             return None
         return super().on_message(ws_message)

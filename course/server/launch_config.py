@@ -31,9 +31,10 @@ THEME = "light"
 # notebook) fail to load in Voila and cost the learner seconds of script
 EXTENSIONS = ("@jupyter-widgets/jupyterlab-manager", "@voila-dashboards/widgets-manager8")
 HOME = "voila/render/home.ipynb"
-DASHBOARD_ERROR_INSTRUCTION = ("Something went wrong on our side. Please reload the page; if it happens again, "
-                               "tell whoever runs the course.")
-CULL_IDLE_TIMEOUT = 900   # seconds a kernel with no page attached may stay idle (a phone that dropped the tab)
+DASHBOARD_ERROR_INSTRUCTION = (
+    "Something went wrong on our side. Please reload the page; if it happens again, tell whoever runs the course."
+)
+CULL_IDLE_TIMEOUT = 900  # seconds a kernel with no page attached may stay idle (a phone that dropped the tab)
 CULL_INTERVAL = 60
 CONFIG_DIR = "server-config"  # under the data folder: the files `course serve` and the dashboard write
 
@@ -50,9 +51,18 @@ ENFORCED = {
 }
 
 
-def voila_config(*, standalone: bool, pools: dict | None = None, cull_idle_timeout: int = CULL_IDLE_TIMEOUT,
-                 cull_interval: int = CULL_INTERVAL, error_instruction: str = ERROR_INSTRUCTION,
-                 ip: str = "127.0.0.1", port: int = 8866, open_browser: bool = False, home_page: str = HOME) -> dict:
+def voila_config(
+    *,
+    standalone: bool,
+    pools: dict | None = None,
+    cull_idle_timeout: int = CULL_IDLE_TIMEOUT,
+    cull_interval: int = CULL_INTERVAL,
+    error_instruction: str = ERROR_INSTRUCTION,
+    ip: str = "127.0.0.1",
+    port: int = 8866,
+    open_browser: bool = False,
+    home_page: str = HOME,
+) -> dict:
     """The settings, as {"VoilaConfiguration": {...}, ...}; `pools` ({page: {"pool_size": n}}, with
     "default") turns preheating on. `ip`, `port`, `open_browser` and `home_page` are for a
     standalone server only (on the hub, the single-user server listens and `/` is the hub's)."""

@@ -35,15 +35,15 @@ from course.settings import assets_dir, data_dir, notebooks_dir
 @dataclass(frozen=True)
 class ServeOptions:
     port: int = 8866
-    ip: str = "127.0.0.1"         # 0.0.0.0 lets phones in the room reach a group session
-    public_url: str = ""          # the address learners use, when it is not this machine's (a proxy)
+    ip: str = "127.0.0.1"  # 0.0.0.0 lets phones in the room reach a group session
+    public_url: str = ""  # the address learners use, when it is not this machine's (a proxy)
     preheat: bool = True
-    pool_size: int = 2           # ready kernels for the home and module pages
-    join_pool_size: int = 2      # ready kernels for phones joining a group session
+    pool_size: int = 2  # ready kernels for the home and module pages
+    join_pool_size: int = 2  # ready kernels for phones joining a group session
     cull_idle_timeout: int = 900  # seconds a kernel with no page attached may stay idle
     cull_interval: int = 60
     open_browser: bool = False
-    grading: bool = True          # run the marker beside Voila (Finish is graded at once)
+    grading: bool = True  # run the marker beside Voila (Finish is graded at once)
 
 
 # The trainer page is opened once a session; the certificate and the help page now and then:
@@ -72,9 +72,15 @@ def kernel_pools(options: ServeOptions) -> dict:
 
 def voila_settings(options: ServeOptions) -> dict:
     """The shared launch configuration (course.server.launch_config), with this server's pools and address."""
-    return voila_config(standalone=True, pools=kernel_pools(options) if options.preheat else None,
-                        cull_idle_timeout=options.cull_idle_timeout, cull_interval=options.cull_interval,
-                        ip=options.ip, port=options.port, open_browser=options.open_browser)
+    return voila_config(
+        standalone=True,
+        pools=kernel_pools(options) if options.preheat else None,
+        cull_idle_timeout=options.cull_idle_timeout,
+        cull_interval=options.cull_interval,
+        ip=options.ip,
+        port=options.port,
+        open_browser=options.open_browser,
+    )
 
 
 def voila_command(folder: Path, options: ServeOptions, config_dir: Path | None = None) -> list[str]:
@@ -167,8 +173,10 @@ class Supervisor:
                 if code is not None:
                     return code
                 if self.grader is not None and self.grader.poll() is not None:
-                    print(f"course serve: the marker stopped (exit {self.grader.returncode}); starting it again",
-                          file=sys.stderr)
+                    print(
+                        f"course serve: the marker stopped (exit {self.grader.returncode}); starting it again",
+                        file=sys.stderr,
+                    )
                     time.sleep(self.RESTART_PAUSE)
                     self._start_grader()
                 time.sleep(0.5)

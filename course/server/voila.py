@@ -34,19 +34,21 @@ from course.app.pages import error_page
 from course.server.kernel_guard import ALLOWED_MSG_TYPES, GuardedKernelWebsocketHandler
 from course.server.launch_config import ENFORCED, HOME, TEMPLATE
 
-CSP = "; ".join([
-    "default-src 'self'",
-    # Voila's page and JupyterLab's widget renderers use inline scripts and styles
-    "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self' data:",
-    "connect-src 'self'",  # 'self' covers the kernel's websocket on this host and port
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'self'",
-])
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        # Voila's page and JupyterLab's widget renderers use inline scripts and styles
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",  # 'self' covers the kernel's websocket on this host and port
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+    ]
+)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
@@ -65,11 +67,19 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
     """One line per request, with the path only: a query string may hold a session token."""
     status = handler.get_status()
     level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
-    if status in (200, 101, 204, 301, 302, 304) and handler.request.path.startswith(("/voila/static", "/voila/labextensions", "/voila/templates")):
+    if status in (200, 101, 204, 301, 302, 304) and handler.request.path.startswith(
+        ("/voila/static", "/voila/labextensions", "/voila/templates")
+    ):
         level = logging.DEBUG  # static files: noise
     logger = getattr(handler, "log", None) or access_log  # Jupyter's handlers log where the server logs
-    logger.log(level, "%d %s %s %.2fms", status, handler.request.method, handler.request.path,
-               1000.0 * handler.request.request_time())
+    logger.log(
+        level,
+        "%d %s %s %.2fms",
+        status,
+        handler.request.method,
+        handler.request.path,
+        1000.0 * handler.request.request_time(),
+    )
 
 
 def _request_summary(self) -> str:
@@ -120,8 +130,12 @@ class TemplateStatic(TemplateStaticFileHandler):
 
     def get(self, path, include_body=True):
         parts = path.split("/")
-        if (len(parts) < 3 or parts[1] != "static" or not TEMPLATE_NAME.fullmatch(parts[0])
-                or any(part in ("", ".", "..") for part in parts[2:])):
+        if (
+            len(parts) < 3
+            or parts[1] != "static"
+            or not TEMPLATE_NAME.fullmatch(parts[0])
+            or any(part in ("", ".", "..") for part in parts[2:])
+        ):
             raise tornado.web.HTTPError(404)
         return super().get(path, include_body)
 
@@ -187,8 +201,11 @@ class CourseVoila(Voila):
             url_path_join(self.server_url, "/voila/tree"),
             url_path_join(self.server_url, "/voila/api/contents"),
         )
-        replaced = {TornadoVoilaHandler: CoursePageHandler, VoilaKernelWebsocketHandler: GuardedKernelWebsocketHandler,
-                    TemplateStaticFileHandler: TemplateStatic}
+        replaced = {
+            TornadoVoilaHandler: CoursePageHandler,
+            VoilaKernelWebsocketHandler: GuardedKernelWebsocketHandler,
+            TemplateStaticFileHandler: TemplateStatic,
+        }
         kept = []
         for handler in super().init_handlers():
             if handler[0] == hidden[0] or handler[0].startswith(hidden[1:]) or handler[0] in ("/login", "/logout"):

@@ -12,8 +12,12 @@ from html import escape
 from course.content.model import Choice, Module, Policy, Post, Scenario
 
 KIND_LABEL = {
-    "post": "Social media post", "comment": "Comment", "message": "Private message",
-    "group chat": "Group chat message", "friend request": "Friend request", "review": "Online review",
+    "post": "Social media post",
+    "comment": "Comment",
+    "message": "Private message",
+    "group chat": "Group chat message",
+    "friend request": "Friend request",
+    "review": "Online review",
     "photo": "Photo post",
 }
 
@@ -44,14 +48,20 @@ def mock_post_html(post: Post) -> str:
     else:
         if post.rating:
             stars = "★" * post.rating + "☆" * (5 - post.rating)
-            parts.append(f'<p class="cm-post__rating"><span aria-hidden="true">{stars}</span>'
-                         f'<span class="cm-sr">Rated {post.rating} out of 5</span></p>')
+            parts.append(
+                f'<p class="cm-post__rating"><span aria-hidden="true">{stars}</span>'
+                f'<span class="cm-sr">Rated {post.rating} out of 5</span></p>'
+            )
         parts.append(f'<p class="cm-post__text">{escape(post.text)}</p>')
         if post.image:
-            parts.append(f'<div class="cm-post__image" role="img" aria-label="Photo: {escape(post.image)}">'
-                         f'<span aria-hidden="true">Photo:</span> {escape(post.image)}</div>')
+            parts.append(
+                f'<div class="cm-post__image" role="img" aria-label="Photo: {escape(post.image)}">'
+                f'<span aria-hidden="true">Photo:</span> {escape(post.image)}</div>'
+            )
         if post.kind in ("post", "photo", "comment"):
-            parts.append('<p class="cm-post__actions" aria-hidden="true"><span>Like</span><span>Comment</span><span>Share</span></p>')
+            parts.append(
+                '<p class="cm-post__actions" aria-hidden="true"><span>Like</span><span>Comment</span><span>Share</span></p>'
+            )
     parts.append("</figure>")
     return "".join(parts)
 
@@ -69,8 +79,9 @@ def focus_here(html: str) -> str:
     return f'<div class="cm-focus-target"{FOCUS}>{html}</div>'
 
 
-def scenario_card_html(scenario: Scenario, number: int | None = None, total: int | None = None,
-                       focus: bool = False) -> str:
+def scenario_card_html(
+    scenario: Scenario, number: int | None = None, total: int | None = None, focus: bool = False
+) -> str:
     heading_id = f"cm-s-{escape(scenario.id)}"
     counter = f'<p class="cm-card__count">Scenario {number} of {total}</p>' if number and total else ""
     if scenario.branch:
@@ -104,7 +115,11 @@ def citation_html(point_id: str, policy: Policy) -> str:
     elif point.kind == "code":
         label = point.label
     else:
-        label = f"{point.source} {point.number}".strip() if point.number and point.number not in point.source else point.source
+        label = (
+            f"{point.source} {point.number}".strip()
+            if point.number and point.number not in point.source
+            else point.source
+        )
     return f'<li><span class="cm-cite__label">{escape(label)}:</span> {escape(point.plain)}</li>'
 
 
@@ -133,8 +148,9 @@ def help_note_html(scenario: Scenario, help_at: str | None) -> str:
     return f'<p class="cm-feedback__help">If you meet a moment like this at work, {where}</p>'
 
 
-def feedback_html(scenario: Scenario, choice: Choice, policy: Policy, show_best: bool = False,
-                  help_at: str | None = None) -> str:
+def feedback_html(
+    scenario: Scenario, choice: Choice, policy: Policy, show_best: bool = False, help_at: str | None = None
+) -> str:
     """The feedback on one answer. `help_at`: the help page's address, IN_NOTEBOOK, or None for no pointer."""
     modifier, symbol, words = verdict(choice)
     cites = "".join(citation_html(pid, policy) for pid in choice.cites if pid in policy.points)
@@ -159,7 +175,7 @@ def overview_html(module: Module) -> str:
     intro = "".join(f"<p>{escape(p)}</p>" for p in module.intro)
     return (
         f'<section class="cm-overview" aria-label="Overview"><p><strong>Time:</strong> about {module.minutes} minutes'
-        f' · <strong>Scenarios:</strong> {len(module.graded_scenarios)}</p>'
+        f" · <strong>Scenarios:</strong> {len(module.graded_scenarios)}</p>"
         f"<h3>Questions</h3><ul>{items(module.questions)}</ul>"
         f"<h3>Objectives</h3><ul>{items(module.objectives)}</ul>{intro}</section>"
     )

@@ -23,9 +23,18 @@ class DecisionWidget(widgets.VBox):
     `help_at` says where "Where to get help" is (see course.widgets.cards.feedback_html).
     """
 
-    def __init__(self, scenario: Scenario, records: LearnerRecords, policy: Policy, *, feedback: str = "immediate",
-                 number: int | None = None, total: int | None = None,
-                 on_decided: Callable[[Scenario, Choice], None] | None = None, help_at: str | None = None):
+    def __init__(
+        self,
+        scenario: Scenario,
+        records: LearnerRecords,
+        policy: Policy,
+        *,
+        feedback: str = "immediate",
+        number: int | None = None,
+        total: int | None = None,
+        on_decided: Callable[[Scenario, Choice], None] | None = None,
+        help_at: str | None = None,
+    ):
         self.scenario = scenario
         self.help_at = help_at
         self.records = records
@@ -35,10 +44,18 @@ class DecisionWidget(widgets.VBox):
         self._number, self._total = number, total
         self.card = widgets.HTML(scenario_card_html(scenario, number, total))
         self.choices = widgets.RadioButtons(
-            options=[(c.text, c.id) for c in scenario.choices], value=None,
-            layout=widgets.Layout(width="100%"), description="", tooltip=scenario.question)
-        self.check_button = widgets.Button(description="Check my answer", button_style="primary", disabled=True,
-                                           tooltip="Save your choice and see feedback")
+            options=[(c.text, c.id) for c in scenario.choices],
+            value=None,
+            layout=widgets.Layout(width="100%"),
+            description="",
+            tooltip=scenario.question,
+        )
+        self.check_button = widgets.Button(
+            description="Check my answer",
+            button_style="primary",
+            disabled=True,
+            tooltip="Save your choice and see feedback",
+        )
         self.check_button.add_class("cm-check")
         self.status = widgets.HTML("")
         self.feedback = widgets.HTML("")
@@ -63,8 +80,10 @@ class DecisionWidget(widgets.VBox):
         try:
             decision = self.records.record_decision(self.scenario.id, self.choices.value)
         except StoreError as exc:
-            self.status.value = (f'<p class="cm-status cm-status--error" role="alert">Your answer was not saved: '
-                                 f'{escape(str(exc))}. Please try again, or tell your trainer.</p>')
+            self.status.value = (
+                f'<p class="cm-status cm-status--error" role="alert">Your answer was not saved: '
+                f"{escape(str(exc))}. Please try again, or tell your trainer.</p>"
+            )
             return None
         choice = self.scenario.choice(decision.choice_id)
         self._show_decided(choice)

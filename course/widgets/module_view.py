@@ -37,9 +37,16 @@ class ModuleView:
     # --- cells ----------------------------------------------------------------------
     def header(self) -> widgets.VBox:
         who = escape(self.records.learner_id)
-        box = widgets.VBox([style_widget(), widgets.HTML(
-            f'<div class="cm-root"><p class="cm-status">Signed in as <strong>{who}</strong>. '
-            "Your answers are saved as you go.</p></div>"), self.progress])
+        box = widgets.VBox(
+            [
+                style_widget(),
+                widgets.HTML(
+                    f'<div class="cm-root"><p class="cm-status">Signed in as <strong>{who}</strong>. '
+                    "Your answers are saved as you go.</p></div>"
+                ),
+                self.progress,
+            ]
+        )
         box.add_class("cm-root")
         return box
 
@@ -51,9 +58,15 @@ class ModuleView:
     def show(self, scenario_id: str) -> widgets.Widget:
         scenario = self.module.scenario(scenario_id)
         widget = DecisionWidget(
-            scenario, self.records, self.course.policy, feedback=self.module.feedback,
-            number=self._numbers.get(scenario.id), total=len(self._numbers), on_decided=self._on_decided,
-            help_at=IN_NOTEBOOK)
+            scenario,
+            self.records,
+            self.course.policy,
+            feedback=self.module.feedback,
+            number=self._numbers.get(scenario.id),
+            total=len(self._numbers),
+            on_decided=self._on_decided,
+            help_at=IN_NOTEBOOK,
+        )
         self.decisions[scenario.id] = widget
         if not scenario.branch:
             return widget
@@ -88,8 +101,9 @@ class ModuleView:
         the module is passed when its mark of record says so (course.progress), never from this score."""
         from course.progress import reaches_pass_mark
 
-        return self.complete() and bool(reaches_pass_mark(self.records.score(), self.module.max_score,
-                                                          self.module.pass_mark))
+        return self.complete() and bool(
+            reaches_pass_mark(self.records.score(), self.module.max_score, self.module.pass_mark)
+        )
 
     def _on_decided(self, scenario: Scenario, choice: Choice) -> None:
         if choice.next and choice.next in self._branch_boxes:
@@ -102,28 +116,37 @@ class ModuleView:
         total = len(self.module.graded_scenarios)
         done = self.records.answered()
         if done < total:
-            return (f'<section class="cm-summary" aria-live="polite"><h3>Your result</h3>'
-                    f"<p>You have answered {done} of {total} scenarios. Answer them all to see your result.</p></section>")
+            return (
+                f'<section class="cm-summary" aria-live="polite"><h3>Your result</h3>'
+                f"<p>You have answered {done} of {total} scenarios. Answer them all to see your result.</p></section>"
+            )
         score, best = self.records.score(), self.module.max_score
         percent = round(100 * score / best) if best else 0
         need = round(100 * self.module.pass_mark)
-        outcome = (f"So far this reaches the pass mark ({need}%). Your result counts once it is marked."
-                   if self.reaches_pass_mark_so_far()
-                   else f"You need {need}% to pass. You can go through the module again.")
+        outcome = (
+            f"So far this reaches the pass mark ({need}%). Your result counts once it is marked."
+            if self.reaches_pass_mark_so_far()
+            else f"You need {need}% to pass. You can go through the module again."
+        )
         review = ""
         if self.module.feedback == "end":
             parts = []
             for scenario in self.module.graded_scenarios:
                 choice = scenario.choice(self.records.decision(scenario.id).choice_id)
-                parts.append(f"<h4>{escape(scenario.title)}</h4>{feedback_html(scenario, choice, self.course.policy, show_best=True, help_at=IN_NOTEBOOK)}")
+                parts.append(
+                    f"<h4>{escape(scenario.title)}</h4>{feedback_html(scenario, choice, self.course.policy, show_best=True, help_at=IN_NOTEBOOK)}"
+                )
             review = "<h3>Review of every answer</h3>" + "".join(parts)
-        return (f'<section class="cm-summary" aria-live="polite"><h3>Your result</h3>'
-                f'<p class="cm-summary__score">{score:g} out of {best:g} ({percent}%)</p>'
-                f"<p>{outcome}</p>{review}</section>")
+        return (
+            f'<section class="cm-summary" aria-live="polite"><h3>Your result</h3>'
+            f'<p class="cm-summary__score">{score:g} out of {best:g} ({percent}%)</p>'
+            f"<p>{outcome}</p>{review}</section>"
+        )
 
 
-def open_module(module_id: str, learner_id: str | None = None, store: Store | None = None,
-                responses_dir: Path | None = None) -> ModuleView:
+def open_module(
+    module_id: str, learner_id: str | None = None, store: Store | None = None, responses_dir: Path | None = None
+) -> ModuleView:
     """The module for the current learner, wired to where their answers are saved.
 
     JupyterLab: the records store and responses.json in the notebook's folder.

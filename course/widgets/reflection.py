@@ -16,14 +16,21 @@ class ReflectionWidget(widgets.VBox):
     def __init__(self, records: LearnerRecords, prompt: str, prompt_id: str = "module"):
         self.records = records
         self.prompt_id = prompt_id
-        self.prompt = widgets.HTML(f'<h3 class="cm-reflection__prompt">{escape(prompt)}</h3>'
-                                   '<p class="cm-status">Only you and your manager can see this. '
-                                   'Do not name anyone you support.</p>')
+        self.prompt = widgets.HTML(
+            f'<h3 class="cm-reflection__prompt">{escape(prompt)}</h3>'
+            '<p class="cm-status">Only you and your manager can see this. '
+            "Do not name anyone you support.</p>"
+        )
         # a visible label of its own: the prompt above is a heading, which does not name the box
-        self.text = widgets.Textarea(value=records.reflection(prompt_id), placeholder="Write a few lines…",
-                                     continuous_update=False, layout=widgets.Layout(width="100%"),
-                                     description="Your reflection", style={"description_width": "initial"},
-                                     tooltip=prompt)
+        self.text = widgets.Textarea(
+            value=records.reflection(prompt_id),
+            placeholder="Write a few lines…",
+            continuous_update=False,
+            layout=widgets.Layout(width="100%"),
+            description="Your reflection",
+            style={"description_width": "initial"},
+            tooltip=prompt,
+        )
         self.text.add_class("cm-field")
         self.save_button = widgets.Button(description="Save my reflection", button_style="primary")
         self.status = widgets.HTML("")

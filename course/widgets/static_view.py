@@ -23,8 +23,10 @@ class StaticModuleView:
         self._numbers = {s.id: i + 1 for i, s in enumerate(module.graded_scenarios)}
 
     def header(self) -> HTML:
-        return HTML(f"<style>{css()}</style><div class='cm-root'><p class='cm-status'>Feedback for "
-                    f"<strong>{escape(self.records.learner_id)}</strong>: {escape(self.module.title)}</p></div>")
+        return HTML(
+            f"<style>{css()}</style><div class='cm-root'><p class='cm-status'>Feedback for "
+            f"<strong>{escape(self.records.learner_id)}</strong>: {escape(self.module.title)}</p></div>"
+        )
 
     def overview(self) -> HTML:
         return HTML(f"<div class='cm-root'>{overview_html(self.module)}</div>")
@@ -38,8 +40,9 @@ class StaticModuleView:
         if decision is None:
             answer = "<p class='cm-status'><strong>Not answered.</strong></p>"
         else:
-            answer = feedback_html(scenario, scenario.choice(decision.choice_id), self.course.policy, show_best=True,
-                                   help_at=IN_NOTEBOOK)
+            answer = feedback_html(
+                scenario, scenario.choice(decision.choice_id), self.course.policy, show_best=True, help_at=IN_NOTEBOOK
+            )
         return HTML(f"<div class='cm-root'>{card}{answer}</div>")
 
     def reflection(self) -> HTML:
@@ -49,5 +52,7 @@ class StaticModuleView:
 
     def summary(self) -> HTML:
         score, best = self.records.score(), self.module.max_score
-        return HTML(f"<div class='cm-root'><p class='cm-summary__score'>{score:g} out of {best:g}</p>"
-                    f"{key_points_html(self.module)}</div>")
+        return HTML(
+            f"<div class='cm-root'><p class='cm-summary__score'>{score:g} out of {best:g}</p>"
+            f"{key_points_html(self.module)}</div>"
+        )

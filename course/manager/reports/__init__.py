@@ -38,9 +38,17 @@ __all__ = [
 
 
 def evaluate_inputs(inputs: Inputs, as_of=None, *, roster_only: bool = False) -> Evaluation:
-    result = evaluate(inputs.rule, inputs.grades, inputs.roster, activity=inputs.activity,
-                      attendance=inputs.attendance, history=inputs.history, finished=inputs.finished,
-                      as_of=as_of, roster_only=roster_only)
+    result = evaluate(
+        inputs.rule,
+        inputs.grades,
+        inputs.roster,
+        activity=inputs.activity,
+        attendance=inputs.attendance,
+        history=inputs.history,
+        finished=inputs.finished,
+        as_of=as_of,
+        roster_only=roster_only,
+    )
     people = result.people
     if len(inputs.names):
         missing = ~people["on_roster"] | (people["name"] == "")
@@ -51,7 +59,11 @@ def evaluate_inputs(inputs: Inputs, as_of=None, *, roster_only: bool = False) ->
 
 
 def _score_text(people: pd.DataFrame) -> np.ndarray:
-    score, top, attended = people["score"].to_numpy(), people["max_score"].to_numpy(), people["attended_modules"].to_numpy()
+    score, top, attended = (
+        people["score"].to_numpy(),
+        people["max_score"].to_numpy(),
+        people["attended_modules"].to_numpy(),
+    )
     out = np.full(len(people), "", dtype=object)
     has = ~np.isnan(top) & (top > 0)
     out[has] = [f"{s:g}/{t:g} ({s / t:.0%})" for s, t in zip(score[has], top[has])]
@@ -68,17 +80,19 @@ def people_table(result: Evaluation, *, team: str | None = None, statuses=None) 
     if statuses:
         p = p[p["status"].isin(list(statuses))]
     p = p.sort_values(["team", "name", "staff_number"], kind="stable")
-    return pd.DataFrame({
-        "staff number": p["staff_number"].to_numpy(),
-        "name": p["name"].to_numpy(),
-        "team": p["team"].to_numpy(),
-        "role": p["role"].to_numpy(),
-        "status": p["status"].astype(str).to_numpy(),
-        "modules passed": [f"{a}/{b}" for a, b in zip(p["modules_passed"], p["modules_required"])],
-        "completed on": p["completed_on"].dt.date.to_numpy(),
-        "due on": p["due_on"].dt.date.to_numpy(),
-        "score": _score_text(p),
-    })
+    return pd.DataFrame(
+        {
+            "staff number": p["staff_number"].to_numpy(),
+            "name": p["name"].to_numpy(),
+            "team": p["team"].to_numpy(),
+            "role": p["role"].to_numpy(),
+            "status": p["status"].astype(str).to_numpy(),
+            "modules passed": [f"{a}/{b}" for a, b in zip(p["modules_passed"], p["modules_required"])],
+            "completed on": p["completed_on"].dt.date.to_numpy(),
+            "due on": p["due_on"].dt.date.to_numpy(),
+            "score": _score_text(p),
+        }
+    )
 
 
 def team_table(result: Evaluation) -> pd.DataFrame:
@@ -92,24 +106,32 @@ def team_table(result: Evaluation) -> pd.DataFrame:
 
 def _notes(result: Evaluation) -> list[str]:
     r = result.rule
-    notes = [f"As of {result.as_of.date().isoformat()}. Policy version {r.policy_version}. "
-             f"Completion: modules {', '.join(r.modules)} passed; due again after {r.renew_after_months} months"
-             + (" or when the policy version changes" if r.renew_on_policy_change else "")
-             + f"; 'due soon' is within {r.due_soon_days} days"
-             + ("; trainer-led attendance counts." if r.trainer_led_counts else ".")
-             + " 'completed %' counts people completed or due soon."]
+    notes = [
+        f"As of {result.as_of.date().isoformat()}. Policy version {r.policy_version}. "
+        f"Completion: modules {', '.join(r.modules)} passed; due again after {r.renew_after_months} months"
+        + (" or when the policy version changes" if r.renew_on_policy_change else "")
+        + f"; 'due soon' is within {r.due_soon_days} days"
+        + ("; trainer-led attendance counts." if r.trainer_led_counts else ".")
+        + " 'completed %' counts people completed or due soon."
+    ]
     outside = int((~result.people["on_roster"]).sum())
     if outside:
-        notes.append(f"{outside} learner(s) with records are not on the roster (team '{NOT_ON_ROSTER}'): "
-                     "check their staff numbers or import the staff list.")
+        notes.append(
+            f"{outside} learner(s) with records are not on the roster (team '{NOT_ON_ROSTER}'): "
+            "check their staff numbers or import the staff list."
+        )
     return notes
 
 
 def completions_report(result: Evaluation, *, team: str | None = None, statuses=None) -> Report:
-    return Report("Social media training: completions", [
-        Section("By team", team_table(result), sheet="By team"),
-        Section("People", people_table(result, team=team, statuses=statuses), sheet="People"),
-    ], _notes(result))
+    return Report(
+        "Social media training: completions",
+        [
+            Section("By team", team_table(result), sheet="By team"),
+            Section("People", people_table(result, team=team, statuses=statuses), sheet="People"),
+        ],
+        _notes(result),
+    )
 
 
 def due_table(result: Evaluation, within_days: int | None = None) -> pd.DataFrame:
@@ -119,21 +141,34 @@ def due_table(result: Evaluation, within_days: int | None = None) -> pd.DataFram
     due = p[p["status"].isin([DUE_SOON, OVERDUE, COMPLETED]) & p["due_on"].notna() & (p["due_on"] <= limit)]
     due = due.sort_values(["due_on", "team", "name"], kind="stable")
     days_left = (due["due_on"].dt.normalize() - result.as_of.normalize()).dt.days
-    return pd.DataFrame({
-        "staff number": due["staff_number"].to_numpy(), "name": due["name"].to_numpy(),
-        "team": due["team"].to_numpy(), "status": due["status"].astype(str).to_numpy(),
-        "completed on": due["completed_on"].dt.date.to_numpy(), "due on": due["due_on"].dt.date.to_numpy(),
-        "days left": days_left.to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "staff number": due["staff_number"].to_numpy(),
+            "name": due["name"].to_numpy(),
+            "team": due["team"].to_numpy(),
+            "status": due["status"].astype(str).to_numpy(),
+            "completed on": due["completed_on"].dt.date.to_numpy(),
+            "due on": due["due_on"].dt.date.to_numpy(),
+            "days left": days_left.to_numpy(),
+        }
+    )
 
 
 def due_report(result: Evaluation, within_days: int | None = None) -> Report:
     days = result.rule.due_soon_days if within_days is None else within_days
     frame = due_table(result, within_days)
-    return Report("Social media training: due and overdue", [
-        Section(f"Due within {days} days, or overdue", frame, sheet="Due",
-                note="Negative 'days left' means overdue by that many days."),
-    ], _notes(result))
+    return Report(
+        "Social media training: due and overdue",
+        [
+            Section(
+                f"Due within {days} days, or overdue",
+                frame,
+                sheet="Due",
+                note="Negative 'days left' means overdue by that many days.",
+            ),
+        ],
+        _notes(result),
+    )
 
 
 def scenarios_report(store=None, course=None, *, min_learners: int = 1, limit: int | None = 20) -> Report:
@@ -143,8 +178,16 @@ def scenarios_report(store=None, course=None, *, min_learners: int = 1, limit: i
 
     course = course or load_course()
     frame = hardest(first_choices(store or Store()), course, min_learners=min_learners, limit=limit)
-    return Report("Social media training: the hardest scenarios", [
-        Section("Scenarios whose first choices most often missed the best answer", frame, sheet="Scenarios",
+    return Report(
+        "Social media training: the hardest scenarios",
+        [
+            Section(
+                "Scenarios whose first choices most often missed the best answer",
+                frame,
+                sheet="Scenarios",
                 note="'missed' counts learners whose first choice scored below 1; 'most chosen miss' is the "
-                     "wrong answer picked most often and its share of the misses."),
-    ], [f"{len(frame)} scenario(s) with at least {min_learners} learner(s)."])
+                "wrong answer picked most often and its share of the misses.",
+            ),
+        ],
+        [f"{len(frame)} scenario(s) with at least {min_learners} learner(s)."],
+    )

@@ -38,7 +38,7 @@ class Inputs:
     roster: pd.DataFrame
     activity: pd.DataFrame
     history: pd.DataFrame
-    names: pd.DataFrame          # learner_id, name: from sign-in, for people not on the roster
+    names: pd.DataFrame  # learner_id, name: from sign-in, for people not on the roster
     attendance: pd.DataFrame | None = None
     finished: pd.DataFrame | None = None  # learner_id, module_id, finished_at: the latest Finish
 
@@ -58,18 +58,23 @@ def gradebook_exists(root: Path | None = None) -> bool:
 def grades_frame(store: Store, learner_ids=None) -> pd.DataFrame:
     """The marks of record: one row per learner and module from the grading log (see the docstring)."""
     rows = grading_log.marks(store, learner_ids)
-    frame = pd.DataFrame([tuple(r) for r in rows],
-                         columns=["learner_id", "module_id", "score", "max_score", "needs_review", "graded_at"])
+    frame = pd.DataFrame(
+        [tuple(r) for r in rows], columns=["learner_id", "module_id", "score", "max_score", "needs_review", "graded_at"]
+    )
     if frame.empty:
         return pd.DataFrame(columns=GRADE_COLUMNS)
-    frame = frame.astype({"learner_id": str, "module_id": str, "score": float, "max_score": float, "needs_review": bool})
+    frame = frame.astype(
+        {"learner_id": str, "module_id": str, "score": float, "max_score": float, "needs_review": bool}
+    )
     frame["graded_at"] = pd.to_datetime(frame["graded_at"], utc=True)
     return with_policy_versions(frame, attempts_frame(store, learner_ids))
 
 
 def attempts_frame(store: Store, learner_ids=None) -> pd.DataFrame:
-    frame = pd.DataFrame(store.attempt_starts(learner_ids),
-                         columns=["learner_id", "module_id", "policy_version", "started_at", "finished_at"])
+    frame = pd.DataFrame(
+        store.attempt_starts(learner_ids),
+        columns=["learner_id", "module_id", "policy_version", "started_at", "finished_at"],
+    )
     frame["started_at"] = pd.to_datetime(frame["started_at"], utc=True)
     frame["finished_at"] = pd.to_datetime(frame["finished_at"], utc=True)
     return frame
@@ -81,8 +86,13 @@ def _latest_before(marks: pd.DataFrame, attempts_: pd.DataFrame, when: str) -> p
     right = attempts_.dropna(subset=[when]).rename(columns={when: "_t"})
     right = right.assign(_t=right["_t"].astype("datetime64[ns, UTC]")).sort_values("_t")
     left = marks.assign(_t=marks["graded_at"].astype("datetime64[ns, UTC]")).sort_values("_t")
-    merged = pd.merge_asof(left, right[["learner_id", "module_id", "policy_version", "_t"]].assign(_at=right["_t"]),
-                           on="_t", by=["learner_id", "module_id"], direction="backward")
+    merged = pd.merge_asof(
+        left,
+        right[["learner_id", "module_id", "policy_version", "_t"]].assign(_at=right["_t"]),
+        on="_t",
+        by=["learner_id", "module_id"],
+        direction="backward",
+    )
     return merged.drop(columns="_t")
 
 
@@ -152,8 +162,9 @@ def _rows_of(frame: pd.DataFrame | None, learner_ids):
     return frame[frame["learner_id"].astype(str).isin(list(learner_ids))].reset_index(drop=True)
 
 
-def load_inputs(store: Store | None = None, root: Path | None = None, course=None, step=None,
-                learner_ids=None) -> Inputs:
+def load_inputs(
+    store: Store | None = None, root: Path | None = None, course=None, step=None, learner_ids=None
+) -> Inputs:
     """Read everything once (for `learner_ids` only, when given). `step(label)` is called before
     each part (for a progress bar). `root` is kept for callers that pass nbgrader's course root:
     the marks come from the grading log in the records store."""

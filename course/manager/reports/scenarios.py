@@ -17,8 +17,7 @@ LABELS = {"missed_share": "missed share", "most_chosen_miss": "most chosen miss"
 
 def first_choices(store: Store) -> pd.DataFrame:
     """learner_id, module_id, scenario_id, choice_id, score: one row per learner and scenario."""
-    return pd.DataFrame(store.first_choices(),
-                        columns=["learner_id", "module_id", "scenario_id", "choice_id", "score"])
+    return pd.DataFrame(store.first_choices(), columns=["learner_id", "module_id", "scenario_id", "choice_id", "score"])
 
 
 def hardest(choices: pd.DataFrame, course, *, min_learners: int = 1, limit: int | None = None) -> pd.DataFrame:
@@ -31,9 +30,15 @@ def hardest(choices: pd.DataFrame, course, *, min_learners: int = 1, limit: int 
     summary = summary[summary["learners"] >= min_learners]
     misses = choices[missed]
     if len(misses):
-        top = (misses.groupby(["scenario_id", "choice_id"]).size().rename("n").reset_index()
-               .sort_values(["scenario_id", "n", "choice_id"], ascending=[True, False, True])
-               .drop_duplicates("scenario_id").set_index("scenario_id"))
+        top = (
+            misses.groupby(["scenario_id", "choice_id"])
+            .size()
+            .rename("n")
+            .reset_index()
+            .sort_values(["scenario_id", "n", "choice_id"], ascending=[True, False, True])
+            .drop_duplicates("scenario_id")
+            .set_index("scenario_id")
+        )
     else:
         top = pd.DataFrame(columns=["choice_id", "n"])
     rows = []
@@ -52,12 +57,20 @@ def hardest(choices: pd.DataFrame, course, *, min_learners: int = 1, limit: int 
                 choice_text = f"{choice_id}: {scenario.choice(choice_id).text}" if scenario else str(choice_id)
             except KeyError:
                 choice_text = str(choice_id)
-        rows.append({"scenario": scenario_id, "module": module_title, "title": title,
-                     "learners": int(row["learners"]), "missed": int(row["missed"]),
-                     "missed_share": round(float(row["missed"]) / float(row["learners"]), 3),
-                     "most_chosen_miss": choice_text,
-                     "its_share": round(share, 3) if share is not None else None})
-    frame = pd.DataFrame(rows, columns=COLUMNS).sort_values(["missed_share", "missed", "scenario"],
-                                                             ascending=[False, False, True])
+        rows.append(
+            {
+                "scenario": scenario_id,
+                "module": module_title,
+                "title": title,
+                "learners": int(row["learners"]),
+                "missed": int(row["missed"]),
+                "missed_share": round(float(row["missed"]) / float(row["learners"]), 3),
+                "most_chosen_miss": choice_text,
+                "its_share": round(share, 3) if share is not None else None,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=COLUMNS).sort_values(
+        ["missed_share", "missed", "scenario"], ascending=[False, False, True]
+    )
     frame = frame.reset_index(drop=True).rename(columns=LABELS)
     return frame.head(limit) if limit else frame

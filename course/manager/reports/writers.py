@@ -97,7 +97,9 @@ def write_xlsx(report: Report, path: Path, progress: Callable[[int], None] | Non
     for i, section in enumerate(report.sections):
         sheet = book.create_sheet(title=(section.sheet or section.title)[:31] or f"Sheet{i + 1}")
         sheet.freeze_panes = "A2"
-        widths = [max([len(str(c))] + [len(_text(v)) for v in section.frame[c].head(200)]) for c in section.frame.columns]
+        widths = [
+            max([len(str(c))] + [len(_text(v)) for v in section.frame[c].head(200)]) for c in section.frame.columns
+        ]
         for index, width in enumerate(widths):
             sheet.column_dimensions[_column_letter(index)].width = min(max(width + 2, 8), 60)
         header = []
@@ -140,8 +142,11 @@ def frame_to_html(frame: pd.DataFrame, caption: str = "") -> str:
     parts = ["<table>"]
     if caption:
         parts.append(f"<caption>{html.escape(caption)}</caption>")
-    parts.append("<thead><tr>" + "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in frame.columns)
-                 + "</tr></thead><tbody>")
+    parts.append(
+        "<thead><tr>"
+        + "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in frame.columns)
+        + "</tr></thead><tbody>"
+    )
     for row in _records(frame):
         cells = []
         for value in row:
@@ -160,10 +165,12 @@ def to_html(report: Report) -> str:
         if section.note:
             body.append(f"<p>{html.escape(section.note)}</p>")
         body.append(frame_to_html(section.frame, caption=section.title))
-    return (f'<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html.escape(report.title)}</title><style>{HTML_STYLE}</style></head>"
-            f"<body><main>{''.join(body)}</main></body></html>\n")
+    return (
+        f'<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(report.title)}</title><style>{HTML_STYLE}</style></head>"
+        f"<body><main>{''.join(body)}</main></body></html>\n"
+    )
 
 
 def print_report(report: Report, console, max_rows: int = 500) -> None:
@@ -176,7 +183,9 @@ def print_report(report: Report, console, max_rows: int = 500) -> None:
     for section in report.sections:
         table = Table(title=section.title, title_justify="left")
         for column in section.frame.columns:
-            numeric = pd.api.types.is_numeric_dtype(section.frame[column]) and not pd.api.types.is_bool_dtype(section.frame[column])
+            numeric = pd.api.types.is_numeric_dtype(section.frame[column]) and not pd.api.types.is_bool_dtype(
+                section.frame[column]
+            )
             table.add_column(str(column), justify="right" if numeric else "left")
         for row in _records(section.frame.head(max_rows)):
             table.add_row(*(escape(_text(v)) for v in row))

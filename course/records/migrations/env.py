@@ -12,7 +12,6 @@ if connection is None:  # pragma: no cover - only course.records.migrate runs th
     raise RuntimeError("run the records store's migrations with `course db upgrade`, not with alembic itself")
 
 # render_as_batch: SQLite cannot ALTER most things; batch mode copies the table instead
-context.configure(connection=connection, target_metadata=None, render_as_batch=True,
-                  transaction_per_migration=False)
+context.configure(connection=connection, target_metadata=None, render_as_batch=True, transaction_per_migration=False)
 with context.begin_transaction():
     context.run_migrations()

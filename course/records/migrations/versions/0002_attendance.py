@@ -26,8 +26,10 @@ def upgrade() -> None:
     if inspector.has_table("attendance"):
         found = {c["name"] for c in inspector.get_columns("attendance")}
         if not found >= COLUMNS:
-            raise RuntimeError(f"the records store has an 'attendance' table without the columns "
-                               f"{', '.join(sorted(COLUMNS - found))}: rename it, then run `course db upgrade` again")
+            raise RuntimeError(
+                f"the records store has an 'attendance' table without the columns "
+                f"{', '.join(sorted(COLUMNS - found))}: rename it, then run `course db upgrade` again"
+            )
         return
     op.create_table(
         "attendance",
