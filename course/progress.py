@@ -365,7 +365,7 @@ def evaluate(
         old = g_passed & ~g_current & (g_date == any_pass[cell])
         old_version_pass[cell[old]] = True
 
-    if t_ids is not None:
+    if t_ids is not None and attendance is not None:  # t_ids only comes from an attendance frame
         t_mod = attendance["module_id"].astype(str).to_numpy()
         t_date = as_ns(attendance["date"])
         every = t_mod == "all"

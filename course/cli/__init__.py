@@ -62,8 +62,8 @@ def explain(exc: Exception) -> None:
             errors.print(f"[red]error[/red] {escape(str(problem))}", highlight=False, soft_wrap=True)
         sys.exit(1)
     if isinstance(exc, RosterError):
-        for problem in exc.problems:
-            errors.print(f"[red]error[/red] {escape(exc.source)}: {escape(problem)}", highlight=False, soft_wrap=True)
+        for message in exc.problems:
+            errors.print(f"[red]error[/red] {escape(exc.source)}: {escape(message)}", highlight=False, soft_wrap=True)
         fail(f"{exc.source}: nothing imported ({len(exc.problems)} problem(s)); fix the file and import it again", 1)
     if isinstance(exc, KeyError):
         fail(str(exc.args[0]) if exc.args else "not found")

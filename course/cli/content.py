@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 from rich.markup import escape
@@ -22,7 +23,7 @@ def validate(as_json: bool, content: str | None, module_id: str | None):
     """Load every content file and check it against the course's rules."""
     from course.content.validate import validate as run
 
-    report = run(content)
+    report = run(Path(content) if content else None)
     if module_id:
         report.problems = [p for p in report.problems if p.path.endswith(f"/modules/{module_id}.yaml")]
     if as_json:

@@ -13,7 +13,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from course.content.loader import ContentError, line_of, load_yaml
+from course.content.loader import ContentError, LineDict, line_of, load_yaml
 from course.settings import content_dir
 
 if TYPE_CHECKING:  # jsonschema is imported where content is checked, not where it is loaded
@@ -195,7 +195,7 @@ class Course:
     policy: Policy
     pseudonyms: Pseudonyms
     modules: dict[str, Module]  # in course order
-    raw_modules: dict[str, dict] = field(repr=False, compare=False, hash=False)
+    raw_modules: dict[str, LineDict] = field(repr=False, compare=False, hash=False)
     cast: Cast | None = None
 
     def module(self, module_id: str) -> Module:
@@ -445,6 +445,8 @@ def _load_cached(root: str) -> Course:
     course, problems = load_course_collecting(Path(root))
     if problems:
         raise ContentErrors(problems)
+    # None only when policy or pseudonyms failed to load, and that always adds a problem
+    assert course is not None
     return course
 
 

@@ -53,7 +53,8 @@ def _scenario_lines(course: Course):
 
 
 def check_unique_ids(course: Course) -> list[ContentError]:
-    problems, seen = [], {}
+    problems: list[ContentError] = []
+    seen: dict[str, str] = {}
     for module, raw in _scenario_lines(course):
         sid = raw["id"]
         if sid in seen:

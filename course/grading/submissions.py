@@ -88,7 +88,7 @@ def _swap_in(final: Path, source: Path, answers: dict, when: datetime | None) ->
 
 def find_submissions(root: Path, known_modules: set[str]) -> list[Submission]:
     """Every learner/module folder under submitted/, checked."""
-    found = []
+    found: list[Submission] = []
     base = root / "submitted"
     if not base.exists():
         return found

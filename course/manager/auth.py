@@ -107,7 +107,7 @@ def hub_manager() -> bool:
     if not (group and os.environ.get("JUPYTERHUB_USER")):
         return False
     groups = hub_groups()
-    return bool(groups) and group in groups
+    return groups is not None and group in groups
 
 
 def _failures_path() -> Path:

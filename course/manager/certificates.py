@@ -264,6 +264,7 @@ class Verification:
     def message(self) -> str:
         if self.status == "valid":
             r = self.record
+            assert r is not None  # verify() gives a valid Verification the register's record
             return (
                 f"VALID: {self.certificate_id}: {r['name']} (staff number {r['staff_number']}) completed the course "
                 f"on {r['completed_on']} under policy version {r['policy_version']}."

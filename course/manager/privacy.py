@@ -28,6 +28,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import overload
 
 from course.records import retention
 from course.records.store import Store, now
@@ -145,6 +146,10 @@ class PurgeResult:
         return sum(self.removed.values())
 
 
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: None) -> None: ...
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None

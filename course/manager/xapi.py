@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import date
+from typing import Any
 
 from course import settings
 
@@ -75,7 +76,7 @@ def statements_for(record: dict, course, *, homepage: str | None = None, with_na
     out = []
     for m in record["modules"]:
         verb = "attended" if m.get("attended") else "passed"
-        statement = {
+        statement: dict[str, Any] = {
             "id": str(uuid.uuid5(NAMESPACE, f"{record['certificate_id']}/{m['id']}")),
             "actor": actor,
             "verb": {"id": VERBS[verb], "display": {"en-GB": verb}},
@@ -97,7 +98,7 @@ def statements_for(record: dict, course, *, homepage: str | None = None, with_na
         if score:
             statement["result"]["score"] = score
         out.append(statement)
-    completed = {
+    completed: dict[str, Any] = {
         "id": str(uuid.uuid5(NAMESPACE, f"{record['certificate_id']}/completed")),
         "actor": actor,
         "verb": {"id": VERBS["completed"], "display": {"en-GB": "completed"}},

@@ -7,6 +7,7 @@ in course.manager.privacy, which also handles nbgrader's gradebook and files.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import overload
 
 from sqlalchemy import Date, DateTime, MetaData, and_, delete, func, inspect, select, tuple_
 
@@ -24,6 +25,10 @@ def jsonable(value):
     return value
 
 
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: None) -> None: ...
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None

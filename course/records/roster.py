@@ -107,7 +107,7 @@ def parse_date(value: str) -> date | None:
 
 def _sniff_delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in (",", ";", "\t")}
-    return max(counts, key=counts.get) if any(counts.values()) else ","
+    return max(counts, key=counts.__getitem__) if any(counts.values()) else ","
 
 
 def parse_csv(text: str, source: str = "roster") -> tuple[list[dict], list[str]]:
@@ -191,6 +191,8 @@ def parse_csv(text: str, source: str = "roster") -> tuple[list[dict], list[str]]
         if errors:
             problems.append(f"line {line}: " + "; ".join(errors))
             continue
+        # a staff number that failed to clean (None) added an error, so the line was skipped above
+        assert number is not None and learner_id is not None
         seen[number] = line
         seen_learner[learner_id] = line
         rows.append(

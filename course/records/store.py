@@ -8,12 +8,14 @@ two tabs race, because the primary key refuses the second and we read back the f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Table, and_, create_engine, event, func, select, union_all
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from course import settings
@@ -71,10 +73,12 @@ def _redact(url: str) -> str:
 def _insert(engine: Engine, table: Table):
     """INSERT that can skip or update on conflict, in the engine's own dialect."""
     if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,8 @@ class Decision:
     scenario_id: str
     choice_id: str
     score: float
-    decided_at: datetime
+    # a datetime from the store; from a responses.json file (no store) its ISO text, or None if it has none
+    decided_at: datetime | str | None
 
 
 class Store:
@@ -116,7 +121,7 @@ class Store:
         except OperationalError as exc:
             raise StoreError(f"could not save to the records store ({_redact(self.url)}): {exc.orig}") from None
 
-    def _write_returning(self, statement) -> list:
+    def _write_returning(self, statement) -> Sequence[Row[Any]]:
         """A write with RETURNING, in one transaction; its rows (rowcount is not reliable for
         INSERT ... SELECT on every driver: psycopg reports -1 for one with a locking clause)."""
         try:

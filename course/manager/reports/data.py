@@ -51,7 +51,8 @@ def gradebook_exists(root: Path | None = None) -> bool:
 
     url = make_url(gradebook_url(root))
     if url.get_backend_name() == "sqlite":
-        return bool(url.database) and url.database != ":memory:" and Path(url.database).exists()
+        database = url.database
+        return bool(database and database != ":memory:" and Path(database).exists())
     return True
 
 
@@ -138,8 +139,8 @@ def attendance_frame(store: Store, course=None) -> pd.DataFrame | None:
     try:
         from course.live import attendance_frame as live_attendance
     except ImportError:  # the live sessions package is optional
-        live_attendance = None
-    if live_attendance is not None:
+        pass
+    else:
         live = live_attendance(store, course)
         if len(live):
             frames.append(live[["learner_id", "module_id", "date"]])
