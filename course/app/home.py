@@ -213,12 +213,14 @@ class HomeApp(widgets.VBox):
 
     # --- signed in ----------------------------------------------------------------------
     def show_course(self, focus: bool = False, set_address: bool = False) -> None:
-        known = self.store.learner(self.learner_id) or {}
-        name = known.get("name") or self.learner_id
-        evaluation = st.evaluation_for(self.store, self.course, self.learner_id)
-        statuses = st.course_status(self.store, self.course, self.learner_id, evaluation=evaluation)
-        ready = evaluation.certificate_ready(self.learner_id)
-        person = evaluation.person(self.learner_id)
+        learner_id = self.learner_id
+        assert learner_id  # shown only once signed in: __init__ with a learner, or sign_in() that set one
+        known = self.store.learner(learner_id) or {}
+        name = known.get("name") or learner_id
+        evaluation = st.evaluation_for(self.store, self.course, learner_id)
+        statuses = st.course_status(self.store, self.course, learner_id, evaluation=evaluation)
+        ready = evaluation.certificate_ready(learner_id)
+        person = evaluation.person(learner_id)
         every = person is not None and bool(person["current_completion"])
         address = ""
         if set_address and self.token:

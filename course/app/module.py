@@ -67,7 +67,7 @@ class ModuleApp(widgets.VBox):
         on_finish: Callable[[str, str], str | None] | None = None,
     ):
         self.course, self.module, self.records = course, module, records
-        self.store: Store = records.store
+        self.store: Store | None = records.store
         self.token = token
         self.learner_name = learner_name or records.learner_id
         self._on_finish = on_finish
@@ -98,7 +98,8 @@ class ModuleApp(widgets.VBox):
         self.add_class("cm-app")
         self.add_class("cm-module-app")
         self.finished_at = self._finished_at()
-        self._state = None  # the progress rule's status of this module, read once per change
+        # the progress rule's status of this module, read once per change
+        self._state: status.ModuleStatus | None = None
         self.go(self.start_page(), focus=False)
 
     # --- where the learner is ----------------------------------------------------------
@@ -316,7 +317,9 @@ class ModuleApp(widgets.VBox):
         if self.module.feedback == "end":
             parts = []
             for scenario in self.module.graded_scenarios:
-                choice = scenario.choice(self.records.decision(scenario.id).choice_id)
+                decision = self.records.decision(scenario.id)
+                assert decision is not None  # every graded scenario is answered here (done == total above)
+                choice = scenario.choice(decision.choice_id)
                 feedback = feedback_html(
                     scenario, choice, self.course.policy, show_best=True, help_at=help_href(self.token, self.module.id)
                 )
@@ -344,7 +347,7 @@ class ModuleApp(widgets.VBox):
             )
         if word == status.NEEDS_REVIEW:
             return '<p class="cm-summary__verdict">A trainer will check your mark before it counts.</p>'
-        if word == status.DUE_AGAIN:
+        if state is not None and word == status.DUE_AGAIN:
             return f'<p class="cm-summary__verdict">{escape(state.reason)}</p>'
         marked = (
             " once your answers are marked"
@@ -370,7 +373,7 @@ class ModuleApp(widgets.VBox):
                 "You can write your reflection first.</p>"
             )
         state = self.state()
-        word = state.state if state is not None else None
+        word = state.state if state is not None else ""
         outcome = {
             status.PASSED: "You passed this module.",
             status.BEING_MARKED: "Your answers are being marked; your result shows here and on the course "
@@ -437,8 +440,9 @@ class ModuleApp(widgets.VBox):
         """Record the attempt as finished, then call the on_finish hook (grading connects here)."""
         if self.finished_at is not None or not self.complete():
             return None
+        store = self._writable_store()
         try:
-            self.store.finish_attempt(self.records.learner_id, self.module.id, self.records.attempt)
+            store.finish_attempt(self.records.learner_id, self.module.id, self.records.attempt)
         except StoreError:
             log.exception("could not record Finish for %s", self.module.id)
             self.finish_status.value = (
@@ -470,7 +474,7 @@ class ModuleApp(widgets.VBox):
 
     def start_again(self) -> None:
         """A new attempt (after a fail, or when a pass is due again): the old one stays on record."""
-        self.store.start_new_attempt(self.records.learner_id, self.module.id, self.course.policy.version)
+        self._writable_store().start_new_attempt(self.records.learner_id, self.module.id, self.course.policy.version)
         self.records.reload()
         self.finished_at = None
         self._state = None
@@ -485,6 +489,12 @@ class ModuleApp(widgets.VBox):
         if self.store is None:
             return None
         return self.store.finished_at(self.records.learner_id, self.module.id, self.records.attempt)
+
+    def _writable_store(self) -> Store:
+        """The records store, for Finish and Start again (records read from a file cannot do either)."""
+        if self.store is None:
+            raise StoreError("this module page has no records store: Finish and Start again need one")
+        return self.store
 
     def _show_error(self) -> None:
         self.error.value = (

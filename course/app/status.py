@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import overload
 
 from course.content.model import Course, Module
 from course.progress import BEING_MARKED, DUE_AGAIN, FAILED, IN_PROGRESS, NEEDS_REVIEW, NOT_STARTED, PASSED  # noqa: F401
@@ -46,6 +47,10 @@ class ModuleStatus:
         return None if self.score is None else round(100 * self.score)
 
 
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: None) -> None: ...
 def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
@@ -99,7 +104,7 @@ def _module_status(course: Course, module: Module, row, history: list[AttemptSum
     latest = history[-1] if history else None
     state = str(row["status"]) if row is not None else NOT_STARTED
     if state == IN_PROGRESS and latest is not None:  # "so far": the open attempt's click-time score
-        share = latest.score / module.max_score if module.max_score else 0.0
+        share: float | None = latest.score / module.max_score if module.max_score else 0.0
         return ModuleStatus(
             module, state, latest.answered, total, share, latest.attempt, last_activity=latest.last_activity
         )

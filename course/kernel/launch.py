@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from course.kernel.runtime import log
@@ -100,7 +101,7 @@ class Launcher:
         self.store.reflections(nobody, module.id, 1)
         status.course_status(self.store, self.course, nobody)
 
-    def run(self, query: dict[str, str] | None = None, env: dict | None = None) -> None:
+    def run(self, query: dict[str, str] | None = None, env: Mapping[str, str] | None = None) -> None:
         """Show the page for this request. `query` and `env` are for tests; inside Voila they come
         from the request. Returns nothing (the last line of a cell would show a returned widget a
         second time); the page is `self.widget`."""
@@ -136,7 +137,7 @@ class Launcher:
             inner = message_html(*SOMETHING_WRONG, alert=True)
         return f'<div class="cm-root cm-app">{inner}</div>'
 
-    def build(self, query: dict[str, str], env: dict | None = None):
+    def build(self, query: dict[str, str], env: Mapping[str, str] | None = None):
         if self.kind == "trainer":
             from course.live.trainer_app import TrainerApp
 

@@ -126,7 +126,7 @@ class Poller:
         self.on_trouble = on_trouble
         self.name = name
         self.task: asyncio.Task | None = None
-        self.last = None
+        self.last: object = None  # the last result applied (whatever read() returns)
         self.failing = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"course-poller-{name}")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -47,7 +48,7 @@ def join_page_path(script_name: str, base_url: str = "/") -> str:
     return f"{head}/join.ipynb"
 
 
-def join_address(env: dict | None = None) -> JoinAddress:
+def join_address(env: Mapping[str, str] | None = None) -> JoinAddress:
     """Where the room joins, from the trainer page's request (or COURSE_PUBLIC_URL)."""
     env = os.environ if env is None else env
     base_url = env.get("VOILA_BASE_URL") or "/"

@@ -27,6 +27,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import overload
 
 from sqlalchemy.exc import IntegrityError
 
@@ -75,6 +76,10 @@ class DetailsError(LiveError):
 # --- state ------------------------------------------------------------------------------------------
 
 
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: None) -> None: ...
 def _aware(value: datetime | None) -> datetime | None:
     # SQLite gives back naive datetimes for timezone-aware columns: they were stored in UTC
     if value is None:
@@ -232,8 +237,9 @@ def open_session(store: Store, scenario_ids: list[str] | tuple[str, ...], module
     close_stale(store)
     key = secrets.token_urlsafe(KEY_BYTES)
     for _attempt in range(20):
+        session_id = secrets.token_hex(8)
         values = {
-            "id": secrets.token_hex(8),
+            "id": session_id,
             "join_code": new_code(),
             "trainer_key_hash": secret_hash(key),
             "module_id": module_id,
@@ -251,7 +257,7 @@ def open_session(store: Store, scenario_ids: list[str] | tuple[str, ...], module
             rows.add_session(store, values)
         except IntegrityError:
             continue  # that code is in use by an open session: draw another
-        return Opened(get_session(store, values["id"]), key)
+        return Opened(get_session(store, session_id), key)
     raise LiveError("Could not find a free join code. Please try again.")
 
 

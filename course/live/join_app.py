@@ -59,7 +59,7 @@ class JoinApp(widgets.VBox):
         self.course, self.store = course, store
         self.session: core.LiveSession | None = None
         self.voter: str | None = None
-        self.view_key = None
+        self.view_key: tuple[object, ...] | None = None
         self.poller = Poller(self._read, self._apply, interval=poll_seconds, on_trouble=self._trouble, name="join")
         self.notice = widgets.HTML("")
         self.body = widgets.VBox()
@@ -138,7 +138,11 @@ class JoinApp(widgets.VBox):
     def submit(self, code: str | None = None, name: str | None = None, staff_number: str | None = None) -> bool:
         """Join with what is in the form (or the given values). True when joined."""
         if code is None:
-            code = self.code.value if self.code is not None else self.session.code
+            if self.code is not None:
+                code = self.code.value
+            else:
+                assert self.session is not None  # show_join_form() sets the session when it shows no code field
+                code = self.session.code
         try:
             joined = core.join(
                 self.store,
@@ -158,10 +162,17 @@ class JoinApp(widgets.VBox):
         return True
 
     # --- taking part ----------------------------------------------------------------------------------
+    def _joined(self) -> tuple[core.LiveSession, str]:
+        """The session and this page's voter token. Joining (or a reload with both) sets them
+        together before the live view, its poller and its ballot exist; the code form clears the
+        session only before any of those."""
+        assert self.session is not None and self.voter is not None
+        return self.session, self.voter
+
     def show_live(self, joined: bool = False, named: bool = False) -> None:
-        session = self.session
+        session, voter = self._joined()
         # the address now carries the code and this page's voter token: a reload keeps the same vote
-        address = f'<span hidden data-cm-url="{escape(join_link(session.code, self.voter))}"></span>'
+        address = f'<span hidden data-cm-url="{escape(join_link(session.code, voter))}"></span>'
         welcome = ""
         if joined:
             welcome = (
@@ -188,7 +199,8 @@ class JoinApp(widgets.VBox):
         self.poller.start()
 
     def _read(self):
-        session = core.get_session(self.store, self.session.id)
+        joined, _voter = self._joined()
+        session = core.get_session(self.store, joined.id)
         counts = (
             core.tally(self.store, session.id, session.scenario_id)
             if session.revealed and session.scenario_id
@@ -251,7 +263,8 @@ class JoinApp(widgets.VBox):
             return None
 
     def _ballot(self, scenario) -> widgets.VBox:
-        earlier = core.my_vote(self.store, self.session.id, self.voter, scenario.id)
+        session, voter = self._joined()
+        earlier = core.my_vote(self.store, session.id, voter, scenario.id)
         self.choices = widgets.RadioButtons(
             options=[(f"{letter(i)}. {c.text}", c.id) for i, c in enumerate(scenario.choices)],
             value=earlier if earlier in {c.id for c in scenario.choices} else None,
@@ -315,10 +328,9 @@ class JoinApp(widgets.VBox):
         choice_id = self.choices.value
         if choice_id is None:
             return False
+        session, voter = self._joined()
         try:
-            core.cast_vote(
-                self.store, self.session.id, self.voter, scenario.id, choice_id, [c.id for c in scenario.choices]
-            )
+            core.cast_vote(self.store, session.id, voter, scenario.id, choice_id, [c.id for c in scenario.choices])
         except core.VoteRefused as exc:
             message = alert_html(f"Your vote was not counted. {exc}")
             self.vote_status.value = message
@@ -339,7 +351,8 @@ class JoinApp(widgets.VBox):
         return True
 
     def _revealed(self, scenario, counts: dict[str, int], focus: bool) -> widgets.HTML:
-        mine = core.my_vote(self.store, self.session.id, self.voter, scenario.id)
+        session, voter = self._joined()
+        mine = core.my_vote(self.store, session.id, voter, scenario.id)
         if mine is not None:
             answer = feedback_html(scenario, scenario.choice(mine), self.course.policy, show_best=True)
         else:

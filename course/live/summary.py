@@ -35,6 +35,7 @@ def session_scenarios(
         except KeyError:
             raise core.LiveError("That module is not in the course.") from None
         return [s.id for s in module.graded_scenarios]
+    assert scenario_ids  # no module, so the check above saw scenarios
     known = {s.id for s in course.scenarios()}
     unknown = [s for s in scenario_ids if s not in known]
     if unknown:
@@ -59,7 +60,7 @@ def session_title(course: Course, session: core.LiveSession) -> str:
 
 def scenarios_of(course: Course, session: core.LiveSession) -> list[Scenario | None]:
     """The session's scenarios as content (None for one removed from the course since)."""
-    found = []
+    found: list[Scenario | None] = []
     for scenario_id in session.scenario_ids:
         try:
             found.append(course.scenario(scenario_id))

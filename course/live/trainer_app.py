@@ -12,6 +12,7 @@ the projector), for carrying on the session from another computer.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 
 import ipywidgets as widgets
@@ -53,7 +54,9 @@ def alert_html(text: str, focus: bool = True) -> str:
 
 
 class TrainerApp(widgets.VBox):
-    def __init__(self, course: Course, store: Store, *, env: dict | None = None, poll_seconds: float = POLL_SECONDS):
+    def __init__(
+        self, course: Course, store: Store, *, env: Mapping[str, str] | None = None, poll_seconds: float = POLL_SECONDS
+    ):
         self.course, self.store = course, store
         self.address: JoinAddress = join_address(env)
         self.session: core.LiveSession | None = None
@@ -173,12 +176,19 @@ class TrainerApp(widgets.VBox):
         return True
 
     # --- the session --------------------------------------------------------------------------------
+    def _running(self) -> tuple[core.LiveSession, str]:
+        """The session on screen and its trainer key. start() and carry_on() set both before the
+        session view (its buttons, its poller) exists; only show_start() clears them, after
+        stopping the poller and replacing that view."""
+        assert self.session is not None and self.key is not None
+        return self.session, self.key
+
     def show_session(self, new_key: bool) -> None:
-        session = self.session
+        session, key = self._running()
         self.add_class("cm-projector")
         self.title = widgets.HTML("")
         self.join_panel = widgets.HTML("")
-        self.key_panel = widgets.HTML(trainer_key_html(self.key, session.display_code) if new_key else "")
+        self.key_panel = widgets.HTML(trainer_key_html(key, session.display_code) if new_key else "")
         self.progress = widgets.HTML("")
         self.card = widgets.HTML("")
         self.tally = widgets.HTML("")
@@ -235,7 +245,8 @@ class TrainerApp(widgets.VBox):
         return self._qr[1]
 
     def _read(self) -> core.Poll:
-        return core.poll(self.store, self.session.id)
+        session, _key = self._running()
+        return core.poll(self.store, session.id)
 
     def refresh(self) -> None:
         """Read the store now (after the trainer's own action) rather than wait for the poller."""
@@ -334,8 +345,9 @@ class TrainerApp(widgets.VBox):
     # --- the trainer's actions ------------------------------------------------------------------------
     def _act(self, action, *args, focus_reveal: bool = False) -> bool:
         self.message.value = ""
+        session, key = self._running()
         try:
-            self.session = action(self.store, self.session.id, self.key, *args)
+            self.session = action(self.store, session.id, key, *args)
         except core.SessionEnded:
             self.show_summary()
             return False
@@ -377,8 +389,9 @@ class TrainerApp(widgets.VBox):
         self.confirm_box.layout.display = "none"
 
     def end(self) -> bool:
+        session, key = self._running()
         try:
-            self.session = core.close(self.store, self.session.id, self.key)
+            self.session = core.close(self.store, session.id, key)
         except core.LiveError as exc:
             self.message.value = alert_html(str(exc))
             return False
@@ -388,7 +401,7 @@ class TrainerApp(widgets.VBox):
                 "The session could not be ended: the records store is not answering. Please try again in a moment."
             )
             return False
-        log.info("live session %s ended", self.session.id)
+        log.info("live session %s ended", session.id)
         self.show_summary()
         return True
 
@@ -396,7 +409,9 @@ class TrainerApp(widgets.VBox):
     def show_summary(self) -> None:
         self.poller.stop()
         self.remove_class("cm-projector")
-        summary = session_summary(self.store, self.course, self.session)
+        session = self.session
+        assert session is not None  # the summary follows a session on screen (it ended, or was ended here)
+        summary = session_summary(self.store, self.course, session)
         self.summary = summary
         code, day = summary.session.code, summary.session.opened_at.date().isoformat()
         downloads = (

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
@@ -20,6 +21,9 @@ from course.widgets.decision import DecisionWidget
 from course.widgets.progress import ProgressWidget
 from course.widgets.reflection import ReflectionWidget
 from course.widgets.style import style_widget
+
+if TYPE_CHECKING:  # imported where it is used: only nbgrader's grading shows the static view
+    from course.widgets.static_view import StaticModuleView
 
 
 class ModuleView:
@@ -132,7 +136,9 @@ class ModuleView:
         if self.module.feedback == "end":
             parts = []
             for scenario in self.module.graded_scenarios:
-                choice = scenario.choice(self.records.decision(scenario.id).choice_id)
+                decision = self.records.decision(scenario.id)
+                assert decision is not None  # every graded scenario is answered here (done == total above)
+                choice = scenario.choice(decision.choice_id)
                 parts.append(
                     f"<h4>{escape(scenario.title)}</h4>{feedback_html(scenario, choice, self.course.policy, show_best=True, help_at=IN_NOTEBOOK)}"
                 )
@@ -146,7 +152,7 @@ class ModuleView:
 
 def open_module(
     module_id: str, learner_id: str | None = None, store: Store | None = None, responses_dir: Path | None = None
-) -> ModuleView:
+) -> ModuleView | StaticModuleView:
     """The module for the current learner, wired to where their answers are saved.
 
     JupyterLab: the records store and responses.json in the notebook's folder.
@@ -165,9 +171,8 @@ def open_module(
         return StaticModuleView(course, module, records)
     learner_id = learner_id or current_learner()
     store = store or Store()
-    if in_voila():
-        responses_path = None
-    records = LearnerRecords.open(learner_id, module, course.policy.version, store, responses_path)
+    saved_to = None if in_voila() else responses_path
+    records = LearnerRecords.open(learner_id, module, course.policy.version, store, saved_to)
     return ModuleView(course, module, records)
 
 
