@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from typing import Any
 
 import tornado.web
 from jupyter_server.base.handlers import JupyterHandler
@@ -105,10 +106,12 @@ def _static_headers(self) -> None:
 
 def install_friendly_errors() -> None:
     """Patch, in this server process only, how tornado and Jupyter write errors and log requests."""
-    tornado.web.RequestHandler.write_error = _friendly_write_error
-    JupyterHandler.write_error = _friendly_write_error  # Jupyter's own error template links a CDN
-    tornado.web.RequestHandler._request_summary = _request_summary
-    tornado.web.RequestHandler.set_default_headers = _static_headers
+    # each assignment replaces a method on the handler class on purpose (the patch this function is for)
+    tornado.web.RequestHandler.write_error = _friendly_write_error  # type: ignore[method-assign]  # deliberate patch
+    # Jupyter's own error template links a CDN
+    JupyterHandler.write_error = _friendly_write_error  # type: ignore[method-assign]  # deliberate patch
+    tornado.web.RequestHandler._request_summary = _request_summary  # type: ignore[method-assign]  # deliberate patch
+    tornado.web.RequestHandler.set_default_headers = _static_headers  # type: ignore[method-assign]  # deliberate patch
 
 
 class HomeRedirect(JupyterHandler):
@@ -165,6 +168,8 @@ class CourseVoila(Voila):
     course notebooks (the manager's dashboard) with the same protections."""
 
     home_page = Unicode(HOME, config=True, help="Where `/` goes, relative to the base URL.")
+    # Voila's own traitlets Dict (voila ships no types): an annotation only, the trait stays Voila's
+    tornado_settings: dict[str, Any]
 
     def initialize(self, argv=None):
         super().initialize(argv)
