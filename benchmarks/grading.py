@@ -159,7 +159,7 @@ def main() -> None:
     if args.postgres and not args.db_url:
         from contextlib import ExitStack
 
-        from tests.postgres import postgres_server
+        from tests.support.postgres import postgres_server
 
         with ExitStack() as stack:
             args.db_url = stack.enter_context(postgres_server())

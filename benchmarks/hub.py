@@ -42,9 +42,9 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.hub import database_url, hub_server, unavailable_reason  # noqa: E402
-from tests.postgres import postgres_server  # noqa: E402
-from tests.servers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.support.hub import database_url, hub_server, unavailable_reason  # noqa: E402
+from tests.support.postgres import postgres_server  # noqa: E402
+from tests.support.servers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 MODULE = "why"
 TOKEN = "bench-" + os.urandom(16).hex()

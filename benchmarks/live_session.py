@@ -39,7 +39,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for  # noqa: E402
+from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, free_port, wait_for  # noqa: E402
 
 AIM = 1.0  # seconds, p95
 

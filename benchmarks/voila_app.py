@@ -37,7 +37,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import CHROMIUM, CHROMIUM_ARGS, free_port, page_kernel_id, wait_for  # noqa: E402
+from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, free_port, page_kernel_id, wait_for  # noqa: E402
 
 BARE_SOURCE = """import ipywidgets as widgets
 from IPython.display import display

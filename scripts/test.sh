@@ -35,6 +35,10 @@ else
   echo "test: npm is missing; the accessibility checks will be skipped" >&2
 fi
 
+# lint, format and types (configured in pyproject.toml), then the content, then the tests
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
 .venv/bin/course validate
 .venv/bin/course build --check
 exec .venv/bin/python -m pytest "$@"

@@ -59,7 +59,7 @@ def content_copy(tmp_path) -> Path:
 @pytest.fixture(scope="module")
 def browser():
     """A real headless Debian Chromium, one per test file (tests/servers.py starts it)."""
-    from .servers import chromium
+    from .support.servers import chromium
 
     with chromium() as b:
         yield b
@@ -68,7 +68,7 @@ def browser():
 @pytest.fixture(scope="session")
 def postgres_url():
     """One PostgreSQL server for the test session; tests needing it are skipped, with the reason, if it cannot start."""
-    from .postgres import postgres_server, unavailable_reason
+    from .support.postgres import postgres_server, unavailable_reason
 
     reason = unavailable_reason()
     if reason:

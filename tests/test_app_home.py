@@ -17,7 +17,7 @@ from course.records import tables
 from course.records.identity import SignInRequired, current_learner, forget_page_query
 from course.records.store import attempts, now
 
-from .grading_helpers import mark_attempt
+from .support.grading_helpers import mark_attempt
 
 
 def best(scenario):

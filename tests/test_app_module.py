@@ -10,7 +10,7 @@ from course.app.module import OVERVIEW, SUMMARY, ModuleApp, open_module_app
 from course.records.attempt import LearnerRecords
 from course.records.store import Store
 
-from .grading_helpers import mark_attempt
+from .support.grading_helpers import mark_attempt
 
 
 def best(scenario):

@@ -26,3 +26,13 @@ def test_every_test_the_security_page_cites_exists():
         if not (ROOT / path).exists() or f"def {name}(" not in (ROOT / path).read_text(encoding="utf-8")
     ]
     assert missing == []
+
+
+def test_every_path_the_architecture_page_names_exists():
+    """docs/ARCHITECTURE.md is where a newcomer starts: a module or folder it names that does not
+    exist (moved, renamed, never built) is a stale claim."""
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`?((?:course|tests|deploy|assets|notebooks|benchmarks)/[\w./-]*\w)`?", text))
+    assert len(named) > 30
+    missing = sorted(p for p in named if "<" not in p and "*" not in p and not (ROOT / p).exists())
+    assert missing == []

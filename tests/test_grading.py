@@ -22,7 +22,7 @@ from course.grading.submissions import write_submission
 from course.grading.worker import run as run_worker
 from course.records import tables
 
-from .grading_helpers import answer, make_course_root
+from .support.grading_helpers import answer, make_course_root
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -201,7 +201,7 @@ def test_a_finish_with_no_marker_running_is_marked_by_the_next_course_grade(root
     from course.app import marking
     from course.app.module import SUMMARY, open_module_app
 
-    from .grading_helpers import pick
+    from .support.grading_helpers import pick
 
     monkeypatch.setenv("COURSE_DB_URL", db_url)
     store.ensure_learner("later", name="Ali Khan", staff_number="S200")
@@ -229,7 +229,7 @@ def test_module_app_finish_shows_the_mark_and_the_feedback(root, store, course, 
     store.ensure_learner("marked", name="Sam Taylor", staff_number="S100")
     app = open_module_app(course, store, "marked", "sharing", token="tok")
     plan = ["best"] * 8 + ["worst"]
-    from .grading_helpers import pick
+    from .support.grading_helpers import pick
 
     for scenario, how in zip(app.module.graded_scenarios, plan):
         app.records.record_decision(scenario.id, pick(scenario, how).id)

@@ -12,7 +12,7 @@ from course.grading.gradebook import gradebook_frame
 from course.grading.release import release
 from course.grading.submissions import write_submission
 
-from .grading_helpers import answer, make_course_root
+from .support.grading_helpers import answer, make_course_root
 
 pytestmark = pytest.mark.slow
 N = 9

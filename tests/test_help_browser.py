@@ -18,7 +18,7 @@ from course.content.help import load_help
 from course.content.model import load_course
 from course.records.store import Store
 
-from .servers import ARTIFACTS, AXE, CHROMIUM, axe_violations, course_server, signed_in
+from .support.servers import ARTIFACTS, AXE, CHROMIUM, axe_violations, course_server, signed_in
 
 pytestmark = [
     pytest.mark.browser,

@@ -32,8 +32,8 @@ import yaml
 from course.app.marking import SENT
 from course.content.model import load_course
 
-from .hub import database_url, hub_server, log_in, unavailable_reason
-from .servers import ARTIFACTS, CHROMIUM, chromium, http_get
+from .support.hub import database_url, hub_server, log_in, unavailable_reason
+from .support.servers import ARTIFACTS, CHROMIUM, chromium, http_get
 
 pytestmark = [
     pytest.mark.hub,

@@ -20,7 +20,7 @@ from course.live import core
 from course.records.store import Store
 from course.records.tables import live_attendance, live_votes
 
-from .servers import ARTIFACTS, AXE, CHROMIUM, axe_violations, course_server
+from .support.servers import ARTIFACTS, AXE, CHROMIUM, axe_violations, course_server
 
 pytestmark = [
     pytest.mark.browser,

@@ -21,8 +21,8 @@ import pytest
 from course.content.model import load_course
 from course.records.store import Store
 
-from .grading_helpers import copy_course_root
-from .servers import CHROMIUM, chromium, course_server
+from .support.grading_helpers import copy_course_root
+from .support.servers import CHROMIUM, chromium, course_server
 
 pytestmark = [
     pytest.mark.browser,

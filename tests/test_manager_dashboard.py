@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from course.manager import auth
 
-from .servers import ARTIFACTS, CHROMIUM, chromium, http_get, manager_dashboard_server
+from .support.servers import ARTIFACTS, CHROMIUM, chromium, http_get, manager_dashboard_server
 from .test_reports import add_attendance
 
 PASSWORD = "correct horse battery"

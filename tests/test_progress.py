@@ -45,7 +45,7 @@ from course import progress as p
 from course.content.model import load_course
 from course.records.store import attempts, decisions, now
 
-from .grading_helpers import mark, mark_attempt
+from .support.grading_helpers import mark, mark_attempt
 from .test_reports import add_attendance
 
 MODULES = tuple(load_course().modules)  # every module of the course (six since issue 16 added safety)

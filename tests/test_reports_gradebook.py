@@ -16,7 +16,7 @@ from sqlalchemy import update
 from course.records.store import Store, attempts
 from course.records.tables import gradings
 
-from .grading_helpers import mark
+from .support.grading_helpers import mark
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = ("why", "sharing", "boundaries", "protect", "safety", "final")

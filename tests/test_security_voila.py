@@ -29,7 +29,7 @@ import pytest
 
 from course.records.store import Store
 
-from .servers import CHROMIUM, ROOT, course_server, http_get, page_kernel_id, signed_in
+from .support.servers import CHROMIUM, ROOT, course_server, http_get, page_kernel_id, signed_in
 
 pytestmark = [
     pytest.mark.browser,

@@ -11,8 +11,8 @@ from pathlib import Path
 from course.server.launch_config import read_config
 from course.server.supervisor import ServeOptions, kernel_pools, server_env, voila_command
 
-from .grading_helpers import copy_course_root
-from .servers import BIN, free_port, wait_for, wait_until
+from .support.grading_helpers import copy_course_root
+from .support.servers import BIN, free_port, wait_for, wait_until
 
 
 def children(pid: int) -> dict[int, str]:

@@ -18,8 +18,8 @@ from course.content.model import load_course
 from course.records.attempt import LearnerRecords
 from course.records.store import Store
 
-from .grading_helpers import copy_course_root
-from .servers import (
+from .support.grading_helpers import copy_course_root
+from .support.servers import (
     ARTIFACTS,
     AXE,
     CHROMIUM,

@@ -57,7 +57,7 @@ def render(nb) -> str:
 
 def write_app_notebooks(folder: Path, check: bool = False) -> list[Path]:
     """Write (or with check, only compare) the app notebooks; return those that changed."""
-    from course.records.atomic import write_atomic
+    from course.atomic import write_atomic
 
     folder = Path(folder)
     changed = []

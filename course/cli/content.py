@@ -86,9 +86,9 @@ def build(check: bool, out: str | None):
 @click.option("--check", is_flag=True, help="Only report whether docs/CURRICULUM.md is up to date.")
 def curriculum(check: bool):
     """Write docs/CURRICULUM.md: the map of policy points to scenarios."""
+    from course.atomic import write_atomic
     from course.content.curriculum import curriculum_markdown
     from course.content.model import load_course
-    from course.records.atomic import write_atomic
     from course.settings import project_root
 
     path = project_root() / "docs" / "CURRICULUM.md"

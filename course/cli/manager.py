@@ -102,8 +102,8 @@ def _resolve(result, text: str) -> str:
 
 
 def _write(report, fmt: str, out: str | None, kind: str, steps: Steps | None = None) -> None:
+    from course.atomic import write_atomic
     from course.manager.reports.writers import print_report, to_csv, to_html, write_xlsx
-    from course.records.atomic import write_atomic
 
     if fmt == "table":
         if out:
@@ -267,8 +267,8 @@ def verify(certificate_id):
 @click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (default: print).")
 def learning_record_cmd(learner, fmt, out):
     """A learner's record for their professional learning (SSSC CPL): time, what was learned, reflections."""
+    from course.atomic import write_atomic
     from course.manager.learning_record import learning_record, to_html, to_json, to_markdown
-    from course.records.atomic import write_atomic
 
     with Steps(5) as steps:
         store, course, result = _evaluate(steps)
@@ -291,9 +291,9 @@ def learning_record_cmd(learner, fmt, out):
 @click.option("--with-names", is_flag=True, help="Put each learner's name in the statements.")
 def xapi(out, learner, since, homepage, with_names):
     """xAPI statements (JSON) for every completion in the register, for an LMS or learning record store."""
+    from course.atomic import write_atomic
     from course.manager import certificates
     from course.manager.xapi import statements, to_json
-    from course.records.atomic import write_atomic
 
     with Steps(5) as steps:
         store, course, result = _evaluate(steps)
@@ -323,9 +323,9 @@ def xapi(out, learner, since, homepage, with_names):
 @click.option("--format", "fmt", type=click.Choice(["zip", "json"]), default="zip", show_default=True)
 def export_learner(learner, out, fmt):
     """Subject access: every record about one learner, as a zip (or JSON)."""
+    from course.atomic import write_atomic
     from course.manager.privacy import export_learner as export
     from course.manager.privacy import write_export_zip
-    from course.records.atomic import write_atomic
     from course.records.store import Store
 
     store = Store()

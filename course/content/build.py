@@ -162,7 +162,7 @@ def notebook_path(root: Path, module_id: str) -> Path:
 
 def build_all(course: Course, root: Path, check: bool = False) -> list[Path]:
     """Write (or, with check, only compare) every module notebook; return those that changed."""
-    from course.records.atomic import write_atomic
+    from course.atomic import write_atomic
 
     changed = []
     for module in course.modules.values():

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from course.atomic import locked, write_atomic
 from course.grading.coursedir import timestamp_format
 from course.records import responses
-from course.records.atomic import locked, write_atomic
 
 
 @dataclass

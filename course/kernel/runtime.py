@@ -67,7 +67,7 @@ def content_key(root: Path | None = None) -> str:
 
 def write_snapshot(course: Course, path: Path | None = None) -> Path:
     """Called by `course serve` after the content passed its checks."""
-    from course.records.atomic import write_atomic
+    from course.atomic import write_atomic
 
     path = Path(path or snapshot_path())
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from course import settings
-from course.records.atomic import locked, write_atomic
+from course.atomic import locked, write_atomic
 from course.settings import data_dir
 
 FILE = "manager.json"

@@ -439,7 +439,7 @@ def render_pdf(record: dict, course) -> bytes:
 
 def write_files(record: dict, course, folder: Path, formats=("html", "pdf")) -> list[Path]:
     """certificate-<id>.html / .pdf in `folder`; returns the paths written."""
-    from course.records.atomic import write_atomic
+    from course.atomic import write_atomic
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

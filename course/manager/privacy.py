@@ -108,10 +108,10 @@ def export_learner(store: Store, learner_id: str, *, root: Path | None = None, c
 
 def write_export_zip(store: Store, learner_id: str, path: Path, *, root: Path | None = None, course=None) -> Path:
     """The export as a zip: records.json, certificates/*.html, learning-record.html, files/."""
+    from course.atomic import write_atomic
     from course.content.model import load_course
     from course.manager import certificates
     from course.manager.learning_record import learning_record, to_html
-    from course.records.atomic import write_atomic
 
     course = course or load_course()
     data = export_learner(store, learner_id, root=root, course=course)

@@ -6,5 +6,5 @@ read/write path; every other module here is one table's small verbs, each statin
 guarantee it enforces: attempt (one learner's answers), signin_tokens, roster, grading_log
 (the mark of record), finish_queue, certificate_register, live, attendance, retention.
 identity holds the rules for who a learner is (learner id, staff number, name); responses
-and atomic write responses.json for JupyterLab. Nothing outside this package touches a table.
+writes responses.json for JupyterLab (atomically, with course.atomic). Nothing outside this package touches a table.
 """

@@ -95,7 +95,7 @@ def _lock(engine: Engine):
     """One migrating process at a time, across processes (see the module docstring)."""
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if database and database != ":memory:" and not database.startswith("file:"):
-        from course.records.atomic import locked
+        from course.atomic import locked
 
         with locked(Path(database)):
             yield

@@ -10,7 +10,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from course.records.atomic import locked, write_atomic
+from course.atomic import locked, write_atomic
 
 FILENAME = "responses.json"
 FORMAT = 1

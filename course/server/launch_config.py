@@ -95,7 +95,7 @@ def write_config(config: dict, folder: Path, name: str = "voila") -> Path:
     file, the same settings reuse one, and a running server's file is never rewritten under it.
     Returns the file; Voila is pointed at its folder, jupyterhub-singleuser at the file.
     """
-    from course.records.atomic import write_atomic
+    from course.atomic import write_atomic
 
     text = render(config)
     path = Path(folder) / f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:16]}" / f"{name}.json"

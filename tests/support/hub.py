@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .servers import free_port, wait_for
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CONFIG = ROOT / "deploy" / "jupyterhub_config.py"
 CHP = ROOT / "tests" / "js" / "node_modules" / ".bin" / "configurable-http-proxy"

@@ -8,7 +8,7 @@ from pathlib import Path
 from course.records.store import Store
 from course.widgets import open_module
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def copy_course_root(folder: Path) -> Path:
