@@ -41,7 +41,7 @@ def test_every_current_completion_gets_one_certificate(store, issued, tmp_path):
     assert len({r["certificate_id"] for r in issued.values()}) == 4
     s01 = issued["S01"]
     assert s01["completed_on"] == "2025-12-05" and s01["policy_version"] == "2025-09"
-    assert (s01["score"], s01["max_score"], s01["minutes"]) == (54.0, 60.0, 153)
+    assert (s01["score"], s01["max_score"], s01["minutes"]) == (54.0, 60.0, 155)
     assert [m["id"] for m in s01["modules"]] == ["why", "sharing", "boundaries", "protect", "safety", "final"]
     key = tmp_path / "var" / "secret.key"
     assert key.exists() and oct(key.stat().st_mode & 0o777) == "0o600"
@@ -97,7 +97,7 @@ def test_html_certificate(store, issued, course):
     page = certificates.render_html(certificates.get(store, issued["S01"]["certificate_id"]), course)
     assert "Amy &lt;b&gt;Reid&lt;/b&gt; O&#x27;Neil" in page and "<b>Reid</b>" not in page
     for text in ("Certificate of completion", "5 December 2025", "version 2025-09", "54 out of 60 (90%)",
-                 "2 hours 33 minutes (estimated)", issued["S01"]["certificate_id"], "Why it matters", "Final assessment",
+                 "2 hours 35 minutes (estimated)", issued["S01"]["certificate_id"], "Why it matters", "Final assessment",
                  "@page { size: A4 landscape", "by 5 December 2026, or sooner if the policy changes"):
         assert text in page, text
     trainer_led = certificates.render_html(certificates.get(store, issued["S02"]["certificate_id"]), course)
@@ -113,7 +113,7 @@ def test_pdf_certificate(store, issued, course, tmp_path):
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", "-layout", str(paths[1]), "-"], capture_output=True, text=True).stdout
         for part in ("Certificate of completion", "Amy <b>Reid</b> O'Neil", "5 December 2025", "2025-09",
-                     "54 out of 60 (90%)", "2 hours 33 minutes", record["certificate_id"]):
+                     "54 out of 60 (90%)", "2 hours 35 minutes", record["certificate_id"]):
             assert part in text, part
 
 
