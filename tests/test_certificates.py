@@ -42,7 +42,7 @@ def test_every_current_completion_gets_one_certificate(store, issued, tmp_path):
     assert len({r["certificate_id"] for r in issued.values()}) == 4
     s01 = issued["S01"]
     assert s01["completed_on"] == "2025-12-05" and s01["policy_version"] == "2025-09"
-    assert (s01["score"], s01["max_score"], s01["minutes"]) == (54.0, 60.0, 153)
+    assert (s01["score"], s01["max_score"], s01["minutes"]) == (54.0, 60.0, 155)
     assert [m["id"] for m in s01["modules"]] == ["why", "sharing", "boundaries", "protect", "safety", "final"]
     key = tmp_path / "var" / "secret.key"
     assert key.exists() and oct(key.stat().st_mode & 0o777) == "0o600"
@@ -103,7 +103,7 @@ def test_html_certificate(store, issued, course):
         "5 December 2025",
         "version 2025-09",
         "54 out of 60 (90%)",
-        "2 hours 33 minutes (estimated)",
+        "2 hours 35 minutes (estimated)",
         issued["S01"]["certificate_id"],
         "Why it matters",
         "Final assessment",
@@ -135,7 +135,7 @@ def test_pdf_certificate(store, issued, course, tmp_path):
             "5 December 2025",
             "2025-09",
             "54 out of 60 (90%)",
-            "2 hours 33 minutes",
+            "2 hours 35 minutes",
             record["certificate_id"],
         ):
             assert part in text, part

@@ -18,7 +18,7 @@ def test_learning_record(store, result, issued, course):
     store.save_reflection("S01", "final", 1, "reflection", "Ask my manager first.")
     record = learning_record(store, "S01", course, result)
     assert record["status"] == "completed" and record["completed_on"] == "2025-12-05"
-    assert record["learning_minutes"] == 153 and record["learning_hours"] == 2.5
+    assert record["learning_minutes"] == 155 and record["learning_hours"] == 2.6
     assert [m["id"] for m in record["modules"]] == ["why", "sharing", "boundaries", "protect", "safety", "final"]
     why = record["modules"][0]
     assert why["objectives"] == list(course.modules["why"].objectives)
@@ -29,7 +29,7 @@ def test_learning_record(store, result, issued, course):
 
     page = to_html(record)
     assert "I will stop &lt;posting&gt; photos from work." in page and "<posting>" not in page
-    assert "2 hours 33 minutes (estimated)" in page and course.modules["final"].objectives[0] in page
+    assert "2 hours 35 minutes (estimated)" in page and course.modules["final"].objectives[0] in page
     md = to_markdown(record)
     assert "> Ask my manager first." in md and "## Why it matters" in md
     assert json.loads(to_json(record))["learner_id"] == "S01"
@@ -57,7 +57,7 @@ def test_cli_learning_record(tmp_path, monkeypatch):
     add_attendance(store, [("40001", "all", date.today() - timedelta(days=3))])
     out = CliRunner().invoke(main, ["learning-record", "40001", "--format", "md"])
     assert out.exit_code == 0, out.output
-    assert "- Name: Amy Reid" in out.output and "Learning time (estimated): 2 hours 33 minutes" in out.output
+    assert "- Name: Amy Reid" in out.output and "Learning time (estimated): 2 hours 35 minutes" in out.output
     html = CliRunner().invoke(main, ["learning-record", "40001", "--out", str(tmp_path / "r.html")])
     assert html.exit_code == 0 and "Learning record" in (tmp_path / "r.html").read_text()
     assert len(certificates.for_learner(store, "40001")) == 1

@@ -48,6 +48,14 @@ def test_every_module_has_a_branch_and_a_grey_area(course):
         assert any(c.score == 0.5 for s in module.graded_scenarios for c in s.choices), module.id
 
 
+def test_every_module_branches_from_a_partly_right_choice(course):
+    """Issue 16: in every module a partly-right (0.5) choice also leads to a consequence scenario."""
+    for module in course.modules.values():
+        branches = {s.id for s in module.scenarios if s.branch}
+        assert any(c.score == 0.5 and c.next in branches for s in module.graded_scenarios for c in s.choices), module.id
+    assert sum(1 for s in course.scenarios() if s.branch) == 13
+
+
 def test_every_module_opens_and_closes_properly(course):
     for module in course.modules.values():
         assert module.questions and module.objectives and module.minutes > 0
