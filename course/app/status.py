@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import overload
 
 from course.content.model import Course, Module
 from course.progress import BEING_MARKED, DUE_AGAIN, FAILED, IN_PROGRESS, NEEDS_REVIEW, NOT_STARTED, PASSED  # noqa: F401
-from course.records.store import Store
+from course.records.store import Store, aware
 
 
 @dataclass(frozen=True)
@@ -47,16 +46,6 @@ class ModuleStatus:
         return None if self.score is None else round(100 * self.score)
 
 
-@overload
-def _aware(value: datetime) -> datetime: ...
-@overload
-def _aware(value: None) -> None: ...
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _rows(store: Store, learner_id: str, module_id: str | None = None):
     """The learner's attempts, decisions and reflections (one module's, or all): three queries."""
     return store.history(learner_id, module_id)
@@ -70,14 +59,14 @@ def _summaries(module: Module, rows) -> list[AttemptSummary]:
     result = []
     for row in sorted((r for r in attempt_rows if r.module_id == module.id), key=lambda r: r.attempt):
         mine = [d for d in decision_rows if d.attempt == row.attempt and d.scenario_id in graded]
-        times = [_aware(d.decided_at) for d in decision_rows if d.attempt == row.attempt]
-        times += [_aware(r.saved_at) for r in reflection_rows if r.attempt == row.attempt and r.text.strip()]
+        times = [aware(d.decided_at) for d in decision_rows if d.attempt == row.attempt]
+        times += [aware(r.saved_at) for r in reflection_rows if r.attempt == row.attempt and r.text.strip()]
         result.append(
             AttemptSummary(
                 attempt=row.attempt,
                 policy_version=row.policy_version,
-                started_at=_aware(row.started_at),
-                finished_at=_aware(row.finished_at),
+                started_at=aware(row.started_at),
+                finished_at=aware(row.finished_at),
                 answered=len(mine),
                 score=sum(d.score for d in mine),
                 last_activity=max(times) if times else None,

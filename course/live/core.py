@@ -26,15 +26,14 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import overload
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
 from course.records import identity
 from course.records import live as rows
 from course.records.live import CODE_LENGTH
-from course.records.store import Store, now
+from course.records.store import Store, aware, now
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, no 1/I: easy to read off a screen
 KEY_BYTES = 12  # secrets.token_urlsafe(12): 16 characters, 96 bits
@@ -76,17 +75,6 @@ class DetailsError(LiveError):
 # --- state ------------------------------------------------------------------------------------------
 
 
-@overload
-def _aware(value: datetime) -> datetime: ...
-@overload
-def _aware(value: None) -> None: ...
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite gives back naive datetimes for timezone-aware columns: they were stored in UTC
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 @dataclass(frozen=True)
 class LiveSession:
     id: str
@@ -113,8 +101,8 @@ class LiveSession:
             revealed_ids=frozenset(json.loads(row.revealed_ids)),
             furthest=row.furthest_index,
             version=row.version,
-            opened_at=_aware(row.opened_at),
-            closed_at=_aware(row.closed_at),
+            opened_at=aware(row.opened_at),
+            closed_at=aware(row.closed_at),
         )
 
     @property
@@ -480,7 +468,7 @@ class Attendee:
 
 def attendance(store: Store, session_id: str) -> list[Attendee]:
     """Everyone who gave a name, by name."""
-    people = [Attendee(r.name, r.staff_number, _aware(r.joined_at)) for r in rows.attendance(store, session_id)]
+    people = [Attendee(r.name, r.staff_number, aware(r.joined_at)) for r in rows.attendance(store, session_id)]
     return sorted(people, key=lambda a: (a.name.casefold(), a.staff_number or ""))
 
 

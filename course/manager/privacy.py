@@ -28,10 +28,9 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import overload
 
 from course.records import retention
-from course.records.store import Store, now
+from course.records.store import Store, aware, now
 
 GRADING_FOLDERS = ("submitted", "autograded", "feedback")
 
@@ -146,19 +145,9 @@ class PurgeResult:
         return sum(self.removed.values())
 
 
-@overload
-def _aware(value: datetime) -> datetime: ...
-@overload
-def _aware(value: None) -> None: ...
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _cutoff(before) -> datetime:
     if isinstance(before, datetime):
-        return _aware(before)
+        return aware(before)
     if isinstance(before, date):
         return datetime(before.year, before.month, before.day, tzinfo=UTC)
     return _cutoff(date.fromisoformat(str(before)))
@@ -178,7 +167,7 @@ def _old_submissions(cutoff: datetime, root: Path | None) -> list[tuple[str, str
     with Gradebook(gradebook_url(root)) as gb:
         for assignment in gb.assignments:
             for sub in assignment.submissions:
-                if sub.timestamp is not None and _aware(sub.timestamp) < cutoff:
+                if sub.timestamp is not None and aware(sub.timestamp) < cutoff:
                     out.append((sub.student.id, assignment.name))
     return out
 

@@ -6,12 +6,11 @@ in course.manager.privacy, which also handles nbgrader's gradebook and files.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import overload
+from datetime import date, datetime
 
 from sqlalchemy import Date, DateTime, MetaData, and_, delete, func, inspect, select, tuple_
 
-from course.records.store import Store
+from course.records.store import Store, aware
 from course.records.tables import attempts, decisions, learners, metadata, personal_tables, reflections, staff
 
 WITHHELD = "(withheld: a security credential)"
@@ -23,16 +22,6 @@ def jsonable(value):
     if isinstance(value, bytes):
         return value.hex()
     return value
-
-
-@overload
-def _aware(value: datetime) -> datetime: ...
-@overload
-def _aware(value: None) -> None: ...
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def roster_numbers(store: Store, learner_id: str) -> list[str]:
@@ -92,10 +81,10 @@ def _old_attempts(conn, cutoff: datetime) -> list[tuple[str, str, int]]:
         )
     ):
         key = (row.learner_id, row.module_id, row.attempt)
-        last[key] = max(x for x in (_aware(row.started_at), _aware(row.finished_at)) if x is not None)
+        last[key] = max(x for x in (aware(row.started_at), aware(row.finished_at)) if x is not None)
     for row in list(conn.execute(d)) + list(conn.execute(r)):
         key = (row.learner_id, row.module_id, row.attempt)
-        at = _aware(row.at)
+        at = aware(row.at)
         last[key] = max(last.get(key, at), at)
     return [k for k, at in last.items() if at < cutoff]
 

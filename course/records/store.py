@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import Table, and_, create_engine, event, func, select, union_all
 from sqlalchemy.engine import Engine, Row
@@ -34,6 +34,18 @@ def _only(statement, table, learner_ids):
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+@overload
+def aware(value: datetime) -> datetime: ...
+@overload
+def aware(value: None) -> None: ...
+def aware(value: datetime | None) -> datetime | None:
+    """A time from the store as UTC-aware: SQLite gives back naive datetimes for timezone-aware
+    columns (they were stored in UTC); PostgreSQL gives aware ones."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def default_url() -> str:
