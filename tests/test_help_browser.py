@@ -18,7 +18,7 @@ from course.content.help import load_help
 from course.content.model import load_course
 from course.records.store import Store
 
-from .support.servers import ARTIFACTS, AXE, CHROMIUM, axe_violations, course_server, signed_in
+from .support.servers import ARTIFACTS, AXE, CHROMIUM, axe_violations, course_server, signed_in, tab_to
 
 pytestmark = [
     pytest.mark.browser,
@@ -53,17 +53,6 @@ def open_page(browser, url: str, viewport: dict):
     page.set_default_timeout(TIMEOUT)
     page.goto(url, wait_until="domcontentloaded")
     return page
-
-
-def tab_to(page, describe: str, check: str, limit: int = 40) -> None:
-    """Press Tab until the focused element passes `check` (JS, gets `el`), as a keyboard user would."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate(f"(() => {{ const el = document.activeElement; return !!el && ({check}); }})()"):
-            return
-    raise AssertionError(
-        f"Tab never reached {describe}; focus is on {page.evaluate('document.activeElement.outerHTML')[:200]}"
-    )
 
 
 def shot(page, name: str) -> None:

@@ -29,6 +29,7 @@ from .support.servers import (
     kernel_alive,
     page_kernel_id,
     signed_in,
+    tab_to,
     wait_until,
 )
 
@@ -79,17 +80,6 @@ def open_page(browser, url: str, width: int = 1280):
     page.set_default_timeout(PAGE_TIMEOUT)
     page.goto(url, wait_until="domcontentloaded")
     return page
-
-
-def tab_to(page, describe: str, check: str, limit: int = 60) -> None:
-    """Press Tab until the focused element passes `check` (JS, gets `el`)."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate(f"(() => {{ const el = document.activeElement; return !!el && ({check}); }})()"):
-            return
-    raise AssertionError(
-        f"Tab never reached {describe}; focus is on {page.evaluate('document.activeElement.outerHTML')[:200]}"
-    )
 
 
 def button(text: str) -> str:

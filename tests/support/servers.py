@@ -166,3 +166,14 @@ def manager_dashboard_server(env: dict, log_path: Path):
             yield f"http://127.0.0.1:{port}"
         finally:
             stop(process)
+
+
+def tab_to(page, describe: str, check: str, limit: int = 60) -> None:
+    """Press Tab until the focused element passes `check` (JS, gets `el`), as a keyboard user would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(() => {{ const el = document.activeElement; return !!el && ({check}); }})()"):
+            return
+    raise AssertionError(
+        f"Tab never reached {describe}; focus is on {page.evaluate('document.activeElement.outerHTML')[:200]}"
+    )
