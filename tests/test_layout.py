@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections import Counter
 
 import pytest
@@ -84,7 +85,7 @@ def test_a_bank_draw_meets_the_blueprint_and_is_stable(course, bank):
 def test_a_retake_shares_at_most_a_third_with_the_attempt_before(course, bank):
     for learner in ("A1", "A2", "C3"):
         draws = [set(layout.drawn_items(bank, course.policy, learner, n)) for n in range(1, 6)]
-        for before, after in zip(draws, draws[1:]):
+        for before, after in itertools.pairwise(draws):
             assert len(before & after) <= 5, (learner, len(before & after))
 
 
