@@ -45,20 +45,20 @@ scenarios:
     question: What do you do now?
     choices:
       - id: a
-        text: Ask Tomasz to take it down and tell your manager.
+        text: Ask Tomasz to take it down, then tell your manager.
         score: 1
         feedback: >-
           Tomasz takes it down. Your manager can check who saw it. This keeps Agnes safe.
         cites: [share-confidential]
         next: mini-after
       - id: b
-        text: Say nothing.
+        text: Say nothing, because the chat is closed and only for staff.
         score: 0
         feedback: >-
           The photo stays up. More people see it. Speak up next time.
         cites: [share-confidential]
       - id: c
-        text: Delete your copy.
+        text: Delete your own copy and tell your manager next week.
         score: 0.5
         feedback: >-
           That is a start. But the photo is still in the chat. Tell Tomasz and your manager too.
@@ -90,6 +90,87 @@ scenarios:
         feedback: >-
           Agnes loses out again. Keep the photo down and talk it through.
         cites: [share-confidential]
+  - id: mini-two
+    title: A friend request from a relative
+    setting: care home
+    channel: friend request
+    role: support worker
+    narrative: >-
+      Jean visits her mum Agnes most weeks. Tonight she sends you a friend request on your own account.
+    question: What do you do?
+    choices:
+      - id: a
+        text: Accept it, as being friendly online helps Jean trust the home.
+        score: 0
+        feedback: >-
+          Now Jean can see your own life, and you can see hers. Keep work and home apart, and tell your manager.
+        cites: [bound-friend-requests]
+      - id: b
+        text: Decline it, and tell your manager it came.
+        score: 1
+        feedback: >-
+          You keep a clear line. Your manager knows, so the home can help Jean stay in touch the proper way.
+        cites: [bound-friend-requests]
+      - id: c
+        text: Leave it unanswered and say nothing about it to anyone.
+        score: 0.5
+        feedback: >-
+          Jean is not on your account, which is right. But nobody knows she asked. Tell your manager so they can help.
+        cites: [bound-risk]
+  - id: mini-three
+    title: A comment about the home
+    setting: care home
+    channel: comment
+    role: support worker
+    narrative: >-
+      A public post says the care home is short of staff. Your friend asks in a comment if it is true.
+    question: What do you do?
+    choices:
+      - id: a
+        text: Reply that the rota is fine and nobody should worry.
+        score: 0
+        feedback: >-
+          You speak for the home in public, and you may be wrong. Leave it to the people whose job that is.
+        cites: [share-reputation]
+      - id: b
+        text: Report the post to your manager and also reply that you cannot say.
+        score: 0.5
+        feedback: >-
+          Telling your manager is right. But any reply from you draws you in. Say nothing online.
+        cites: [share-reputation]
+      - id: c
+        text: Do not reply, and tell your manager about the post.
+        score: 1
+        feedback: >-
+          You stay out of it in public, and your manager can answer it the proper way.
+        cites: [share-reputation]
+  - id: mini-four
+    title: A photo for the newsletter
+    setting: care home
+    channel: photo
+    role: support worker
+    narrative: >-
+      Walter won a prize for his garden. Priya wants to put his photo in the home's newsletter.
+    question: What should Priya do first?
+    choices:
+      - id: a
+        text: Ask Walter if he agrees, and check the home's consent form.
+        score: 1
+        feedback: >-
+          Walter decides about his own photo. The form shows he said yes, and how it will be used.
+        cites: [consent-own]
+      - id: b
+        text: Use it, since the newsletter only goes to families of people in the home.
+        score: 0
+        feedback: >-
+          Walter did not say yes. A newsletter can be passed on. Ask him first.
+        cites: [consent-own]
+      - id: c
+        text: Ask the manager to decide for Walter.
+        score: 0
+        feedback: >-
+          It is Walter's photo and his choice. Ask him. The manager can help if he needs support to decide.
+        cites: [consent-own]
 """
 
 
@@ -220,7 +301,7 @@ def test_duplicate_ids(mini):
     text = MINI.replace("- id: mini-after", "- id: mini-one").replace("next: mini-after", "next: mini-one")
     only(problems_for(mini, text), "scenario id 'mini-one' is also used")
     text = MINI.replace(
-        "      - id: c\n        text: Delete your copy.", "      - id: a\n        text: Delete your copy."
+        "      - id: c\n        text: Delete your own copy", "      - id: a\n        text: Delete your own copy", 1
     )
     only(problems_for(mini, text), "choice id 'a' 2 times")
 

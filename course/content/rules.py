@@ -418,10 +418,11 @@ ALL_RULES = (
 
 
 def check_course(course: Course) -> list[ContentError]:
+    from course.content.assessment_rules import ASSESSMENT_RULES
     from course.content.cast_rules import check_cast  # imported here: both import this module's helpers
     from course.content.help import check_help
 
     problems = []
-    for rule in ALL_RULES + (check_cast, check_help):
+    for rule in ALL_RULES + (check_cast, check_help) + ASSESSMENT_RULES:
         problems += rule(course)
     return problems
