@@ -6,7 +6,8 @@ Three measures, per module, over its graded scenarios:
   also appear in choices that are wrong or partly right, or only in the best one;
 - test-wise strategies: the share of a module's points that a content-blind learner earns by
   always picking the longest, the shortest, the choice with most cue words, a fixed letter
-  (in the order the YAML lists them; learners see a shuffled order), and a random guess's expectation.
+  (in the order the YAML lists them; learners see a shuffled order), a random guess's expectation, and
+  a random guess that never takes the longest (or the shortest) choice.
 
 Pure functions of the loaded content: no I/O, so the rules, the CLI and the tests share them.
 """
@@ -140,4 +141,12 @@ def testwise(module: Module, cues: tuple[str, ...]) -> dict[str, float]:
         return {}
     shares = {name: sum(pick(s, cues).score for s in scenarios) / len(scenarios) for name, pick in STRATEGIES.items()}
     shares["random guess"] = sum(sum(c.score for c in s.choices) / len(s.choices) for s in scenarios) / len(scenarios)
+    # the habit of a learner who has noticed that the right answer is never the longest (or shortest)
+    for name, extreme in (("never the longest", _longest), ("never the shortest", _shortest)):
+        shares[name] = sum(_mean_without(s, extreme(s, cues)) for s in scenarios) / len(scenarios)
     return shares
+
+
+def _mean_without(scenario: Scenario, left_out: Choice) -> float:
+    rest = [c.score for c in scenario.choices if c is not left_out]
+    return sum(rest) / len(rest) if rest else 0.0
