@@ -9,11 +9,15 @@ scores 9/9 with no flag."""
 from __future__ import annotations
 
 import json
+import pwd
+import shutil
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from course.grading.autograde import grade
+from course.grading import sandbox
 from course.grading.release import release
 from course.grading.submissions import write_submission
 from course.records import grading_log
@@ -83,3 +87,36 @@ def test_an_untouched_voila_submission_is_graded_without_a_flag(root, store):
     [result] = grade(root, store=store)
     assert (result.status, result.score, result.message) == ("graded", pytest.approx(score), "")
     assert not list((root / "submitted" / "honest" / "sharing").glob("*.as-submitted"))
+
+
+@pytest.mark.skipif(not sandbox.needed(), reason="only root has privilege to drop")
+def test_a_cell_that_slipped_through_runs_unprivileged(root, store, db_url, monkeypatch):
+    """Second wall: even if an added cell were run (here `rebuild` is switched off on purpose), the
+    grading kernel is COURSE_MARKER_USER, not root, and cannot read the records store."""
+    import tempfile
+
+    import course.grading.autograde as autograde
+
+    monkeypatch.setattr(autograde, "rebuild", lambda submission: None)
+    out = Path(tempfile.mkdtemp(prefix="course-test-canary-"))
+    out.chmod(0o777)  # somewhere the unprivileged kernel can report to
+    try:
+        view, score = answer(store, "slipper", "sharing", ["best"] * N)
+        write_submission(root, "slipper", "sharing", view.records.as_responses())
+        notebook = root / "submitted" / "slipper" / "sharing" / "sharing.ipynb"
+        nb = nbformat.read(notebook, as_version=4)
+        probe = (
+            "import os\ntry:\n    open({db!r}, 'rb').read(16); seen = 'read'\n"
+            "except OSError as exc:\n    seen = type(exc).__name__\n"
+            "open({out!r}, 'w').write(f'{{os.getuid()}} {{seen}} ' + str('COURSE_DB_URL' in os.environ))"
+        ).format(db=db_url.removeprefix("sqlite:///"), out=str(out / "report"))
+        nb.cells.insert(4, nbformat.v4.new_code_cell(probe))
+        nbformat.write(nb, notebook)
+        monkeypatch.setenv("COURSE_DB_URL", db_url)
+        [result] = grade(root, store=store)
+        uid, seen, has_url = (out / "report").read_text().split()
+        assert int(uid) == pwd.getpwnam("nobody").pw_uid and seen == "PermissionError" and has_url == "False"
+        assert result.score == pytest.approx(score)  # the release's cells still marked it, unprivileged
+        assert result.status == "needs review"
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
