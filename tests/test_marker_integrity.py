@@ -16,8 +16,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course.grading.autograde import grade
 from course.grading import sandbox
+from course.grading.autograde import grade
 from course.grading.release import release
 from course.grading.submissions import write_submission
 from course.records import grading_log

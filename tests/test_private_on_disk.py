@@ -60,7 +60,7 @@ def test_course_grade_leaves_records_and_grading_private(tmp_path, monkeypatch):
                 continue
             want = 0o700 if path.is_dir() else 0o600
             assert mode(path) == want, f"{path} is {oct(mode(path))}"
-    wal = [p for p in data.glob("records.db-*")]
+    wal = list(data.glob("records.db-*"))
     assert wal, "the store's WAL files exist while it is open"  # and were checked above
     assert mode(exchange) == 0o777  # nbgrader's exchange stays shared
 

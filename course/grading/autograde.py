@@ -128,6 +128,21 @@ def prepare_gradebook(api, submissions: list[Submission]) -> None:
             gb.update_or_create_student(learner)
 
 
+def drop_half_written(root: Path) -> list[tuple[str, str]]:
+    """Remove from nbgrader's gradebook every submission autograde did not finish (a marker
+    killed mid-grade leaves one with grades that have no score): the report would read it as
+    0 points. Its Finish is re-queued (course.records.finish_queue.requeue_abandoned) and graded
+    again, so the gradebook and the grading log agree. Returns the (learner, module) removed."""
+    from nbgrader.api import Grade, Gradebook
+
+    with Gradebook(gradebook_url(root)) as gb:
+        unscored = gb.db.query(Grade).filter(Grade.auto_score.is_(None), Grade.manual_score.is_(None))
+        removed = sorted({(g.notebook.assignment.student.id, g.notebook.assignment.assignment.name) for g in unscored})
+        for learner, module in removed:
+            gb.remove_submission(module, learner)
+    return removed
+
+
 def pending(
     root: Path, store: Store, *, modules=None, learners=None, force=False
 ) -> tuple[list[Submission], list[Submission]]:

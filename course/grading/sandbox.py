@@ -111,11 +111,30 @@ def _user() -> pwd.struct_passwd:
 
 
 # Standard-library modules a kernel imports late (found by diffing sys.modules after a real run).
-LATE_STDLIB = (
-    "bdb cmd code email.feedparser email.parser encodings.ascii encodings.idna encodings.latin_1 "
-    "faulthandler gzip http.client http.server pdb pydoc pyexpat resource runpy sqlite3 stringprep "
-    "xml.parsers.expat xmlrpc.client xmlrpc.server"
-).split()
+LATE_STDLIB = [
+    "bdb",
+    "cmd",
+    "code",
+    "email.feedparser",
+    "email.parser",
+    "encodings.ascii",
+    "encodings.idna",
+    "encodings.latin_1",
+    "faulthandler",
+    "gzip",
+    "http.client",
+    "http.server",
+    "pdb",
+    "pydoc",
+    "pyexpat",
+    "resource",
+    "runpy",
+    "sqlite3",
+    "stringprep",
+    "xml.parsers.expat",
+    "xmlrpc.client",
+    "xmlrpc.server",
+]
 
 
 def _preload() -> None:
@@ -131,8 +150,8 @@ def _preload() -> None:
         except ImportError:  # not built into this Python: the kernel does without it too
             continue
 
-    import ipykernel.ipkernel  # noqa: F401
-    import ipykernel.kernelapp  # noqa: F401
+    import ipykernel.ipkernel
+    import ipykernel.kernelapp
     import ipykernel.zmqshell  # noqa: F401
 
     from course.content.model import load_course
