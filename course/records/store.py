@@ -159,7 +159,7 @@ class Store:
                 busy = conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).fetchone()
         except OperationalError as exc:
             raise StoreError(f"could not compact the records store ({_redact(self.url)}): {exc.orig}") from None
-        return bool(busy) and busy[0] == 0
+        return busy is not None and busy[0] == 0
 
     def _read(self, statement):
         try:

@@ -29,7 +29,7 @@ class QuerySocketHandler(WebSocketHandler):
     _waiters: ClassVar[dict[str, QuerySocketHandler]] = {}
     _cache: ClassVar[dict[str, tuple[float, str]]] = {}  # kernel id -> (when, payload)
 
-    def open(self, kernel_id: str) -> None:  # type: ignore[override]
+    def open(self, kernel_id: str) -> None:
         self.kernel_id: str | None = None
         if kernel_id in self._waiters:
             log.warning("refused a second waiter for one kernel's request")
@@ -66,4 +66,4 @@ def install() -> None:
     """Voila's page handler calls `RequestInfoSocketHandler.send_updates` by that name: send it here."""
     from voila import handler
 
-    handler.RequestInfoSocketHandler = QuerySocketHandler  # type: ignore[misc]  # deliberate patch
+    handler.RequestInfoSocketHandler = QuerySocketHandler  # deliberate patch

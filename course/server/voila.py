@@ -166,9 +166,8 @@ class CoursePageHandler(TornadoVoilaHandler):
     """Voila's page handler, plus the `_xsrf` cookie, the page's secret and the kernel caps.
 
     Beyond a cap (course.server.kernel_limits) the answer is the course's "busy" page with 503
-    and Retry-After, before any kernel starts. The page is held back until the piece naming its
-    kernel has been rendered, so the secret cookie (course.server.page_secret) goes out in the
-    headers, before the first byte of the page.
+    and Retry-After, before any kernel starts. Otherwise the page's secret cookie goes out with
+    the headers and is bound to the kernel once the page names it (course.server.page_secret).
 
     When a page closes, Voila's script posts to `/voila/api/shutdown/<kernel>` with the
     `_xsrf` cookie's value, but Voila's page never sets that cookie, so the post is refused
@@ -191,20 +190,16 @@ class CoursePageHandler(TornadoVoilaHandler):
             self.set_header("Content-Type", "text/html; charset=UTF-8")
             self.finish(error_page(503, self.base_url))
             return
-        kernel_id, held_back = None, []
+        page_secret.forget(self.kernel_manager.list_kernel_ids())
+        secret, kernel_id = page_secret.issue(self), None
         try:
             async for html in self.get_generator(path=path):
                 if kernel_id is None:
-                    held_back.append(html)
                     kernel_id = page_secret.page_kernel(html)
-                    if kernel_id is None:
-                        continue
-                    page_secret.set_for(self, kernel_id)
-                    html = "".join(held_back)
+                    if kernel_id is not None:
+                        page_secret.bind(kernel_id, secret)
                 self.write(html)
                 self.flush()
-            if kernel_id is None and held_back and not self._finished:
-                self.write("".join(held_back))
         finally:
             limits.rendered(address, kernel_id)
 
