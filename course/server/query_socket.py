@@ -42,8 +42,9 @@ class QuerySocketHandler(WebSocketHandler):
             self.write_message(payload)
 
     def on_close(self) -> None:
-        if self.kernel_id is not None and type(self)._waiters.get(self.kernel_id) is self:
-            del type(self)._waiters[self.kernel_id]
+        kernel_id = getattr(self, "kernel_id", None)  # None: refused, or closed before it opened
+        if kernel_id is not None and type(self)._waiters.get(kernel_id) is self:
+            del type(self)._waiters[kernel_id]
 
     @classmethod
     def send_updates(cls, msg: dict) -> None:
