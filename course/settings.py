@@ -37,6 +37,9 @@ VARIABLES: dict[str, str] = {
     "COURSE_HUB_SHARED": "on a hub: the shared folder (course root, exchange, content snapshot) a user's server uses",
     "COURSE_XAPI_BASE": "the start of xAPI activity ids (default: the course's own namespace)",
     "COURSE_XAPI_HOMEPAGE": "the staff system's address in xAPI actors (`course xapi --homepage` overrides it)",
+    "COURSE_MARKER_USER": "when the marker runs as root: the unprivileged user nbgrader's kernels run as (default nobody)",
+    "COURSE_MAX_KERNELS": "the most page kernels one server runs at once (default 60); beyond it a 'busy' page, HTTP 503",
+    "COURSE_MAX_KERNELS_PER_CLIENT": "the most page kernels one client address may hold at once (default 20: a room behind one router)",
     "COURSE_ID": "nbgrader's course id (read by grading/nbgrader_config.py; default social-media-course)",
     "NBGRADER_DB_URL": "nbgrader's gradebook URL (default: nbgrader_config.py's, SQLite gradebook.db in the course root)",
     "NBGRADER_EXCHANGE": "nbgrader's exchange folder (read by grading/nbgrader_config.py; a shared volume on a hub)",
@@ -151,3 +154,31 @@ def xapi_base() -> str | None:
 
 def xapi_homepage() -> str | None:
     return _get("COURSE_XAPI_HOMEPAGE")
+
+
+def marker_user() -> str:
+    """The user nbgrader's kernels run as when the marker is root (course.grading.sandbox)."""
+    return _get("COURSE_MARKER_USER") or "nobody"
+
+
+def _positive_int(name: str, default: int) -> int:
+    value = _get(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r}: must be a whole number of kernels") from None
+    if number < 1:
+        raise ValueError(f"{name}={value!r}: must be at least 1")
+    return number
+
+
+def max_kernels() -> int:
+    """The cap on page kernels per server (course.server.kernel_limits)."""
+    return _positive_int("COURSE_MAX_KERNELS", 60)
+
+
+def max_kernels_per_client() -> int:
+    """The cap on page kernels per client address (course.server.kernel_limits)."""
+    return _positive_int("COURSE_MAX_KERNELS_PER_CLIENT", 20)

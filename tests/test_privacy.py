@@ -296,6 +296,7 @@ EXPECTED = {
     "learners": 1,
     "gradebook submissions": 0,
     "submission folders": 0,
+    "gradebook students": 0,
 }
 
 

@@ -110,10 +110,10 @@ def assert_friendly(body: str, what: str) -> None:
 
 
 def page_xsrf(base: str) -> tuple[str, str]:
-    """A course page's kernel id and its `_xsrf` cookie, as a browser gets them."""
+    """A course page's kernel id and its cookies (`_xsrf`, the page's secret), as a browser gets them."""
     status, headers, body = http_get(f"{base}/voila/render/home.ipynb")
     assert status == 200
-    cookie = next(c.split(";")[0] for c in headers.get_all("Set-Cookie") if c.startswith("_xsrf="))
+    cookie = "; ".join(c.split(";")[0] for c in headers.get_all("Set-Cookie"))
     config = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', body, re.S)
     return json.loads(config.group(1))["kernelId"], cookie
 

@@ -45,11 +45,16 @@ def message_html(
     )
 
 
+BUSY = ("The course is busy", "Many people are using the course right now. Please try again in a minute.")
+
+
 def error_page(status_code: int, base_url: str = "/") -> str:
     """A whole page for an HTTP error: the course's look, no server details."""
     title, text = NOT_FOUND if status_code == 404 else SOMETHING_WRONG
     if status_code == 403:
         title, text = "You cannot open this page", "This page is not part of the course."
+    if status_code == 503:
+        title, text = BUSY
     base = escape(base_url if base_url.endswith("/") else base_url + "/")
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'

@@ -50,8 +50,11 @@ def grade(jobs, modules, learners, force, watch):
     from course.grading.autograde import grade as run
     from course.grading.autograde import pending
     from course.grading.coursedir import grading_root
+    from course.private import make_private
     from course.records.store import Store
+    from course.settings import data_dir
 
+    make_private(data_dir(), grading_root())  # records, gradebook, submissions: the course's user only
     if watch:
         import logging
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from course.content.model import load_course
 from course.grading.coursedir import api as nbgrader_api
 from course.grading.coursedir import gradebook_url, grading_root
-from course.grading.submissions import Submission, find_submissions, release_notebook
+from course.grading.submissions import Submission, find_submissions, rebuild, reconcile_with_store, release_notebook
+from course.private import private_tree
 from course.records import grading_log as state
 from course.records.store import Store
 
@@ -57,6 +58,7 @@ def grade_one(api, submission: Submission) -> GradeResult:
     from nbgrader.api import Gradebook, MissingEntry
 
     started = time.perf_counter()
+    rebuild(submission)  # only the release's cells ever run, whatever was submitted
     for attempt in range(RETRIES):
         result = api.autograde(submission.module, submission.learner, force=True, create=False)
         if result["success"]:
@@ -73,7 +75,10 @@ def grade_one(api, submission: Submission) -> GradeResult:
     else:
         return GradeResult(submission.learner, submission.module, "not graded", message=_last_line(result))
     feedback = api.generate_feedback(submission.module, submission.learner, force=True)
-    with Gradebook(gradebook_url(Path(api.coursedir.root))) as gb:
+    root = Path(api.coursedir.root)
+    for step in ("submitted", "autograded", "feedback"):  # copies keep their source's mode: made private again
+        private_tree(root / step / submission.learner)
+    with Gradebook(gradebook_url(root)) as gb:
         try:
             graded = gb.find_submission(submission.module, submission.learner)
             score, max_score = float(graded.score), float(graded.max_score)
@@ -82,9 +87,9 @@ def grade_one(api, submission: Submission) -> GradeResult:
                 submission.learner, submission.module, "not graded", message="no gradebook entry after autograde"
             )
     status, message = "graded", ""
-    if submission.tampered_cells:
+    if submission.review_reasons:
         status = "needs review"
-        message = "edited read-only or graded cells: " + ", ".join(submission.tampered_cells)
+        message = "; ".join(submission.review_reasons)
     if not feedback["success"]:
         message = (message + "; " if message else "") + "feedback not generated: " + _last_line(feedback)
     return GradeResult(
@@ -121,6 +126,21 @@ def prepare_gradebook(api, submissions: list[Submission]) -> None:
             gb.update_or_create_assignment(module)
         for learner in sorted({s.learner for s in submissions}):
             gb.update_or_create_student(learner)
+
+
+def drop_half_written(root: Path) -> list[tuple[str, str]]:
+    """Remove from nbgrader's gradebook every submission autograde did not finish (a marker
+    killed mid-grade leaves one with grades that have no score): the report would read it as
+    0 points. Its Finish is re-queued (course.records.finish_queue.requeue_abandoned) and graded
+    again, so the gradebook and the grading log agree. Returns the (learner, module) removed."""
+    from nbgrader.api import Grade, Gradebook
+
+    with Gradebook(gradebook_url(root)) as gb:
+        unscored = gb.db.query(Grade).filter(Grade.auto_score.is_(None), Grade.manual_score.is_(None))
+        removed = sorted({(g.notebook.assignment.student.id, g.notebook.assignment.assignment.name) for g in unscored})
+        for learner, module in removed:
+            gb.remove_submission(module, learner)
+    return removed
 
 
 def pending(
@@ -190,7 +210,9 @@ def grade(
             progress(result)
 
     gradable = []
+    course = load_course()
     for submission in todo:
+        reconcile_with_store(submission, store, course)  # Voila mode: the store's answers are the record
         if submission.gradable:
             gradable.append(submission)
         else:

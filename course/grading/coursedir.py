@@ -45,8 +45,11 @@ def api(root: Path | None = None, quiet: bool = True):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
+    from course.grading import sandbox
+
     _alembic_on_path()
     config = load_config(root)
+    sandbox.configure(config, settings.data_dir() / "marker-kernel")  # root: kernels as an unprivileged user
     coursedir = CourseDirectory(config=config)
     instance = NbGraderAPI(coursedir=coursedir, config=config)
     if quiet:

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from course.content.model import load_course
-from course.grading.autograde import grade_one, issue_certificates, prepare_gradebook
+from course.grading.autograde import drop_half_written, grade_one, issue_certificates, prepare_gradebook
 from course.grading.coursedir import api as nbgrader_api
 from course.grading.coursedir import grading_root
 from course.grading.submissions import Submission, check, write_submission
@@ -73,12 +73,14 @@ def run(
     store = store or Store()
     api = nbgrader_api(root)  # one API for the worker's life: no start-up cost per request
     course = load_course()
-    requeued = queue.requeue_abandoned(store)
+    requeued = queue.requeue_abandoned(store)  # a marker killed mid-grade: its requests go back in the queue
     if requeued:
         log.info("took back %d request(s) a stopped marker had started", requeued)
-    handled, idle_since = 0, time.monotonic()
+    for learner, module in drop_half_written(root):  # and what it half wrote in the gradebook goes
+        log.info("removed a half-written gradebook entry (%s, %s)", learner, module)
+    handled, idle_since, marker = 0, time.monotonic(), queue.marker_id()
     while True:
-        request = queue.claim(store)
+        request = queue.claim(store, marker)
         if request is None:
             if stop_after is not None and time.monotonic() - idle_since > stop_after:
                 return handled

@@ -70,6 +70,17 @@ def upgrade_records() -> None:
     migrate.upgrade(default_url())
 
 
+def _private_home_data(home: Path) -> None:
+    """A learner's own data folder (in their home) private to them, umask 077 for their server.
+    The shared folder (staff's common `var/` and `grading/`) keeps the modes the deployer gave
+    it: several staff users must reach it (docs/DEPLOY.md, docs/PRIVACY.md)."""
+    from course.private import make_private
+
+    data = settings.data_dir().resolve()
+    if data.is_relative_to(home.resolve()):
+        make_private(data)
+
+
 def main(argv: list[str] | None = None) -> None:
     from course.hub.spawn import prepare_home
 
@@ -77,6 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     shared = settings.hub_shared()
     staff = bool(settings.manager_group())
     prepare_home(home, shared, staff)
+    _private_home_data(home)
     upgrade_records()
     os.chdir(home)
     args = command(staff, list(sys.argv[1:] if argv is None else argv))

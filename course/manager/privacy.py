@@ -16,6 +16,13 @@ What "older than the date" means for each kind:
   certificate: its completion date; a learner: when first seen, and only once nothing else
   about them is left; an nbgrader submission: its submission time; attendance: its date.
 The staff list (roster) is not purged: it is replaced by the next import.
+
+Every trace goes: a learner left with no submission loses their nbgrader student row too, and
+their folders under submitted/, autograded/ and feedback/ (lock files, kept originals and all)
+once no module folder is left in them; then the store and the gradebook are compacted (the
+SQLite WAL checkpointed and truncated, VACUUM), so deleted text is in neither the -wal file nor
+a free page. `export_learner` names every place it looked (`looked_in`), so an export after a
+purge shows nothing is left.
 """
 
 from __future__ import annotations
@@ -54,9 +61,11 @@ def gradebook_records(learner_id: str, root: Path | None = None) -> list[dict]:
     out = []
     with Gradebook(gradebook_url(root)) as gb:
         try:
-            gb.find_student(learner_id)
+            student = gb.find_student(learner_id)
         except MissingEntry:
             return []
+        if not student.submissions:  # a student row alone is a trace too
+            return [{"module": None, "student": learner_id, "submitted_at": None, "score": None, "max_score": None}]
         for assignment in gb.assignments:
             try:
                 sub = gb.find_submission(assignment.name, learner_id)
@@ -74,10 +83,29 @@ def gradebook_records(learner_id: str, root: Path | None = None) -> list[dict]:
 
 
 def _learner_folders(learner_id: str, root: Path | None = None) -> list[Path]:
+    return [p for p in _places(learner_id, root) if p.is_dir()]
+
+
+def _places(learner_id: str, root: Path | None = None) -> list[Path]:
     from course.grading.coursedir import grading_root
 
     root = Path(root or grading_root())
-    return [root / kind / learner_id for kind in GRADING_FOLDERS if (root / kind / learner_id).is_dir()]
+    return [root / kind / learner_id for kind in GRADING_FOLDERS]
+
+
+def looked_in(store: Store, learner_id: str, root: Path | None = None) -> list[str]:
+    """Every place an export reads: each personal table of the store, the gradebook, each folder."""
+    from sqlalchemy.engine import make_url
+
+    from course.grading.coursedir import gradebook_url
+
+    tables = [f"records store table '{table.name}'" for table, _personal in retention.personal_tables()]
+    gradebook = make_url(gradebook_url(root)).render_as_string(hide_password=True)
+    return [
+        *tables,
+        f"nbgrader gradebook {gradebook}: its student row and submissions",
+        *(f"folder {p}" for p in _places(learner_id, root)),
+    ]
 
 
 def export_learner(store: Store, learner_id: str, *, root: Path | None = None, course=None) -> dict:
@@ -86,8 +114,9 @@ def export_learner(store: Store, learner_id: str, *, root: Path | None = None, c
 
     records = store_records(store, learner_id)
     grades = gradebook_records(learner_id, root)
+    places = looked_in(store, learner_id, root)
     if not records and not grades and not _learner_folders(learner_id, root):
-        raise KeyError(f"nothing is held about learner '{learner_id}'")
+        raise KeyError(f"nothing is held about learner '{learner_id}'. Looked in: " + "; ".join(places))
     return {
         "learner_id": learner_id,
         "exported_at": now().isoformat(timespec="seconds"),
@@ -102,6 +131,7 @@ def export_learner(store: Store, learner_id: str, *, root: Path | None = None, c
             if f.is_file()
         ],
         "certificates": [c["certificate_id"] for c in certificates.for_learner(store, learner_id)],
+        "looked_in": places,
     }
 
 
@@ -220,19 +250,43 @@ def purge(
         )
     )
     affected |= {s[0] for s in old_subs}
-    if old_subs and not dry_run:
+    gone_students: list[str] = []
+    if old_subs:
         from nbgrader.api import Gradebook
 
         from course.grading.coursedir import gradebook_url
 
         with Gradebook(gradebook_url(root)) as gb:
-            for learner, module in old_subs:
+            for learner, module in old_subs if not dry_run else []:
                 gb.remove_submission(module, learner)
+            for learner in sorted({s[0] for s in old_subs}):
+                left = {sub.assignment.name for sub in gb.find_student(learner).submissions}
+                if not left - {m for who, m in old_subs if who == learner}:
+                    gone_students.append(learner)
+            for learner in gone_students if not dry_run else []:
+                gb.remove_student(learner)
+    result.removed["gradebook students"] = len(gone_students)
     shutil.rmtree(staging, ignore_errors=True)
-    for kind in GRADING_FOLDERS:  # learner folders left empty
-        for learner in {s[0] for s in old_subs}:
-            folder = grading / kind / learner
-            if folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
+    if not dry_run:
+        for kind in GRADING_FOLDERS:  # a learner folder with no module left: lock files and all go
+            for learner in {s[0] for s in old_subs}:
+                folder = grading / kind / learner
+                if folder.is_dir() and not any(p.is_dir() and not p.name.startswith(".") for p in folder.iterdir()):
+                    shutil.rmtree(folder)
+        store.compact()  # deleted rows out of the WAL and the free pages
+        if old_subs:
+            _compact_gradebook(root)
     result.learners_affected = len(affected)
     return result
+
+
+def _compact_gradebook(root: Path | None) -> None:
+    """nbgrader's SQLite gradebook rewritten without the free pages its deletions left."""
+    import sqlite3
+
+    from course.grading.coursedir import gradebook_url
+
+    url = gradebook_url(root)
+    if url.startswith("sqlite:///"):
+        with sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30) as conn:
+            conn.execute("VACUUM")

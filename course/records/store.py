@@ -142,6 +142,25 @@ class Store:
         except OperationalError as exc:
             raise StoreError(f"could not save to the records store ({_redact(self.url)}): {exc.orig}") from None
 
+    def compact(self) -> bool:
+        """After a purge: nothing deleted may stay readable on disk. On SQLite, checkpoint the WAL
+        into the database and truncate it, VACUUM (rewrites the file, so no free page keeps a
+        deleted reflection), and truncate the WAL again. True when the WAL ended empty (a
+        connection reading at that moment, a running server, can keep pages in it: run again).
+        On PostgreSQL a no-op (False): its autovacuum reclaims dead rows (docs/PRIVACY.md)."""
+        if self.engine.dialect.name != "sqlite":
+            return False
+        from sqlalchemy import text
+
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+                conn.execute(text("VACUUM"))
+                busy = conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).fetchone()
+        except OperationalError as exc:
+            raise StoreError(f"could not compact the records store ({_redact(self.url)}): {exc.orig}") from None
+        return busy is not None and busy[0] == 0
+
     def _read(self, statement):
         try:
             with self.engine.connect() as conn:

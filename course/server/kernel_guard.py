@@ -22,7 +22,10 @@ from __future__ import annotations
 import json
 
 from jupyter_server.services.kernels.connection.base import deserialize_binary_message, deserialize_msg_from_ws_v1
+from tornado import web
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
+
+from course.server import page_secret
 
 ALLOWED_MSG_TYPES = frozenset({"kernel_info_request", "comm_info_request", "comm_open", "comm_msg", "comm_close"})
 ALLOWED_CHANNELS = frozenset({"shell", "control"})
@@ -49,16 +52,20 @@ def allowed(channel: str | None, msg_type: str | None) -> bool:
 
 
 class GuardedKernelWebsocketHandler(VoilaKernelWebsocketHandler):
-    """Voila's kernel websocket, passing on only the messages a course page's widgets send."""
+    """Voila's kernel websocket, passing on only the messages a course page's widgets send, and
+    only to the browser the page was rendered for (its per-page secret: course.server.page_secret)."""
+
+    async def get(self, kernel_id):
+        if not page_secret.holds(self, kernel_id):
+            self.log.warning("refused a kernel websocket without its page's secret (from %s)", self.request.remote_ip)
+            raise web.HTTPError(403)
+        return await super().get(kernel_id)
 
     def on_message(self, ws_message):
         channel, msg_type = message_kind(ws_message, self.selected_subprotocol)
         if not allowed(channel, msg_type):
             self.log.warning(
-                "refused a %.40r message on the %.20r channel of kernel %s (only widget messages are allowed)",
-                msg_type,
-                channel,
-                self.kernel_id,
+                "refused a %.40r message on the %.20r channel (only widget messages are allowed)", msg_type, channel
             )
             return None
         return super().on_message(ws_message)

@@ -136,6 +136,10 @@ def prepare_grading(say=print) -> None:
 
 
 def serve(course: Course, options: ServeOptions, say=print) -> int:
+    from course.private import make_private
+    from course.settings import grading_dir
+
+    make_private(data_dir(), grading_dir())  # umask 077 for Voila, the kernels and the marker too
     folder = prepare(course)
     if options.grading:
         try:

@@ -12,7 +12,11 @@ voila.json course.server.launch_config wrote (the dashboard likewise). Compared 
 - sends security headers on every page (a Content-Security-Policy that allows nothing from
   outside this server, no Referer, no sniffing) and SameSite cookies;
 - shows the course's own friendly page for every error, never server details;
-- keeps session tokens out of its log (it logs paths, not query strings).
+- keeps session tokens out of its log (it logs paths, not query strings) and kernel ids too;
+- binds each page's kernel to the browser it was rendered for (course.server.page_secret);
+- caps page kernels per server and per client address (course.server.kernel_limits: a "busy"
+  page with 503 beyond it) and replaces Voila's `/voila/query/<id>` socket
+  (course.server.query_socket).
 """
 
 from __future__ import annotations
@@ -27,12 +31,16 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from traitlets import Unicode
 from voila.app import Voila
+from voila.request_info_handler import RequestInfoSocketHandler
 from voila.static_file_handler import TemplateStaticFileHandler
 from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
+from course import settings
 from course.app.pages import error_page
+from course.server import page_secret, query_socket
 from course.server.kernel_guard import ALLOWED_MSG_TYPES, GuardedKernelWebsocketHandler
+from course.server.kernel_limits import RETRY_AFTER_SECONDS, KernelLimits
 from course.server.launch_config import ENFORCED, HOME, TEMPLATE
 
 CSP = "; ".join(
@@ -65,7 +73,8 @@ access_log = logging.getLogger("tornado.access")
 
 
 def log_request(handler: tornado.web.RequestHandler) -> None:
-    """One line per request, with the path only: a query string may hold a session token."""
+    """One line per request, with the path only (a query string may hold a session token) and
+    no kernel id in it (`/api/kernels/<kernel>/channels`): a kernel id must not lead to a page."""
     status = handler.get_status()
     level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
     if status in (200, 101, 204, 301, 302, 304) and handler.request.path.startswith(
@@ -78,14 +87,24 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
         "%d %s %s %.2fms",
         status,
         handler.request.method,
-        handler.request.path,
+        page_secret.redact(handler.request.path),
         1000.0 * handler.request.request_time(),
     )
 
 
 def _request_summary(self) -> str:
     # tornado puts the full URI (with any ?token=) in its error log lines; the path is enough
-    return f"{self.request.method} {self.request.path} ({self.request.remote_ip})"
+    return f"{self.request.method} {page_secret.redact(self.request.path)} ({self.request.remote_ip})"
+
+
+class RedactKernelIds(logging.Filter):
+    """Jupyter's own lines name kernels ("Kernel started: <id>"): the id is replaced, the line kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if page_secret.KERNEL_ID.search(text):
+            record.msg, record.args = page_secret.redact(text), None
+        return True
 
 
 def _friendly_write_error(self, status_code: int, **kwargs) -> None:
@@ -144,7 +163,11 @@ class TemplateStatic(TemplateStaticFileHandler):
 
 
 class CoursePageHandler(TornadoVoilaHandler):
-    """Voila's page handler, plus the `_xsrf` cookie.
+    """Voila's page handler, plus the `_xsrf` cookie, the page's secret and the kernel caps.
+
+    Beyond a cap (course.server.kernel_limits) the answer is the course's "busy" page with 503
+    and Retry-After, before any kernel starts. Otherwise the page's secret cookie goes out with
+    the headers and is bound to the kernel once the page names it (course.server.page_secret).
 
     When a page closes, Voila's script posts to `/voila/api/shutdown/<kernel>` with the
     `_xsrf` cookie's value, but Voila's page never sets that cookie, so the post is refused
@@ -153,9 +176,32 @@ class CoursePageHandler(TornadoVoilaHandler):
     saying so (a phone that drops the tab, a crash).
     """
 
+    @tornado.web.authenticated
     async def get(self, path=None):
         self.xsrf_token  # noqa: B018 - reading it sets the cookie
-        return await super().get(path)
+        limits: KernelLimits = self.settings["course_kernel_limits"]
+        address = self.request.remote_ip or "unknown"
+        if not limits.admit(address, self.kernel_manager.list_kernel_ids):
+            self.log.warning(
+                "busy: page refused (%d page kernels, %d from this address)", limits.held(), limits.held(address)
+            )
+            self.set_status(503)
+            self.set_header("Retry-After", str(RETRY_AFTER_SECONDS))
+            self.set_header("Content-Type", "text/html; charset=UTF-8")
+            self.finish(error_page(503, self.base_url))
+            return
+        page_secret.forget(self.kernel_manager.list_kernel_ids())
+        secret, kernel_id = page_secret.issue(self), None
+        try:
+            async for html in self.get_generator(path=path):
+                if kernel_id is None:
+                    kernel_id = page_secret.page_kernel(html)
+                    if kernel_id is not None:
+                        page_secret.bind(kernel_id, secret)
+                self.write(html)
+                self.flush()
+        finally:
+            limits.rendered(address, kernel_id)
 
 
 class NotFound(JupyterHandler):
@@ -191,7 +237,11 @@ class CourseVoila(Voila):
             "xsrf_cookie_kwargs": {"samesite": "Strict"},  # the page's script reads it: not HttpOnly
             "default_handler_class": NotFound,
             "serve_traceback": False,
+            "course_kernel_limits": KernelLimits(settings.max_kernels(), settings.max_kernels_per_client()),
         }
+        for name in ("ServerApp", "Voila", "CourseVoila", "tornado.access", "tornado.application"):
+            logging.getLogger(name).addFilter(RedactKernelIds())
+        self.log.addFilter(RedactKernelIds())
 
     def init_settings(self):
         settings = super().init_settings()
@@ -210,6 +260,7 @@ class CourseVoila(Voila):
             TornadoVoilaHandler: CoursePageHandler,
             VoilaKernelWebsocketHandler: GuardedKernelWebsocketHandler,
             TemplateStaticFileHandler: TemplateStatic,
+            RequestInfoSocketHandler: query_socket.QuerySocketHandler,
         }
         kept = []
         for handler in super().init_handlers():
@@ -222,6 +273,7 @@ class CourseVoila(Voila):
 
 def main(argv: list[str] | None = None) -> None:
     install_friendly_errors()
+    query_socket.install()
     CourseVoila.launch_instance(argv if argv is not None else sys.argv[1:])
 
 

@@ -77,6 +77,9 @@ def stop(process: subprocess.Popen, timeout: float = 30) -> int:
 def course_server(env: dict, log_path: Path, *extra: str):
     """`course serve` on a free port; yields the base URL and stops the server after."""
     port = free_port()
+    # every test page comes from 127.0.0.1 and many stay open: the kernel caps are tested on their
+    # own (tests/test_server_bounds.py), so here they are out of the way unless a test sets them
+    env = {"COURSE_MAX_KERNELS": "1000", "COURSE_MAX_KERNELS_PER_CLIENT": "1000", **env}
     if "COURSE_GRADING_DIR" not in env and "--no-grading" not in extra:
         extra = (*extra, "--no-grading")  # a test never releases into or grades in the checkout's grading/
     with open(log_path, "w") as log:
@@ -159,7 +162,10 @@ def manager_dashboard_server(env: dict, log_path: Path):
     port = free_port()
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            dashboard_command(port), env=dashboard_env({**os.environ, **env}), stdout=log, stderr=subprocess.STDOUT
+            dashboard_command(port),
+            env=dashboard_env({**os.environ, "COURSE_MAX_KERNELS_PER_CLIENT": "1000", **env}),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             wait_for(f"http://127.0.0.1:{port}/", timeout=90, process=process)
