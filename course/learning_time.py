@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from course.records.store import Store, aware
 
@@ -29,7 +30,7 @@ def attempt_seconds(moments: Iterable[datetime]) -> float:
     """Seconds spent in one attempt: the gaps between its moments, each at most GAP_CAP."""
     ordered = sorted(aware(m) for m in moments if m is not None)
     cap = GAP_CAP.total_seconds()
-    return sum(min((b - a).total_seconds(), cap) for a, b in zip(ordered, ordered[1:]))
+    return sum(min((b - a).total_seconds(), cap) for a, b in pairwise(ordered))
 
 
 def minutes_spent(

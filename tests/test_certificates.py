@@ -53,15 +53,24 @@ def write_moments(store, learner, module, attempt, start, minutes, finished=None
     with store.engine.begin() as conn:
         conn.execute(
             insert(tables.attempts).values(
-                learner_id=learner, module_id=module, attempt=attempt, policy_version="2025-09",
-                started_at=at(minutes[0]), finished_at=at(finished) if finished is not None else None,
+                learner_id=learner,
+                module_id=module,
+                attempt=attempt,
+                policy_version="2025-09",
+                started_at=at(minutes[0]),
+                finished_at=at(finished) if finished is not None else None,
             )
         )
         for n, m in enumerate(minutes[1:]):
             conn.execute(
                 insert(tables.decisions).values(
-                    learner_id=learner, module_id=module, attempt=attempt, scenario_id=f"s{n}",
-                    choice_id="a", score=1.0, decided_at=at(m),
+                    learner_id=learner,
+                    module_id=module,
+                    attempt=attempt,
+                    scenario_id=f"s{n}",
+                    choice_id="a",
+                    score=1.0,
+                    decided_at=at(m),
                 )
             )
 

@@ -60,7 +60,10 @@ def test_cli_learning_record(tmp_path, monkeypatch):
     add_attendance(store, [("40001", "all", date.today() - timedelta(days=3))])
     out = CliRunner().invoke(main, ["learning-record", "40001", "--format", "md"])
     assert out.exit_code == 0, out.output
-    assert "- Name: Amy Reid" in out.output and "Learning time (time spent, from the course records): 0 minutes" in out.output
+    assert (
+        "- Name: Amy Reid" in out.output
+        and "Learning time (time spent, from the course records): 0 minutes" in out.output
+    )
     html = CliRunner().invoke(main, ["learning-record", "40001", "--out", str(tmp_path / "r.html")])
     assert html.exit_code == 0 and "Learning record" in (tmp_path / "r.html").read_text()
     assert len(certificates.for_learner(store, "40001")) == 1

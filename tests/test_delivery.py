@@ -19,7 +19,6 @@ import pytest
 from course.app.module import OVERVIEW, SUMMARY, ModuleApp, open_module_app
 from course.assessment import layout
 from course.records.attempt import LearnerRecords
-from course.records.store import Store
 from course.widgets.decision import DecisionWidget
 from course.widgets.module_view import ModuleView
 
@@ -215,7 +214,9 @@ def test_nbgrader_grading_recomputes_the_layout_not_trusting_the_file(course, tm
     path = tmp_path / "responses.json"
     module = course.module("sharing")
     forged = {"key": "learner:amy|sharing|1", "items": [], "choices": {}}
-    path.write_text(json.dumps({"learner": "amy", "module": "sharing", "attempt": 1, "decisions": {}, "layout": forged}))
+    path.write_text(
+        json.dumps({"learner": "amy", "module": "sharing", "attempt": 1, "decisions": {}, "layout": forged})
+    )
     records = LearnerRecords.open("amy", module, course.policy.version, None, path, policy=course.policy)
     assert records.layout == layout.attempt_layout(module, course.policy, "amy", 1)
 
@@ -259,7 +260,9 @@ def test_the_live_room_sees_one_order_and_the_tally_is_by_choice_id(course, stor
     assert "Your vote is in: <strong>B</strong>" in phones[0].vote_status.value
     assert core.tally(store, session.id, scenario.id) == {room[1]: 2}  # by choice id
     trainer.refresh()
-    rows = re.findall(r'data-choice="([^"]+)"><p class="cm-tally__label"><span class="cm-tally__letter">(\w)\.', trainer.tally.value)
+    rows = re.findall(
+        r'data-choice="([^"]+)"><p class="cm-tally__label"><span class="cm-tally__letter">(\w)\.', trainer.tally.value
+    )
     assert rows == [(cid, layout.letter(i)) for i, cid in enumerate(room)]  # the tally lists the room's letters
     assert trainer.reveal()
     best_letter = layout.letter(room.index(best(scenario).id))

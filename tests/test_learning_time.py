@@ -20,7 +20,7 @@ def at(minutes: float) -> datetime:
 
 
 def test_gaps_add_up_and_a_long_gap_counts_as_ten_minutes():
-    assert GAP_CAP == timedelta(minutes=10)
+    assert timedelta(minutes=10) == GAP_CAP
     # 0 -> 2 -> 5 -> 65 (a lunch break: 10) -> 66: 2 + 3 + 10 + 1 = 16 minutes
     assert attempt_seconds([at(5), at(0), at(65), at(2), at(66)]) == 16 * 60
     assert attempt_seconds([at(0)]) == 0 and attempt_seconds([]) == 0
@@ -28,16 +28,39 @@ def test_gaps_add_up_and_a_long_gap_counts_as_ten_minutes():
 
 def write(store, learner, module, attempt, started, finished, decided, saved):
     with store.engine.begin() as conn:
-        conn.execute(insert(attempts).values(learner_id=learner, module_id=module, attempt=attempt,
-                                             policy_version="v", started_at=at(started),
-                                             finished_at=at(finished) if finished is not None else None))
+        conn.execute(
+            insert(attempts).values(
+                learner_id=learner,
+                module_id=module,
+                attempt=attempt,
+                policy_version="v",
+                started_at=at(started),
+                finished_at=at(finished) if finished is not None else None,
+            )
+        )
         for n, minute in enumerate(decided):
-            conn.execute(insert(decisions).values(learner_id=learner, module_id=module, attempt=attempt,
-                                                  scenario_id=f"s{n}", choice_id="a", score=1.0,
-                                                  decided_at=at(minute)))
+            conn.execute(
+                insert(decisions).values(
+                    learner_id=learner,
+                    module_id=module,
+                    attempt=attempt,
+                    scenario_id=f"s{n}",
+                    choice_id="a",
+                    score=1.0,
+                    decided_at=at(minute),
+                )
+            )
         for n, minute in enumerate(saved):
-            conn.execute(insert(reflections).values(learner_id=learner, module_id=module, attempt=attempt,
-                                                    prompt_id=f"p{n}", text="x", saved_at=at(minute)))
+            conn.execute(
+                insert(reflections).values(
+                    learner_id=learner,
+                    module_id=module,
+                    attempt=attempt,
+                    prompt_id=f"p{n}",
+                    text="x",
+                    saved_at=at(minute),
+                )
+            )
 
 
 def test_minutes_per_module_from_synthetic_records(store):

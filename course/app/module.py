@@ -107,7 +107,7 @@ class ModuleApp(widgets.VBox):
 
     @staticmethod
     def _numbers_of(records: LearnerRecords) -> dict[str, int]:
-        """"Scenario 3 of 15": each item's place among those this attempt shows."""
+        """ "Scenario 3 of 15": each item's place among those this attempt shows."""
         return {sid: i + 1 for i, sid in enumerate(records.shown_graded)}
 
     # --- where the learner is ----------------------------------------------------------

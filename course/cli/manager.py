@@ -333,7 +333,9 @@ def review_attempts(learner, module_id, fmt):
         raise click.UsageError(f"no module '{module_id}' (modules: {', '.join(course.modules)})")
     found = review(Store(), course, learner.strip(), module_id)
     if not found:
-        raise click.ClickException(f"no attempts of learner '{learner.strip()}'" + (f" at '{module_id}'" if module_id else ""))
+        raise click.ClickException(
+            f"no attempts of learner '{learner.strip()}'" + (f" at '{module_id}'" if module_id else "")
+        )
     click.echo({"table": as_text, "json": as_json, "html": as_html}[fmt](found), nl=False)
 
 

@@ -264,9 +264,7 @@ class Store:
         return {r.scenario_id: Decision(r.scenario_id, r.choice_id, r.score, r.decided_at) for r in rows}
 
     # --- layouts: what an attempt showed (course.assessment.layout) -------------------
-    def record_layout(
-        self, learner_id: str, module_id: str, attempt: int, policy_version: str, layout: dict
-    ) -> dict:
+    def record_layout(self, learner_id: str, module_id: str, attempt: int, policy_version: str, layout: dict) -> dict:
         """Record an attempt's layout; the first one recorded stands (two tabs racing both read it back)."""
         self._write(
             _insert(self.engine, attempt_layouts)
@@ -430,9 +428,9 @@ class Store:
                 learner_ids,
             ),
             _only(
-                select(
-                    attempts.c.learner_id, attempts.c.module_id, attempts.c.attempt, attempts.c.finished_at
-                ).where(attempts.c.finished_at.is_not(None)),
+                select(attempts.c.learner_id, attempts.c.module_id, attempts.c.attempt, attempts.c.finished_at).where(
+                    attempts.c.finished_at.is_not(None)
+                ),
                 attempts,
                 learner_ids,
             ),

@@ -161,7 +161,7 @@ def best_choice(scenario: Scenario) -> Choice:
 
 
 def best_choice_html(scenario: Scenario) -> str:
-    """"The best choice was C: ..." with its reason, the letter as shown (`scenario` in shown order)."""
+    """ "The best choice was C: ..." with its reason, the letter as shown (`scenario` in shown order)."""
     top = best_choice(scenario)
     return (
         f'<p class="cm-feedback__best"><strong>The best choice was {shown_letter_of(scenario, top)}:</strong> '
