@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
+from course.content.model import load_course
 from course.manager import certificates
 from course.manager.completion import Rule, evaluate
 from course.records import tables
@@ -272,3 +273,18 @@ def test_certificate_page_in_the_learner_app(roster_store, course):
     waiting = open_certificate_page(course, store, "40002", token="tok").value
     assert "Your certificate is not ready yet" in waiting and "0 of 6 modules passed" in waiting
     assert certificates.for_learner(store, "40002") == []
+
+
+def test_a_completion_registered_with_the_estimate_is_not_issued_again(store, result):
+    """Before learning time was measured a certificate stated the modules' estimate: the same
+    completion, seen again, keeps that certificate rather than getting a second id."""
+    facts = certificates.facts_from(result, store=store)
+    estimated = [
+        {**f, "minutes": 155, "modules": [{k: v for k, v in m.items() if k != "minutes"} for m in f["modules"]]}
+        for f in facts
+    ]
+    old = {r["learner_id"]: r["certificate_id"] for r in certificates.record(store, estimated)}
+    again = certificates.record(store, certificates.facts_from(result, store=store))
+    assert {r["learner_id"]: r["certificate_id"] for r in again} == old
+    assert len(certificates.register_frame(store)) == len(old)
+    assert certificates.render_html(certificates.get(store, old["S01"]), load_course()).count("(estimated)") == 1

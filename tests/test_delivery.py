@@ -316,3 +316,20 @@ def test_the_managers_review_lists_the_items_in_order_with_choice_orders_and_pic
     assert f"1. {first.id}: " in as_text([attempt]) and "picked B" in as_text([attempt])
     assert json.loads(as_json([attempt]))[0]["items"][0]["picked_letter"] == "B"
     assert len(attempt.items) == 15 and bank.draw == 15
+
+
+def test_course_review_attempts_prints_the_layout_and_picks(course, store, monkeypatch, db_url):
+    from click.testing import CliRunner
+
+    from course.cli import main
+
+    monkeypatch.setenv("COURSE_DB_URL", db_url)
+    records = records_of(course, store, "amy")
+    first = records.shown(records.shown_graded[0])
+    records.record_decision(first.id, first.choices[2].id)
+    out = CliRunner().invoke(main, ["review-attempts", "amy", "--module", "sharing"])
+    assert out.exit_code == 0, out.output
+    order = " ".join(f"{layout.letter(i)}={c.id}" for i, c in enumerate(first.choices))
+    assert f"1. {first.id}: {order}; picked C ({first.choices[2].id}" in out.output
+    missing = CliRunner().invoke(main, ["review-attempts", "nobody"])
+    assert missing.exit_code != 0 and "no attempts of learner 'nobody'" in missing.output
