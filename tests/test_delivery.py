@@ -19,6 +19,7 @@ import pytest
 from course.app.module import OVERVIEW, SUMMARY, ModuleApp, open_module_app
 from course.assessment import layout
 from course.records.attempt import LearnerRecords
+from course.records.store import Store
 from course.widgets.decision import DecisionWidget
 from course.widgets.module_view import ModuleView
 
@@ -333,3 +334,17 @@ def test_course_review_attempts_prints_the_layout_and_picks(course, store, monke
     assert f"1. {first.id}: {order}; picked C ({first.choices[2].id}" in out.output
     missing = CliRunner().invoke(main, ["review-attempts", "nobody"])
     assert missing.exit_code != 0 and "no attempts of learner 'nobody'" in missing.output
+
+
+def test_the_first_layout_recorded_stands_on_sqlite_and_postgresql(any_db_url, course):
+    store = Store(any_db_url)
+    store.ensure_learner("amy")
+    records = LearnerRecords.open("amy", course.module("sharing"), course.policy.version, store, policy=course.policy)
+    expected = layout.attempt_layout(course.module("sharing"), course.policy, "amy", 1).as_json()
+    assert records.layout.as_json() == expected
+    assert (
+        store.record_layout("amy", "sharing", records.attempt, "v", {"key": "k", "items": [], "choices": {}})
+        == expected
+    )
+    assert store.layouts("amy") == {("sharing", records.attempt): expected}
+    assert ("amy", "sharing") in {(r[0], r[1]) for r in store.activity_moments(["amy"])}
