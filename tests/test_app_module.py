@@ -177,7 +177,7 @@ def test_final_assessment_keeps_feedback_for_the_summary(course, store):
     for scenario in app.module.graded_scenarios[1:]:
         app.records.record_decision(scenario.id, best(scenario).id)
     app.go(SUMMARY)
-    assert "Review of every answer" in app.result.value and "The best answer:" in app.result.value
+    assert "Review of every answer" in app.result.value and "The best choice was " in app.result.value
 
 
 def test_unknown_module_is_a_friendly_page(course, store):

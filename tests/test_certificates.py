@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
+from course.content.model import load_course
 from course.manager import certificates
 from course.manager.completion import Rule, evaluate
 from course.records import tables
@@ -33,7 +34,46 @@ def result(course):
 
 @pytest.fixture
 def issued(store, result):
-    return {r["learner_id"]: r for r in certificates.record(store, certificates.facts_from(result))}
+    # S01's time in the records (course.learning_time): "why" on 20 November 2025, before its pass on
+    # 1 December: start 09:00, answers at 09:04 and 09:30 (a 26-minute gap counts as 10), Finish 09:31
+    # = 4 + 10 + 1 = 15 minutes; a retake after the pass (20 December, 5 minutes) is not counted
+    store.ensure_learner("S01")
+    write_moments(store, "S01", "why", 1, "2025-11-20 09:00", [0, 4, 30], finished=31)
+    write_moments(store, "S01", "why", 2, "2025-12-20 09:00", [0, 5])
+    return {r["learner_id"]: r for r in certificates.record(store, certificates.facts_from(result, store=store))}
+
+
+def write_moments(store, learner, module, attempt, start, minutes, finished=None):
+    """An attempt started at `start` with a decision at each of `minutes` (the first is the start)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import insert
+
+    t0 = datetime.fromisoformat(start).replace(tzinfo=UTC)
+    at = lambda m: t0 + timedelta(minutes=m)  # noqa: E731
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(tables.attempts).values(
+                learner_id=learner,
+                module_id=module,
+                attempt=attempt,
+                policy_version="2025-09",
+                started_at=at(minutes[0]),
+                finished_at=at(finished) if finished is not None else None,
+            )
+        )
+        for n, m in enumerate(minutes[1:]):
+            conn.execute(
+                insert(tables.decisions).values(
+                    learner_id=learner,
+                    module_id=module,
+                    attempt=attempt,
+                    scenario_id=f"s{n}",
+                    choice_id="a",
+                    score=1.0,
+                    decided_at=at(m),
+                )
+            )
 
 
 def test_every_current_completion_gets_one_certificate(store, issued, tmp_path):
@@ -42,14 +82,15 @@ def test_every_current_completion_gets_one_certificate(store, issued, tmp_path):
     assert len({r["certificate_id"] for r in issued.values()}) == 4
     s01 = issued["S01"]
     assert s01["completed_on"] == "2025-12-05" and s01["policy_version"] == "2025-09"
-    assert (s01["score"], s01["max_score"], s01["minutes"]) == (54.0, 60.0, 155)
+    assert (s01["score"], s01["max_score"], s01["minutes"]) == (54.0, 60.0, 15)  # time spent, not the estimate
+    assert [m["minutes"] for m in s01["modules"]] == [15, 0, 0, 0, 0, 0]
     assert [m["id"] for m in s01["modules"]] == ["why", "sharing", "boundaries", "protect", "safety", "final"]
     key = tmp_path / "var" / "secret.key"
     assert key.exists() and oct(key.stat().st_mode & 0o777) == "0o600"
 
 
 def test_recording_again_changes_nothing(store, result, issued):
-    again = certificates.record(store, certificates.facts_from(result))
+    again = certificates.record(store, certificates.facts_from(result, store=store))
     assert {r["certificate_id"] for r in again} == {r["certificate_id"] for r in issued.values()}
     assert len(certificates.register_frame(store)) == 4
 
@@ -86,9 +127,9 @@ def test_a_record_inserted_without_the_key_does_not_verify(store, issued, monkey
 
 def test_secret_key_from_the_environment(store, result, monkeypatch, tmp_path):
     monkeypatch.setenv("COURSE_SECRET_KEY", "k" * 32)
-    first = certificates.certificate_id({**certificates.facts_from(result)[0]})
+    first = certificates.certificate_id({**certificates.facts_from(result, store=store)[0]})
     monkeypatch.setenv("COURSE_SECRET_KEY", "j" * 32)
-    assert certificates.certificate_id({**certificates.facts_from(result)[0]}) != first
+    assert certificates.certificate_id({**certificates.facts_from(result, store=store)[0]}) != first
     monkeypatch.setenv("COURSE_SECRET_KEY", "short")
     with pytest.raises(certificates.CertificateError, match="too short"):
         certificates.secret_key()
@@ -103,7 +144,7 @@ def test_html_certificate(store, issued, course):
         "5 December 2025",
         "version 2025-09",
         "54 out of 60 (90%)",
-        "2 hours 35 minutes (estimated)",
+        "15 minutes (time spent, from the course records)",
         issued["S01"]["certificate_id"],
         "Why it matters",
         "Final assessment",
@@ -135,7 +176,7 @@ def test_pdf_certificate(store, issued, course, tmp_path):
             "5 December 2025",
             "2025-09",
             "54 out of 60 (90%)",
-            "2 hours 35 minutes",
+            "15 minutes (time spent, from the course",
             record["certificate_id"],
         ):
             assert part in text, part
@@ -187,7 +228,7 @@ def test_cli_certificate_and_verify(tmp_path, roster_store):
     assert os.stat(tmp_path / "var" / "secret.key").st_mode & 0o077 == 0
 
 
-def test_facts_for_thousands_of_completions_are_quick():
+def test_facts_for_thousands_of_completions_are_quick(store):
     """The register is updated on every report: its facts come from arrays, not a loop over frames."""
     import time
 
@@ -197,7 +238,7 @@ def test_facts_for_thousands_of_completions_are_quick():
     roster, grades, activity = generate(staff=3000, years=3, seed=5)
     found = evaluate(make_rule(3), grades, roster, activity=activity, as_of=DAY)
     started = time.perf_counter()
-    facts = certificates.facts_from(found)
+    facts = certificates.facts_from(found, store=store)
     assert time.perf_counter() - started < 3
     assert len(facts) == int(found.people["current_completion"].sum()) > 1000
     assert all(len(f["modules"]) == 5 and f["completed_on"] >= max(m["passed_on"] for m in f["modules"]) for f in facts)
@@ -232,3 +273,18 @@ def test_certificate_page_in_the_learner_app(roster_store, course):
     waiting = open_certificate_page(course, store, "40002", token="tok").value
     assert "Your certificate is not ready yet" in waiting and "0 of 6 modules passed" in waiting
     assert certificates.for_learner(store, "40002") == []
+
+
+def test_a_completion_registered_with_the_estimate_is_not_issued_again(store, result):
+    """Before learning time was measured a certificate stated the modules' estimate: the same
+    completion, seen again, keeps that certificate rather than getting a second id."""
+    facts = certificates.facts_from(result, store=store)
+    estimated = [
+        {**f, "minutes": 155, "modules": [{k: v for k, v in m.items() if k != "minutes"} for m in f["modules"]]}
+        for f in facts
+    ]
+    old = {r["learner_id"]: r["certificate_id"] for r in certificates.record(store, estimated)}
+    again = certificates.record(store, certificates.facts_from(result, store=store))
+    assert {r["learner_id"]: r["certificate_id"] for r in again} == old
+    assert len(certificates.register_frame(store)) == len(old)
+    assert certificates.render_html(certificates.get(store, old["S01"]), load_course()).count("(estimated)") == 1

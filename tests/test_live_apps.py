@@ -18,7 +18,7 @@ from course.content.model import Choice, Scenario
 from course.kernel.launch import Launcher
 from course.live import address, core, views
 from course.live.join_app import JoinApp
-from course.live.summary import results_for
+from course.live.summary import results_for, room_scenario
 from course.live.trainer_app import CHOOSE, TrainerApp
 
 ENV = {
@@ -68,7 +68,8 @@ def test_a_whole_session_through_the_apps(course, store):
     assert f"code={session.code}&amp;voter={sam.voter}" in sam.header.value  # a reload keeps the same voter
 
     assert t.go(0)
-    scenario = course.scenario(session.scenario_ids[0])
+    # as the room sees it: the choices in the session's one order, lettered in that order
+    scenario = room_scenario(course, session.id, session.scenario_ids[0])
     for learner in (sam, anon):
         learner.refresh()  # what the poller does every 0.4 s
         assert escape(scenario.title) in learner.stage.children[0].value

@@ -14,7 +14,7 @@ from course.manager import privacy
 from course.records import retention
 from course.records.roster import import_rows
 from course.records.store import Store, attempts, decisions, learners, reflections
-from course.records.tables import certificates, gradings, sessions
+from course.records.tables import attempt_layouts, certificates, gradings, sessions
 from course.records.tables import grading_queue as requests
 
 from .test_reports import add_attendance
@@ -240,6 +240,23 @@ def populate(store: Store, tmp_path) -> None:
                 },
             ],
         )
+    # what amy's two attempts showed (course.assessment.layout): both recorded long ago, but a layout
+    # goes with its attempt, not by its own date, so only the old attempt's is purged
+    with store.engine.begin() as conn:
+        conn.execute(
+            attempt_layouts.insert(),
+            [
+                {
+                    "learner_id": "amy",
+                    "module_id": "why",
+                    "attempt": n,
+                    "policy_version": "2019-09",
+                    "layout": json.dumps({"key": f"learner:amy|why|{n}", "items": [], "choices": {}}),
+                    "created_at": OLD,
+                }
+                for n in (1, 2)
+            ],
+        )
     import_rows(
         store,
         [
@@ -287,6 +304,7 @@ def env(tmp_path, monkeypatch):
 EXPECTED = {
     "decisions": 3,
     "reflections": 2,
+    "attempt layouts": 1,
     "attempts": 2,
     "grading log entries": 1,
     "Finish requests": 1,
@@ -312,7 +330,7 @@ def test_purge_removes_what_it_says_and_nothing_else(env):
     before = snapshot(store)
     result = privacy.purge(store, BEFORE)
     assert without_live(result.removed) == EXPECTED
-    assert result.total == 13 and result.learners_affected == 2  # amy's old records, and cal
+    assert result.total == 14 and result.learners_affected == 2  # amy's old records, and cal
     after = snapshot(store)
     removed = {t: sorted(set(before[t]) - set(after[t])) for t in before}
     added = {t: sorted(set(after[t]) - set(before[t])) for t in before}
@@ -321,6 +339,7 @@ def test_purge_removes_what_it_says_and_nothing_else(env):
         "attempts": 2,
         "decisions": 3,
         "reflections": 2,
+        "attempt_layouts": 1,
         "gradings": 1,
         "grading_queue": 1,
         "sessions": 1,
@@ -359,7 +378,7 @@ def test_purge_is_all_or_nothing(env, monkeypatch):
     monkeypatch.setattr(retention, "_delete_keys", failing)
     with pytest.raises(RuntimeError):
         privacy.purge(env, BEFORE)
-    assert calls == ["decisions", "reflections", "attempts"]
+    assert calls == ["decisions", "reflections", "attempt_layouts", "attempts"]
     assert snapshot(env) == before
 
 
@@ -371,6 +390,7 @@ def test_export_learner_has_every_record_about_them_and_no_one_else(env, tmp_pat
     data = privacy.export_learner(env, "amy")
     tables = data["records_store"]
     assert sorted(tables) == [
+        "attempt_layouts",
         "attempts",
         "attendance",
         "certificates",
@@ -383,6 +403,7 @@ def test_export_learner_has_every_record_about_them_and_no_one_else(env, tmp_pat
         "staff",
     ]
     assert {t: len(rows) for t, rows in tables.items()} == {
+        "attempt_layouts": 2,
         "attempts": 2,
         "attendance": 1,
         "certificates": 1,
@@ -403,6 +424,7 @@ def test_export_learner_has_every_record_about_them_and_no_one_else(env, tmp_pat
     with zipfile.ZipFile(path) as z:
         names = sorted(z.namelist())
         assert names == [
+            "attempts.html",
             "certificates/SMC-AAAAA-AAAAA-AAAAA-AAAAA.html",
             "files/submitted/why/responses.json",
             "learning-record.html",
@@ -432,12 +454,12 @@ def test_cli_purge_and_export(env, tmp_path, monkeypatch):
 
     before = snapshot(env)
     dry = runner.invoke(main, ["purge", "--before", "2024-01-01", "--dry-run"])
-    assert dry.exit_code == 0 and "13 record(s) about 2 learner(s) would be deleted" in dry.output
+    assert dry.exit_code == 0 and "14 record(s) about 2 learner(s) would be deleted" in dry.output
     unconfirmed = runner.invoke(main, ["purge", "--before", "2024-01-01"])
     assert unconfirmed.exit_code == 2 and "add --yes to confirm" in unconfirmed.output
     assert snapshot(env) == before
     done = runner.invoke(main, ["purge", "--before", "2024-01-01", "--yes"])
-    assert done.exit_code == 0 and "13 record(s) about 2 learner(s) deleted." in done.output
+    assert done.exit_code == 0 and "14 record(s) about 2 learner(s) deleted." in done.output
     assert "Amy" not in done.output and "amy" not in done.output  # counts only, no names
     future = runner.invoke(main, ["purge", "--before", "2999-01-01", "--yes"])
     assert future.exit_code == 2 and "is in the future" in future.output

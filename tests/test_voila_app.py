@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from course.assessment.layout import attempt_key, choice_order, shown_scenario
 from course.content.model import load_course
 from course.records.attempt import LearnerRecords
 from course.records.store import Store
@@ -136,7 +137,9 @@ def test_sign_in_and_complete_a_module_with_the_keyboard_alone(server, browser, 
         tab_to(page, "Check my answer", button("Check my answer"))
         page.keyboard.press("Enter")
         page.wait_for_function("document.activeElement && document.activeElement.classList.contains('cm-focus-target')")
-        chosen[scenario.id] = scenario.choices[pick].id
+        # the pick is the place on screen: the attempt's shuffled order (course.assessment.layout)
+        shown = shown_scenario(scenario, attempt_key(staff_number, "why", 1))
+        chosen[scenario.id] = shown.choices[pick].id
         if len(chosen) == 1:
             shot(page, "module-feedback-1280")
         label = "See your result" if page.get_by_role("button", name="See your result").is_visible() else "Next"
@@ -224,6 +227,33 @@ def test_closing_the_page_mid_module_and_reopening_restores_the_answers(server, 
         assert radio.is_checked() and radio.is_disabled()
         assert choice.text in page.locator(".cm-feedback").text_content()
     page.close()
+
+
+def test_a_module_page_letters_the_shuffled_choices_and_a_reload_keeps_the_order(server, browser, store):
+    module = load_course().module("protect")
+    first = module.graded_scenarios[0]
+    # a learner whose order is not the YAML's (so the page cannot pass by showing the YAML's)
+    learner = next(
+        f"SH-{n}"
+        for n in range(2003, 2100)
+        if choice_order(first, attempt_key(f"SH-{n}", "protect", 1)) != tuple(c.id for c in first.choices)
+    )
+    token = signed_in(store, learner, "Sol Hart")
+    expected = [first.choice(cid).text for cid in choice_order(first, attempt_key(learner, "protect", 1))]
+
+    def radios_on_screen() -> list[str]:
+        page = open_page(browser, module_url(server, "protect", token))
+        page.get_by_role("button", name="Start").click()
+        page.get_by_role("heading", name=first.title).wait_for()
+        page.get_by_role("radio").first.wait_for()
+        labels = [t.strip() for t in page.locator(".cm-decision .widget-radio-box label").all_inner_texts()]
+        page.close()
+        return labels
+
+    shown = radios_on_screen()
+    letters = "ABCDEFGH"[: len(expected)]
+    assert shown == [f"{x}. {text}" for x, text in zip(letters, expected, strict=True)]
+    assert radios_on_screen() == shown  # a reload: the same order, the same letters
 
 
 # --- identity cannot be borrowed ----------------------------------------------------------------

@@ -132,7 +132,7 @@ def test_final_assessment_holds_feedback_until_the_end(tmp_path, db_url):
     last.check()
     html = summary.children[0].value
     assert "1 out of" in html and "You need 80% to pass" in html
-    assert "Review of every answer" in html and "The best answer:" in html
+    assert "Review of every answer" in html and "The best choice was " in html
 
 
 def test_being_graded_reads_responses_and_writes_nothing(tmp_path, monkeypatch, db_url):

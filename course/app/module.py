@@ -8,6 +8,9 @@ and the course home always say the same (being marked, passed, needs review, fai
 Every answer is saved the moment it is checked (the store is the record), so a learner who
 closes the page and comes back sees every answer again and carries on at the first
 unanswered scenario. Branch scenarios appear right after the choice that leads to them.
+
+What the attempt shows is its layout (LearnerRecords.layout, course.assessment.layout): a bank
+module's drawn items in their drawn order, every scenario's choices in the attempt's order.
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ class ModuleApp(widgets.VBox):
         self.learner_name = learner_name or records.learner_id
         self._on_finish = on_finish
         self._pages: dict[str, widgets.Widget] = {}
-        self._numbers = {s.id: i + 1 for i, s in enumerate(module.graded_scenarios)}
+        self._numbers = self._numbers_of(records)
         self.position = OVERVIEW
 
         # Every widget is a model the page loads over the websocket, and each comes with its own
@@ -102,16 +105,22 @@ class ModuleApp(widgets.VBox):
         self._state: status.ModuleStatus | None = None
         self.go(self.start_page(), focus=False)
 
+    @staticmethod
+    def _numbers_of(records: LearnerRecords) -> dict[str, int]:
+        """ "Scenario 3 of 15": each item's place among those this attempt shows."""
+        return {sid: i + 1 for i, sid in enumerate(records.shown_graded)}
+
     # --- where the learner is ----------------------------------------------------------
     def sequence(self) -> list[str]:
-        """The pages in order: overview, each graded scenario followed by any branch it led to, summary."""
+        """The pages in order: overview, each item this attempt shows (a bank: those drawn) followed
+        by any branch it led to, summary."""
         pages = [OVERVIEW]
-        for scenario in self.module.graded_scenarios:
+        for scenario in map(self.module.scenario, self.records.shown_graded):
             pages.append(scenario.id)
             current, seen = scenario, {scenario.id}
             while (decision := self.records.decision(current.id)) is not None:
                 following = current.choice(decision.choice_id).next
-                if not following or following in seen:
+                if not following or following in seen or following not in self.records.layout.choices:
                     break
                 pages.append(following)
                 seen.add(following)
@@ -132,7 +141,7 @@ class ModuleApp(widgets.VBox):
         return SUMMARY
 
     def complete(self) -> bool:
-        return self.records.answered() == len(self.module.graded_scenarios)
+        return self.records.answered() == self.records.total()
 
     def reaches_pass_mark_so_far(self) -> bool:
         """The click-time score reaches the pass mark (the one pass test): a hint, never a pass."""
@@ -210,7 +219,7 @@ class ModuleApp(widgets.VBox):
             if page == OVERVIEW:
                 self._pages[page] = widgets.HTML(self._overview_html(), layout=self._layout, style=self._html_style)
             else:
-                scenario = self.module.scenario(page)
+                scenario = self.records.shown(page)  # its choices in this attempt's order
                 self._pages[page] = DecisionWidget(
                     scenario,
                     self.records,
@@ -264,7 +273,7 @@ class ModuleApp(widgets.VBox):
         return (
             f'<section class="cm-overview" aria-labelledby="cm-overview-h">'
             f'<h2 id="cm-overview-h"{FOCUS if focus else ""}>About this module</h2>{overview}'
-            f'<p class="cm-overview__facts">About {m.minutes} minutes · {len(m.graded_scenarios)} scenarios · '
+            f'<p class="cm-overview__facts">About {m.minutes} minutes · {self.records.total()} scenarios · '
             f"pass mark {round(100 * m.pass_mark)}%</p>"
             f'<details class="cm-more"><summary>More about this module</summary>{intro}'
             f"<h3>What this module answers</h3><ul>{items(m.questions)}</ul>"
@@ -302,7 +311,7 @@ class ModuleApp(widgets.VBox):
         return page
 
     def _result_html(self, focus: bool = True) -> str:
-        total, done = len(self.module.graded_scenarios), self.records.answered()
+        total, done = self.records.total(), self.records.answered()
         heading = f'<h2 id="cm-result-h"{FOCUS if focus else ""}>Your result</h2>'
         if done < total:
             return (
@@ -316,9 +325,9 @@ class ModuleApp(widgets.VBox):
         review = ""
         if self.module.feedback == "end":
             parts = []
-            for scenario in self.module.graded_scenarios:
+            for scenario in map(self.records.shown, self.records.shown_graded):
                 decision = self.records.decision(scenario.id)
-                assert decision is not None  # every graded scenario is answered here (done == total above)
+                assert decision is not None  # every item shown is answered here (done == total above)
                 choice = scenario.choice(decision.choice_id)
                 feedback = feedback_html(
                     scenario, choice, self.course.policy, show_best=True, help_at=help_href(self.token, self.module.id)
@@ -476,6 +485,8 @@ class ModuleApp(widgets.VBox):
         """A new attempt (after a fail, or when a pass is due again): the old one stays on record."""
         self._writable_store().start_new_attempt(self.records.learner_id, self.module.id, self.course.policy.version)
         self.records.reload()
+        self.records.layout  # noqa: B018 - record the new attempt's layout (its draw) as it starts
+        self._numbers = self._numbers_of(self.records)
         self.finished_at = None
         self._state = None
         old_pages = list(self._pages.values())
@@ -512,7 +523,7 @@ def open_module_app(
         return widgets.HTML(f'<div class="cm-root cm-app">{message_html(*NOT_FOUND, home_link(token))}</div>')
     module = course.modules[module_id]
     try:
-        records = LearnerRecords.open(learner_id, module, course.policy.version, store, None)
+        records = LearnerRecords.open(learner_id, module, course.policy.version, store, None, policy=course.policy)
         known = store.learner(learner_id) or {}
     except StoreError:
         log.exception("could not read the records of a learner for %s", module_id)

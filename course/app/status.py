@@ -89,7 +89,7 @@ def _reason(row, completion) -> str:
 
 
 def _module_status(course: Course, module: Module, row, history: list[AttemptSummary]) -> ModuleStatus:
-    total = len(module.graded_scenarios)
+    total = module.draw or len(module.graded_scenarios)  # a bank: the items an attempt draws
     latest = history[-1] if history else None
     state = str(row["status"]) if row is not None else NOT_STARTED
     if state == IN_PROGRESS and latest is not None:  # "so far": the open attempt's click-time score

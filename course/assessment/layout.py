@@ -17,6 +17,7 @@ known if the content changes later).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import random
@@ -120,6 +121,13 @@ class Layout:
     items: tuple[str, ...]
     choices: dict[str, tuple[str, ...]]
 
+    def scenario(self, module: Module, scenario_id: str) -> Scenario:
+        """A scenario of `module` with its choices in this layout's order (computed from the key for
+        one the layout does not list, such as a follow-up added to the content since)."""
+        scenario = module.scenario(scenario_id)
+        order = self.choices.get(scenario_id) or choice_order(scenario, self.key)
+        return arranged(scenario, order)
+
     def as_json(self) -> dict:
         return {"key": self.key, "items": list(self.items), "choices": {k: list(v) for k, v in self.choices.items()}}
 
@@ -137,3 +145,24 @@ def attempt_layout(module: Module, policy: Policy, learner_id: str, attempt: int
         if s.branch:
             shown.add(s.id)
     return Layout(key, items, {s.id: choice_order(s, key) for s in module.scenarios if s.id in shown})
+
+
+def arranged(scenario: Scenario, order: tuple[str, ...] | list[str]) -> Scenario:
+    """`scenario` with its choices in `order` (what a page draws: its letters follow this order).
+
+    Ids in `order` the content no longer has are skipped and choices it does not name come last,
+    so a layout stored before a content edit still shows every current choice once."""
+    by_id = {c.id: c for c in scenario.choices}
+    ids = [c for c in order if c in by_id]
+    ids += [c.id for c in scenario.choices if c.id not in ids]
+    return dataclasses.replace(scenario, choices=tuple(by_id[c] for c in ids))
+
+
+def shown_scenario(scenario: Scenario, key: str) -> Scenario:
+    """`scenario` with its choices in the order shown for `key` (an attempt's or a session's)."""
+    return arranged(scenario, choice_order(scenario, key))
+
+
+def letter(index: int) -> str:
+    """The letter of the `index`-th choice shown (0 -> A)."""
+    return LETTERS[index] if index < len(LETTERS) else str(index + 1)

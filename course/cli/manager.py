@@ -81,7 +81,7 @@ def _evaluate(step=None, as_of=None, roster_only=False, record=True):
     result = evaluate_inputs(inputs, as_of, roster_only=roster_only)
     if record and as_of is None:
         step("updating the completion register")
-        certificates.record(store, certificates.facts_from(result))
+        certificates.record(store, certificates.facts_from(result, store=store))
     return store, course, result
 
 
@@ -235,7 +235,7 @@ def certificate(learner, everyone, out, fmt):
     with Steps(6) as steps:
         store, course, result = _evaluate(steps, record=False)
         ids = None if everyone else [_resolve(result, learner)]
-        facts = certificates.facts_from(result, ids)
+        facts = certificates.facts_from(result, ids, store=store)
         if not facts and not everyone:
             row = result.people[result.people["learner_id"] == ids[0]].iloc[0]
             raise ValueError(
@@ -324,6 +324,28 @@ def xapi(out, learner, since, homepage, with_names):
         errors.print(f"wrote {len(records)} completion(s) as xAPI statements to {escape(out)}", highlight=False)
     else:
         click.echo(text, nl=False)
+
+
+@main.command("review-attempts")
+@click.argument("learner")
+@click.option("--module", "module_id", help="Only this module's attempts.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table", show_default=True)
+def review_attempts(learner, module_id, fmt):
+    """What each attempt of a learner showed: the items in order, each one's choices in the order
+    shown (the letters the learner saw), and the choice picked."""
+    from course.content.model import load_course
+    from course.manager.attempt_review import as_html, as_json, as_text, review
+    from course.records.store import Store
+
+    course = load_course()
+    if module_id is not None and module_id not in course.modules:
+        raise click.UsageError(f"no module '{module_id}' (modules: {', '.join(course.modules)})")
+    found = review(Store(), course, learner.strip(), module_id)
+    if not found:
+        raise click.ClickException(
+            f"no attempts of learner '{learner.strip()}'" + (f" at '{module_id}'" if module_id else "")
+        )
+    click.echo({"table": as_text, "json": as_json, "html": as_html}[fmt](found), nl=False)
 
 
 @main.command("export-learner")

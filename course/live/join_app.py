@@ -17,7 +17,7 @@ import ipywidgets as widgets
 from course.content.model import Course
 from course.kernel.runtime import Poller, guarded, log
 from course.live import core
-from course.live.summary import letter, session_title
+from course.live.summary import letter, room_scenario, session_title
 from course.live.views import reveal_html, tally_html
 from course.records.store import Store, StoreError
 from course.widgets.cards import FOCUS, feedback_html, focus_here, scenario_card_html
@@ -240,7 +240,7 @@ class JoinApp(widgets.VBox):
                 ),
             )
             return
-        scenario = self._scenario(session.scenario_id)
+        scenario = room_scenario(self.course, session.id, session.scenario_id)  # the room's choice order
         if scenario is None:
             self.stage.children = (
                 widgets.HTML(
@@ -255,12 +255,6 @@ class JoinApp(widgets.VBox):
             self.stage.children = (card, self._revealed(scenario, counts or {}, focus=not first))
         else:
             self.stage.children = (card, self._ballot(scenario))
-
-    def _scenario(self, scenario_id):
-        try:
-            return self.course.scenario(scenario_id)
-        except KeyError:
-            return None
 
     def _ballot(self, scenario) -> widgets.VBox:
         session, voter = self._joined()

@@ -11,6 +11,7 @@ import csv
 import io
 from dataclasses import dataclass
 
+from course.assessment.layout import session_key, shown_scenario
 from course.content.model import Course, Scenario
 from course.live import core
 from course.records.store import Store
@@ -58,15 +59,21 @@ def session_title(course: Course, session: core.LiveSession) -> str:
     return f"{count} chosen scenario{'s' if count != 1 else ''}"
 
 
+def room_scenario(course: Course, session_id: str, scenario_id: str | None) -> Scenario | None:
+    """A scenario as the room sees it: its choices in the session's one order (session_key), so the
+    letters on every phone, the projector, the tally and the summary agree. The votes stay by choice
+    id. None for no scenario, or one removed from the course since."""
+    if scenario_id is None:
+        return None
+    try:
+        return shown_scenario(course.scenario(scenario_id), session_key(session_id))
+    except KeyError:
+        return None
+
+
 def scenarios_of(course: Course, session: core.LiveSession) -> list[Scenario | None]:
-    """The session's scenarios as content (None for one removed from the course since)."""
-    found: list[Scenario | None] = []
-    for scenario_id in session.scenario_ids:
-        try:
-            found.append(course.scenario(scenario_id))
-        except KeyError:
-            found.append(None)
-    return found
+    """The session's scenarios as the room saw them (None for one removed from the course since)."""
+    return [room_scenario(course, session.id, scenario_id) for scenario_id in session.scenario_ids]
 
 
 # --- the summary --------------------------------------------------------------------------------------

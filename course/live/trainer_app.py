@@ -21,7 +21,14 @@ from course.content.model import Course
 from course.kernel.runtime import Poller, guarded, log
 from course.live import core
 from course.live.address import JoinAddress, join_address, qr_data_uri
-from course.live.summary import attendance_csv, session_summary, session_title, start_session, summary_csv
+from course.live.summary import (
+    attendance_csv,
+    room_scenario,
+    session_summary,
+    session_title,
+    start_session,
+    summary_csv,
+)
 from course.live.views import (
     choices_list_html,
     download_link,
@@ -280,7 +287,7 @@ class TrainerApp(widgets.VBox):
             large=session.in_lobby,
         )
         voted = f"{people_word(result.voters)} {'has' if result.voters == 1 else 'have'} voted in this session so far."
-        scenario = self.course_scenario(session.scenario_id)
+        scenario = room_scenario(self.course, session.id, session.scenario_id)  # the room's choice order
         if session.in_lobby:
             self.progress.value = (
                 f'<p class="cm-live-progress">{session.total} scenario'
@@ -333,14 +340,6 @@ class TrainerApp(widgets.VBox):
         self.reveal_button.button_style = "" if session.revealed else "primary"
         if session.at_last and session.revealed:
             self.finish_button.button_style = "primary"
-
-    def course_scenario(self, scenario_id: str | None):
-        if scenario_id is None:
-            return None
-        try:
-            return self.course.scenario(scenario_id)
-        except KeyError:
-            return None
 
     # --- the trainer's actions ------------------------------------------------------------------------
     def _act(self, action, *args, focus_reveal: bool = False) -> bool:

@@ -24,7 +24,7 @@ import re
 import secrets
 import string
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from course import settings
@@ -108,9 +108,14 @@ def _num(value):
     return None if value != value else value  # NaN -> None
 
 
-def facts_from(result, learner_ids=None) -> list[dict]:
-    """The facts of each current completion in an Evaluation (course.manager.completion)."""
+def facts_from(result, learner_ids=None, *, store: Store) -> list[dict]:
+    """The facts of each current completion in an Evaluation (course.manager.completion).
+
+    The learning time is what the learner spent, from the records (course.learning_time), per
+    module up to when it was passed (so the facts, and the id, do not change with later visits)."""
     import numpy as np
+
+    from course.learning_time import minutes_spent
 
     people = result.people
     done = people["current_completion"].to_numpy()
@@ -128,7 +133,14 @@ def facts_from(result, learner_ids=None) -> list[dict]:
     numbers = people["staff_number"].to_numpy()[rows]
     names = people["name"].to_numpy()[rows]
     titles = [rule.titles.get(m, m) for m in rule.modules]
-    minutes = int(sum(rule.minutes.get(m, 0) for m in rule.modules))
+    passed_ns = cells["passed_on"][rows]
+    until = {
+        (str(ids[k]), m): datetime.fromtimestamp(int(passed_ns[k, j]) / 1e9, UTC)
+        for k in range(len(rows))
+        for j, m in enumerate(rule.modules)
+        if int(passed_ns[k, j]) != np.iinfo(np.int64).min  # NaT: no pass time, count every moment
+    }
+    spent = minutes_spent(store, [str(i) for i in ids], until)
     out = []
     for k in range(len(rows)):
         modules = [
@@ -139,6 +151,7 @@ def facts_from(result, learner_ids=None) -> list[dict]:
                 "score": _num(scores[k, j]),
                 "max_score": _num(maxes[k, j]),
                 "attended": bool(attended[k, j]),
+                "minutes": spent.get((str(ids[k]), m), 0),
             }
             for j, m in enumerate(rule.modules)
         ]
@@ -153,7 +166,7 @@ def facts_from(result, learner_ids=None) -> list[dict]:
                 "modules": modules,
                 "score": sum(m["score"] for m in scored) if scored else None,
                 "max_score": sum(m["max_score"] for m in scored) if scored else None,
-                "minutes": minutes,
+                "minutes": sum(m["minutes"] for m in modules),
             }
         )
     return out
@@ -168,11 +181,39 @@ def record(store: Store, facts_list: list[dict]) -> list[dict]:
     stamped = []
     for facts in facts_list:
         stamped.append({**facts, "certificate_id": certificate_id(facts, key)})
+    stamped = _keep_estimated(store, stamped)
     ids = [f["certificate_id"] for f in stamped]
     known = register.known_ids(store, ids)
     issued = now()
     register.add(store, [_row(f, issued) for f in stamped if f["certificate_id"] not in known])
     return stamped
+
+
+def _without_time(facts: dict) -> dict:
+    return {
+        **{k: facts[k] for k in FACTS if k != "minutes"},
+        "modules": [{k: v for k, v in m.items() if k != "minutes"} for m in facts["modules"]],
+    }
+
+
+def _keep_estimated(store: Store, stamped: list[dict]) -> list[dict]:
+    """A completion registered before learning time was measured (its time an estimate) stays
+    that certificate: the same facts but the time would otherwise be issued again, under a new id."""
+    new = {(f["learner_id"], f["completed_on"]) for f in stamped}
+    older = {
+        (learner, str(day)): cert
+        for learner, day, _version, cert in register.completions(store, sorted({f["learner_id"] for f in stamped}))
+        if (learner, str(day)) in new
+    }
+    if not older:
+        return stamped
+    out = []
+    for facts in stamped:
+        cert = older.get((facts["learner_id"], facts["completed_on"]))
+        earlier = get(store, cert) if cert and cert != facts["certificate_id"] else None
+        keep = earlier is not None and not measured(earlier) and _without_time(earlier) == _without_time(facts)
+        out.append(earlier if keep and earlier is not None else facts)
+    return out
 
 
 def _row(facts: dict, issued) -> dict:
@@ -230,7 +271,7 @@ def issue(store: Store, course, learner_ids) -> list[dict]:
     if not ids:
         return []
     result = evaluate_inputs(load_inputs(store, course=course, learner_ids=ids))
-    return record(store, facts_from(result, ids))
+    return record(store, facts_from(result, ids, store=store))
 
 
 def for_learner(store: Store, learner_id: str) -> list[dict]:
@@ -319,17 +360,30 @@ def _fields(record: dict, course) -> dict:
         if record["max_score"]
         else "trainer-led session attended",
         "hours": hours_text(record["minutes"]),
+        "hours_note": hours_note(record),
         "owner": course.policy.raw.get("owner", ""),
         "renewal": f"by {renewal.strftime('%-d %B %Y')}"
         + (", or sooner if the policy changes" if rule.get("renew_on_policy_change", True) else ""),
     }
 
 
-def module_lines(record: dict) -> list[tuple[str, str, str]]:
+def measured(record: dict) -> bool:
+    """The record's learning time is time spent, from the records (each module says its minutes);
+    certificates issued before that state the modules' estimate."""
+    return all("minutes" in m for m in record["modules"])
+
+
+def hours_note(record: dict) -> str:
+    return "(time spent, from the course records)" if measured(record) else "(estimated)"
+
+
+def module_lines(record: dict) -> list[tuple[str, str, str, str]]:
+    """(title, passed on, result, time spent) of each module ("" for the time of an old record)."""
     lines = []
     for m in record["modules"]:
         result = "attended (trainer-led)" if m.get("attended") else _score_text(m["score"], m["max_score"])
-        lines.append((m["title"], date.fromisoformat(m["passed_on"]).strftime("%-d %B %Y"), result))
+        spent = hours_text(m["minutes"]) if "minutes" in m else ""
+        lines.append((m["title"], date.fromisoformat(m["passed_on"]).strftime("%-d %B %Y"), result, spent))
     return lines
 
 
@@ -337,8 +391,9 @@ def render_html(record: dict, course) -> str:
     template = string.Template((assets_dir() / "certificate" / "certificate.html").read_text(encoding="utf-8"))
     values = {k: html.escape(str(v)) for k, v in _fields(record, course).items()}
     values["module_rows"] = "\n".join(
-        f"      <tr><td>{html.escape(t)}</td><td>{html.escape(d)}</td><td>{html.escape(r)}</td></tr>"
-        for t, d, r in module_lines(record)
+        f"      <tr><td>{html.escape(t)}</td><td>{html.escape(d)}</td><td>{html.escape(r)}</td>"
+        f"<td>{html.escape(m)}</td></tr>"
+        for t, d, r, m in module_lines(record)
     )
     return template.substitute(values)
 
@@ -400,23 +455,24 @@ def render_pdf(record: dict, course) -> bytes:
 
     with pdf.table(
         width=255,
-        col_widths=(120, 55, 80),
+        col_widths=(105, 50, 65, 35),
         align="LEFT",
         line_height=7,
         headings_style=FontFace(emphasis="BOLD", fill_color=(232, 238, 244)),
     ) as table:
         heading = table.row()
-        for text in ("Module", "Passed on", "Result"):
+        for text in ("Module", "Passed on", "Result", "Time spent"):
             heading.cell(text)
-        for title, day, result in module_lines(record):
+        for title, day, result, spent in module_lines(record):
             row = table.row()
             row.cell(title)
             row.cell(day)
             row.cell(result)
+            row.cell(spent)
     pdf.ln(4)
     for label, value, mono in (
         ("Overall score", f["score"], False),
-        ("Learning time", f["hours"] + " (estimated)", False),
+        ("Learning time", f["hours"] + " " + f["hours_note"], False),
         ("Staff number", f["staff_number"], False),
         ("Certificate id", f["certificate_id"], True),
     ):

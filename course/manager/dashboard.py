@@ -137,7 +137,7 @@ class Dashboard:
         inputs = load_inputs(self.store, self.root, self.course)
         self.result = evaluate_inputs(inputs, self.as_of)
         if self.as_of is None:  # the register keeps every completion seen (see course.manager.certificates)
-            certificates.record(self.store, certificates.facts_from(self.result))
+            certificates.record(self.store, certificates.facts_from(self.result, store=self.store))
             inputs.history = certificates.register_frame(self.store)
         self.history = inputs.history
         self.hardest = hardest(first_choices(self.store), self.course, limit=10)

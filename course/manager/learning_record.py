@@ -4,7 +4,7 @@ Registered social service workers in Scotland make a yearly declaration of conti
 professional learning (CPL) to the SSSC; there is no fixed number of hours. A record that
 says what was learned and how it will change practice, with the worker's own reflections,
 is what helps them there. This module builds that record: the modules done and when, the
-estimated time, what each module set out to teach (its objectives), and the learner's
+time actually spent (course.learning_time), what each module set out to teach (its objectives), and the learner's
 reflections, as a printable HTML page, Markdown or JSON.
 """
 
@@ -20,7 +20,8 @@ from course.records.store import Store
 ABOUT = (
     "Registered workers in Scotland declare their continuous professional learning (CPL) to the SSSC each "
     "year. The SSSC does not set a number of hours: what counts is what you learned and how it changes your "
-    "practice. Keep this record with your CPL notes. Times are estimates."
+    "practice. Keep this record with your CPL notes. Times are the time you spent in the course, from its records (a pause "
+    "of more than 10 minutes counts as 10 minutes)."
 )
 
 
@@ -56,6 +57,18 @@ def learning_record(store: Store, learner_id: str, course=None, result=None) -> 
     name = (row["name"] if row is not None and row["name"] else (known["name"] if known else "")) or learner_id
     mods = result.modules[result.modules["learner_id"] == learner_id].set_index("module_id")
     texts = _reflections(store, learner_id)
+    import pandas as pd
+
+    from course.learning_time import minutes_spent
+
+    passes = {}
+    for module_id in mods.index:
+        when = mods.loc[module_id, "passed_on"]
+        if str(mods.loc[module_id, "status"]) == "passed" and when is not None and when == when:
+            stamp = pd.Timestamp(when)
+            passes[(learner_id, module_id)] = (stamp if stamp.tzinfo else stamp.tz_localize("UTC")).to_pydatetime()
+    # the time spent (course.learning_time): a passed module's up to its pass, as on the certificate
+    spent = minutes_spent(store, [learner_id], passes)
     modules, minutes = [], 0
     for module in course.modules.values():
         state = str(mods.loc[module.id, "status"]) if module.id in mods.index else "not started"
@@ -63,8 +76,8 @@ def learning_record(store: Store, learner_id: str, course=None, result=None) -> 
             continue
         passed_on = mods.loc[module.id, "passed_on"] if module.id in mods.index else None
         done = state == "passed"
-        if done:
-            minutes += module.minutes
+        module_minutes = spent.get((learner_id, module.id), 0)
+        minutes += module_minutes
         modules.append(
             {
                 "id": module.id,
@@ -73,7 +86,7 @@ def learning_record(store: Store, learner_id: str, course=None, result=None) -> 
                 "passed_on": passed_on.date().isoformat()
                 if done and passed_on is not None and passed_on == passed_on
                 else None,
-                "minutes": module.minutes,
+                "minutes": module_minutes,
                 "objectives": list(module.objectives),
                 "key_points": list(module.key_points),
                 "reflection_prompt": module.reflection,
@@ -125,7 +138,7 @@ def to_markdown(record: dict) -> str:
         f"- Staff number: {record['staff_number']}",
         f"- Based on: {record['policy']}",
         f"- Status: {record['status']}" + (f" (completed {record['completed_on']})" if record["completed_on"] else ""),
-        f"- Learning time (estimated): {hours_text(record['learning_minutes'])}",
+        f"- Learning time (time spent, from the course records): {hours_text(record['learning_minutes'])}",
         f"- Record made on: {record['generated_on']}",
         "",
         record["about"],
@@ -137,7 +150,7 @@ def to_markdown(record: dict) -> str:
             "",
             f"Status: {m['status']}"
             + (f", passed on {m['passed_on']}" if m["passed_on"] else "")
-            + f". About {m['minutes']} minutes.",
+            + f". Time spent: {hours_text(m['minutes'])}.",
             "",
             "What I learned to do:",
             "",
@@ -171,7 +184,7 @@ def to_html(record: dict) -> str:
         f"<dt>Status</dt><dd>{e(record['status'])}"
         + (f" (completed {e(record['completed_on'])})" if record["completed_on"] else "")
         + "</dd>",
-        f"<dt>Learning time</dt><dd>{e(hours_text(record['learning_minutes']))} (estimated)</dd>",
+        f"<dt>Learning time</dt><dd>{e(hours_text(record['learning_minutes']))} (time spent, from the course records)</dd>",
         f"<dt>Record made on</dt><dd>{e(record['generated_on'])}</dd>",
         "</dl>",
         f"<p class='about'>{e(record['about'])}</p>",
@@ -180,7 +193,7 @@ def to_html(record: dict) -> str:
         parts.append(
             f"<section><h2>{e(m['title'])}</h2><p>Status: {e(m['status'])}"
             + (f", passed on {e(m['passed_on'])}" if m["passed_on"] else "")
-            + f". About {m['minutes']} minutes.</p><h3>What I learned to do</h3><ul>"
+            + f". Time spent: {e(hours_text(m['minutes']))}.</p><h3>What I learned to do</h3><ul>"
             + "".join(f"<li>{e(o)}</li>" for o in m["objectives"])
             + "</ul>"
             + f"<h3>My reflection</h3><p class='prompt'>{e(m['reflection_prompt'])}</p>"

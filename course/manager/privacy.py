@@ -11,7 +11,7 @@
   aside and deleted only when both databases are done, so a failure puts them back.
 
 What "older than the date" means for each kind:
-  an attempt (with its decisions and reflections): its last activity; a grading-log entry:
+  an attempt (with its decisions, reflections and layout): its last activity; a grading-log entry:
   when graded; a Finish request: when made; a sign-in session: when it expired; a
   certificate: its completion date; a learner: when first seen, and only once nothing else
   about them is left; an nbgrader submission: its submission time; attendance: its date.
@@ -27,6 +27,7 @@ purge shows nothing is left.
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
@@ -136,7 +137,8 @@ def export_learner(store: Store, learner_id: str, *, root: Path | None = None, c
 
 
 def write_export_zip(store: Store, learner_id: str, path: Path, *, root: Path | None = None, course=None) -> Path:
-    """The export as a zip: records.json, certificates/*.html, learning-record.html, files/."""
+    """The export as a zip: records.json, certificates/*.html, learning-record.html, attempts.html
+    (what each attempt showed, in order, and the choice picked), files/."""
     from course.atomic import write_atomic
     from course.content.model import load_course
     from course.manager import certificates
@@ -153,6 +155,13 @@ def write_export_zip(store: Store, learner_id: str, path: Path, *, root: Path | 
             z.writestr("learning-record.html", to_html(learning_record(store, learner_id, course)))
         except KeyError:
             pass
+        from course.manager.attempt_review import as_html, review
+
+        z.writestr(
+            "attempts.html",
+            f"<!doctype html><html lang='en'><meta charset='utf-8'><title>Attempts of {html.escape(learner_id)}"
+            f"</title><body><h1>What each attempt showed</h1>{as_html(review(store, course, learner_id))}</body></html>",
+        )
         for folder in _learner_folders(learner_id, root):
             for f in sorted(folder.rglob("*")):
                 if f.is_file():

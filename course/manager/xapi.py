@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from course import settings
+from course.manager.certificates import measured
 
 DEFAULT_BASE = "https://social-media-course.invalid/xapi/"
 DEFAULT_HOMEPAGE = "https://staff.invalid/"
@@ -71,7 +72,10 @@ def statements_for(record: dict, course, *, homepage: str | None = None, with_na
     extensions = {
         base + "extensions/policy-version": record["policy_version"],
         base + "extensions/certificate-id": record["certificate_id"],
-        base + "extensions/estimated-minutes": record["minutes"],
+        # time spent from the records (course.learning_time); an older certificate states the estimate
+        base + ("extensions/learning-minutes" if measured(record) else "extensions/estimated-minutes"): record[
+            "minutes"
+        ],
     }
     out = []
     for m in record["modules"]:

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from course.assessment.layout import Layout, attempt_layout
 from course.content.model import Module
 from course.records import responses
 from course.records.store import Decision, Store
+
+if TYPE_CHECKING:
+    from course.content.model import Policy, Scenario
 
 
 @dataclass
@@ -24,8 +29,12 @@ class LearnerRecords:
     store: Store | None
     responses_path: Path | None = None
     attempt: int = 1
+    # the policy's blueprint decides a bank module's draw (course.assessment.layout); None: read it
+    # from the content when a bank needs it
+    policy: Policy | None = None
     _decisions: dict[str, Decision] = field(default_factory=dict)
     _reflections: dict[str, str] = field(default_factory=dict)
+    _layout: Layout | None = None
 
     @classmethod
     def open(
@@ -35,23 +44,33 @@ class LearnerRecords:
         policy_version: str,
         store: Store | None,
         responses_path: Path | None = None,
+        *,
+        policy: Policy | None = None,
     ) -> LearnerRecords:
-        records = cls(learner_id, module, policy_version, store, responses_path)
+        records = cls(learner_id, module, policy_version, store, responses_path, policy=policy)
         records.reload()
         return records
 
     @classmethod
     def of_attempt(
-        cls, learner_id: str, module: Module, policy_version: str, store: Store, attempt: int
+        cls,
+        learner_id: str,
+        module: Module,
+        policy_version: str,
+        store: Store,
+        attempt: int,
+        *,
+        policy: Policy | None = None,
     ) -> LearnerRecords:
         """One attempt as the store holds it, open or not (what the marker submits after Finish)."""
-        records = cls(learner_id, module, policy_version, store, None, attempt)
+        records = cls(learner_id, module, policy_version, store, None, attempt, policy=policy)
         records._decisions = store.decisions(learner_id, module.id, attempt)
         records._reflections = store.reflections(learner_id, module.id, attempt)
         return records
 
     def reload(self) -> None:
         """Read back everything saved for this learner's open attempt."""
+        self._layout = None  # the attempt may have changed (Start again): its layout is read afresh
         if self.store is not None:
             self.attempt = self.store.current_attempt(self.learner_id, self.module.id, self.policy_version)
             self._decisions = self.store.decisions(self.learner_id, self.module.id, self.attempt)
@@ -66,6 +85,47 @@ class LearnerRecords:
             }
             self._reflections = dict(data.get("reflections", {}))
 
+    # --- what this attempt shows ------------------------------------------------------
+    @property
+    def layout(self) -> Layout:
+        """What this attempt shows (items, choice orders): the layout the store recorded for it if
+        any, else `attempt_layout`'s, recorded now (the first one recorded stands). Read from a file
+        (JupyterLab grading, no store) it is recomputed from the key: a file a learner can edit is
+        never what decides which items count."""
+        if self._layout is None:
+            stored = (
+                self.store.layout(self.learner_id, self.module.id, self.attempt) if self.store is not None else None
+            )
+            if stored is None:
+                computed = attempt_layout(self.module, self._policy(), self.learner_id, self.attempt)
+                if self.store is not None:
+                    stored = self.store.record_layout(
+                        self.learner_id, self.module.id, self.attempt, self.policy_version, computed.as_json()
+                    )
+                else:
+                    self._layout = computed
+            if stored is not None:
+                self._layout = Layout.from_json(stored)
+        assert self._layout is not None
+        return self._layout
+
+    def _policy(self) -> Policy:
+        if self.policy is None:
+            from course.content.model import load_course
+
+            self.policy = load_course().policy
+        return self.policy
+
+    @property
+    def shown_graded(self) -> tuple[str, ...]:
+        """The graded scenarios this attempt shows, in order (a bank's drawn items; else every graded one)."""
+        graded = {s.id for s in self.module.graded_scenarios}
+        return tuple(sid for sid in self.layout.items if sid in graded)
+
+    def shown(self, scenario_id: str) -> Scenario:
+        """The scenario with its choices in this attempt's order (what the learner sees)."""
+        return self.layout.scenario(self.module, scenario_id)
+
     # --- reading ------------------------------------------------------------------
     def decision(self, scenario_id: str) -> Decision | None:
         return self._decisions.get(scenario_id)
@@ -78,18 +138,25 @@ class LearnerRecords:
         return self._reflections.get(prompt_id, "")
 
     def score(self) -> float:
-        graded = {s.id for s in self.module.graded_scenarios}
+        """Points so far on the graded items this attempt shows (a bank: its drawn items only)."""
+        graded = set(self.shown_graded)
         return sum(d.score for sid, d in self._decisions.items() if sid in graded)
 
     def answered(self) -> int:
-        graded = {s.id for s in self.module.graded_scenarios}
+        graded = set(self.shown_graded)
         return sum(1 for sid in self._decisions if sid in graded)
+
+    def total(self) -> int:
+        """How many graded items this attempt shows: what "3 of 15" and Finish count."""
+        return len(self.shown_graded)
 
     # --- writing ------------------------------------------------------------------
     def record_decision(self, scenario_id: str, choice_id: str) -> Decision:
         """Save the learner's choice. The first choice stands: later calls return it unchanged."""
         if scenario_id in self._decisions:
             return self._decisions[scenario_id]
+        if scenario_id not in self.layout.choices:
+            raise KeyError(f"scenario '{scenario_id}' is not shown in this attempt of '{self.module.id}'")
         choice = self.module.scenario(scenario_id).choice(choice_id)
         if self.store is not None:
             decision = self.store.record_decision(
@@ -108,6 +175,7 @@ class LearnerRecords:
                 self.module.id,
                 self.attempt,
                 decision=(scenario_id, record),
+                layout=self.layout.as_json(),
                 base=self.as_responses(),
             )
         return decision
@@ -123,6 +191,7 @@ class LearnerRecords:
                 self.module.id,
                 self.attempt,
                 reflection=(prompt_id, text),
+                layout=self.layout.as_json(),
                 base=self.as_responses(),
             )
 
@@ -134,6 +203,7 @@ class LearnerRecords:
             for sid, d in self._decisions.items()
         }
         data["reflections"] = dict(self._reflections)
+        data["layout"] = self.layout.as_json()
         return data
 
 

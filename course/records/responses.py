@@ -63,9 +63,14 @@ def update(
     *,
     decision: tuple[str, dict] | None = None,
     reflection: tuple[str, str] | None = None,
+    layout: dict | None = None,
     base: dict | None = None,
 ) -> dict:
     """Add a decision (kept if one exists already) or a reflection, atomically.
+
+    `layout` is what the attempt shows (course.assessment.layout): written once per attempt, so
+    the file says which items and choice orders the learner saw (the marker recomputes it; a
+    file is never trusted for it).
 
     `base` is the learner's full record from the store: it seeds a missing file, and
     replaces a broken one, which is kept aside (never deleted) as responses.json.broken-<time>.
@@ -83,6 +88,8 @@ def update(
         if decision:
             scenario_id, record = decision
             data["decisions"].setdefault(scenario_id, record)
+        if layout is not None:
+            data.setdefault("layout", layout)
         if reflection:
             prompt_id, text = reflection
             data.setdefault("reflections", {})[prompt_id] = text

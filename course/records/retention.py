@@ -11,7 +11,16 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, MetaData, and_, delete, func, inspect, select, tuple_
 
 from course.records.store import Store, aware
-from course.records.tables import attempts, decisions, learners, metadata, personal_tables, reflections, staff
+from course.records.tables import (
+    attempt_layouts,
+    attempts,
+    decisions,
+    learners,
+    metadata,
+    personal_tables,
+    reflections,
+    staff,
+)
 
 WITHHELD = "(withheld: a security credential)"
 
@@ -128,10 +137,12 @@ def purge_before(store: Store, cutoff: datetime, *, dry_run: bool = False) -> tu
             affected |= {k[0] for k in keys}
             removed["decisions"] = _delete_keys(conn, decisions, keys)
             removed["reflections"] = _delete_keys(conn, reflections, keys)
+            removed["attempt layouts"] = _delete_keys(conn, attempt_layouts, keys)
             # answers saved without an attempt row: by their own date
             for label, table, column in (
                 ("decisions", decisions, decisions.c.decided_at),
                 ("reflections", reflections, reflections.c.saved_at),
+                ("attempt layouts", attempt_layouts, attempt_layouts.c.created_at),
             ):
                 orphan = and_(
                     column < cutoff,

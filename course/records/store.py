@@ -8,6 +8,7 @@ two tabs race, because the primary key refuses the second and we read back the f
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +20,14 @@ from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from course import settings
-from course.records.tables import attempts, decisions, learners, metadata, reflections  # noqa: F401 - named here too
+from course.records.tables import (  # noqa: F401 - named here too
+    attempt_layouts,
+    attempts,
+    decisions,
+    learners,
+    metadata,
+    reflections,
+)
 from course.settings import data_dir
 
 
@@ -274,6 +282,43 @@ class Store:
         )
         return {r.scenario_id: Decision(r.scenario_id, r.choice_id, r.score, r.decided_at) for r in rows}
 
+    # --- layouts: what an attempt showed (course.assessment.layout) -------------------
+    def record_layout(self, learner_id: str, module_id: str, attempt: int, policy_version: str, layout: dict) -> dict:
+        """Record an attempt's layout; the first one recorded stands (two tabs racing both read it back)."""
+        self._write(
+            _insert(self.engine, attempt_layouts)
+            .values(
+                learner_id=learner_id,
+                module_id=module_id,
+                attempt=attempt,
+                policy_version=policy_version,
+                layout=json.dumps(layout, sort_keys=True),
+                created_at=now(),
+            )
+            .on_conflict_do_nothing()
+        )
+        stored = self.layout(learner_id, module_id, attempt)
+        assert stored is not None  # just written, or written first by another tab
+        return stored
+
+    def layout(self, learner_id: str, module_id: str, attempt: int) -> dict | None:
+        """The layout recorded for this attempt (its JSON, parsed), or None if none was."""
+        rows = self._read(
+            select(attempt_layouts.c.layout).where(
+                attempt_layouts.c.learner_id == learner_id,
+                attempt_layouts.c.module_id == module_id,
+                attempt_layouts.c.attempt == attempt,
+            )
+        )
+        return json.loads(rows[0][0]) if rows else None
+
+    def layouts(self, learner_id: str, module_id: str | None = None) -> dict[tuple[str, int], dict]:
+        """(module_id, attempt) -> layout of every attempt of one learner (of one module, when given)."""
+        query = select(attempt_layouts).where(attempt_layouts.c.learner_id == learner_id)
+        if module_id is not None:
+            query = query.where(attempt_layouts.c.module_id == module_id)
+        return {(r.module_id, r.attempt): json.loads(r.layout) for r in self._read(query)}
+
     # --- reflections --------------------------------------------------------------
     def save_reflection(self, learner_id: str, module_id: str, attempt: int, prompt_id: str, text: str) -> None:
         stmt = _insert(self.engine, reflections).values(
@@ -391,6 +436,37 @@ class Store:
                 )
             )
         ]
+
+    def activity_moments(self, learner_ids=None) -> list[tuple]:
+        """(learner_id, module_id, attempt, when) of every moment the records hold: each attempt's
+        start and Finish, each decision, each reflection saved (course.learning_time); one query."""
+        moments = union_all(
+            _only(
+                select(attempts.c.learner_id, attempts.c.module_id, attempts.c.attempt, attempts.c.started_at),
+                attempts,
+                learner_ids,
+            ),
+            _only(
+                select(attempts.c.learner_id, attempts.c.module_id, attempts.c.attempt, attempts.c.finished_at).where(
+                    attempts.c.finished_at.is_not(None)
+                ),
+                attempts,
+                learner_ids,
+            ),
+            _only(
+                select(decisions.c.learner_id, decisions.c.module_id, decisions.c.attempt, decisions.c.decided_at),
+                decisions,
+                learner_ids,
+            ),
+            _only(
+                select(
+                    reflections.c.learner_id, reflections.c.module_id, reflections.c.attempt, reflections.c.saved_at
+                ),
+                reflections,
+                learner_ids,
+            ),
+        )
+        return [tuple(r) for r in self._read(moments)]
 
     def names(self, learner_ids=None) -> list[tuple]:
         """(learner_id, name) of every learner (of `learner_ids` only, when given)."""

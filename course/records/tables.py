@@ -38,7 +38,7 @@ class Personal:
     aged_by: str | None = None
     only_when: dict[str, tuple] = field(default_factory=dict)
     secret: tuple[str, ...] = ()
-    # attempts, decisions, reflections and learners have their own purge rule (by an attempt's
+    # attempts (with their decisions, reflections and layouts) and learners have their own purge rule (by an attempt's
     # last activity; a learner once nothing else is left): privacy.purge handles them by name
     special: bool = False
 
@@ -93,6 +93,21 @@ reflections = Table(
     Column("text", Text, nullable=False),
     Column("saved_at", DateTime(timezone=True), nullable=False),
     info=_personal(who="learner_id", label="reflections", special=True),
+)
+
+# what each attempt showed (course.assessment.layout): its items in order and each item's choice
+# order, recorded when the attempt starts, so the marker and a manager's review see what was shown
+# even after the content changes (migration 0003). Purged with its attempt.
+attempt_layouts = Table(
+    "attempt_layouts",
+    metadata,
+    Column("learner_id", String(120), primary_key=True),
+    Column("module_id", String(60), primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("policy_version", String(40), nullable=False),
+    Column("layout", Text, nullable=False),  # JSON: {"key", "items": [...], "choices": {scenario: [...]}}
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    info=_personal(who="learner_id", label="attempt layouts", special=True),
 )
 
 # --- grading: the log of what was graded, and the queue of Finish requests (course/records/grading.py)

@@ -7,8 +7,10 @@ box with role="img" and its alt text, since the course ships no pictures of peop
 
 from __future__ import annotations
 
+import re
 from html import escape
 
+from course.assessment.layout import letter
 from course.content.model import Choice, Module, Policy, Post, Scenario
 
 KIND_LABEL = {
@@ -148,20 +150,44 @@ def help_note_html(scenario: Scenario, help_at: str | None) -> str:
     return f'<p class="cm-feedback__help">If you meet a moment like this at work, {where}</p>'
 
 
+def first_sentence(text: str) -> str:
+    """The first sentence of a feedback text (the reason a best choice is best, in one line)."""
+    return re.split(r"(?<=[.!?])\s+", text.strip(), maxsplit=1)[0]
+
+
+def best_choice(scenario: Scenario) -> Choice:
+    """The best choice (the first shown, if several score the same)."""
+    return max(scenario.choices, key=lambda c: c.score)
+
+
+def best_choice_html(scenario: Scenario) -> str:
+    """ "The best choice was C: ..." with its reason, the letter as shown (`scenario` in shown order)."""
+    top = best_choice(scenario)
+    return (
+        f'<p class="cm-feedback__best"><strong>The best choice was {shown_letter_of(scenario, top)}:</strong> '
+        f"{escape(top.text)} <em>Why:</em> {escape(first_sentence(top.feedback))}</p>"
+    )
+
+
+def shown_letter_of(scenario: Scenario, choice: Choice) -> str:
+    """The letter beside `choice` where `scenario`'s choices are in the order shown."""
+    return letter(scenario.choices.index(choice))
+
+
 def feedback_html(
     scenario: Scenario, choice: Choice, policy: Policy, show_best: bool = False, help_at: str | None = None
 ) -> str:
-    """The feedback on one answer. `help_at`: the help page's address, IN_NOTEBOOK, or None for no pointer."""
+    """The feedback on one answer. `scenario` has its choices in the order shown (its letters are the
+    ones the learner saw). `show_best`: after a choice short of the best, say which was best and why.
+    `help_at`: the help page's address, IN_NOTEBOOK, or None for no pointer."""
     modifier, symbol, words = verdict(choice)
     cites = "".join(citation_html(pid, policy) for pid in choice.cites if pid in policy.points)
-    best = ""
-    if show_best and choice.score < 1:
-        top = max(scenario.choices, key=lambda c: c.score)
-        best = f'<p class="cm-feedback__best"><strong>The best answer:</strong> {escape(top.text)}</p>'
+    best = best_choice_html(scenario) if show_best and choice.score < 1 else ""
     return (
         f'<div class="cm-feedback cm-feedback--{modifier}">'
         f'<p class="cm-feedback__verdict"><span aria-hidden="true">{symbol}</span> {words}</p>'
-        f'<p class="cm-feedback__you"><strong>You chose:</strong> {escape(choice.text)}</p>'
+        f'<p class="cm-feedback__you"><strong>You chose:</strong> {shown_letter_of(scenario, choice)}. '
+        f"{escape(choice.text)}</p>"
         f"<p>{escape(choice.feedback)}</p>{best}"
         f'<div class="cm-cite"><p class="cm-cite__head">Why: what this rests on</p><ul>{cites}</ul></div>'
         f"{help_note_html(scenario, help_at)}</div>"
@@ -175,7 +201,7 @@ def overview_html(module: Module) -> str:
     intro = "".join(f"<p>{escape(p)}</p>" for p in module.intro)
     return (
         f'<section class="cm-overview" aria-label="Overview"><p><strong>Time:</strong> about {module.minutes} minutes'
-        f" · <strong>Scenarios:</strong> {len(module.graded_scenarios)}</p>"
+        f" · <strong>Scenarios:</strong> {module.draw or len(module.graded_scenarios)}</p>"
         f"<h3>Questions</h3><ul>{items(module.questions)}</ul>"
         f"<h3>Objectives</h3><ul>{items(module.objectives)}</ul>{intro}</section>"
     )

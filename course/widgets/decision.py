@@ -1,4 +1,9 @@
-"""The decision: choices, a Check button, then feedback that says why. Locked once checked."""
+"""The decision: choices, a Check button, then feedback that says why. Locked once checked.
+
+The scenario comes with its choices in the order this attempt shows them (LearnerRecords.shown,
+course.assessment.layout): the radio buttons follow it and carry its letters ("A. ..."), the
+feedback names the same letters, and the answer saved is the choice's id, never its place.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from html import escape
 
 import ipywidgets as widgets
 
+from course.assessment.layout import letter
 from course.content.model import Choice, Policy, Scenario
 from course.records.attempt import LearnerRecords
 from course.records.store import StoreError
@@ -18,7 +24,9 @@ SAVED_FOR_LATER = "Your answer is saved. You will see how you did at the end."
 class DecisionWidget(widgets.VBox):
     """One scenario: its card, its choices and, once checked, its feedback.
 
-    `feedback="end"` (final assessment) saves and locks without showing feedback.
+    `scenario`: with its choices in the order shown (LearnerRecords.shown).
+    `feedback="end"` (final assessment) saves and locks without showing feedback; "immediate"
+    shows it, and after a choice short of the best says which choice was best and why.
     `on_decided(scenario, choice)` lets a module view react (branching, progress).
     `help_at` says where "Where to get help" is (see course.widgets.cards.feedback_html).
     """
@@ -44,7 +52,7 @@ class DecisionWidget(widgets.VBox):
         self._number, self._total = number, total
         self.card = widgets.HTML(scenario_card_html(scenario, number, total))
         self.choices = widgets.RadioButtons(
-            options=[(c.text, c.id) for c in scenario.choices],
+            options=[(f"{letter(i)}. {c.text}", c.id) for i, c in enumerate(scenario.choices)],
             value=None,
             layout=widgets.Layout(width="100%"),
             description="",
@@ -137,6 +145,8 @@ class DecisionWidget(widgets.VBox):
         self.check_button.layout.display = "none"
         if self.feedback_mode == "immediate":
             self.status.value = '<p class="cm-status" role="status">Answer saved.</p>'
-            self.feedback.value = feedback_html(self.scenario, choice, self.policy, help_at=self.help_at)
+            self.feedback.value = feedback_html(
+                self.scenario, choice, self.policy, show_best=True, help_at=self.help_at
+            )
         else:
             self.status.value = f'<p class="cm-status" role="status">{SAVED_FOR_LATER}</p>'

@@ -1,6 +1,8 @@
 """A module in a notebook: the header, one widget per scenario cell, reflection and summary.
 
-The same objects serve JupyterLab (one scenario per cell) and the Voila learner app.
+The same objects serve JupyterLab (one scenario per cell) and the Voila learner app. What the
+attempt shows is its layout (LearnerRecords.layout): a bank module's cells for items not drawn
+this attempt stay empty, and every scenario's choices are in the attempt's order.
 """
 
 from __future__ import annotations
@@ -35,8 +37,7 @@ class ModuleView:
         self.decisions: dict[str, DecisionWidget] = {}
         self._branch_boxes: dict[str, widgets.Box] = {}
         self._summaries: list[widgets.HTML] = []
-        graded = module.graded_scenarios
-        self._numbers = {s.id: i + 1 for i, s in enumerate(graded)}
+        self._numbers = {sid: i + 1 for i, sid in enumerate(records.shown_graded)}
 
     # --- cells ----------------------------------------------------------------------
     def header(self) -> widgets.VBox:
@@ -60,7 +61,10 @@ class ModuleView:
         return html
 
     def show(self, scenario_id: str) -> widgets.Widget:
-        scenario = self.module.scenario(scenario_id)
+        """The scenario's cell: its decision, or nothing when this attempt does not show it (a bank)."""
+        if scenario_id not in self.records.layout.choices:
+            return widgets.HTML("", layout=widgets.Layout(display="none"))
+        scenario = self.records.shown(scenario_id)
         widget = DecisionWidget(
             scenario,
             self.records,
@@ -97,8 +101,15 @@ class ModuleView:
                 return True
         return False
 
+    def show_item(self, number: int) -> widgets.Widget:
+        """The `number`-th item this attempt shows (1-based), for a notebook with one cell per drawn slot."""
+        shown = self.records.shown_graded
+        if not 1 <= number <= len(shown):
+            return widgets.HTML("", layout=widgets.Layout(display="none"))
+        return self.show(shown[number - 1])
+
     def complete(self) -> bool:
-        return self.records.answered() == len(self.module.graded_scenarios)
+        return self.records.answered() == self.records.total()
 
     def reaches_pass_mark_so_far(self) -> bool:
         """The score on the page reaches the pass mark (course.progress's one pass test). Only a hint:
@@ -117,7 +128,7 @@ class ModuleView:
             html.value = self._summary_html()
 
     def _summary_html(self) -> str:
-        total = len(self.module.graded_scenarios)
+        total = self.records.total()
         done = self.records.answered()
         if done < total:
             return (
@@ -135,9 +146,9 @@ class ModuleView:
         review = ""
         if self.module.feedback == "end":
             parts = []
-            for scenario in self.module.graded_scenarios:
+            for scenario in map(self.records.shown, self.records.shown_graded):
                 decision = self.records.decision(scenario.id)
-                assert decision is not None  # every graded scenario is answered here (done == total above)
+                assert decision is not None  # every item shown is answered here (done == total above)
                 choice = scenario.choice(decision.choice_id)
                 parts.append(
                     f"<h4>{escape(scenario.title)}</h4>{feedback_html(scenario, choice, self.course.policy, show_best=True, help_at=IN_NOTEBOOK)}"
@@ -167,12 +178,14 @@ def open_module(
         from course.widgets.static_view import StaticModuleView
 
         learner_id = learner_id or submitted_learner(responses_path)
-        records = LearnerRecords.open(learner_id, module, course.policy.version, None, responses_path)
+        records = LearnerRecords.open(
+            learner_id, module, course.policy.version, None, responses_path, policy=course.policy
+        )
         return StaticModuleView(course, module, records)
     learner_id = learner_id or current_learner()
     store = store or Store()
     saved_to = None if in_voila() else responses_path
-    records = LearnerRecords.open(learner_id, module, course.policy.version, store, saved_to)
+    records = LearnerRecords.open(learner_id, module, course.policy.version, store, saved_to, policy=course.policy)
     return ModuleView(course, module, records)
 
 

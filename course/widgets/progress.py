@@ -21,7 +21,7 @@ class ProgressWidget(widgets.HTML):
 
     @property
     def total(self) -> int:
-        return len(self.records.module.graded_scenarios)
+        return self.records.total()  # the items this attempt shows (a bank: those drawn)
 
     def refresh(self) -> None:
         done, total = self.answered, self.total

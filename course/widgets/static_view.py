@@ -20,7 +20,7 @@ from course.widgets.style import css
 class StaticModuleView:
     def __init__(self, course: Course, module: Module, records: LearnerRecords):
         self.course, self.module, self.records = course, module, records
-        self._numbers = {s.id: i + 1 for i, s in enumerate(module.graded_scenarios)}
+        self._numbers = {sid: i + 1 for i, sid in enumerate(records.shown_graded)}
 
     def header(self) -> HTML:
         return HTML(
@@ -32,7 +32,9 @@ class StaticModuleView:
         return HTML(f"<div class='cm-root'>{overview_html(self.module)}</div>")
 
     def show(self, scenario_id: str) -> HTML | None:
-        scenario = self.module.scenario(scenario_id)
+        if scenario_id not in self.records.layout.choices:
+            return None  # an item this attempt did not draw (a bank)
+        scenario = self.records.shown(scenario_id)  # choices in the order the learner saw, with its letters
         decision = self.records.decision(scenario_id)
         if scenario.branch and decision is None:
             return None  # a path this learner did not take
@@ -44,6 +46,11 @@ class StaticModuleView:
                 scenario, scenario.choice(decision.choice_id), self.course.policy, show_best=True, help_at=IN_NOTEBOOK
             )
         return HTML(f"<div class='cm-root'>{card}{answer}</div>")
+
+    def show_item(self, number: int) -> HTML | None:
+        """The `number`-th item this attempt showed (1-based)."""
+        shown = self.records.shown_graded
+        return self.show(shown[number - 1]) if 1 <= number <= len(shown) else None
 
     def reflection(self) -> HTML:
         text = self.records.reflection("module")
