@@ -105,8 +105,12 @@ def missed_count(critical_missed):
         return len(critical_missed)
     if isinstance(critical_missed, pd.Series | np.ndarray):
         values = np.asarray(critical_missed)
-        if values.dtype == object:
-            return np.array([missed_count(v) for v in values], dtype=np.int64)
+        if values.dtype == object:  # tuples from the grading log: one len() each
+            return np.fromiter(
+                (len(v) if isinstance(v, list | tuple) else 0 if v is None or v != v else int(v) for v in values),
+                dtype=np.int64,
+                count=len(values),
+            )
         return np.nan_to_num(values.astype(float), nan=0.0).astype(np.int64)
     if isinstance(critical_missed, float) and critical_missed != critical_missed:  # NaN: none recorded
         return 0
