@@ -211,3 +211,44 @@ def test_nbgrader_grades_exactly_what_was_drawn(bank_root, store):
     assert graded(store, "ben", "final").critical_missed == ()
     feedback = (bank_root / "feedback" / "ana" / "final" / "final.html").read_text()
     assert f"Item 1 of {DRAW}" in feedback and "Needs review" in feedback
+
+
+# --- the score so far on the page -----------------------------------------------------------------
+
+
+def test_the_score_so_far_never_reaches_the_pass_mark_with_a_critical_zero(tmp_path, monkeypatch, store):
+    """The in-page hint uses the same rule: 8 of 9 with a 0 on a critical item does not pass so far."""
+    from course.app.module import open_module_app
+    from course.widgets import open_module
+
+    from .support.bank import CONTENT, make_critical
+
+    sharing = load_course(CONTENT).module("sharing")
+    item = next(s for s in sharing.graded_scenarios if any(c.score == 0 for c in s.choices))
+    root = use_bank_content(tmp_path, monkeypatch)
+    make_critical(root, "sharing", item.id)  # before the folder is first loaded (load_course caches)
+    course = load_course()
+    module = course.module("sharing")
+    says = f"You chose an action that would leave someone at risk in '{item.title}'"
+
+    def pick(s):
+        return next(c for c in s.choices if c.score == 0) if s.id == item.id else best(s)
+
+    app = open_module_app(course, store, "amy", "sharing", token="tok")
+    for s in module.graded_scenarios:
+        app.records.record_decision(s.id, pick(s).id)
+    assert app.records.score() == len(module.graded_scenarios) - 1  # 89%: the mean alone would pass
+    assert app.records.critical_missed() == (item.id,)
+    assert not app.reaches_pass_mark_so_far()
+    verdict = app._verdict_html().replace("&#x27;", "'")
+    assert "So far this does not pass" in verdict and says in verdict
+
+    view = open_module("sharing", learner_id="bo", store=store, responses_dir=tmp_path)
+    summary = view.summary()
+    for s in module.graded_scenarios:
+        widget = view.show(s.id)
+        widget.choose(pick(s).id)
+        widget.check()
+    assert not view.reaches_pass_mark_so_far()
+    text = summary.children[0].value.replace("&#x27;", "'")
+    assert says in text and "So far this reaches the pass mark" not in text

@@ -38,3 +38,12 @@ def use_bank_content(folder: Path, monkeypatch, **kwargs) -> Path:
     root = bank_content(folder, **kwargs)
     monkeypatch.setenv("COURSE_CONTENT_DIR", str(root))
     return root
+
+
+def make_critical(root: Path, module_id: str, scenario_id: str) -> None:
+    """Mark one scenario of a content folder `critical: true`."""
+    path = root / "modules" / f"{module_id}.yaml"
+    text = path.read_text(encoding="utf-8")
+    marker = f"  - id: {scenario_id}\n"
+    assert marker in text
+    path.write_text(text.replace(marker, marker + "    critical: true\n", 1), encoding="utf-8")
