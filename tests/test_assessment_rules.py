@@ -41,8 +41,27 @@ key_points: [Think first.]
 reflection: What will you do differently?
 """
 
-BLUEPRINT = "blueprint:\n  sections:\n    sharing: 1\n    boundaries: 1\n  kinds:\n    grey-area: 1\n  retake_overlap: 0.34\n"
-FILLER = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa".split()
+BLUEPRINT = (
+    "blueprint:\n  sections:\n    sharing: 1\n    boundaries: 1\n  kinds:\n    grey-area: 1\n  retake_overlap: 0.34\n"
+)
+FILLER = [
+    "alpha",
+    "bravo",
+    "charlie",
+    "delta",
+    "echo",
+    "foxtrot",
+    "golf",
+    "hotel",
+    "india",
+    "juliet",
+    "kilo",
+    "lima",
+    "mike",
+    "november",
+    "oscar",
+    "papa",
+]
 
 
 def text_of(n: int, *cues: str) -> str:
@@ -79,7 +98,11 @@ def scenario(
         lines.append(f"    kind: {kind}")
     if points:
         lines.append(f"    points: [{', '.join(points)}]")
-    lines += ["    narrative: >-", "      It is late and the staff group chat is busy.", "    question: What do you do now?"]
+    lines += [
+        "    narrative: >-",
+        "      It is late and the staff group chat is busy.",
+        "    question: What do you do now?",
+    ]
     lines.append("    choices:")
     for letter, (text, score) in zip("abcd", choices):
         lines += [
@@ -181,7 +204,10 @@ def test_length_within_the_limits_passes(folder):
 
 def test_a_cue_only_in_the_best_choice_is_an_error(folder):
     text = module(
-        [scenario(f"mini-{i}", [(text_of(8), 0), (text_of(8, "tell your manager"), 1), (text_of(8), 0.5)]) for i in range(4)]
+        [
+            scenario(f"mini-{i}", [(text_of(8), 0), (text_of(8, "tell your manager"), 1), (text_of(8), 0.5)])
+            for i in range(4)
+        ]
     )
     problems = rules.check_cue_balance(course_of(folder, text))
     assert len(problems) == 1 and "only 0% of the scenarios" in problems[0].message
@@ -202,7 +228,10 @@ def test_a_cue_shared_with_a_wrong_choice_in_half_the_scenarios_passes(folder):
 
 def test_a_module_where_always_longest_passes_is_an_error(folder):
     text = module(
-        [scenario(f"mini-{i}", [(text_of(6), 0), (text_of(9), 0.5), (text_of(14), 1)][::(1 if i % 2 else -1)]) for i in range(5)]
+        [
+            scenario(f"mini-{i}", [(text_of(6), 0), (text_of(9), 0.5), (text_of(14), 1)][:: (1 if i % 2 else -1)])
+            for i in range(5)
+        ]
     )
     problems = rules.check_testwise(course_of(folder, text))
     assert any("picking 'longest' (100%, pass mark 80%)" in m for m in messages(problems))
@@ -210,7 +239,9 @@ def test_a_module_where_always_longest_passes_is_an_error(folder):
 
 
 def test_a_module_where_always_a_passes_is_an_error(folder):
-    text = module([scenario(f"mini-{i}", [(text_of(8 + i % 3), 1), (text_of(9), 0), (text_of(10 - i % 3), 0)]) for i in range(5)])
+    text = module(
+        [scenario(f"mini-{i}", [(text_of(8 + i % 3), 1), (text_of(9), 0), (text_of(10 - i % 3), 0)]) for i in range(5)]
+    )
     assert any("'always a'" in m for m in messages(rules.check_testwise(course_of(folder, text))))
 
 

@@ -9,8 +9,6 @@ earns nothing and flags the mark for review.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from course.assessment.layout import attempt_layout
@@ -19,7 +17,7 @@ from course.content.build import build_notebook, notebook_path, render, slot_gra
 from course.content.model import load_course
 from course.records import responses
 
-from .support.bank import CRITICAL, DRAW, bank_content, use_bank_content
+from .support.bank import CRITICAL, DRAW, use_bank_content
 
 
 @pytest.fixture
@@ -131,7 +129,9 @@ def test_a_bank_notebook_has_one_graded_slot_per_drawn_item(bank):
     module = bank.module("final")
     nb = build_notebook(module, bank)
     graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
-    assert [c.metadata["nbgrader"]["grade_id"] for c in graded] == [slot_grade_id(module, k) for k in range(1, DRAW + 1)]
+    assert [c.metadata["nbgrader"]["grade_id"] for c in graded] == [
+        slot_grade_id(module, k) for k in range(1, DRAW + 1)
+    ]
     assert slot_grade_id(module, 1) == "final-item-01"
     assert all(c.metadata["nbgrader"]["points"] == 1 for c in graded)
     assert f'slot_points("final", {DRAW})' in graded[-1].source

@@ -41,8 +41,8 @@ def learner_certificate(store: Store, course: Course, learner_id: str) -> tuple[
     """(the learner's certificate in the register or None, their completion in words).
 
     Reads this learner only and writes nothing."""
-    from course.manager import certificates
     from course.assessment.marker import critical_reason
+    from course.manager import certificates
     from course.progress import CURRENT, FAILED, learner_evaluation
 
     result = learner_evaluation(store, course, learner_id)

@@ -74,7 +74,9 @@ def _layout_problem(data: dict, layout: Layout) -> str | None:
     except (KeyError, TypeError, ValueError, AttributeError):
         return "responses.json's 'layout' is not a layout; the server's draw was marked"
     if theirs.items != layout.items or any(theirs.choices.get(k) != v for k, v in layout.choices.items()):
-        return "responses.json's 'layout' differs from the one the server draws for this attempt; the server's was marked"
+        return (
+            "responses.json's 'layout' differs from the one the server draws for this attempt; the server's was marked"
+        )
     return None
 
 
@@ -96,7 +98,8 @@ def mark_responses(module: Module, policy: Policy, data: dict, learner_id: str |
     if problem := _layout_problem(data, layout):
         problems.append(problem)
 
-    decisions = data.get("decisions") if isinstance(data.get("decisions"), dict) else {}
+    found = data.get("decisions")
+    decisions: dict = found if isinstance(found, dict) else {}
     graded = {s.id for s in module.graded_scenarios}
     shown = [sid for sid in layout.items if sid in graded]
     undrawn = sorted(sid for sid in decisions if sid not in layout.choices)

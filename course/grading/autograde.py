@@ -129,7 +129,9 @@ def check_marking(submission: Submission, score: float, max_score: float) -> Mar
     if abs(max_score - module.max_score) > 1e-6:
         problems.append(f"nbgrader's maximum {max_score:g} is not the module's {module.max_score:g}: release it again")
     elif abs(score - marked.score) > 1e-6:
-        problems.append(f"nbgrader's score {score:g} differs from the server's marking of the answers ({marked.score:g})")
+        problems.append(
+            f"nbgrader's score {score:g} differs from the server's marking of the answers ({marked.score:g})"
+        )
     return MarkingCheck(tuple(problems), marked.critical_missed)
 
 
