@@ -65,7 +65,7 @@ def test_a_drawn_attempt_scores_the_choices_of_the_drawn_items(bank):
     module = bank.module("final")
     assert module.is_bank and module.max_score == DRAW
     data, shown = answers(bank, "ana", 1, partly_or_best)
-    marked = mark_responses(module, bank.policy, data, learner_id="ana")
+    marked = mark_responses(module, bank.policy, data, submitted_by="ana")
     assert [i.scenario_id for i in marked.items] == list(shown.items)
     assert marked.score == pytest.approx(sum(partly_or_best(module.scenario(s)).score for s in shown.items))
     assert marked.problems == () and marked.critical_missed == ()
@@ -76,7 +76,7 @@ def test_an_answer_for_an_item_not_drawn_earns_nothing_and_needs_review(bank):
     data, shown = answers(bank, "ana", 1, lambda s: None)  # nothing answered but one item not drawn
     other = undrawn(bank, shown)
     data["decisions"][other.id] = {"choice": best(other).id, "score": 1.0, "at": None}
-    marked = mark_responses(module, bank.policy, data, learner_id="ana")
+    marked = mark_responses(module, bank.policy, data, submitted_by="ana")
     assert marked.score == 0
     assert any(other.id in p and "did not show" in p for p in marked.problems)
 
@@ -87,27 +87,30 @@ def test_the_draw_is_the_servers_not_the_files(bank):
     other = undrawn(bank, shown)
     forged = shown.as_json() | {"items": [other.id, *list(shown.items)[1:]]}
     data["layout"] = forged
-    marked = mark_responses(module, bank.policy, data, learner_id="ana")
+    marked = mark_responses(module, bank.policy, data, submitted_by="ana")
     assert [i.scenario_id for i in marked.items] == list(shown.items)  # the forged layout is ignored
     assert any("differs from the one the server draws" in p for p in marked.problems)
     data["layout"] = shown.as_json()  # the true layout is no problem
-    assert mark_responses(module, bank.policy, data, learner_id="ana").problems == ()
+    assert mark_responses(module, bank.policy, data, submitted_by="ana").problems == ()
 
 
 def test_another_learners_file_is_flagged(bank):
     module = bank.module("final")
     data, _ = answers(bank, "ana", 1, best)
-    marked = mark_responses(module, bank.policy, data, learner_id="ben")
-    assert any("names learner 'ana'" in p for p in marked.problems)
-    # ben's own draw is what gets marked: ana's answers only count where the draws overlap
-    assert [i.scenario_id for i in marked.items] == list(attempt_layout(module, bank.policy, "ben", 1).items)
+    marked = mark_responses(module, bank.policy, data, submitted_by="ben")
+    assert any("names learner 'ana', but was submitted by 'ben'" in p for p in marked.problems)
+    # the draw marked is ana's, the one her page showed and the notebook's cells recompute
+    assert [i.scenario_id for i in marked.items] == list(attempt_layout(module, bank.policy, "ana", 1).items)
+    # a formative module shows everyone the same items: nbgrader's student id may differ, unflagged
+    data = responses.empty("ana", "sharing", 1)
+    assert mark_responses(bank.module("sharing"), bank.policy, data, submitted_by="root").problems == ()
 
 
 def test_a_zero_on_a_critical_item_is_listed(bank):
     module = bank.module("final")
     learner = next(f"l{i}" for i in range(500) if CRITICAL in attempt_layout(module, bank.policy, f"l{i}", 1).items)
     data, _ = answers(bank, learner, 1, zero_on_critical)
-    marked = mark_responses(module, bank.policy, data, learner_id=learner)
+    marked = mark_responses(module, bank.policy, data, submitted_by=learner)
     assert marked.critical_missed == (CRITICAL,)
     assert marked.score == DRAW - 1  # 80%: the mean alone would pass
 
@@ -117,7 +120,7 @@ def test_a_formative_module_marks_every_graded_scenario(bank):
     data = responses.empty("ana", "sharing", 1)
     for s in module.graded_scenarios:
         data["decisions"][s.id] = {"choice": best(s).id, "score": 0, "at": None}
-    marked = mark_responses(module, bank.policy, data, learner_id="ana")
+    marked = mark_responses(module, bank.policy, data, submitted_by="ana")
     assert [i.scenario_id for i in marked.items] == [s.id for s in module.graded_scenarios]
     assert marked.score == module.max_score and marked.problems == ()
 
@@ -243,7 +246,7 @@ def test_the_score_so_far_never_reaches_the_pass_mark_with_a_critical_zero(tmp_p
     verdict = app._verdict_html().replace("&#x27;", "'")
     assert "So far this does not pass" in verdict and says in verdict
 
-    view = open_module("sharing", learner_id="bo", store=store, responses_dir=tmp_path)
+    view = open_module("sharing", submitted_by="bo", store=store, responses_dir=tmp_path)
     summary = view.summary()
     for s in module.graded_scenarios:
         widget = view.show(s.id)

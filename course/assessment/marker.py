@@ -80,16 +80,23 @@ def _layout_problem(data: dict, layout: Layout) -> str | None:
     return None
 
 
-def mark_responses(module: Module, policy: Policy, data: dict, learner_id: str | None = None) -> AttemptMark:
-    """Mark `data` (a parsed responses.json) for `module`. `learner_id`, when the caller knows
-    whose submission this is (the marker does, from the submission folder), must match the file's."""
+def mark_responses(module: Module, policy: Policy, data: dict, submitted_by: str | None = None) -> AttemptMark:
+    """Mark `data` (a parsed responses.json) for `module`.
+
+    The draw is the one shown to the learner the file names (what the page drew, and what the
+    notebook's test cells recompute). `submitted_by`, when the caller knows whose submission this
+    is (the marker does, from the submission folder), must be that learner for a bank module,
+    whose draw depends on who it is: else the mark needs review. (A formative module shows every
+    learner the same items; nbgrader's own student id may differ from the course's learner id.)"""
     problems: list[str] = []
     if data.get("module") != module.id:
         problems.append(f"responses.json holds answers for module '{data.get('module')}', not '{module.id}'")
-    claimed_learner = str(data.get("learner") or "")
-    if learner_id is not None and claimed_learner != learner_id:
-        problems.append(f"responses.json names learner '{claimed_learner}', but was submitted by '{learner_id}'")
-    learner = learner_id or claimed_learner
+    learner = str(data.get("learner") or submitted_by or "")
+    if module.is_bank and submitted_by is not None and learner != submitted_by:
+        problems.append(
+            f"responses.json names learner '{learner}', but was submitted by '{submitted_by}' "
+            "(the draw marked is the one for the learner it names)"
+        )
     attempt = _attempt_number(data.get("attempt", 1))
     if attempt is None:
         problems.append(f"responses.json's attempt {data.get('attempt')!r} is not a number from 1; marked as attempt 1")

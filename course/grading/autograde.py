@@ -124,7 +124,7 @@ def check_marking(submission: Submission, score: float, max_score: float) -> Mar
     course = load_course()
     module = course.module(submission.module)
     data = responses.read(submission.folder / responses.FILENAME) or {}
-    marked = mark_responses(module, course.policy, data, learner_id=submission.learner)
+    marked = mark_responses(module, course.policy, data, submitted_by=submission.learner)
     problems = list(marked.problems)
     if abs(max_score - module.max_score) > 1e-6:
         problems.append(f"nbgrader's maximum {max_score:g} is not the module's {module.max_score:g}: release it again")
