@@ -115,6 +115,15 @@ def test_a_zero_on_a_critical_item_is_listed(bank):
     assert marked.score == DRAW - 1  # 80%: the mean alone would pass
 
 
+def test_a_bank_that_cannot_be_drawn_marks_nothing_and_says_why(tmp_path, monkeypatch):
+    use_bank_content(tmp_path, monkeypatch, draw=50)  # more than the bank holds (course validate says so too)
+    course = load_course()
+    data = responses.empty("ana", "final", 1)
+    marked = mark_responses(course.module("final"), course.policy, data, submitted_by="ana")
+    assert marked.items == () and marked.score == 0
+    assert any("cannot work out what this attempt showed" in p for p in marked.problems)
+
+
 def test_a_formative_module_marks_every_graded_scenario(bank):
     module = bank.module("sharing")
     data = responses.empty("ana", "sharing", 1)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from course.assessment.layout import Layout, attempt_layout
+from course.assessment.layout import BlueprintError, Layout, attempt_layout
 from course.content.model import Module, Policy
 
 
@@ -73,7 +73,11 @@ def _layout_problem(data: dict, layout: Layout) -> str | None:
         theirs = Layout.from_json(claimed)
     except (KeyError, TypeError, ValueError, AttributeError):
         return "responses.json's 'layout' is not a layout; the server's draw was marked"
-    if theirs.items != layout.items or any(theirs.choices.get(k) != v for k, v in layout.choices.items()):
+    # items in the same order, and the same choice order wherever both give one (answers are by
+    # choice id, so an order the file leaves out changes no mark)
+    if theirs.items != layout.items or any(
+        theirs.choices[k] != v for k, v in layout.choices.items() if k in theirs.choices
+    ):
         return (
             "responses.json's 'layout' differs from the one the server draws for this attempt; the server's was marked"
         )
@@ -101,7 +105,10 @@ def mark_responses(module: Module, policy: Policy, data: dict, submitted_by: str
     if attempt is None:
         problems.append(f"responses.json's attempt {data.get('attempt')!r} is not a number from 1; marked as attempt 1")
         attempt = 1
-    layout = attempt_layout(module, policy, learner, attempt)
+    try:
+        layout = attempt_layout(module, policy, learner, attempt)
+    except BlueprintError as exc:  # the bank cannot be drawn (course validate says so too): nothing to mark
+        return AttemptMark(learner, attempt, (), (*problems, f"cannot work out what this attempt showed: {exc}"))
     if problem := _layout_problem(data, layout):
         problems.append(problem)
 
