@@ -105,7 +105,11 @@ def missed_count(critical_missed):
         return len(critical_missed)
     if isinstance(critical_missed, pd.Series | np.ndarray):
         values = np.asarray(critical_missed)
-        if values.dtype == object:  # tuples from the grading log: one len() each
+        if values.dtype == object:  # tuples from the grading log: len() of each, in C when all are
+            try:
+                return np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+            except TypeError:  # some are counts or missing
+                pass
             return np.fromiter(
                 (len(v) if isinstance(v, list | tuple) else 0 if v is None or v != v else int(v) for v in values),
                 dtype=np.int64,
