@@ -264,3 +264,17 @@ def test_the_score_so_far_never_reaches_the_pass_mark_with_a_critical_zero(tmp_p
     assert not view.reaches_pass_mark_so_far()
     text = summary.children[0].value.replace("&#x27;", "'")
     assert says in text and "So far this reaches the pass mark" not in text
+
+
+def test_the_pass_test_fails_a_critical_zero_for_one_mark_and_for_arrays():
+    import numpy as np
+
+    from course.progress import mark_verdict, missed_count, reaches_pass_mark
+
+    assert reaches_pass_mark(9, 10, 0.8) and reaches_pass_mark(9, 10, 0.8, ())
+    assert not reaches_pass_mark(10, 10, 0.8, ("final-late-message",))
+    assert mark_verdict(10, 10, 0.8, critical_missed=["x"]) is False
+    assert mark_verdict(10, 10, 0.8, needs_review=True, critical_missed=["x"]) is None  # review first
+    missed = np.array([(), ("x",), 0, None, 2], dtype=object)
+    assert list(missed_count(missed)) == [0, 1, 0, 0, 2]
+    assert list(reaches_pass_mark(np.full(5, 9.0), np.full(5, 10.0), 0.8, missed)) == [True, False, True, True, False]
