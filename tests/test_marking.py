@@ -255,7 +255,7 @@ def test_the_score_so_far_never_reaches_the_pass_mark_with_a_critical_zero(tmp_p
     verdict = app._verdict_html().replace("&#x27;", "'")
     assert "So far this does not pass" in verdict and says in verdict
 
-    view = open_module("sharing", submitted_by="bo", store=store, responses_dir=tmp_path)
+    view = open_module("sharing", learner_id="bo", store=store, responses_dir=tmp_path)
     summary = view.summary()
     for s in module.graded_scenarios:
         widget = view.show(s.id)
