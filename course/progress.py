@@ -31,7 +31,8 @@ The states of a module, first that applies (`MODULE_STATUSES`):
   never failed;
 - **needs review**: the latest mark is flagged for review (edited read-only cells): not a pass
   (so no certificate) until a manager clears it, and not a fail;
-- **failed**: the latest mark is below the pass mark;
+- **failed**: the latest mark is below the pass mark, or its attempt answered a `critical: true`
+  item with a 0 choice (`critical_missed`), whatever the score;
 - **due again**: a pass that no longer counts: older than `renew_after_months` (for a learner
   with a current completion: once that completion is due), or made under an older policy
   version while `renew_on_policy_change` is true;
@@ -46,7 +47,8 @@ A completion in the certificate register (`history`) still counts after its mark
 replaced (a pass, then a failed retake).
 
 Frames in (column names; extra columns are ignored):
-- grades: learner_id, module_id, score, max_score, date, [policy_version], [needs_review];
+- grades: learner_id, module_id, score, max_score, date, [policy_version], [needs_review],
+  [critical_missed] (the critical items scored 0: a tuple of scenario ids, or a count);
   one row per mark (the grading log has the latest per module; a history is fine too). A mark
   with no policy_version is taken to be under the version in force on its date;
 - roster: learner_id, staff_number, name, team, role, start_date (see course.records.roster);
@@ -94,22 +96,49 @@ DAY = 86_400 * 10**9
 NOT_ON_ROSTER = "(not on the roster)"
 
 
-def reaches_pass_mark(score, max_score, pass_mark):
-    """THE pass test: `score >= pass_mark * max_score` (within float tolerance), max_score > 0.
+def missed_count(critical_missed):
+    """How many critical items a mark answered with a 0: from a count, a list/tuple of scenario
+    ids, or (for `evaluate`) an array or Series of either, element by element."""
+    if critical_missed is None:
+        return 0
+    if isinstance(critical_missed, list | tuple | set | frozenset):
+        return len(critical_missed)
+    if isinstance(critical_missed, pd.Series | np.ndarray):
+        values = np.asarray(critical_missed)
+        if values.dtype == object:  # tuples from the grading log: len() of each, in C when all are
+            try:
+                return np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+            except TypeError:  # some are counts or missing
+                pass
+            return np.fromiter(
+                (len(v) if isinstance(v, list | tuple) else 0 if v is None or v != v else int(v) for v in values),
+                dtype=np.int64,
+                count=len(values),
+            )
+        return np.nan_to_num(values.astype(float), nan=0.0).astype(np.int64)
+    if isinstance(critical_missed, float) and critical_missed != critical_missed:  # NaN: none recorded
+        return 0
+    return int(critical_missed)
+
+
+def reaches_pass_mark(score, max_score, pass_mark, critical_missed=0):
+    """THE pass test: `score >= pass_mark * max_score` (within float tolerance), max_score > 0, and
+    no critical item answered with a 0 (`critical_missed`: a count or the items' ids; a 0 on a
+    `critical: true` item fails the module whatever the mean).
 
     Numbers give a bool (None for a missing score gives False); numpy arrays and pandas Series
     give an array, element by element, so `evaluate` uses the very same test."""
     if score is None or max_score is None:
         return False
-    return (max_score > 0) & (score >= pass_mark * max_score - TOLERANCE)
+    return (max_score > 0) & (score >= pass_mark * max_score - TOLERANCE) & (missed_count(critical_missed) == 0)
 
 
-def mark_verdict(score, max_score, pass_mark, needs_review: bool = False) -> bool | None:
+def mark_verdict(score, max_score, pass_mark, needs_review: bool = False, critical_missed=()) -> bool | None:
     """What one mark of record says on its own: True (a pass), False (a fail), or None (no mark,
     or a mark flagged for review, which is neither until a manager clears it)."""
     if score is None or max_score is None or not max_score or needs_review:
         return None
-    return bool(reaches_pass_mark(score, max_score, pass_mark))
+    return bool(reaches_pass_mark(score, max_score, pass_mark, critical_missed))
 
 
 @dataclass(frozen=True)
@@ -202,6 +231,7 @@ class Evaluation:
                 "attended": c["attended"].ravel(),
                 "mark_score": c["mark_score"].ravel(),  # of the latest mark, pass or not
                 "mark_max_score": c["mark_max"].ravel(),
+                "critical_missed": c["mark_critical"].ravel(),  # of the latest mark: critical items scored 0
                 "renew_by": _dates(c["renew_by"].ravel()),
                 "old_policy": c["old_policy"].ravel(),  # due again because the policy changed
                 "last_graded": _dates(c["last_graded"].ravel()),
@@ -318,6 +348,8 @@ def evaluate(
     max_score = np.full(size, np.nan)
     mark_score = np.full(size, np.nan)
     mark_max = np.full(size, np.nan)
+    mark_critical = np.empty(size, dtype=object)  # the latest mark's critical items scored 0
+    mark_critical.fill(())
     attended = np.zeros(size, dtype=bool)
     old_version_pass = np.zeros(size, dtype=bool)  # the latest pass was under an older version
 
@@ -344,8 +376,14 @@ def evaluate(
             if "needs_review" in grades
             else np.zeros(len(cell), dtype=bool)
         )
+        g_critical = (
+            grades["critical_missed"].to_numpy(dtype=object)[ok]
+            if "critical_missed" in grades
+            else np.zeros(len(cell), dtype=np.int64)
+        )
+        g_missed = missed_count(g_critical)
         pm = np.array([rule.pass_marks.get(x, DEFAULT_PASS_MARK) for x in rule.modules])[cell % m] if m else np.zeros(0)
-        g_passed = reaches_pass_mark(g_score, g_max, pm) & ~g_review
+        g_passed = reaches_pass_mark(g_score, g_max, pm, g_missed) & ~g_review
         versions = grades["policy_version"][ok] if "policy_version" in grades else None
         g_current = current_version(versions, g_date)
         np.maximum.at(last_graded, cell, g_date)
@@ -356,6 +394,9 @@ def evaluate(
         latest_review[cell[latest_row & ~g_review]] = False
         mark_score[cell[latest_row]] = g_score[latest_row]
         mark_max[cell[latest_row]] = g_max[latest_row]
+        for at in np.flatnonzero(latest_row & (g_missed > 0)):  # few: a loop over only these
+            missed = g_critical[at]
+            mark_critical[cell[at]] = tuple(missed) if isinstance(missed, list | tuple) else ()
         counted = g_passed & g_current
         np.maximum.at(passed_on, cell[counted], g_date[counted])
         np.maximum.at(any_pass, cell[g_passed], g_date[g_passed])
@@ -518,6 +559,7 @@ def evaluate(
         "attended": att2,
         "mark_score": mark_score.reshape(shape),
         "mark_max": mark_max.reshape(shape),
+        "mark_critical": mark_critical.reshape(shape),
         "renew_by": renew_by.reshape(shape),
         "old_policy": old_policy.reshape(shape),
         "last_graded": last_graded.reshape(shape),

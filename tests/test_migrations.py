@@ -105,7 +105,11 @@ def test_upgrading_the_previous_release_keeps_every_row(previous_release, tmp_pa
     assert f"from no revision to {migrate.HEAD}" in done.stdout
     after = all_rows(previous_release)
     for name in PREVIOUS_TABLES:
-        assert after[name] == before[name], name  # every row, every value
+        rows = after[name]
+        if name == "gradings":  # 0006 adds critical_missed: "[]" for every mark made before it
+            assert all(r[-1] == "[]" for r in rows)
+            rows = [r[:-1] for r in rows]
+        assert rows == before[name], name  # every row, every value
     assert {n: len(r) for n, r in after.items() if n in before} == {n: len(r) for n, r in before.items()}
     assert after["alembic_version"] == [(migrate.HEAD,)] and after["attendance"] == []
     assert after["learners"][0][:3] == ("40001", "Amy Reid", "40001")
@@ -147,7 +151,7 @@ def test_a_second_migration_applies_and_adopts_a_hand_made_attendance_table(tmp_
         conn.execute(text("INSERT INTO attendance VALUES ('40001', 'all', '2026-02-01')"))
     with pytest.raises(StoreError, match=rf"revision 0001, this release needs {migrate.HEAD}: run `course db upgrade`"):
         Store(url)
-    assert migrate.upgrade(url) == ("0001", migrate.HEAD)
+    assert migrate.upgrade(url) == ("0001", migrate.HEAD)  # 0002 and every migration after it
     from course.records import attendance
 
     assert [(a, b, str(c)) for a, b, c in attendance.rows(Store(url))] == [("40001", "all", "2026-02-01")]

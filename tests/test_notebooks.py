@@ -13,7 +13,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from course.content.build import build_notebook, notebook_path, render
+from course.content.build import build_notebook, notebook_path, render, slot_grade_id
 from course.content.model import load_course
 from course.records.store import Store
 from course.widgets import open_module
@@ -52,12 +52,19 @@ def test_committed_notebooks_have_no_outputs():
                 assert cell["outputs"] == [] and cell["execution_count"] is None, path
 
 
+def graded_cell_ids(module) -> list[str]:
+    """One test cell per graded scenario; a bank (`draw:`) one per drawn slot, "Item k of draw"."""
+    if module.is_bank:
+        return [slot_grade_id(module, k) for k in range(1, (module.draw or 0) + 1)]
+    return [f"test-{s.id}" for s in module.graded_scenarios]
+
+
 def test_one_graded_test_cell_per_scenario(course):
     for module in course.modules.values():
         nb = nbformat.read(notebook_path(NOTEBOOKS, module.id), as_version=4)
         tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
-        assert [c.id for c in tests] == [f"test-{s.id}" for s in module.graded_scenarios]
-        assert all(c.metadata.nbgrader["points"] == 1 for c in tests)
+        assert [c.id for c in tests] == graded_cell_ids(module)
+        assert sum(c.metadata.nbgrader["points"] for c in tests) == module.max_score
 
 
 @pytest.mark.parametrize("module_id", MODULES)
@@ -70,7 +77,7 @@ def test_notebook_runs_headless(module_id, tmp_path):
     results = [
         o.data["text/plain"]
         for c in nb.cells
-        if c.id.startswith("test-")
+        if c.metadata.get("nbgrader", {}).get("grade")
         for o in c.outputs
         if o.output_type == "execute_result"
     ]

@@ -20,13 +20,18 @@ the same thing about every module and about the course:
     RETAKE    every module passed (certificate        why failed, the rest       completed     yes (the register's)
               issued), then "why" retaken and      passed
               marked fail
+    CRITICAL  every module passed but "why", whose   why failed (critical),     failed        no
+              attempt chose a 0 on a critical      the rest passed
+              item: its score reaches the pass
+              mark, the marker lists the item
 
 What each proves: NOMARK, the home no longer says "passed every module" while the
 certificate page says "0 of 5"; KILLED, the report no longer says "failed" while the home
 says "passed" (neither: being marked); REVIEW, a flagged mark is no pass (no certificate) and
 no fail; RENEW and POLICY, renewal and policy change are one rule (one default of
 `renew_on_policy_change`); TRAINER, attendance counts on the home as in the reports;
-RETAKE, the latest mark is the module's word while the completion already on record stands.
+RETAKE, the latest mark is the module's word while the completion already on record stands;
+CRITICAL, a 0 on a critical item fails the module whatever the mean, and every view says why.
 
 Views: home (course.app.status via HomeApp), module summary (ModuleApp), certificate page
 data (course.app.certificate.learner_certificate), completions report, dashboard data,
@@ -57,7 +62,7 @@ class Expect:
     course: str
     certificate: bool  # a certificate in date: the home's link, the certificate page
     on_record: bool = False  # a completion in the register (xAPI statements), in date or not
-    reason: str = ""  # why "due again", as the home and the module page say it
+    reason: str = ""  # why "due again" (or failed on a critical item), as the home and the module page say it
     attended: bool = False
 
 
@@ -76,7 +81,16 @@ EXPECTED = {
     "TRAINER": Expect(every(p.PASSED), p.COMPLETED, True, True, attended=True),
     "KILLED": Expect({**every(NOT), "why": p.BEING_MARKED}, p.IN_PROGRESS, False),
     "RETAKE": Expect({**every(p.PASSED), "why": p.FAILED}, p.COMPLETED, True, True),
+    "CRITICAL": Expect({**every(p.PASSED), "why": p.FAILED}, p.FAILED, False, reason="would leave someone at risk"),
 }
+
+
+def critical_item(course):
+    """The "why" scenario the CRITICAL history answers with a 0 (the marker's `critical_missed`)."""
+    return next(s for s in course.module("why").graded_scenarios if any(c.score == 0 for c in s.choices))
+
+
+CRITICAL_SAYS = "You chose an action that would leave someone at risk in '{title}': this fails the module"
 
 
 def best(scenario):
@@ -173,6 +187,15 @@ def build(store, course):
     issue_certificates(store, ["RETAKE"], course)  # as the marker does after each mark
     mark_attempt(store, course, "RETAKE", "why", finish(store, course, "RETAKE", "why", worst, new_attempt=True))
 
+    item = critical_item(course)  # CRITICAL: 80% or more, with a 0 on a critical item
+    for module_id in MODULES:
+        if module_id == "why":
+            attempt = finish(store, course, "CRITICAL", "why", lambda s: worst(s) if s.id == item.id else best(s))
+            score = mark_attempt(store, course, "CRITICAL", "why", attempt, critical_missed=(item.id,))
+            assert p.reaches_pass_mark(score, course.module("why").max_score, course.module("why").pass_mark)
+        else:
+            mark_attempt(store, course, "CRITICAL", module_id, finish(store, course, "CRITICAL", module_id))
+
     # the marker issues certificates after marking; `course certificate` for trainer-led completions
     issue_certificates(store, [k for k in EXPECTED if k != "RETAKE"], course)
     certificates.issue(store, course, ["TRAINER"])
@@ -250,7 +273,10 @@ def test_home(world):
         assert html.count("Waiting for review</span>") == list(want.modules.values()).count(p.NEEDS_REVIEW)
         assert html.count("Not passed yet</span>") == list(want.modules.values()).count(p.FAILED), learner
         if want.reason:
-            assert all(want.reason in s.reason for s in home.statuses), learner
+            assert all(want.reason in s.reason for s in home.statuses if s.state in (p.DUE_AGAIN, p.FAILED)), learner
+            assert want.reason in html, learner
+        if learner == "CRITICAL":  # the home says why the module failed, naming the item
+            assert CRITICAL_SAYS.format(title=critical_item(course).title) in html.replace("&#x27;", "'")
         if want.attended:
             assert html.count("Trainer-led session attended") == len(MODULES)
 
@@ -277,6 +303,8 @@ def test_module_summary(world):
             text = app.result.value + app.finish_status.value
             for other, words in PAGE_SAYS.items():
                 assert (words in text) == (other == state), (learner, module_id, words)
+            says_critical = CRITICAL_SAYS.format(title=critical_item(course).title) in text.replace("&#x27;", "'")
+            assert says_critical == (learner == "CRITICAL" and module_id == "why"), (learner, module_id)
 
 
 def test_certificate_page_data(world):
@@ -290,7 +318,9 @@ def test_certificate_page_data(world):
         assert (record is not None) == want.certificate, learner
         if not want.certificate:
             passed = list(want.modules.values()).count(p.PASSED)
-            assert words == f"{passed} of {len(MODULES)} modules passed", learner
+            assert words.startswith(f"{passed} of {len(MODULES)} modules passed"), learner
+            says_critical = CRITICAL_SAYS.format(title=critical_item(course).title) in words
+            assert says_critical == (learner == "CRITICAL"), learner
     assert len(certificates.register_frame(store)) == before  # the page never writes the register
 
 

@@ -41,14 +41,19 @@ def learner_certificate(store: Store, course: Course, learner_id: str) -> tuple[
     """(the learner's certificate in the register or None, their completion in words).
 
     Reads this learner only and writes nothing."""
+    from course.assessment.marker import critical_reason
     from course.manager import certificates
-    from course.progress import CURRENT, learner_evaluation
+    from course.progress import CURRENT, FAILED, learner_evaluation
 
     result = learner_evaluation(store, course, learner_id)
     row = result.person(learner_id)
     if row is None or str(row["status"]) not in CURRENT:
         passed = int(row["modules_passed"]) if row is not None else 0
-        return None, f"{passed} of {len(result.rule.modules)} modules passed"
+        words = f"{passed} of {len(result.rule.modules)} modules passed"
+        for module_id, mod in result.module_rows(learner_id).iterrows():  # why a failed module failed
+            if str(mod["status"]) == FAILED and mod["critical_missed"]:
+                words += ". " + critical_reason(course.module(module_id), mod["critical_missed"]).rstrip(".")
+        return None, words
     record = certificates.of_completion(store, learner_id, row["completed_on"].date().isoformat())
     return record, "completed"
 

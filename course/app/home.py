@@ -62,6 +62,8 @@ def status_line(s: st.ModuleStatus) -> str:
     score = f"Score {s.percent}%"
     if s.state == st.PASSED and s.renew_by:
         return f"{score} · renew by {_date(s.renew_by)}"
+    if s.state == st.FAILED and s.reason:  # a critical item scored 0: the score is not why
+        return f"{score} · {s.reason}"
     if s.state == st.FAILED:
         return f"{score} · pass mark {round(100 * s.module.pass_mark)}%"
     if s.state == st.DUE_AGAIN:
@@ -101,7 +103,7 @@ def continue_html(statuses: list[st.ModuleStatus], token: str | None) -> str:
             "Your next module",
             f"{'Start again' if step.state != st.NOT_STARTED else 'Start'}: {step.module.title}",
         )
-        detail = step.reason if step.state == st.DUE_AGAIN else ""
+        detail = step.reason if step.state in (st.DUE_AGAIN, st.FAILED) else ""
     detail_html = f"<p>{escape(detail)}</p>" if detail else ""
     return (
         f'<section class="cm-continue" aria-labelledby="cm-continue-h"><h2 id="cm-continue-h">{escape(heading)}</h2>'

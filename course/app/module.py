@@ -144,9 +144,12 @@ class ModuleApp(widgets.VBox):
         return self.records.answered() == self.records.total()
 
     def reaches_pass_mark_so_far(self) -> bool:
-        """The click-time score reaches the pass mark (the one pass test): a hint, never a pass."""
+        """The click-time score reaches the pass mark with no critical item scored 0 (the one pass
+        test): a hint, never a pass."""
         return self.complete() and bool(
-            reaches_pass_mark(self.records.score(), self.module.max_score, self.module.pass_mark)
+            reaches_pass_mark(
+                self.records.score(), self.module.max_score, self.module.pass_mark, self.records.critical_missed()
+            )
         )
 
     def state(self) -> status.ModuleStatus | None:
@@ -350,9 +353,10 @@ class ModuleApp(widgets.VBox):
                 "You passed.</p>"
             )
         if word == status.FAILED:
+            why = escape(state.reason) if state is not None and state.reason else f"you need {need}% to pass."
             return (
                 f'<p class="cm-summary__verdict cm-summary__verdict--failed"><span aria-hidden="true">✗</span> '
-                f"Not passed yet: you need {need}% to pass.</p>"
+                f"Not passed yet: {why}</p>"
             )
         if word == status.NEEDS_REVIEW:
             return '<p class="cm-summary__verdict">A trainer will check your mark before it counts.</p>'
@@ -367,6 +371,12 @@ class ModuleApp(widgets.VBox):
             return (
                 f'<p class="cm-summary__verdict cm-summary__verdict--so-far">So far this reaches the pass mark '
                 f"({need}%). Your result counts{marked}.</p>"
+            )
+        missed = self.records.critical_missed()
+        if missed:
+            return (
+                f'<p class="cm-summary__verdict cm-summary__verdict--so-far">So far this does not pass. '
+                f"{escape(status.critical_reason(self.module, missed))}</p>"
             )
         return (
             f'<p class="cm-summary__verdict cm-summary__verdict--so-far">So far this is below the pass mark: '

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+from course.assessment.marker import critical_reason
 from course.content.model import Course, Module
 from course.progress import BEING_MARKED, DUE_AGAIN, FAILED, IN_PROGRESS, NEEDS_REVIEW, NOT_STARTED, PASSED  # noqa: F401
 from course.records.store import Store, aware
@@ -37,9 +38,10 @@ class ModuleStatus:
     attempt: int | None
     finished_at: datetime | None = None
     renew_by: date | None = None
-    reason: str = ""  # why a module is due again, in plain words
+    reason: str = ""  # why a module is due again, or failed on a critical item, in plain words
     last_activity: datetime | None = None
     attended: bool = False  # passed by trainer-led attendance
+    critical_missed: tuple[str, ...] = ()  # the latest mark's critical items answered with a 0
 
     @property
     def percent(self) -> int | None:
@@ -117,6 +119,14 @@ def _module_status(course: Course, module: Module, row, history: list[AttemptSum
     share = None if attended or best != best or not best else float(mark) / float(best)
     renew = _when(row["renew_by"])
     finished = [s for s in history if s.finished_at is not None]
+    missed = tuple(row["critical_missed"] or ()) if state == FAILED and "critical_missed" in row else ()
+    reason = (
+        _reason(row, course.policy.completion)
+        if state == DUE_AGAIN
+        else critical_reason(module, missed)
+        if missed
+        else ""
+    )
     return ModuleStatus(
         module,
         state,
@@ -126,9 +136,10 @@ def _module_status(course: Course, module: Module, row, history: list[AttemptSum
         finished[-1].attempt if finished else (latest.attempt if latest else None),
         _when(row["passed_on"]) if state in (PASSED, DUE_AGAIN) else _when(row["last_graded"]),
         renew.date() if renew and state == PASSED else None,
-        _reason(row, course.policy.completion) if state == DUE_AGAIN else "",
+        reason,
         latest.last_activity if latest else None,
         attended,
+        missed,
     )
 
 

@@ -94,7 +94,10 @@ def grade(jobs, modules, learners, force, watch):
     for r in results:
         score = f"{r.score:g} / {r.max_score:g}" if r.score is not None else "-"
         passed = {None: "-", True: "yes", False: "no"}[r.passed]
-        table.add_row(escape(r.learner), r.module, r.status, score, passed, escape(r.message))
+        note = r.message
+        if r.critical_missed:  # why an otherwise passing score is a fail
+            note = (note + "; " if note else "") + "critical item(s) scored 0: " + ", ".join(r.critical_missed)
+        table.add_row(escape(r.learner), r.module, r.status, score, passed, escape(note))
     console.print(table)
     for r in results:  # each problem once more, whole, on its own line: easy to grep and to act on
         if r.status != "graded":

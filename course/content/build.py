@@ -85,10 +85,41 @@ def help_markdown(page: HelpPage) -> str:
     return "\n".join(lines) + "\n"
 
 
+def slot_grade_id(module: Module, k: int) -> str:
+    """The grade id of a bank's k-th slot: stable while `draw` stays the same, whatever the bank holds."""
+    return f"{module.id}-item-{k:02d}"
+
+
+def slot_cells(module: Module) -> list:
+    """A bank module's graded slots: `draw` test cells, one point each, the k-th scoring the k-th
+    item the attempt drew (course.grading.cells.slot_points). Nothing for any other module."""
+    if not module.is_bank:
+        return []
+    n = module.draw or 0
+    return [
+        _code(
+            slot_grade_id(module, k),
+            f"# Autograded: item {k} of {n} drawn for this attempt (1 point)\n"
+            f"from course.grading import slot_points\n\n"
+            f'slot_points("{module.id}", {k})',
+            points=1,
+            hidden=True,
+            tags=["autograded"],
+        )
+        for k in range(1, n + 1)
+    ]
+
+
+def _count(module: Module) -> str:
+    if module.is_bank:
+        return f"**Items:** {module.draw}, drawn from a bank of {len(module.graded_scenarios)}"
+    return f"**Scenarios:** {len(module.graded_scenarios)}"
+
+
 def build_notebook(module: Module, course: Course) -> nbformat.NotebookNode:
     header = (
         f"# {module.title}\n\n"
-        f"**Time:** about {module.minutes} minutes · **Scenarios:** {len(module.graded_scenarios)} · "
+        f"**Time:** about {module.minutes} minutes · {_count(module)} · "
         f"**Pass mark:** {round(module.pass_mark * 100)}%\n\n"
         f"## Questions\n{_bullets(module.questions)}\n\n## Objectives\n{_bullets(module.objectives)}\n"
     )
@@ -119,7 +150,7 @@ def build_notebook(module: Module, course: Course) -> nbformat.NotebookNode:
                 tags=["branch"] if scenario.branch else (),
             )
         )
-        if scenario.graded:
+        if scenario.graded and not module.is_bank:
             cells.append(
                 _code(
                     f"test-{scenario.id}",
@@ -131,6 +162,7 @@ def build_notebook(module: Module, course: Course) -> nbformat.NotebookNode:
                     tags=["autograded"],
                 )
             )
+    cells += slot_cells(module)
     cells.append(_markdown("reflection-intro", "## Reflection"))
     cells.append(_code("reflection", "module.reflection()", hidden=True))
     cells.append(_markdown("key-points", f"## Key points\n{_bullets(module.key_points)}"))

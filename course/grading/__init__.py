@@ -6,6 +6,6 @@ new or changed) · queue/worker (grade a learner's Finish at once) · gradebook 
 Only `cells` is imported by learner notebooks; the rest stays out of learner kernels.
 """
 
-from course.grading.cells import scenario_points
+from course.grading.cells import scenario_points, slot_points
 
-__all__ = ["scenario_points"]
+__all__ = ["scenario_points", "slot_points"]

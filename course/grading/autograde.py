@@ -34,6 +34,7 @@ class GradeResult:
     max_score: float | None = None
     message: str = ""
     seconds: float = 0.0
+    critical_missed: tuple[str, ...] = ()  # critical items the attempt answered with a 0
 
     @property
     def passed(self) -> bool | None:
@@ -44,7 +45,11 @@ class GradeResult:
         if self.score is None:  # no mark (perhaps of a module the course does not have)
             return None
         return mark_verdict(
-            self.score, self.max_score, load_course().module(self.module).pass_mark, self.status == "needs review"
+            self.score,
+            self.max_score,
+            load_course().module(self.module).pass_mark,
+            self.status == "needs review",
+            self.critical_missed,
         )
 
 
@@ -86,15 +91,51 @@ def grade_one(api, submission: Submission) -> GradeResult:
             return GradeResult(
                 submission.learner, submission.module, "not graded", message="no gradebook entry after autograde"
             )
-    status, message = "graded", ""
-    if submission.review_reasons:
-        status = "needs review"
-        message = "; ".join(submission.review_reasons)
+    notes = list(submission.review_reasons)  # cells added, changed or removed; answers unlike the store's
+    marked = check_marking(submission, score, max_score)
+    notes += marked.problems
+    status = "needs review" if notes else "graded"
     if not feedback["success"]:
-        message = (message + "; " if message else "") + "feedback not generated: " + _last_line(feedback)
+        notes.append("feedback not generated: " + _last_line(feedback))
     return GradeResult(
-        submission.learner, submission.module, status, score, max_score, message, time.perf_counter() - started
+        submission.learner,
+        submission.module,
+        status,
+        score,
+        max_score,
+        "; ".join(notes),
+        time.perf_counter() - started,
+        marked.critical_missed,
     )
+
+
+@dataclass(frozen=True)
+class MarkingCheck:
+    problems: tuple[str, ...]
+    critical_missed: tuple[str, ...]
+
+
+def check_marking(submission: Submission, score: float, max_score: float) -> MarkingCheck:
+    """The server's own marking of the submitted answers (course.assessment.marker: the draw
+    recomputed for the submitting learner and attempt), beside nbgrader's: its problems (a layout
+    that differs, answers for items not drawn, another learner's file) and a score or a maximum
+    that differ from nbgrader's each make the mark need review; its critical items scored 0 go
+    into the grading log."""
+    from course.assessment.marker import mark_responses
+    from course.records import responses
+
+    course = load_course()
+    module = course.module(submission.module)
+    data = responses.read(submission.folder / responses.FILENAME) or {}
+    marked = mark_responses(module, course.policy, data, submitted_by=submission.learner)
+    problems = list(marked.problems)
+    if abs(max_score - module.max_score) > 1e-6:
+        problems.append(f"nbgrader's maximum {max_score:g} is not the module's {module.max_score:g}: release it again")
+    elif abs(score - marked.score) > 1e-6:
+        problems.append(
+            f"nbgrader's score {score:g} differs from the server's marking of the answers ({marked.score:g})"
+        )
+    return MarkingCheck(tuple(problems), marked.critical_missed)
 
 
 # --- worker processes -----------------------------------------------------------------
@@ -204,6 +245,7 @@ def grade(
             max_score=result.max_score,
             needs_review=result.status == "needs review",
             message=result.message,
+            critical_missed=result.critical_missed,
         )
         results.append(result)
         if progress:

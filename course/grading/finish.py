@@ -49,7 +49,7 @@ def result_for(
     feedback = root / "feedback" / learner_id / module_id / f"{module_id}.html"
     from course.progress import mark_verdict
 
-    passed = mark_verdict(record.score, record.max_score, pass_mark, bool(record.needs_review))
+    passed = mark_verdict(record.score, record.max_score, pass_mark, bool(record.needs_review), record.critical_missed)
     return FinishResult(
         record.status, record.score, record.max_score, passed, record.message, feedback if feedback.exists() else None
     )

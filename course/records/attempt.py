@@ -142,6 +142,20 @@ class LearnerRecords:
         graded = set(self.shown_graded)
         return sum(d.score for sid, d in self._decisions.items() if sid in graded)
 
+    def critical_missed(self) -> tuple[str, ...]:
+        """The graded `critical: true` scenarios answered with a 0 choice (by the content's score
+        of the choice id): course.progress fails such an attempt whatever its score."""
+        missed = []
+        for scenario in self.module.graded_scenarios:
+            decision = self._decisions.get(scenario.id)
+            if scenario.critical and decision is not None:
+                try:
+                    if scenario.choice(decision.choice_id).score == 0:
+                        missed.append(scenario.id)
+                except KeyError:
+                    continue
+        return tuple(missed)
+
     def answered(self) -> int:
         graded = set(self.shown_graded)
         return sum(1 for sid in self._decisions if sid in graded)

@@ -9,7 +9,8 @@ one row, the last one's, never two and never half of either.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -29,6 +30,22 @@ class GradingRecord:
     needs_review: bool
     message: str
     graded_at: datetime
+    critical_missed: tuple[str, ...] = field(default=())  # critical items answered with a 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.critical_missed, str):  # the column's JSON text, as read back
+            object.__setattr__(self, "critical_missed", decode_critical(self.critical_missed))
+
+
+def decode_critical(text) -> tuple[str, ...]:
+    """The `critical_missed` column (a JSON list of scenario ids) as a tuple; () for none or unreadable."""
+    if not text:
+        return ()
+    try:
+        value = json.loads(text) if isinstance(text, str) else text
+    except json.JSONDecodeError:
+        return ()
+    return tuple(str(v) for v in value) if isinstance(value, list | tuple) else ()
 
 
 def last_graded(store: Store) -> dict[tuple[str, str], GradingRecord]:
@@ -38,8 +55,9 @@ def last_graded(store: Store) -> dict[tuple[str, str], GradingRecord]:
 
 
 def marks(store: Store, learner_ids=None) -> list[tuple]:
-    """(learner_id, module_id, score, max_score, needs_review, graded_at) of every grading that
-    gave a mark (of `learner_ids` only, when given): the marks of record course.progress reads."""
+    """(learner_id, module_id, score, max_score, needs_review, graded_at, critical_missed) of every
+    grading that gave a mark (of `learner_ids` only, when given): the marks of record course.progress
+    reads (critical_missed as a tuple of scenario ids)."""
     query = select(
         gradings.c.learner_id,
         gradings.c.module_id,
@@ -47,10 +65,11 @@ def marks(store: Store, learner_ids=None) -> list[tuple]:
         gradings.c.max_score,
         gradings.c.needs_review,
         gradings.c.graded_at,
+        gradings.c.critical_missed,
     ).where(gradings.c.score.is_not(None), gradings.c.max_score.is_not(None), gradings.c.status != "not graded")
     if learner_ids is not None:
         query = query.where(gradings.c.learner_id.in_(list(learner_ids)))
-    return [tuple(r) for r in store._read(query)]
+    return [(*r[:6], decode_critical(r[6])) for r in store._read(query)]
 
 
 def graded(store: Store, learner: str, module: str) -> GradingRecord | None:
@@ -70,8 +89,10 @@ def record(
     max_score=None,
     needs_review=False,
     message="",
+    critical_missed=(),
 ) -> None:
-    """Record the grading of one learner's module, replacing the last one (one statement)."""
+    """Record the grading of one learner's module, replacing the last one (one statement).
+    `critical_missed`: the critical items the marked attempt answered with a 0."""
     values = {
         "fingerprint": fingerprint,
         "status": status,
@@ -80,6 +101,7 @@ def record(
         "needs_review": needs_review,
         "message": message,
         "graded_at": now(),
+        "critical_missed": json.dumps(list(critical_missed)),
     }
     stmt = _insert(store.engine, gradings).values(learner_id=learner, module_id=module, **values)
     store._write(stmt.on_conflict_do_update(index_elements=["learner_id", "module_id"], set_=values))

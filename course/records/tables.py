@@ -123,6 +123,8 @@ gradings = Table(
     Column("needs_review", Boolean, nullable=False, default=False),
     Column("message", Text, nullable=False, default=""),
     Column("graded_at", DateTime(timezone=True), nullable=False),
+    # JSON list: the critical items the marked attempt answered with a 0 (course.progress fails the mark)
+    Column("critical_missed", Text, nullable=False, default="[]", server_default="[]"),
     info=_personal(who="learner_id", label="grading log entries", aged_by="graded_at"),
 )
 

@@ -117,7 +117,9 @@ class ModuleView:
         from course.progress import reaches_pass_mark
 
         return self.complete() and bool(
-            reaches_pass_mark(self.records.score(), self.module.max_score, self.module.pass_mark)
+            reaches_pass_mark(
+                self.records.score(), self.module.max_score, self.module.pass_mark, self.records.critical_missed()
+            )
         )
 
     def _on_decided(self, scenario: Scenario, choice: Choice) -> None:
@@ -143,6 +145,10 @@ class ModuleView:
             if self.reaches_pass_mark_so_far()
             else f"You need {need}% to pass. You can go through the module again."
         )
+        if self.records.critical_missed() and not self.reaches_pass_mark_so_far():
+            from course.assessment.marker import critical_reason
+
+            outcome = critical_reason(self.module, self.records.critical_missed())
         review = ""
         if self.module.feedback == "end":
             parts = []
@@ -157,7 +163,7 @@ class ModuleView:
         return (
             f'<section class="cm-summary" aria-live="polite"><h3>Your result</h3>'
             f'<p class="cm-summary__score">{score:g} out of {best:g} ({percent}%)</p>'
-            f"<p>{outcome}</p>{review}</section>"
+            f"<p>{escape(outcome)}</p>{review}</section>"
         )
 
 

@@ -67,6 +67,7 @@ def mark(
     *,
     needs_review: bool = False,
     status: str | None = None,
+    critical_missed=(),
 ) -> None:
     """A mark of record in the grading log, exactly as the marker writes it after nbgrader has graded
     the learner's last Finish (course.records.grading_log.record)."""
@@ -81,13 +82,15 @@ def mark(
         score=score,
         max_score=max_score,
         needs_review=needs_review,
+        critical_missed=critical_missed,
     )
 
 
-def mark_attempt(store: Store, course, learner: str, module_id: str, attempt: int) -> float:
-    """Mark a finished attempt with the score nbgrader gives it (its choices' points); returns the score."""
+def mark_attempt(store: Store, course, learner: str, module_id: str, attempt: int, critical_missed=()) -> float:
+    """Mark a finished attempt with the score nbgrader gives it (its choices' points); returns the score.
+    `critical_missed`: the critical items the marker found scored 0 (as it records them)."""
     module = course.module(module_id)
     graded = {s.id for s in module.graded_scenarios}
     score = sum(d.score for sid, d in store.decisions(learner, module_id, attempt).items() if sid in graded)
-    mark(store, learner, module_id, score, module.max_score)
+    mark(store, learner, module_id, score, module.max_score, critical_missed=critical_missed)
     return score

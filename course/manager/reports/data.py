@@ -28,7 +28,16 @@ from course.progress import Rule
 from course.records import grading_log
 from course.records.store import Store
 
-GRADE_COLUMNS = ["learner_id", "module_id", "score", "max_score", "date", "policy_version", "needs_review"]
+GRADE_COLUMNS = [
+    "learner_id",
+    "module_id",
+    "score",
+    "max_score",
+    "date",
+    "policy_version",
+    "needs_review",
+    "critical_missed",  # tuple of the critical items the mark's attempt answered with a 0
+]
 
 
 @dataclass
@@ -60,7 +69,8 @@ def grades_frame(store: Store, learner_ids=None) -> pd.DataFrame:
     """The marks of record: one row per learner and module from the grading log (see the docstring)."""
     rows = grading_log.marks(store, learner_ids)
     frame = pd.DataFrame(
-        [tuple(r) for r in rows], columns=["learner_id", "module_id", "score", "max_score", "needs_review", "graded_at"]
+        [tuple(r) for r in rows],
+        columns=["learner_id", "module_id", "score", "max_score", "needs_review", "graded_at", "critical_missed"],
     )
     if frame.empty:
         return pd.DataFrame(columns=GRADE_COLUMNS)
