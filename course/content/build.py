@@ -91,23 +91,28 @@ def slot_grade_id(module: Module, k: int) -> str:
 
 
 def slot_cells(module: Module) -> list:
-    """A bank module's graded slots: `draw` test cells, one point each, the k-th scoring the k-th
-    item the attempt drew (course.grading.cells.slot_points). Nothing for any other module."""
+    """A bank module's items: for each of its `draw` slots, a cell showing the k-th item the attempt
+    drew (course.widgets.module_view.ModuleView.show_item) and a test cell, one point, scoring it
+    (course.grading.cells.slot_points). The notebook never lists the bank: undrawn items are not in it.
+    Nothing for any other module."""
     if not module.is_bank:
         return []
     n = module.draw or 0
-    return [
-        _code(
-            slot_grade_id(module, k),
-            f"# Autograded: item {k} of {n} drawn for this attempt (1 point)\n"
-            f"from course.grading import slot_points\n\n"
-            f'slot_points("{module.id}", {k})',
-            points=1,
-            hidden=True,
-            tags=["autograded"],
+    cells = []
+    for k in range(1, n + 1):
+        cells.append(_code(f"item-{k:02d}", f"module.show_item({k})", hidden=True))
+        cells.append(
+            _code(
+                slot_grade_id(module, k),
+                f"# Autograded: item {k} of {n} drawn for this attempt (1 point)\n"
+                f"from course.grading import slot_points\n\n"
+                f'slot_points("{module.id}", {k})',
+                points=1,
+                hidden=True,
+                tags=["autograded"],
+            )
         )
-        for k in range(1, n + 1)
-    ]
+    return cells
 
 
 def _count(module: Module) -> str:
@@ -141,7 +146,7 @@ def build_notebook(module: Module, course: Course) -> nbformat.NotebookNode:
             hidden=True,
         )
     )
-    for scenario in module.scenarios:
+    for scenario in () if module.is_bank else module.scenarios:
         cells.append(
             _code(
                 f"scenario-{scenario.id}",
