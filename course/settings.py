@@ -37,6 +37,7 @@ VARIABLES: dict[str, str] = {
     "COURSE_HUB_SHARED": "on a hub: the shared folder (course root, exchange, content snapshot) a user's server uses",
     "COURSE_XAPI_BASE": "the start of xAPI activity ids (default: the course's own namespace)",
     "COURSE_XAPI_HOMEPAGE": "the staff system's address in xAPI actors (`course xapi --homepage` overrides it)",
+    "COURSE_LTI_PLATFORMS": "the JSON file of LMS registrations an LTI 1.3 launch is checked against (course.lti.platforms)",
     "COURSE_ID": "nbgrader's course id (read by grading/nbgrader_config.py; default social-media-course)",
     "NBGRADER_DB_URL": "nbgrader's gradebook URL (default: nbgrader_config.py's, SQLite gradebook.db in the course root)",
     "NBGRADER_EXCHANGE": "nbgrader's exchange folder (read by grading/nbgrader_config.py; a shared volume on a hub)",
@@ -151,3 +152,8 @@ def xapi_base() -> str | None:
 
 def xapi_homepage() -> str | None:
     return _get("COURSE_XAPI_HOMEPAGE")
+
+
+def lti_platforms() -> Path | None:
+    value = _get("COURSE_LTI_PLATFORMS")
+    return Path(value) if value else None
