@@ -40,6 +40,7 @@ VARIABLES: dict[str, str] = {
     "COURSE_MARKER_USER": "when the marker runs as root: the unprivileged user nbgrader's kernels run as (default nobody)",
     "COURSE_MAX_KERNELS": "the most page kernels one server runs at once (default 60); beyond it a 'busy' page, HTTP 503",
     "COURSE_MAX_KERNELS_PER_CLIENT": "the most page kernels one client address may hold at once (default 20: a room behind one router)",
+    "COURSE_LTI_PLATFORMS": "the JSON file of LMS registrations an LTI 1.3 launch is checked against (course.lti.platforms)",
     "COURSE_ID": "nbgrader's course id (read by grading/nbgrader_config.py; default social-media-course)",
     "NBGRADER_DB_URL": "nbgrader's gradebook URL (default: nbgrader_config.py's, SQLite gradebook.db in the course root)",
     "NBGRADER_EXCHANGE": "nbgrader's exchange folder (read by grading/nbgrader_config.py; a shared volume on a hub)",
@@ -182,3 +183,8 @@ def max_kernels() -> int:
 def max_kernels_per_client() -> int:
     """The cap on page kernels per client address (course.server.kernel_limits)."""
     return _positive_int("COURSE_MAX_KERNELS_PER_CLIENT", 20)
+
+
+def lti_platforms() -> Path | None:
+    value = _get("COURSE_LTI_PLATFORMS")
+    return Path(value) if value else None
