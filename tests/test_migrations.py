@@ -105,7 +105,9 @@ def test_upgrading_the_previous_release_keeps_every_row(previous_release, tmp_pa
     assert f"from no revision to {migrate.HEAD}" in done.stdout
     after = all_rows(previous_release)
     for name in PREVIOUS_TABLES:
-        assert after[name] == before[name], name  # every row, every value
+        width = len(before[name][0])  # a later migration may add columns (0005: live_attendance's, empty)
+        assert [r[:width] for r in after[name]] == before[name], name  # every row, every value
+        assert all(v is None for r in after[name] for v in r[width:]), name
     assert {n: len(r) for n, r in after.items() if n in before} == {n: len(r) for n, r in before.items()}
     assert after["alembic_version"] == [(migrate.HEAD,)] and after["attendance"] == []
     assert after["learners"][0][:3] == ("40001", "Amy Reid", "40001")
