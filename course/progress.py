@@ -98,6 +98,15 @@ DAY = 86_400 * 10**9
 NOT_ON_ROSTER = "(not on the roster)"
 
 
+RETAKE_AFTER = (FAILED, DUE_AGAIN)  # the module states in which a learner may start it again
+
+
+def may_start_again(module_status: str) -> bool:
+    """THE retake rule: a new attempt only when the module is failed or due again, so never
+    after a pass, never while an attempt is open or its Finish is being marked (or needs review)."""
+    return str(module_status) in RETAKE_AFTER
+
+
 def reaches_pass_mark(score, max_score, pass_mark):
     """THE pass test: `score >= pass_mark * max_score` (within float tolerance), max_score > 0.
 
