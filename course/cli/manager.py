@@ -211,6 +211,32 @@ def roster_import(csv_file, merge):
         console.print("Ignored columns: " + escape(", ".join(result.ignored_columns)))
 
 
+@roster.command("grant-trainer")
+@click.argument("staff")
+def roster_grant_trainer(staff):
+    """Let this person start trainer-led sessions (STAFF: a staff number, or a learner id)."""
+    from course.records import trainers
+    from course.records.store import Store
+
+    store = Store()
+    learner_id = trainers.learner_of(store, staff)
+    added = trainers.grant(store, learner_id)
+    console.print(f"{escape(learner_id)} {'is now' if added else 'was already'} a trainer.")
+
+
+@roster.command("revoke-trainer")
+@click.argument("staff")
+def roster_revoke_trainer(staff):
+    """Stop this person starting trainer-led sessions (a session they run keeps its trainer key)."""
+    from course.records import trainers
+    from course.records.store import Store
+
+    store = Store()
+    learner_id = trainers.learner_of(store, staff)
+    removed = trainers.revoke(store, learner_id)
+    console.print(f"{escape(learner_id)} {'is no longer' if removed else 'was not'} a trainer.")
+
+
 # --- certificates -------------------------------------------------------------------
 @main.command()
 @click.argument("learner", required=False)
