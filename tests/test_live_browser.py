@@ -44,6 +44,18 @@ def server(tmp_path_factory):
         yield {"base": url, "db": f"sqlite:///{base / 'var' / 'records.db'}", "log": log}
 
 
+def trainer_url(server) -> str:
+    """The trainer page as a granted trainer opens it: signed in (course roster grant-trainer)."""
+    from course.records import trainers
+
+    from .support.servers import signed_in
+
+    store = Store(server["db"])
+    token = signed_in(store, "T-0001", "Tess Trainer")
+    trainers.grant(store, "T-0001")
+    return f"{server['base']}/voila/render/trainer.ipynb?token={token}"
+
+
 def open_page(browser, url: str, width: int, height: int = 900):
     page = browser.new_page(viewport={"width": width, "height": height})
     page.set_default_timeout(TIMEOUT)
@@ -90,7 +102,11 @@ def test_trainer_and_two_learners_join_vote_change_see_the_tally_and_the_reveal(
     from playwright.sync_api import expect
 
     base = server["base"]
-    trainer = open_page(browser, f"{base}/voila/render/trainer.ipynb", 1366)
+    refused = open_page(browser, f"{base}/voila/render/trainer.ipynb", 1366)  # no credential: nothing to start
+    refused.get_by_role("heading", name="Only trainers can start a session").wait_for()
+    assert refused.get_by_role("button", name="Start the session").count() == 0
+    refused.close()
+    trainer = open_page(browser, trainer_url(server), 1366)
     trainer.get_by_role("heading", name="Run a group session").wait_for()
     trainer.get_by_role("button", name="Start the session").click()
     code_box = trainer.locator(".cm-live-join__code")
@@ -179,7 +195,8 @@ def test_trainer_and_two_learners_join_vote_change_see_the_tally_and_the_reveal(
     # no one can see who voted for what: the votes hold hashes only, attendance holds no voter
     assert [r.name for r in store._read(select(live_attendance))] == ["Sam Taylor"]
     assert all(len(r.voter_hash) == 64 and "Sam" not in str(tuple(r)) for r in store._read(select(live_votes)))
-    assert "voter=" not in server["log"].read_text()  # the server log has paths, not page addresses
+    log = server["log"].read_text()
+    assert "voter=" not in log and "token=" not in log  # the server log has paths, not page addresses
 
     if AXE.exists():
         assert axe_violations(trainer) == []
@@ -216,7 +233,7 @@ def test_a_second_trainer_cannot_take_over_without_the_key(server, browser):
     from course.live.summary import start_session
 
     opened = start_session(store, load_course(), module_id="sharing")
-    other = open_page(browser, f"{server['base']}/voila/render/trainer.ipynb", 1280)
+    other = open_page(browser, trainer_url(server), 1280)
     other.get_by_role("heading", name="Carry on a session").wait_for()
     other.get_by_role("textbox", name="Session code").fill(opened.session.code)
     other.get_by_label("Trainer key").fill("a-guess-at-the-key")
