@@ -352,6 +352,8 @@ def test_only_confirmed_attendance_counts():
         )
         result = evaluate(rule(), grades, roster, activity=activity, attendance=frame, as_of=AS_OF)
         assert result.people.set_index("learner_id").loc["S06", "status"] != COMPLETED
-    no_column = pd.DataFrame([("S06", "final", pd.Timestamp("2026-08-20"))], columns=["learner_id", "module_id", "date"])
+    no_column = pd.DataFrame(
+        [("S06", "final", pd.Timestamp("2026-08-20"))], columns=["learner_id", "module_id", "date"]
+    )
     result = evaluate(rule(), grades, roster, activity=activity, attendance=no_column, as_of=AS_OF)
     assert result.people.set_index("learner_id").loc["S06", "status"] != COMPLETED

@@ -251,7 +251,10 @@ def test_module_app_finish_shows_the_mark_and_the_feedback(root, store, course, 
     assert "You chose:" in shown  # nbgrader's feedback page, escaped into the frame
     assert "<script" not in shown.replace("&lt;script", "")  # no scripts (they point at a CDN)
     monkeypatch.delenv(marking.GRADE_ON_FINISH)
-    assert open_module_app(course, store, "marked", "sharing", token=signin_tokens.issue(store, "marked")).marking.value == ""
+    assert (
+        open_module_app(course, store, "marked", "sharing", token=signin_tokens.issue(store, "marked")).marking.value
+        == ""
+    )
 
 
 def nbgrader(*args, cwd, env=None):

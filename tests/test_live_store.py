@@ -194,7 +194,8 @@ def test_names_are_never_linked_to_votes(db, course):
 
     # the tables themselves: attendance has no voter and no vote; votes have no name and no token
     columns = {
-        t: {c["name"] for c in inspect(db.engine).get_columns(t)} for t in ("live_votes", "live_attendance", "live_voters")
+        t: {c["name"] for c in inspect(db.engine).get_columns(t)}
+        for t in ("live_votes", "live_attendance", "live_voters")
     }
     assert columns["live_attendance"] == {
         "session_id",

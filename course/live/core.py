@@ -435,17 +435,20 @@ def join(
         raise DetailsError("Please add your name too, or leave the staff number empty.")
     if name:
         record_attendance(store, session.id, name, staff_number)
-    token = voter_token if voter_issued(store, session.id, voter_token) else new_voter_token()
-    assert token is not None  # voter_issued() is False for None
+    kept = voter_token if voter_token and voter_issued(store, session.id, voter_token) else None
+    token = kept or new_voter_token()
     _issue(store, session, token)
     return Joined(session, token, bool(name))
 
 
 def _issue(store: Store, session: LiveSession, token: str) -> None:
-    if not rows.add_voter(store, session.id, secret_hash(token), OPEN_FOR):
-        if not get_session(store, session.id).is_open:
-            raise SessionEnded("This session has ended.")
-        # already issued (the same page or learner joined again): the same token, nothing new
+    # not added: the session has ended, or the token was issued already (the same page or
+    # learner joined again: the same token, nothing new)
+    if (
+        not rows.add_voter(store, session.id, secret_hash(token), OPEN_FOR)
+        and not get_session(store, session.id).is_open
+    ):
+        raise SessionEnded("This session has ended.")
 
 
 def record_signed_in(store: Store, session_id: str, learner_id: str) -> None:
@@ -454,11 +457,11 @@ def record_signed_in(store: Store, session_id: str, learner_id: str) -> None:
     name = (known.get("name") or "").strip()[: rows.NAME_MAX] or learner_id[: rows.NAME_MAX]
     number = (known.get("staff_number") or "")[:30] or None
     joined = now().replace(second=0, microsecond=0)
-    if not rows.add_attendance(
+    added = rows.add_attendance(
         store, session_id, f"learner:{learner_id}", name, number, joined, OPEN_FOR, learner_id=learner_id
-    ):
-        if not get_session(store, session_id).is_open:
-            raise SessionEnded("This session has ended.")
+    )
+    if not added and not get_session(store, session_id).is_open:  # else: joined before, already listed
+        raise SessionEnded("This session has ended.")
 
 
 def record_attendance(store: Store, session_id: str, name: str, staff_number: str = "") -> None:

@@ -119,7 +119,9 @@ class LearnerRecords:
             raise SignedOut(SIGNED_OUT)
 
     def finished(self) -> bool:
-        return self.store is not None and self.store.finished_at(self.learner_id, self.module.id, self.attempt) is not None
+        return (
+            self.store is not None and self.store.finished_at(self.learner_id, self.module.id, self.attempt) is not None
+        )
 
     # --- writing ------------------------------------------------------------------
     def record_decision(self, scenario_id: str, choice_id: str) -> Decision:

@@ -177,9 +177,7 @@ def add_voter(store: Store, session_id: str, voter_hash: str, open_for: timedelt
     stmt = _insert(store.engine, live_voters).from_select(["session_id", "voter_hash"], source)
     return bool(
         store._write_returning(
-            stmt.on_conflict_do_nothing(index_elements=["session_id", "voter_hash"]).returning(
-                live_voters.c.session_id
-            )
+            stmt.on_conflict_do_nothing(index_elements=["session_id", "voter_hash"]).returning(live_voters.c.session_id)
         )
     )
 
