@@ -98,6 +98,19 @@ def small_targets(page) -> list[str]:
         .filter(([_, h]) => h < 44).map(([t, h]) => `${t} (${h}px)`)""")
 
 
+def test_the_trainer_page_without_a_credential_starts_nothing(server, browser):
+    """Issue 15: the trainer page opened with no trainer's sign-in is a plain refusal. First in
+    this file: the trainer page keeps one ready kernel, which the next test then needs warm."""
+    import time
+
+    refused = open_page(browser, f"{server['base']}/voila/render/trainer.ipynb", 1366)
+    refused.get_by_role("heading", name="Only trainers can start a session").wait_for()
+    assert refused.get_by_role("button", name="Start the session").count() == 0
+    no_traceback(refused)
+    refused.close()
+    time.sleep(45)  # let the pool's next trainer kernel finish warming up on a busy machine
+
+
 def test_trainer_and_two_learners_join_vote_change_see_the_tally_and_the_reveal(server, browser):
     from playwright.sync_api import expect
 
@@ -242,15 +255,3 @@ def test_a_second_trainer_cannot_take_over_without_the_key(server, browser):
     assert other.locator(".cm-live-key").count() == 0  # the key is not shown again
     no_traceback(other)
     other.close()
-
-
-def test_the_trainer_page_without_a_credential_starts_nothing(server, browser):
-    """Issue 15: the trainer page opened with no trainer's sign-in is a plain refusal."""
-    import time
-
-    time.sleep(20)  # the trainer page keeps one ready kernel: let the last test's replacement warm up
-    refused = open_page(browser, f"{server['base']}/voila/render/trainer.ipynb", 1366)
-    refused.get_by_role("heading", name="Only trainers can start a session").wait_for()
-    assert refused.get_by_role("button", name="Start the session").count() == 0
-    no_traceback(refused)
-    refused.close()

@@ -232,3 +232,11 @@ def test_a_signed_in_learner_has_one_voter_token_whatever_the_tabs(course, store
     # the token is not the learner's id or sign-in, and the store keeps only its hash
     assert token not in tabs[0].voter and "40001" not in tabs[0].voter
     assert store._read(select(live_voters.c.voter_hash))[0][0] == core.secret_hash(tabs[0].voter)
+
+
+def test_the_home_leads_a_signed_in_learner_to_join_as_themselves(store):
+    from course.app.home import help_nav_html
+
+    token = signed_in(store, "40001", "Amy Reid")
+    assert f'href="join.ipynb?token={token}"' in help_nav_html(token)
+    assert "join.ipynb" not in help_nav_html(None)  # signed out: no way to join as anyone
