@@ -2,6 +2,7 @@
 learning_record, xapi, privacy and manager, added to the `course` group like every other area's.
 
     course roster import staff.csv          course report completions|due|scenarios --format ...
+    course roster grant-trainer 40123       course roster revoke-trainer 40123
     course certificate 40123                course verify SMC-XXXXX-XXXXX-XXXXX-XXXXX
     course learning-record 40123            course xapi --out statements.json
     course export-learner 40123             course purge --before 2023-01-01
