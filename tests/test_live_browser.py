@@ -63,6 +63,16 @@ def open_page(browser, url: str, width: int, height: int = 900):
     return page
 
 
+def shown_or_reload(page, heading: str) -> None:
+    """Wait for the page's heading; reload once if it never comes (nbclient waits only 4 s for a
+    cell's output, and a loaded machine can miss that, leaving the first render empty)."""
+    try:
+        page.get_by_role("heading", name=heading).wait_for(timeout=45_000)
+    except Exception:  # noqa: BLE001 - the reload below waits with the full timeout
+        page.reload(wait_until="domcontentloaded")
+        page.get_by_role("heading", name=heading).wait_for()
+
+
 def shot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -104,7 +114,7 @@ def test_the_trainer_page_without_a_credential_starts_nothing(server, browser):
     import time
 
     refused = open_page(browser, f"{server['base']}/voila/render/trainer.ipynb", 1366)
-    refused.get_by_role("heading", name="Only trainers can start a session").wait_for()
+    shown_or_reload(refused, "Only trainers can start a session")
     assert refused.get_by_role("button", name="Start the session").count() == 0
     no_traceback(refused)
     refused.close()
@@ -116,7 +126,7 @@ def test_trainer_and_two_learners_join_vote_change_see_the_tally_and_the_reveal(
 
     base = server["base"]
     trainer = open_page(browser, trainer_url(server), 1366)
-    trainer.get_by_role("heading", name="Run a group session").wait_for()
+    shown_or_reload(trainer, "Run a group session")
     trainer.get_by_role("button", name="Start the session").click()
     code_box = trainer.locator(".cm-live-join__code")
     code_box.wait_for()
@@ -243,7 +253,7 @@ def test_a_second_trainer_cannot_take_over_without_the_key(server, browser):
 
     opened = start_session(store, load_course(), module_id="sharing")
     other = open_page(browser, trainer_url(server), 1280)
-    other.get_by_role("heading", name="Carry on a session").wait_for()
+    shown_or_reload(other, "Carry on a session")
     other.get_by_role("textbox", name="Session code").fill(opened.session.code)
     other.get_by_label("Trainer key").fill("a-guess-at-the-key")
     other.get_by_role("button", name="Carry on").click()
