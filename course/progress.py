@@ -54,7 +54,11 @@ Frames in (column names; extra columns are ignored):
 - roster: learner_id, staff_number, name, team, role, start_date (see course.records.roster);
 - activity: learner_id, module_id, last_activity: the latest decision or reflection saved;
 - finished: learner_id, module_id, finished_at: the latest Finish (attempts.finished_at);
-- attendance: learner_id, module_id (a module id, or "all"), date: trainer-led sessions;
+- attendance: learner_id, module_id (a module id, or "all"), date, confirmed: trainer-led
+  sessions. **Only a row whose `confirmed` is true counts** (`counted_attendance`, the one
+  rule): a signed-in learner the trainer confirmed as in the room, or a row a manager recorded
+  in the attendance table. A frame without the column counts nothing: a typed name on a join
+  page, a learner nobody confirmed, never completes anyone;
 - history: learner_id, completed_on, [policy_version]: completions recorded earlier (the
   certificate register), so a lapsed completion is still known after marks were replaced.
 """
@@ -94,6 +98,15 @@ NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds: smaller than any date
 NEVER = np.iinfo(np.int64).max
 DAY = 86_400 * 10**9
 NOT_ON_ROSTER = "(not on the roster)"
+
+
+RETAKE_AFTER = (FAILED, DUE_AGAIN)  # the module states in which a learner may start it again
+
+
+def may_start_again(module_status: str) -> bool:
+    """THE retake rule: a new attempt only when the module is failed or due again, so never
+    after a pass, never while an attempt is open or its Finish is being marked (or needs review)."""
+    return str(module_status) in RETAKE_AFTER
 
 
 def missed_count(critical_missed):
@@ -301,6 +314,16 @@ def _people_index(roster: pd.DataFrame | None, *id_columns) -> tuple[pd.Index, i
     return index, len(roster_ids)
 
 
+def counted_attendance(attendance: pd.DataFrame | None) -> pd.DataFrame | None:
+    """THE attendance rule: the rows that may count toward completion are those confirmed (see
+    the module's docstring), with a learner id. None when none is left."""
+    if attendance is None or not len(attendance) or "confirmed" not in attendance:
+        return None
+    ids = attendance["learner_id"].fillna("").astype(str)
+    keep = attendance[attendance["confirmed"].eq(True).to_numpy() & (ids != "").to_numpy()]
+    return keep.reset_index(drop=True) if len(keep) else None
+
+
 def _ids(frame: pd.DataFrame | None):
     return frame["learner_id"].astype(str).to_numpy() if frame is not None and len(frame) else None
 
@@ -328,7 +351,8 @@ def evaluate(
     updated_ns = timestamp(rule.policy_updated).value if rule.policy_updated is not None else NAT
 
     g_ids, a_ids, f_ids = _ids(grades), _ids(activity), _ids(finished)
-    t_ids = _ids(attendance) if rule.trainer_led_counts else None
+    attendance = counted_attendance(attendance) if rule.trainer_led_counts else None
+    t_ids = _ids(attendance)
     index, on_roster = _people_index(roster, *(() if roster_only else (g_ids, a_ids, f_ids, t_ids)))
     n = len(index)
     size = n * m

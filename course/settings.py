@@ -34,6 +34,7 @@ VARIABLES: dict[str, str] = {
     "COURSE_SECRET_KEY": "the key that signs certificate ids (default: a random key kept in the data folder)",
     "COURSE_MANAGER_PASSWORD": "`course manager set-password` takes the password from here instead of asking",
     "COURSE_MANAGER_GROUP": "on a hub: the group whose members open the manager dashboard without the password",
+    "COURSE_TRAINER_GROUP": "on a hub: the group whose members may start trainer-led sessions (besides granted trainers)",
     "COURSE_HUB_SHARED": "on a hub: the shared folder (course root, exchange, content snapshot) a user's server uses",
     "COURSE_XAPI_BASE": "the start of xAPI activity ids (default: the course's own namespace)",
     "COURSE_XAPI_HOMEPAGE": "the staff system's address in xAPI actors (`course xapi --homepage` overrides it)",
@@ -139,6 +140,10 @@ def public_url(env: Mapping[str, str] | None = None) -> str:
 
 def manager_group() -> str | None:
     return _get("COURSE_MANAGER_GROUP")
+
+
+def trainer_group() -> str | None:
+    return _get("COURSE_TRAINER_GROUP")
 
 
 def manager_password() -> str | None:

@@ -7,6 +7,7 @@ import pytest
 
 from course.app import hooks
 from course.app.module import OVERVIEW, SUMMARY, ModuleApp, open_module_app
+from course.records import signin_tokens
 from course.records.attempt import LearnerRecords
 from course.records.store import Store
 
@@ -23,7 +24,8 @@ def worst(scenario):
 
 def open_app(course, store, module_id="sharing", learner="amy", **kwargs) -> ModuleApp:
     store.ensure_learner(learner, name="Amy Reid", staff_number=learner)
-    return open_module_app(course, store, learner, module_id, token="tok", **kwargs)
+    token = signin_tokens.issue(store, learner)  # a real sign-in: every write checks it
+    return open_module_app(course, store, learner, module_id, token=token, **kwargs)
 
 
 def answer_current(app: ModuleApp, pick=best):
@@ -138,13 +140,15 @@ def test_failed_attempt_can_start_again_and_keeps_the_old_one(course, store):
         app.records.record_decision(scenario.id, worst(scenario).id)
     app.go(SUMMARY)
     app.finish()
-    # no mark yet: being marked, never "failed"; the score so far is below the pass mark, so a retake is offered
+    # no mark yet: being marked, never "failed", and no retake before the mark (the rule, checked in the kernel)
     assert "Not passed yet" not in app.result.value and "below the pass mark" in app.result.value
-    assert app.again_button.layout.display == ""
+    assert app.again_button.layout.display == "none"
+    app.again_button.click()  # the hidden button, clicked anyway (as a forged websocket message would)
+    assert app.records.attempt == 1 and "only after a result that did not pass" in app.error.value
     mark_attempt(store, course, "amy", "sharing", 1)
     marked = open_app(course, store)
     assert "Not passed yet" in marked.result.value and marked.again_button.layout.display == ""
-    app.start_again()
+    assert app.start_again()
     assert app.records.attempt == 2 and app.position == OVERVIEW and app.records.answered() == 0
     assert len(store.decisions("amy", "sharing", 1)) == len(app.module.graded_scenarios)
 
@@ -174,9 +178,12 @@ def test_final_assessment_keeps_feedback_for_the_summary(course, store):
     app.go_next()
     widget = answer_current(app, pick=worst)
     assert widget.feedback.value == "" and "saved" in widget.status.value
-    for scenario in app.module.graded_scenarios[1:]:
+    for scenario in map(app.module.scenario, app.records.shown_graded[1:]):  # the attempt's draw
         app.records.record_decision(scenario.id, best(scenario).id)
     app.go(SUMMARY)
+    # the review shows the best answers: only after Finish (tests/test_attempt_state.py has the attack)
+    assert "Review of every answer" not in app.result.value and "The best choice was " not in app.result.value
+    app.finish()
     assert "Review of every answer" in app.result.value and "The best choice was " in app.result.value
 
 
@@ -189,4 +196,4 @@ def test_unknown_module_is_a_friendly_page(course, store):
 def test_every_module_opens_on_its_overview(course, store, module_id):
     app = open_app(course, store, module_id=module_id)
     assert app.position == OVERVIEW and "About this module" in app.stage.children[0].value
-    assert "home.ipynb?token=tok" in app.header.value
+    assert f"home.ipynb?token={app.token}" in app.header.value

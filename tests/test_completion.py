@@ -133,7 +133,9 @@ def synthetic(modules=MODULES):
         ],
         columns=["learner_id", "module_id", "last_activity"],
     )
-    attendance = pd.DataFrame([("S02", "all", pd.Timestamp("2026-02-10"))], columns=["learner_id", "module_id", "date"])
+    attendance = pd.DataFrame(
+        [("S02", "all", pd.Timestamp("2026-02-10"), True)], columns=["learner_id", "module_id", "date", "confirmed"]
+    )
     history = pd.DataFrame(
         [("S12", pd.Timestamp("2024-06-01"), "2024-09")], columns=["learner_id", "completed_on", "policy_version"]
     )
@@ -226,7 +228,7 @@ def test_trainer_led_attendance_counts_only_when_configured():
 def test_attendance_for_one_module_completes_with_grades():
     roster, grades, activity, _attendance, _history = synthetic()
     attendance = pd.DataFrame(
-        [("S06", "final", pd.Timestamp("2026-08-20"))], columns=["learner_id", "module_id", "date"]
+        [("S06", "final", pd.Timestamp("2026-08-20"), True)], columns=["learner_id", "module_id", "date", "confirmed"]
     )
     result = evaluate(rule(), grades, roster, activity=activity, attendance=attendance, as_of=AS_OF)
     people = result.people.set_index("learner_id")
@@ -337,3 +339,21 @@ def test_no_python_loop_per_person():
     assert time.perf_counter() - started < 2.0
     assert len(result.people) == 10_000
     assert np.isin(result.people["status"].astype(str), STATUSES).all()
+
+
+def test_only_confirmed_attendance_counts():
+    """The one attendance rule (course.progress.counted_attendance): a row not confirmed by a
+    trainer (or a frame that does not say) never completes anyone."""
+    roster, grades, activity, _attendance, _history = synthetic()
+    for confirmed in (False, None):
+        frame = pd.DataFrame(
+            [("S06", "final", pd.Timestamp("2026-08-20"), confirmed)],
+            columns=["learner_id", "module_id", "date", "confirmed"],
+        )
+        result = evaluate(rule(), grades, roster, activity=activity, attendance=frame, as_of=AS_OF)
+        assert result.people.set_index("learner_id").loc["S06", "status"] != COMPLETED
+    no_column = pd.DataFrame(
+        [("S06", "final", pd.Timestamp("2026-08-20"))], columns=["learner_id", "module_id", "date"]
+    )
+    result = evaluate(rule(), grades, roster, activity=activity, attendance=no_column, as_of=AS_OF)
+    assert result.people.set_index("learner_id").loc["S06", "status"] != COMPLETED

@@ -20,7 +20,7 @@ from course.grading.gradebook import gradebook_frame
 from course.grading.release import release
 from course.grading.submissions import write_submission
 from course.grading.worker import run as run_worker
-from course.records import tables
+from course.records import signin_tokens, tables
 
 from .support.grading_helpers import answer, make_course_root
 
@@ -205,7 +205,7 @@ def test_a_finish_with_no_marker_running_is_marked_by_the_next_course_grade(root
 
     monkeypatch.setenv("COURSE_DB_URL", db_url)
     store.ensure_learner("later", name="Ali Khan", staff_number="S200")
-    app = open_module_app(course, store, "later", "sharing", token="tok")
+    app = open_module_app(course, store, "later", "sharing", token=signin_tokens.issue(store, "later"))
     for scenario in app.module.graded_scenarios:
         app.records.record_decision(scenario.id, pick(scenario, "best").id)
     app.go(SUMMARY)
@@ -227,7 +227,7 @@ def test_module_app_finish_shows_the_mark_and_the_feedback(root, store, course, 
     worker = threading.Thread(target=lambda: run_worker(root, store, stop_after=60), daemon=True)
     worker.start()
     store.ensure_learner("marked", name="Sam Taylor", staff_number="S100")
-    app = open_module_app(course, store, "marked", "sharing", token="tok")
+    app = open_module_app(course, store, "marked", "sharing", token=signin_tokens.issue(store, "marked"))
     plan = ["best"] * 8 + ["worst"]
     from .support.grading_helpers import pick
 
@@ -243,7 +243,7 @@ def test_module_app_finish_shows_the_mark_and_the_feedback(root, store, course, 
     deadline = time.monotonic() + 300
     while result_for(store, "marked", "sharing", 0.8, root) is None and time.monotonic() < deadline:
         time.sleep(0.5)
-    again = open_module_app(course, store, "marked", "sharing", token="tok")
+    again = open_module_app(course, store, "marked", "sharing", token=signin_tokens.issue(store, "marked"))
     assert again.position == SUMMARY
     shown = again.marking.value
     assert f"Mark of record: {expected:g} out of {N:g}" in shown and "Passed." in shown
@@ -251,7 +251,10 @@ def test_module_app_finish_shows_the_mark_and_the_feedback(root, store, course, 
     assert "You chose:" in shown  # nbgrader's feedback page, escaped into the frame
     assert "<script" not in shown.replace("&lt;script", "")  # no scripts (they point at a CDN)
     monkeypatch.delenv(marking.GRADE_ON_FINISH)
-    assert open_module_app(course, store, "marked", "sharing", token="tok").marking.value == ""
+    assert (
+        open_module_app(course, store, "marked", "sharing", token=signin_tokens.issue(store, "marked")).marking.value
+        == ""
+    )
 
 
 def nbgrader(*args, cwd, env=None):

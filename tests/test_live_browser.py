@@ -44,11 +44,33 @@ def server(tmp_path_factory):
         yield {"base": url, "db": f"sqlite:///{base / 'var' / 'records.db'}", "log": log}
 
 
+def trainer_url(server) -> str:
+    """The trainer page as a granted trainer opens it: signed in (course roster grant-trainer)."""
+    from course.records import trainers
+
+    from .support.servers import signed_in
+
+    store = Store(server["db"])
+    token = signed_in(store, "T-0001", "Tess Trainer")
+    trainers.grant(store, "T-0001")
+    return f"{server['base']}/voila/render/trainer.ipynb?token={token}"
+
+
 def open_page(browser, url: str, width: int, height: int = 900):
     page = browser.new_page(viewport={"width": width, "height": height})
     page.set_default_timeout(TIMEOUT)
     page.goto(url, wait_until="domcontentloaded")
     return page
+
+
+def shown_or_reload(page, heading: str) -> None:
+    """Wait for the page's heading; reload once if it never comes (nbclient waits only 4 s for a
+    cell's output, and a loaded machine can miss that, leaving the first render empty)."""
+    try:
+        page.get_by_role("heading", name=heading).wait_for(timeout=45_000)
+    except Exception:  # noqa: BLE001 - the reload below waits with the full timeout
+        page.reload(wait_until="domcontentloaded")
+        page.get_by_role("heading", name=heading).wait_for()
 
 
 def shot(page, name: str) -> None:
@@ -86,12 +108,25 @@ def small_targets(page) -> list[str]:
         .filter(([_, h]) => h < 44).map(([t, h]) => `${t} (${h}px)`)""")
 
 
+def test_the_trainer_page_without_a_credential_starts_nothing(server, browser):
+    """Issue 15: the trainer page opened with no trainer's sign-in is a plain refusal. First in
+    this file: the trainer page keeps one ready kernel, which the next test then needs warm."""
+    import time
+
+    refused = open_page(browser, f"{server['base']}/voila/render/trainer.ipynb", 1366)
+    shown_or_reload(refused, "Only trainers can start a session")
+    assert refused.get_by_role("button", name="Start the session").count() == 0
+    no_traceback(refused)
+    refused.close()
+    time.sleep(45)  # let the pool's next trainer kernel finish warming up on a busy machine
+
+
 def test_trainer_and_two_learners_join_vote_change_see_the_tally_and_the_reveal(server, browser):
     from playwright.sync_api import expect
 
     base = server["base"]
-    trainer = open_page(browser, f"{base}/voila/render/trainer.ipynb", 1366)
-    trainer.get_by_role("heading", name="Run a group session").wait_for()
+    trainer = open_page(browser, trainer_url(server), 1366)
+    shown_or_reload(trainer, "Run a group session")
     trainer.get_by_role("button", name="Start the session").click()
     code_box = trainer.locator(".cm-live-join__code")
     code_box.wait_for()
@@ -179,7 +214,8 @@ def test_trainer_and_two_learners_join_vote_change_see_the_tally_and_the_reveal(
     # no one can see who voted for what: the votes hold hashes only, attendance holds no voter
     assert [r.name for r in store._read(select(live_attendance))] == ["Sam Taylor"]
     assert all(len(r.voter_hash) == 64 and "Sam" not in str(tuple(r)) for r in store._read(select(live_votes)))
-    assert "voter=" not in server["log"].read_text()  # the server log has paths, not page addresses
+    log = server["log"].read_text()
+    assert "voter=" not in log and "token=" not in log  # the server log has paths, not page addresses
 
     if AXE.exists():
         assert axe_violations(trainer) == []
@@ -216,8 +252,8 @@ def test_a_second_trainer_cannot_take_over_without_the_key(server, browser):
     from course.live.summary import start_session
 
     opened = start_session(store, load_course(), module_id="sharing")
-    other = open_page(browser, f"{server['base']}/voila/render/trainer.ipynb", 1280)
-    other.get_by_role("heading", name="Carry on a session").wait_for()
+    other = open_page(browser, trainer_url(server), 1280)
+    shown_or_reload(other, "Carry on a session")
     other.get_by_role("textbox", name="Session code").fill(opened.session.code)
     other.get_by_label("Trainer key").fill("a-guess-at-the-key")
     other.get_by_role("button", name="Carry on").click()

@@ -193,9 +193,22 @@ def test_names_are_never_linked_to_votes(db, course):
         core.cast_vote(db, session.id, joined.voter_token, scenario.id, "a")
 
     # the tables themselves: attendance has no voter and no vote; votes have no name and no token
-    columns = {t: {c["name"] for c in inspect(db.engine).get_columns(t)} for t in ("live_votes", "live_attendance")}
-    assert columns["live_attendance"] == {"session_id", "person_key", "name", "staff_number", "joined_at"}
+    columns = {
+        t: {c["name"] for c in inspect(db.engine).get_columns(t)}
+        for t in ("live_votes", "live_attendance", "live_voters")
+    }
+    assert columns["live_attendance"] == {
+        "session_id",
+        "person_key",
+        "name",
+        "staff_number",
+        "joined_at",
+        "learner_id",
+        "confirmed_at",
+        "confirmed_by",
+    }
     assert columns["live_votes"] == {"session_id", "scenario_id", "voter_hash", "choice_id", "updated_at"}
+    assert columns["live_voters"] == {"session_id", "voter_hash"}  # issued tokens: no person, no time
     people = db._read(select(live_attendance))
     assert sorted((p.name, p.staff_number) for p in people) == [("Priya Shah", None), ("Sam Taylor", "SC-40123")]
     assert all(p.joined_at.second == 0 and p.joined_at.microsecond == 0 for p in people)  # to the minute
@@ -207,7 +220,7 @@ def test_names_are_never_linked_to_votes(db, course):
     assert {v.voter_hash for v in votes} == {core.secret_hash(t) for t in tokens}
     if db.engine.dialect.name == "sqlite":
         with db.engine.connect() as conn:  # no rowid: the order rows were written in is not kept
-            for table in ("live_votes", "live_attendance"):
+            for table in ("live_votes", "live_attendance", "live_voters"):
                 sql = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}).scalar()
                 assert "WITHOUT ROWID" in sql.upper()
 
@@ -273,21 +286,28 @@ def test_csv_export_is_safe_for_spreadsheets(db, course):
 
 
 def test_attendance_frame_for_managers(db, course):
+    db.ensure_learner("40123", "Sam Taylor", "40123")
+    db.ensure_learner("40124", "Ola Berg", "40124")
     session, key = started(db, course, "why")
-    core.join(db, session.code, name="Sam Taylor", staff_number="40123")
-    core.join(db, session.code, name="Priya Shah")
+    core.join(db, session.code, learner_id="40123")
+    core.join(db, session.code, learner_id="40124")  # joined, but the trainer does not confirm them
+    core.join(db, session.code, name="Priya Shah")  # a typed name: listed, never counted
     partial, partial_key = started(db, course, "sharing")
-    core.join(db, partial.code, name="Sam Taylor", staff_number="40123")
+    core.join(db, partial.code, learner_id="40123")
     core.show(db, partial.id, partial_key, 1)
     for index in range(session.total):  # the whole module is shown
         core.show(db, session.id, key, index)
+    core.confirm_attendance(db, session.id, key, ["40123"], "T-0001")
+    core.confirm_attendance(db, partial.id, partial_key, ["40123"], "T-0001")
     frame = summary.attendance_frame(db, course)
     assert list(frame.columns) == summary.ATTENDANCE_COLUMNS
-    assert sorted(frame["learner_id"]) == ["40123", "Priya Shah"]  # the staff number, else the name
-    assert set(frame["module_id"]) == {"why"} and frame["counts"].all()
+    assert list(frame["learner_id"]) == ["40123"]  # signed in and confirmed, only
+    assert set(frame["module_id"]) == {"why"} and frame["counts"].all() and frame["confirmed"].all()
     assert str(frame["date"].dtype).startswith("datetime64")
     everything = summary.attendance_frame(db, course, counted_only=False)
-    assert len(everything) == 3 and not everything[everything["module_id"] == "sharing"]["counts"].any()
+    assert len(everything) == 4 and not everything[everything["module_id"] == "sharing"]["counts"].any()
+    typed = everything[everything["name"] == "Priya Shah"]
+    assert list(typed["learner_id"]) == [""] and not typed["confirmed"].any() and not typed["counts"].any()
     from course.live import attendance_frame
 
     assert attendance_frame(db, course).equals(frame)

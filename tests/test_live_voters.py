@@ -62,11 +62,13 @@ def test_forty_threads_vote_at_once_and_each_vote_counts_once(any_db_url, course
         assert core.my_vote(store, session.id, joined[i].voter_token, scenario.id) == final[i]
 
 
-def _process_voter(url: str, session_id: str, scenario_id: str, choices: list[str], start_at: float, results) -> None:
+def _process_voter(
+    url: str, code: str, session_id: str, scenario_id: str, choices: list[str], start_at: float, results
+) -> None:
     store = Store(url)
     tokens = []
     for _choice in choices:
-        tokens.append(core.new_voter_token())
+        tokens.append(core.join(store, code).voter_token)  # a vote needs a token the server issued
     while time.time() < start_at:
         time.sleep(0.005)
     counted = 0
@@ -97,9 +99,11 @@ def test_forty_voters_in_four_processes_at_once(db_url, course):
     first, _second = _plan(scenario, VOTERS)
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
-    start_at = time.time() + 6  # after every process has imported and opened its engine
+    start_at = time.time() + 10  # after every process has imported and opened its engine
     processes = [
-        context.Process(target=_process_voter, args=(db_url, session.id, scenario.id, first[p::4], start_at, results))
+        context.Process(
+            target=_process_voter, args=(db_url, session.code, session.id, scenario.id, first[p::4], start_at, results)
+        )
         for p in range(4)
     ]
     for p in processes:

@@ -48,6 +48,7 @@ from sqlalchemy import update
 
 from course import progress as p
 from course.content.model import load_course
+from course.records import signin_tokens
 from course.records.store import attempts, decisions, now
 
 from .support.grading_helpers import mark, mark_attempt
@@ -298,7 +299,7 @@ def test_module_summary(world):
         for module_id, state in want.modules.items():
             if store.last_finished_attempt(learner, module_id) is None:
                 continue  # no Finish: the page has no result to show (and opening it would start one)
-            app = open_module_app(course, store, learner, module_id, token="tok")
+            app = open_module_app(course, store, learner, module_id, token=signin_tokens.issue(store, learner))
             assert app.position == SUMMARY and app.state().state == state, (learner, module_id)
             text = app.result.value + app.finish_status.value
             for other, words in PAGE_SAYS.items():

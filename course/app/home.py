@@ -260,9 +260,21 @@ class HomeApp(widgets.VBox):
         )
 
 
+JOIN_PAGE = "join.ipynb"  # course.live.join_app: a group session, joined signed in
+
+
+def join_link_html(token: str) -> str:
+    """Join a trainer-led session signed in: the sign-in token travels as it does to module pages,
+    so the trainer can confirm this learner's attendance (course.live.core.join)."""
+    href = f"{JOIN_PAGE}?{urlencode({'token': token})}"
+    return f' <a class="cm-help-link" href="{escape(href)}">Join a group session</a>'
+
+
 def help_nav_html(token: str | None) -> str:
-    """ "Where to get help", first on the home page whether signed in or not: help needs no sign-in."""
-    return f'<nav class="cm-crumbs" aria-label="Help">{help_link_html(token)}</nav>'
+    """ "Where to get help", first on the home page whether signed in or not: help needs no sign-in.
+    Signed in, also the way into a group session as yourself."""
+    join = join_link_html(token) if token else ""
+    return f'<nav class="cm-crumbs" aria-label="Help">{help_link_html(token)}{join}</nav>'
 
 
 def focus_alert(text: str) -> str:

@@ -27,9 +27,9 @@ from course.app.help import help_href, help_link_html
 from course.app.pages import NOT_FOUND, SOMETHING_WRONG, message_html
 from course.content.model import Course, Module
 from course.kernel.runtime import guarded, log
-from course.progress import reaches_pass_mark
+from course.progress import may_start_again, reaches_pass_mark
 from course.records.attempt import LearnerRecords
-from course.records.store import Store, StoreError
+from course.records.store import RecordRefused, Store, StoreError
 from course.widgets.cards import FOCUS, feedback_html, focus_here, key_points_html
 from course.widgets.decision import DecisionWidget
 from course.widgets.progress import ProgressWidget
@@ -326,7 +326,9 @@ class ModuleApp(widgets.VBox):
         percent = round(100 * score / best) if best else 0
         verdict = self._verdict_html()
         review = ""
-        if self.module.feedback == "end":
+        # the review shows the best answers: only once this attempt is finished (its answers can no
+        # longer change), never before, or a learner could read it and then start again
+        if self.module.feedback == "end" and self._finished_now():
             parts = []
             for scenario in map(self.records.shown, self.records.shown_graded):
                 decision = self.records.decision(scenario.id)
@@ -424,12 +426,8 @@ class ModuleApp(widgets.VBox):
         self.finish_button.disabled = finished or not self.complete()
         state = self.state()
         word = state.state if state is not None else None
-        # a retake after a fail or when due; and while still being marked when the score so far is
-        # below the pass mark (marking recomputes the same score from the same choices)
-        may_retake = finished and (
-            word in (status.FAILED, status.DUE_AGAIN)
-            or (word == status.BEING_MARKED and not self.reaches_pass_mark_so_far())
-        )
+        # a retake after a fail or when due (the one rule; start_again checks it again in the kernel)
+        may_retake = finished and word is not None and may_start_again(word)
         self.again_button.layout.display = "" if may_retake else "none"
 
     def _marking_html(self) -> str:
@@ -459,9 +457,11 @@ class ModuleApp(widgets.VBox):
         """Record the attempt as finished, then call the on_finish hook (grading connects here)."""
         if self.finished_at is not None or not self.complete():
             return None
-        store = self._writable_store()
         try:
-            store.finish_attempt(self.records.learner_id, self.module.id, self.records.attempt)
+            self.records.finish()  # checks the sign-in first (course.records.attempt)
+        except RecordRefused as exc:
+            self.finish_status.value = f'<p class="cm-status cm-status--error" role="alert">{escape(str(exc))}.</p>'
+            return None
         except StoreError:
             log.exception("could not record Finish for %s", self.module.id)
             self.finish_status.value = (
@@ -491,10 +491,20 @@ class ModuleApp(widgets.VBox):
             self.finish_status.value = self._finish_status_html(just_finished=True, note=note)
         return note
 
-    def start_again(self) -> None:
-        """A new attempt (after a fail, or when a pass is due again): the old one stays on record."""
-        self._writable_store().start_new_attempt(self.records.learner_id, self.module.id, self.course.policy.version)
-        self.records.reload()
+    def start_again(self) -> bool:
+        """A new attempt (after a fail, or when a pass is due again): the old one stays on record.
+
+        Checked here in the kernel, whatever the page shows: the progress rule's status is read
+        afresh and course.records.attempt refuses a retake it does not allow (mid-attempt,
+        after a pass, while being marked). True when a new attempt started."""
+        try:
+            self._state = None
+            state = status.module_status(self._writable_store(), self.course, self.records.learner_id, self.module)
+            self.records.start_again(state.state, self.course.policy.version)
+        except RecordRefused as exc:
+            log.info("start again refused for %s", self.module.id)
+            self.error.value = f'<p class="cm-status cm-status--error" role="alert">{escape(str(exc))}.</p>'
+            return False
         self.records.layout  # noqa: B018 - record the new attempt's layout (its draw) as it starts
         self._numbers = self._numbers_of(self.records)
         self.finished_at = None
@@ -505,6 +515,11 @@ class ModuleApp(widgets.VBox):
         self.go(OVERVIEW)
         for old in old_pages:
             old.close()  # free the old attempt's widgets in the kernel
+        return True
+
+    def _finished_now(self) -> bool:
+        """Is this attempt finished, by the store (not by what this page last saw)?"""
+        return self.finished_at is not None and self.records.finished()
 
     def _finished_at(self):
         if self.store is None:
@@ -533,7 +548,9 @@ def open_module_app(
         return widgets.HTML(f'<div class="cm-root cm-app">{message_html(*NOT_FOUND, home_link(token))}</div>')
     module = course.modules[module_id]
     try:
-        records = LearnerRecords.open(learner_id, module, course.policy.version, store, None, policy=course.policy)
+        records = LearnerRecords.open(
+            learner_id, module, course.policy.version, store, None, policy=course.policy, signin_token=token
+        )
         known = store.learner(learner_id) or {}
     except StoreError:
         log.exception("could not read the records of a learner for %s", module_id)

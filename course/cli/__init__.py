@@ -53,6 +53,7 @@ def explain(exc: Exception) -> None:
     from course.live.core import LiveError
     from course.manager.auth import PasswordError
     from course.manager.certificates import CertificateError
+    from course.records.identity import IdentityError
     from course.records.responses import ResponsesError
     from course.records.roster import RosterError
     from course.records.store import StoreError
@@ -69,7 +70,7 @@ def explain(exc: Exception) -> None:
         fail(str(exc.args[0]) if exc.args else "not found")
     if isinstance(exc, (ContentError, StoreError, ResponsesError, OSError)):
         fail(str(exc).strip(chr(39)))
-    if isinstance(exc, (CertificateError, PasswordError, LiveError, ValueError)):
+    if isinstance(exc, (CertificateError, PasswordError, LiveError, IdentityError, ValueError)):
         fail(str(exc))
     raise exc
 

@@ -2,6 +2,7 @@
 learning_record, xapi, privacy and manager, added to the `course` group like every other area's.
 
     course roster import staff.csv          course report completions|due|scenarios --format ...
+    course roster grant-trainer 40123       course roster revoke-trainer 40123
     course certificate 40123                course verify SMC-XXXXX-XXXXX-XXXXX-XXXXX
     course learning-record 40123            course xapi --out statements.json
     course export-learner 40123             course purge --before 2023-01-01
@@ -218,6 +219,32 @@ def roster_import(csv_file, merge):
     )
     if result.ignored_columns:
         console.print("Ignored columns: " + escape(", ".join(result.ignored_columns)))
+
+
+@roster.command("grant-trainer")
+@click.argument("staff")
+def roster_grant_trainer(staff):
+    """Let this person start trainer-led sessions (STAFF: a staff number, or a learner id)."""
+    from course.records import trainers
+    from course.records.store import Store
+
+    store = Store()
+    learner_id = trainers.learner_of(store, staff)
+    added = trainers.grant(store, learner_id)
+    console.print(f"{escape(learner_id)} {'is now' if added else 'was already'} a trainer.")
+
+
+@roster.command("revoke-trainer")
+@click.argument("staff")
+def roster_revoke_trainer(staff):
+    """Stop this person starting trainer-led sessions (a session they run keeps its trainer key)."""
+    from course.records import trainers
+    from course.records.store import Store
+
+    store = Store()
+    learner_id = trainers.learner_of(store, staff)
+    removed = trainers.revoke(store, learner_id)
+    console.print(f"{escape(learner_id)} {'is no longer' if removed else 'was not'} a trainer.")
 
 
 # --- certificates -------------------------------------------------------------------

@@ -37,7 +37,14 @@ PAGES = {
         ("course.records.signin_tokens", "course.app.module", "course.app.help", "course.content.help"), warm_up=False
     ),
     "trainer": Page(
-        ("course.live.core", "course.live.join_app", "course.live.trainer_app", "course.live.address", "qrcode"),
+        (
+            "course.live.core",
+            "course.live.join_app",
+            "course.live.trainer_app",
+            "course.live.trust",
+            "course.live.address",
+            "qrcode",
+        ),
         live=True,
         warm_up=False,
     ),
@@ -140,12 +147,25 @@ class Launcher:
     def build(self, query: dict[str, str], env: Mapping[str, str] | None = None):
         if self.kind == "trainer":
             from course.live.trainer_app import TrainerApp
+            from course.live.trust import credential
 
-            return TrainerApp(self.course, self.store, env=os.environ if env is None else env)
+            # who may start a session is checked in this kernel on every action (course.live.trust)
+            return TrainerApp(
+                self.course,
+                self.store,
+                env=os.environ if env is None else env,
+                trainer=credential(self.store, query.get("token") or None),
+            )
         if self.kind == "join":
             from course.live.join_app import JoinApp
 
-            return JoinApp(self.course, self.store, code=query.get("code", ""), voter=query.get("voter") or None)
+            return JoinApp(
+                self.course,
+                self.store,
+                code=query.get("code", ""),
+                voter=query.get("voter") or None,
+                token=query.get("token") or None,
+            )
         if self.kind == "help":  # before any sign-in check: help is for anyone
             from course.app.help import open_help_page
             from course.records.identity import hub_user

@@ -12,14 +12,21 @@ kernels or machines: everything lives in the store.
   other's step. A vote is one INSERT ... SELECT ... ON CONFLICT DO UPDATE whose SELECT only
   finds the session while voting on that scenario is open: a vote after the reveal (or for a
   scenario the trainer has moved on from) changes nothing, even when it races the reveal.
-- Votes are anonymous. A voter is a random token the join page keeps; the store has only its
-  hash. Attendance (only for people who typed a name) is a separate table with no voter
+- Votes are anonymous. A voter is a token the server issues on Join (`live_voters` keeps only
+  its hash); a vote needs a token issued for that session, so a forged or stale page cannot
+  mint voters. The page keeps its token, and a repeated Join from that page reuses it. A
+  signed-in learner's token is derived from the session and the learner under the server's
+  secret key (HMAC), so every tab of theirs has the same one: one learner, one vote, yet the
+  store alone cannot tell whose vote it is. Attendance is a separate table with no voter
   token, and its time is kept to the minute, so a name cannot be matched to a vote. On
-  SQLite both tables are WITHOUT ROWID, so not even the order rows were written in survives.
+  SQLite these tables are WITHOUT ROWID, so not even the order rows were written in survives.
+- Attendance counts toward completion only for a learner who joined signed in and whom the
+  trainer then confirmed as in the room (`confirm_attendance`); a typed name never counts.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -150,6 +157,7 @@ class Joined:
     session: LiveSession
     voter_token: str  # kept by the learner's page; only its hash is stored with a vote
     named: bool  # attendance was recorded
+    signed_in: bool = False  # the attendance is a signed-in learner's (it can be confirmed)
 
 
 # --- helpers ------------------------------------------------------------------------------------------
@@ -384,15 +392,76 @@ def new_voter_token() -> str:
     return secrets.token_urlsafe(VOTER_BYTES)
 
 
-def join(store: Store, code: str, name: str = "", staff_number: str = "") -> Joined:
-    """Join by code. A name (optional) records attendance; it is never linked to a vote."""
+def learner_voter_token(session_id: str, learner_id: str) -> str:
+    """A signed-in learner's one voter token for a session: the same in every tab, and not
+    computable from the records store alone (HMAC under the server's secret key)."""
+    from course.manager.certificates import secret_key  # the one server secret; a light module
+
+    digest = hmac.new(secret_key(), f"live-voter|{session_id}|{learner_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def voter_issued(store: Store, session_id: str, voter_token: str | None) -> bool:
+    """Did the server issue this voter token for this session?"""
+    if not voter_token or not VOTER_TOKEN.match(voter_token):
+        return False
+    return rows.voter_known(store, session_id, secret_hash(voter_token))
+
+
+def join(
+    store: Store,
+    code: str,
+    name: str = "",
+    staff_number: str = "",
+    *,
+    learner_id: str | None = None,
+    voter_token: str | None = None,
+) -> Joined:
+    """Join by code and get this device's voter token.
+
+    `learner_id`: the signed-in learner (the caller checked their sign-in token): their
+    attendance is recorded under their learner id, to be confirmed by the trainer, and their
+    voter token is their one token for the session. Otherwise a typed name (optional) records
+    attendance that never counts toward completion; `voter_token`, when this page was issued
+    one for this session already, is kept (a second press of Join mints nothing)."""
     session = find_session(store, code)
+    if learner_id:
+        token = learner_voter_token(session.id, learner_id)
+        _issue(store, session, token)
+        record_signed_in(store, session.id, learner_id)
+        return Joined(session, token, True, True)
     name, staff_number = clean_name(name), clean_staff_number(staff_number)
     if staff_number and not name:
         raise DetailsError("Please add your name too, or leave the staff number empty.")
     if name:
         record_attendance(store, session.id, name, staff_number)
-    return Joined(session, new_voter_token(), bool(name))
+    kept = voter_token if voter_token and voter_issued(store, session.id, voter_token) else None
+    token = kept or new_voter_token()
+    _issue(store, session, token)
+    return Joined(session, token, bool(name))
+
+
+def _issue(store: Store, session: LiveSession, token: str) -> None:
+    # not added: the session has ended, or the token was issued already (the same page or
+    # learner joined again: the same token, nothing new)
+    if (
+        not rows.add_voter(store, session.id, secret_hash(token), OPEN_FOR)
+        and not get_session(store, session.id).is_open
+    ):
+        raise SessionEnded("This session has ended.")
+
+
+def record_signed_in(store: Store, session_id: str, learner_id: str) -> None:
+    """Attendance of a signed-in learner (their name and staff number from the records)."""
+    known = store.learner(learner_id) or {}
+    name = (known.get("name") or "").strip()[: rows.NAME_MAX] or learner_id[: rows.NAME_MAX]
+    number = (known.get("staff_number") or "")[:30] or None
+    joined = now().replace(second=0, microsecond=0)
+    added = rows.add_attendance(
+        store, session_id, f"learner:{learner_id}", name, number, joined, OPEN_FOR, learner_id=learner_id
+    )
+    if not added and not get_session(store, session_id).is_open:  # else: joined before, already listed
+        raise SessionEnded("This session has ended.")
 
 
 def record_attendance(store: Store, session_id: str, name: str, staff_number: str = "") -> None:
@@ -406,6 +475,15 @@ def record_attendance(store: Store, session_id: str, name: str, staff_number: st
         if not session.is_open:
             raise SessionEnded("This session has ended.")
         # already recorded (the same person joined again): nothing to do
+
+
+def confirm_attendance(store: Store, session_id: str, key: str, learner_ids, by: str) -> int:
+    """The trainer confirms who was in the room: these signed-in attendees' attendance now
+    counts (and any signed-in attendee not among them does not). Needs the trainer key; a
+    typed-name attendance cannot be confirmed. Returns how many are confirmed."""
+    row = _row(store, session_id)
+    check_trainer(row, key)
+    return rows.confirm(store, session_id, sorted(set(learner_ids)), by, now())
 
 
 def cast_vote(
@@ -427,6 +505,8 @@ def cast_vote(
         raise VoteRefused("That is not one of the choices.", "choice")
     if rows.put_vote(store, session_id, scenario_id, secret_hash(voter_token), choice_id, now(), OPEN_FOR):
         return
+    if not voter_issued(store, session_id, voter_token):
+        raise VoteRefused("Your page lost track of you. Please reload it and join again.", "voter")
     session = get_session(store, session_id)
     if not session.is_open:
         raise VoteRefused("The session has ended, so votes are closed.", "ended")
@@ -464,11 +544,20 @@ class Attendee:
     name: str
     staff_number: str | None
     joined_at: datetime
+    learner_id: str | None = None  # joined signed in
+    confirmed: bool = False  # the trainer confirmed them as in the room
+
+    @property
+    def signed_in(self) -> bool:
+        return self.learner_id is not None
 
 
 def attendance(store: Store, session_id: str) -> list[Attendee]:
-    """Everyone who gave a name, by name."""
-    people = [Attendee(r.name, r.staff_number, aware(r.joined_at)) for r in rows.attendance(store, session_id)]
+    """Everyone who joined signed in or gave a name, by name."""
+    people = [
+        Attendee(r.name, r.staff_number, aware(r.joined_at), r.learner_id, r.confirmed_at is not None)
+        for r in rows.attendance(store, session_id)
+    ]
     return sorted(people, key=lambda a: (a.name.casefold(), a.staff_number or ""))
 
 

@@ -2,9 +2,17 @@
 
 The page follows the trainer by polling the session in the records store (every 0.4 s): a
 new scenario appears, voting closes and the answer shows when the trainer reveals it. A vote
-can change until then. The page keeps a random voter token (only its hash is stored with
-the vote), and puts it in its own address so a reload carries on with the same vote instead
-of counting twice. A name, if given, only records attendance: it is never stored with a vote.
+can change until then. The server issues the page one voter token on Join (only its hash is
+stored, in `live_voters` and with the vote); the page puts it in its own address so a reload
+carries on with the same vote instead of counting twice. A token the server did not issue for
+this session (a forged address) is not taken, and pressing Join again (a stale button clicked
+over the websocket) keeps the page's token: one device, one voter.
+
+A learner who opens the page signed in (the sign-in token in its address, as for module
+pages, or the hub user) joins as themselves: their attendance is listed to the trainer to
+confirm, and they have one voter token for the session however many tabs they open. A typed
+name only records attendance that never counts toward anyone's completion; it is never
+stored with a vote.
 """
 
 from __future__ import annotations
@@ -42,8 +50,10 @@ def alert_html(text: str) -> str:
     return f'<p class="cm-status cm-status--error" role="alert"{FOCUS}>{escape(text)}</p>'
 
 
-def join_link(code: str, voter: str | None = None) -> str:
-    return "join.ipynb?" + urlencode({"code": code, **({"voter": voter} if voter else {})})
+def join_link(code: str, voter: str | None = None, token: str | None = None) -> str:
+    return "join.ipynb?" + urlencode(
+        {"code": code, **({"voter": voter} if voter and not token else {}), **({"token": token} if token else {})}
+    )
 
 
 class JoinApp(widgets.VBox):
@@ -54,11 +64,19 @@ class JoinApp(widgets.VBox):
         *,
         code: str = "",
         voter: str | None = None,
+        token: str | None = None,
         poll_seconds: float = POLL_SECONDS,
     ):
         self.course, self.store = course, store
+        self.token = token  # the learner's sign-in token, from the page's address
+        self.learner_id = self._signed_in()
+        self.learner_name = ""
+        if self.learner_id:
+            known = store.learner(self.learner_id) or {}
+            self.learner_name = known.get("name") or self.learner_id
         self.session: core.LiveSession | None = None
         self.voter: str | None = None
+        self.join_message = widgets.HTML("")
         self.view_key: tuple[object, ...] | None = None
         self.poller = Poller(self._read, self._apply, interval=poll_seconds, on_trouble=self._trouble, name="join")
         self.notice = widgets.HTML("")
@@ -68,14 +86,17 @@ class JoinApp(widgets.VBox):
         for name in ("cm-root", "cm-app", "cm-live-app", "cm-join-app"):
             self.add_class(name)
         code = core.normalise_code(code)
-        if code and voter and core.VOTER_TOKEN.match(voter):
+        if code and voter and core.VOTER_TOKEN.match(voter) and not self.learner_id:
             try:  # a reload: carry on with the same voter token (and so the same vote)
-                self.session, self.voter = core.find_session(store, code), voter
+                session = core.find_session(store, code)
             except core.LiveError as exc:
                 self.show_code_form(notice=str(exc), code="")
                 return
-            self.show_live()
-            return
+            if core.voter_issued(store, session.id, voter):  # only a token the server issued here
+                self.session, self.voter = session, voter
+                self.show_live()
+                return
+            log.info("a join page came with a voter token not issued for its session")
         if code:
             try:
                 self.show_join_form(core.find_session(store, code))
@@ -85,7 +106,24 @@ class JoinApp(widgets.VBox):
         self.show_code_form()
 
     # --- joining --------------------------------------------------------------------------------------
+    def _signed_in(self) -> str | None:
+        """The learner signed in to this page now (the hub user, else the sign-in token's owner)."""
+        from course.records import identity, signin_tokens
+
+        hub = identity.hub_user()
+        if hub:
+            return identity.check_learner_id(hub)
+        return signin_tokens.learner_for(self.store, self.token) if self.token else None
+
     def _details(self) -> list[widgets.Widget]:
+        if self.learner_id:  # signed in: no details to type; the fields exist for submit() only
+            self.name, self.staff_number = widgets.Text(), widgets.Text()
+            return [
+                widgets.HTML(
+                    f'<p class="cm-status">Signed in as <strong>{escape(self.learner_name)}</strong>. The trainer '
+                    "will confirm who was in the room; your votes stay anonymous.</p>"
+                )
+            ]
         self.name = widgets.Text(
             description="Your name (optional)",
             placeholder="For example, Sam Taylor",
@@ -143,12 +181,25 @@ class JoinApp(widgets.VBox):
             else:
                 assert self.session is not None  # show_join_form() sets the session when it shows no code field
                 code = self.session.code
+        learner_id = None
+        if self.learner_id:
+            learner_id = self._signed_in()  # checked again: a signed-out page joins as nobody
+            if learner_id != self.learner_id:
+                self.join_message.value = alert_html(
+                    "Your sign-in has ended. Sign in again on the course home, then open this page from there."
+                )
+                return False
+        # pressing Join again (the button is still in the kernel after the page moved on) keeps
+        # this page's voter token: the server mints at most one per page
+        mine = self.voter if self.session is not None and core.normalise_code(code) == self.session.code else None
         try:
             joined = core.join(
                 self.store,
                 code,
                 self.name.value if name is None else name,
                 self.staff_number.value if staff_number is None else staff_number,
+                learner_id=learner_id,
+                voter_token=mine,
             )
         except core.LiveError as exc:
             self.join_message.value = alert_html(str(exc))
@@ -172,7 +223,7 @@ class JoinApp(widgets.VBox):
     def show_live(self, joined: bool = False, named: bool = False) -> None:
         session, voter = self._joined()
         # the address now carries the code and this page's voter token: a reload keeps the same vote
-        address = f'<span hidden data-cm-url="{escape(join_link(session.code, voter))}"></span>'
+        address = f'<span hidden data-cm-url="{escape(join_link(session.code, voter, self.token))}"></span>'
         welcome = ""
         if joined:
             welcome = (

@@ -264,9 +264,17 @@ def summary_csv(summary: SessionSummary) -> str:
 def attendance_csv(summary: SessionSummary) -> str:
     session = summary.session
     return _csv(
-        ["session_code", "session_date", "session", "name", "staff_number"],
+        ["session_code", "session_date", "session", "name", "staff_number", "signed_in", "confirmed"],
         [
-            [session.code, session.opened_at.date().isoformat(), summary.title, a.name, a.staff_number or ""]
+            [
+                session.code,
+                session.opened_at.date().isoformat(),
+                summary.title,
+                a.name,
+                a.staff_number or "",
+                yes(a.signed_in),
+                yes(a.confirmed),
+            ]
             for a in summary.attendees
         ],
     )
@@ -278,17 +286,28 @@ def yes(flag: bool) -> str:
 
 # --- attendance for managers ---------------------------------------------------------------------------
 
-ATTENDANCE_COLUMNS = ["learner_id", "module_id", "date", "name", "staff_number", "session_code", "counts"]
+ATTENDANCE_COLUMNS = [
+    "learner_id",
+    "module_id",
+    "date",
+    "name",
+    "staff_number",
+    "session_code",
+    "confirmed",
+    "counts",
+]
 
 
 def attendance_frame(store: Store | None = None, course: Course | None = None, *, counted_only: bool = True):
     """Trainer-led attendance as a pandas DataFrame, one row per person and module.
 
-    Columns: learner_id (the staff number, or the name when none was given), module_id,
-    date (the session's day), name, staff_number, session_code, counts. A row *counts*
-    toward completion when the session showed the room every graded scenario of that
-    module; with `counted_only` (the default) only those rows are returned, so the
-    completion code can take the frame as it is (learner_id, module_id, date).
+    Columns: learner_id (the signed-in learner's id; for a typed name, "" : it is nobody's
+    record), module_id, date (the session's day), name, staff_number, session_code,
+    confirmed, counts. `confirmed` (course.progress's attendance input: only such rows count)
+    is true only for a learner who joined signed in and whom the trainer confirmed as in the
+    room. A row *counts* toward completion when it is confirmed and the session showed the
+    room every graded scenario of that module; with `counted_only` (the default) only those
+    rows are returned.
     """
     import pandas as pd  # here, not at the top: learner kernels never need pandas
 
@@ -300,28 +319,30 @@ def attendance_frame(store: Store | None = None, course: Course | None = None, *
     from course.records import live as live_rows
 
     sessions = {s.id: s for s in (core.LiveSession.from_row(r) for r in live_rows.newest(store))}
-    people = [(r.session_id, r.name, r.staff_number) for r in live_rows.attendance(store)]
     graded = {m.id: {s.id for s in m.graded_scenarios} for m in course.modules.values()}
     module_of = {s.id: s.module_id for s in course.scenarios()}
     rows = []
-    for session_id, name, staff_number in people:
-        session = sessions.get(session_id)
+    for r in live_rows.attendance(store):
+        session = sessions.get(r.session_id)
         if session is None:
             continue
+        # a typed name is anonymous for completion: never confirmed, never anyone's record
+        confirmed = r.learner_id is not None and r.confirmed_at is not None
         shown = set(session.shown_ids)
         modules = dict.fromkeys(module_of[s] for s in session.scenario_ids if s in module_of)
         for module_id in modules:
-            counts = bool(graded.get(module_id)) and graded[module_id] <= shown
+            counts = confirmed and bool(graded.get(module_id)) and graded[module_id] <= shown
             if counted_only and not counts:
                 continue
             rows.append(
                 [
-                    staff_number or name,
+                    r.learner_id or "",
                     module_id,
                     session.opened_at.date(),
-                    name,
-                    staff_number or "",
+                    r.name,
+                    r.staff_number or "",
                     session.code,
+                    confirmed,
                     counts,
                 ]
             )

@@ -8,11 +8,21 @@ contested, a CSV download and the attendance list.
 
 The trainer key stays in this page's kernel. It is shown once, folded away (the room sees
 the projector), for carrying on the session from another computer.
+
+Only a trainer may start or carry on a session: `trainer` is the kernel's check
+(course.live.trust.credential: a granted trainer's valid sign-in, or the hub's trainer group),
+asked when the page opens and again before every start, carry-on and confirmation, so a
+button clicked over the websocket after the form is gone, or after signing out, does nothing.
+Without it the page says "only trainers can start a session" and starts nothing.
+
+At the end the trainer ticks who was in the room among the learners who joined signed in
+(all unticked: a confirmation is the trainer's statement, not a default to untick); only
+those attendances count toward completion (course.progress.counted_attendance).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from html import escape
 
 import ipywidgets as widgets
@@ -29,6 +39,7 @@ from course.live.summary import (
     start_session,
     summary_csv,
 )
+from course.live.trust import ONLY_TRAINERS
 from course.live.views import (
     choices_list_html,
     download_link,
@@ -62,9 +73,16 @@ def alert_html(text: str, focus: bool = True) -> str:
 
 class TrainerApp(widgets.VBox):
     def __init__(
-        self, course: Course, store: Store, *, env: Mapping[str, str] | None = None, poll_seconds: float = POLL_SECONDS
+        self,
+        course: Course,
+        store: Store,
+        *,
+        env: Mapping[str, str] | None = None,
+        poll_seconds: float = POLL_SECONDS,
+        trainer: Callable[[], str | None] | None = None,
     ):
         self.course, self.store = course, store
+        self._trainer = trainer or (lambda: None)  # no credential given: nobody may start a session
         self.address: JoinAddress = join_address(env)
         self.session: core.LiveSession | None = None
         self.key: str | None = None
@@ -77,7 +95,40 @@ class TrainerApp(widgets.VBox):
         super().__init__([style_widget(), self.notice, self.body, self.error])
         for name in ("cm-root", "cm-app", "cm-live-app", "cm-trainer-app"):
             self.add_class(name)
+        if self.trainer_id() is None:
+            self.show_refused()
+            return
         self.show_start()
+
+    # --- who may run a session ------------------------------------------------------------------------
+    def trainer_id(self) -> str | None:
+        """The trainer now (checked in the store each time), or None."""
+        try:
+            return self._trainer()
+        except StoreError:
+            log.exception("could not check the trainer's credential")
+            return None
+
+    def show_refused(self) -> None:
+        """The plain page for someone who is not a trainer: nothing on it starts anything."""
+        self.poller.stop()
+        self.session, self.key, self.last_poll = None, None, None
+        title, text = ONLY_TRAINERS
+        self.body.children = (
+            widgets.HTML(
+                f'<section class="cm-message" role="alert"{FOCUS}><h1 class="cm-message__title" '
+                f'data-cm-title="{escape(title)} - Social media course">{escape(title)}</h1>'
+                f"<p>{escape(text)}</p></section>"
+            ),
+        )
+
+    def _refused(self) -> bool:
+        """True (and the refusal page shown) when this page's person is not a trainer now."""
+        if self.trainer_id() is not None:
+            return False
+        log.info("a trainer action was refused: no trainer credential")
+        self.show_refused()
+        return True
 
     # --- before a session ---------------------------------------------------------------------------
     def show_start(self, notice: str = "", focus: bool = False) -> None:
@@ -144,7 +195,10 @@ class TrainerApp(widgets.VBox):
         self.picker.layout.display = "flex" if self.module_picker.value == CHOOSE else "none"
 
     def start(self, module_id: str | None = None, scenario_ids: list[str] | None = None) -> bool:
-        """Start a session (from the form, or for the given module or scenarios). True when started."""
+        """Start a session (from the form, or for the given module or scenarios). True when started.
+        Only for a trainer: checked here, in the kernel, whatever the page showed."""
+        if self._refused():
+            return False
         if module_id is None and scenario_ids is None:
             if self.module_picker.value == CHOOSE:
                 scenario_ids = [sid for sid, box in self.scenario_boxes.items() if box.value]
@@ -170,6 +224,8 @@ class TrainerApp(widgets.VBox):
         return True
 
     def carry_on(self, code: str | None = None, key: str | None = None) -> bool:
+        if self._refused():
+            return False
         code = self.resume_code.value if code is None else code
         key = self.resume_key.value if key is None else key
         try:
@@ -429,7 +485,67 @@ class TrainerApp(widgets.VBox):
         again.on_click(guarded(self._show_error)(lambda _b: self.show_start(focus=True)))
         actions = widgets.HBox([again])
         actions.add_class("cm-actions")
-        self.body.children = (widgets.HTML(html), actions)
+        self.body.children = (widgets.HTML(html), self._confirm_panel(summary), actions)
+
+    def _confirm_panel(self, summary) -> widgets.VBox:
+        """Who was in the room: a box per learner who joined signed in, all unticked."""
+        signed_in = [a for a in summary.attendees if a.signed_in]
+        self.room_boxes: dict[str, widgets.Checkbox] = {}
+        for a in signed_in:
+            label = a.name + (f" ({a.staff_number})" if a.staff_number else "")
+            box = widgets.Checkbox(value=a.confirmed, description=label, indent=False)
+            box.add_class("cm-live-check")
+            assert a.learner_id is not None  # signed_in
+            self.room_boxes[a.learner_id] = box
+        typed = [a for a in summary.attendees if not a.signed_in]
+        intro = (
+            "<h2>Who was in the room</h2><p>Tick each person who was here for the whole session. Only the "
+            "people you tick have this session counted toward their training record.</p>"
+            if signed_in
+            else "<h2>Who was in the room</h2><p>Nobody joined signed in, so this session counts toward "
+            "nobody's training record.</p>"
+        )
+        note = (
+            f"<p>{len(typed)} {'person' if len(typed) == 1 else 'people'} joined with a typed name: listed in the "
+            "attendance list, but not counted toward anyone's record (a typed name is not a sign-in).</p>"
+            if typed
+            else ""
+        )
+        self.confirm_room_button = _button("Confirm who was in the room", primary=True)
+        self.confirm_room_button.on_click(guarded(self._show_error)(lambda _b: self.confirm_room()))
+        self.confirm_room_message = widgets.HTML("")
+        children: list[widgets.Widget] = [widgets.HTML(intro + note), *self.room_boxes.values()]
+        if signed_in:
+            children += [self.confirm_room_button, self.confirm_room_message]
+        panel = widgets.VBox(children)
+        panel.add_class("cm-live-form")
+        return panel
+
+    def confirm_room(self, learner_ids: list[str] | None = None) -> bool:
+        """Record who was in the room (the ticked boxes, or the given ids). Needs the trainer's
+        credential now and the session's trainer key; only signed-in attendees can be confirmed."""
+        if self._refused():
+            return False
+        session, key = self._running()
+        who = self.trainer_id() or ""
+        if learner_ids is None:
+            learner_ids = [lid for lid, box in self.room_boxes.items() if box.value]
+        try:
+            count = core.confirm_attendance(self.store, session.id, key, learner_ids, who)
+        except core.LiveError as exc:
+            self.confirm_room_message.value = alert_html(str(exc))
+            return False
+        except StoreError:
+            log.exception("could not confirm attendance")
+            self.confirm_room_message.value = alert_html(
+                "The attendance could not be saved: the records store is not answering. Please try again."
+            )
+            return False
+        log.info("live session %s: %d attendances confirmed", session.id, count)
+        self.confirm_room_message.value = (
+            f'<p class="cm-status" role="status"{FOCUS}>Saved: {people_word(count)} confirmed as in the room.</p>'
+        )
+        return True
 
     # --- trouble --------------------------------------------------------------------------------------
     def _trouble(self, failing: bool) -> None:

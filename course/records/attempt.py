@@ -4,6 +4,17 @@ Writes go to the records store first (the source of truth), then, in JupyterLab,
 responses.json beside the learner's notebook (what nbgrader grades there). Nothing is
 written on start-up: autograde re-runs the notebook, and a write then would overwrite
 the answers it is grading.
+
+Every state change is checked here, not by which buttons a page shows (a hidden button can
+still be clicked over the kernel's websocket):
+- a page opened with a sign-in token writes only while that token is valid: each write
+  first reads the token's one row (`signin_tokens.learner_for`, a primary-key lookup), so a
+  sign-out or an expiry in another tab stops this one at once (`SignedOut`);
+- nothing is saved into a finished attempt (the store's INSERT ... SELECT refuses it:
+  `AttemptFinished`), so a reflection or an answer cannot change after Finish;
+- Start again only after this attempt is finished and when the progress rule says the
+  module is failed or due again (`start_again`, `course.progress.may_start_again`): not
+  after a pass, not mid-attempt, not while the Finish is being marked.
 """
 
 from __future__ import annotations
@@ -15,7 +26,18 @@ from typing import TYPE_CHECKING
 from course.assessment.layout import Layout, attempt_layout
 from course.content.model import Module
 from course.records import responses
-from course.records.store import Decision, Store
+from course.records.store import Decision, RecordRefused, Store
+
+SIGNED_OUT = "You are signed out (or your sign-in has expired), so nothing more is saved on this page. Sign in again on the course home"
+
+
+class SignedOut(RecordRefused):
+    """A write from a page whose sign-in has ended."""
+
+
+class RetakeRefused(RecordRefused):
+    """Start again when the rule does not allow it."""
+
 
 if TYPE_CHECKING:
     from course.content.model import Policy, Scenario
@@ -32,6 +54,7 @@ class LearnerRecords:
     # the policy's blueprint decides a bank module's draw (course.assessment.layout); None: read it
     # from the content when a bank needs it
     policy: Policy | None = None
+    signin_token: str | None = None  # the page's sign-in token: checked before every write
     _decisions: dict[str, Decision] = field(default_factory=dict)
     _reflections: dict[str, str] = field(default_factory=dict)
     _layout: Layout | None = None
@@ -46,8 +69,11 @@ class LearnerRecords:
         responses_path: Path | None = None,
         *,
         policy: Policy | None = None,
+        signin_token: str | None = None,
     ) -> LearnerRecords:
-        records = cls(learner_id, module, policy_version, store, responses_path, policy=policy)
+        records = cls(
+            learner_id, module, policy_version, store, responses_path, policy=policy, signin_token=signin_token
+        )
         records.reload()
         return records
 
@@ -164,14 +190,31 @@ class LearnerRecords:
         """How many graded items this attempt shows: what "3 of 15" and Finish count."""
         return len(self.shown_graded)
 
+    # --- the checks every write goes through -------------------------------------
+    def check_signed_in(self) -> None:
+        """Refuse (SignedOut) when this page's sign-in token is no longer this learner's valid one."""
+        if self.signin_token is None or self.store is None:
+            return  # a hub user, or JupyterLab: no sign-in token to end
+        from course.records.signin_tokens import learner_for
+
+        if learner_for(self.store, self.signin_token) != self.learner_id:
+            raise SignedOut(SIGNED_OUT)
+
+    def finished(self) -> bool:
+        return (
+            self.store is not None and self.store.finished_at(self.learner_id, self.module.id, self.attempt) is not None
+        )
+
     # --- writing ------------------------------------------------------------------
     def record_decision(self, scenario_id: str, choice_id: str) -> Decision:
-        """Save the learner's choice. The first choice stands: later calls return it unchanged."""
+        """Save the learner's choice. The first choice stands: later calls return it unchanged.
+        Refused after Finish (AttemptFinished) or once signed out (SignedOut)."""
         if scenario_id in self._decisions:
             return self._decisions[scenario_id]
         if scenario_id not in self.layout.choices:
             raise KeyError(f"scenario '{scenario_id}' is not shown in this attempt of '{self.module.id}'")
         choice = self.module.scenario(scenario_id).choice(choice_id)
+        self.check_signed_in()
         if self.store is not None:
             decision = self.store.record_decision(
                 self.learner_id, self.module.id, self.attempt, scenario_id, choice.id, choice.score
@@ -195,6 +238,8 @@ class LearnerRecords:
         return decision
 
     def save_reflection(self, prompt_id: str, text: str) -> None:
+        """Save the reflection; refused after Finish (AttemptFinished) or once signed out (SignedOut)."""
+        self.check_signed_in()
         if self.store is not None:
             self.store.save_reflection(self.learner_id, self.module.id, self.attempt, prompt_id, text)
         self._reflections[prompt_id] = text
@@ -208,6 +253,34 @@ class LearnerRecords:
                 layout=self.layout.as_json(),
                 base=self.as_responses(),
             )
+
+    def finish(self) -> None:
+        """Mark this attempt finished (once signed in); a second Finish changes nothing."""
+        self.check_signed_in()
+        self._store().finish_attempt(self.learner_id, self.module.id, self.attempt)
+
+    def start_again(self, module_status: str, policy_version: str) -> int:
+        """A new attempt, only after this one is finished and when the progress rule's status of
+        the module (`module_status`, from course.progress for this learner, read just now) allows
+        a retake: failed or due again. Returns the new attempt's number."""
+        from course.progress import may_start_again  # the rule; imported here: records sit below it
+
+        self.check_signed_in()
+        store = self._store()
+        if store.finished_at(self.learner_id, self.module.id, self.attempt) is None:
+            raise RetakeRefused("This attempt is still open: answer every scenario and press Finish first")
+        if not may_start_again(module_status):
+            raise RetakeRefused(
+                "You can start the module again only after a result that did not pass, or when it is due again"
+            )
+        store.start_new_attempt(self.learner_id, self.module.id, policy_version)
+        self.reload()
+        return self.attempt
+
+    def _store(self) -> Store:
+        if self.store is None:
+            raise RecordRefused("these records come from a file: Finish and Start again need the records store")
+        return self.store
 
     def as_responses(self) -> dict:
         """The whole attempt in responses.json form (also what Voila's Finish submits)."""

@@ -6,17 +6,26 @@ its one statement gives:
 - a session's change is a compare-and-swap on its `version` (`change`), so two trainer
   windows cannot undo each other's step;
 - a vote and an attendance are one INSERT ... SELECT whose SELECT finds the session only
-  while it takes them, so one racing a reveal or a close changes nothing.
+  while it takes them, so one racing a reveal or a close changes nothing;
+- a vote's SELECT also needs the voter's token among those issued for the session
+  (`live_voters`), so a token the server never issued votes nowhere.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, String, false, func, literal, select, update
+from sqlalchemy import DateTime, String, exists, false, func, literal, select, update
 
 from course.records.store import Store, _insert, now
-from course.records.tables import CODE_LENGTH, NAME_MAX, live_attendance, live_sessions, live_votes  # noqa: F401 - the constants for course.live
+from course.records.tables import (  # noqa: F401 - the constants for course.live
+    CODE_LENGTH,
+    NAME_MAX,
+    live_attendance,
+    live_sessions,
+    live_voters,
+    live_votes,
+)
 
 
 def add_session(store: Store, values: dict) -> None:
@@ -97,9 +106,11 @@ def add_attendance(
     staff_number: str | None,
     joined: datetime,
     open_for: timedelta,
+    learner_id: str | None = None,
 ) -> bool:
     """Record a person's attendance, only while the session is open (one INSERT ... SELECT: a
-    join racing the close records nothing). False: not recorded (closed, or already there)."""
+    join racing the close records nothing). `learner_id` only for a signed-in learner.
+    False: not recorded (closed, or already there)."""
     s = live_sessions
     source = select(
         s.c.id,
@@ -107,9 +118,10 @@ def add_attendance(
         literal(name, String),
         literal(staff_number, String),
         literal(joined, DateTime(timezone=True)),
+        literal(learner_id, String),
     ).where(s.c.id == session_id, s.c.closed_at.is_(None), s.c.opened_at > now() - open_for)
     stmt = _insert(store.engine, live_attendance).from_select(
-        ["session_id", "person_key", "name", "staff_number", "joined_at"], source
+        ["session_id", "person_key", "name", "staff_number", "joined_at", "learner_id"], source
     )
     return bool(
         store._write_returning(
@@ -141,6 +153,7 @@ def put_vote(
             s.c.revealed == false(),
             s.c.current_scenario == scenario_id,
             s.c.opened_at > at - open_for,
+            exists().where(live_voters.c.session_id == session_id, live_voters.c.voter_hash == voter_hash),
         )
         .with_for_update(read=True)
     )  # PostgreSQL: a reveal committing meanwhile is seen; SQLite has one writer
@@ -152,6 +165,48 @@ def put_vote(
         set_={"choice_id": stmt.excluded.choice_id, "updated_at": stmt.excluded.updated_at},
     )
     return bool(store._write_returning(stmt.returning(live_votes.c.choice_id)))
+
+
+def add_voter(store: Store, session_id: str, voter_hash: str, open_for: timedelta) -> bool:
+    """Issue a voter token for the session, only while it is open (one INSERT ... SELECT).
+    False: not issued now (closed, or issued already)."""
+    s = live_sessions
+    source = select(s.c.id, literal(voter_hash, String)).where(
+        s.c.id == session_id, s.c.closed_at.is_(None), s.c.opened_at > now() - open_for
+    )
+    stmt = _insert(store.engine, live_voters).from_select(["session_id", "voter_hash"], source)
+    return bool(
+        store._write_returning(
+            stmt.on_conflict_do_nothing(index_elements=["session_id", "voter_hash"]).returning(live_voters.c.session_id)
+        )
+    )
+
+
+def voter_known(store: Store, session_id: str, voter_hash: str) -> bool:
+    """Was this voter token issued for this session?"""
+    return bool(
+        store._read(
+            select(live_voters.c.session_id).where(
+                live_voters.c.session_id == session_id, live_voters.c.voter_hash == voter_hash
+            )
+        )
+    )
+
+
+def confirm(store: Store, session_id: str, learner_ids: list[str], by: str, at: datetime) -> int:
+    """Mark these signed-in attendees of the session as confirmed by the trainer, and every other
+    signed-in attendee of it as not (one transaction: the trainer's list is the whole answer).
+    Typed-name rows (no learner id) are never touched. Returns how many are confirmed."""
+    a = live_attendance
+    signed_in = (a.c.session_id == session_id) & a.c.learner_id.is_not(None)
+    store._write_all(
+        [
+            update(a).where(signed_in, a.c.learner_id.not_in(learner_ids)).values(confirmed_at=None, confirmed_by=None),
+            update(a).where(signed_in, a.c.learner_id.in_(learner_ids)).values(confirmed_at=at, confirmed_by=by),
+        ]
+    )
+    rows = store._read(select(func.count()).where(signed_in, a.c.confirmed_at.is_not(None)))
+    return int(rows[0][0] or 0)
 
 
 def vote_of(store: Store, session_id: str, voter_hash: str, scenario_id: str) -> str | None:
@@ -198,11 +253,13 @@ def voter_count(store: Store, session_id: str) -> int:
 
 
 def attendance(store: Store, session_id: str | None = None) -> list:
-    """(session_id, name, staff_number, joined_at) rows: of one session, or of all."""
+    """(session_id, name, staff_number, joined_at, learner_id, confirmed_at) rows: of one session, or of all."""
     stmt = select(
         live_attendance.c.session_id,
         live_attendance.c.name,
         live_attendance.c.staff_number,
         live_attendance.c.joined_at,
+        live_attendance.c.learner_id,
+        live_attendance.c.confirmed_at,
     )
     return store._read(stmt.where(live_attendance.c.session_id == session_id) if session_id is not None else stmt)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, overload
 
-from sqlalchemy import Table, and_, create_engine, event, func, select, union_all
+from sqlalchemy import DateTime, Table, and_, create_engine, event, exists, func, literal, select, union_all
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -33,6 +33,19 @@ from course.settings import data_dir
 
 class StoreError(Exception):
     """The records store could not be read or written; says which store and why."""
+
+
+class RecordRefused(StoreError):
+    """A write the records refuse on purpose, not a fault of the database (a finished attempt,
+    a sign-in that has ended). str() is a plain sentence fit for the learner's page. A
+    StoreError, so every caller that survives a busy store survives this too."""
+
+
+class AttemptFinished(RecordRefused):
+    """A write into an attempt after its Finish."""
+
+
+FINISHED = "This attempt is finished, so its answers and reflection cannot be changed now"
 
 
 def _only(statement, table, learner_ids):
@@ -258,21 +271,42 @@ class Store:
     def record_decision(
         self, learner_id: str, module_id: str, attempt: int, scenario_id: str, choice_id: str, score: float
     ) -> Decision:
-        """Save a decision; if one was already saved for this scenario, keep and return that one."""
+        """Save a decision; if one was already saved for this scenario, keep and return that one.
+
+        Never into a finished attempt: the INSERT's own SELECT finds nothing once the attempt has
+        a finished_at, so a save racing Finish is in before it or refused (AttemptFinished)."""
+        values = {
+            "learner_id": learner_id,
+            "module_id": module_id,
+            "attempt": attempt,
+            "scenario_id": scenario_id,
+            "choice_id": choice_id,
+            "score": score,
+            "decided_at": now(),
+        }
         self._write(
             _insert(self.engine, decisions)
-            .values(
-                learner_id=learner_id,
-                module_id=module_id,
-                attempt=attempt,
-                scenario_id=scenario_id,
-                choice_id=choice_id,
-                score=score,
-                decided_at=now(),
-            )
+            .from_select(list(values), self._while_open(values, learner_id, module_id, attempt))
             .on_conflict_do_nothing()
         )
-        return self.decisions(learner_id, module_id, attempt)[scenario_id]
+        saved = self.decisions(learner_id, module_id, attempt)
+        if scenario_id not in saved:
+            raise AttemptFinished(FINISHED)
+        return saved[scenario_id]
+
+    def _while_open(self, values: dict, learner_id: str, module_id: str, attempt: int):
+        """SELECT these values only while the attempt is not finished (no row yet counts as open)."""
+        a = attempts
+        finished = exists().where(
+            a.c.learner_id == learner_id,
+            a.c.module_id == module_id,
+            a.c.attempt == attempt,
+            a.c.finished_at.is_not(None),
+        )
+        columns = {decisions.c.decided_at.name, reflections.c.saved_at.name}
+        return select(
+            *(literal(v, DateTime(timezone=True)) if k in columns else literal(v) for k, v in values.items())
+        ).where(~finished)
 
     def decisions(self, learner_id: str, module_id: str, attempt: int) -> dict[str, Decision]:
         rows = self._read(
@@ -321,15 +355,28 @@ class Store:
 
     # --- reflections --------------------------------------------------------------
     def save_reflection(self, learner_id: str, module_id: str, attempt: int, prompt_id: str, text: str) -> None:
-        stmt = _insert(self.engine, reflections).values(
-            learner_id=learner_id, module_id=module_id, attempt=attempt, prompt_id=prompt_id, text=text, saved_at=now()
+        """Save (or replace) a reflection, never in a finished attempt (AttemptFinished): one
+        INSERT ... SELECT ... ON CONFLICT DO UPDATE whose SELECT finds nothing after Finish."""
+        at = now()
+        values = {
+            "learner_id": learner_id,
+            "module_id": module_id,
+            "attempt": attempt,
+            "prompt_id": prompt_id,
+            "text": text,
+            "saved_at": at,
+        }
+        stmt = _insert(self.engine, reflections).from_select(
+            list(values), self._while_open(values, learner_id, module_id, attempt)
         )
-        self._write(
+        done = self._write_returning(
             stmt.on_conflict_do_update(
                 index_elements=["learner_id", "module_id", "attempt", "prompt_id"],
-                set_={"text": text, "saved_at": now()},
-            )
+                set_={"text": text, "saved_at": at},
+            ).returning(reflections.c.prompt_id)
         )
+        if not done:
+            raise AttemptFinished(FINISHED)
 
     def reflections(self, learner_id: str, module_id: str, attempt: int) -> dict[str, str]:
         rows = self._read(

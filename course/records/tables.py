@@ -237,8 +237,32 @@ live_attendance = Table(
     Column("name", String(NAME_MAX), nullable=False),
     Column("staff_number", String(30), nullable=True),
     Column("joined_at", DateTime(timezone=True), nullable=False),  # to the minute
+    # migration 0005: set only when the person joined signed in (their sign-in token checked)
+    Column("learner_id", String(120), nullable=True),
+    # the trainer ticked them as in the room at the end: only such rows count toward completion
+    Column("confirmed_at", DateTime(timezone=True), nullable=True),
+    Column("confirmed_by", String(120), nullable=True),  # the trainer's learner id (or hub user)
     sqlite_with_rowid=False,
     info=_personal(who="staff_number", label="live session attendances", aged_by="joined_at"),
+)
+
+# the voter tokens the server issued for a session (their SHA-256): a vote needs one of them.
+# No person column, no time: a token cannot be matched to a name (migration 0005)
+live_voters = Table(
+    "live_voters",
+    metadata,
+    Column("session_id", String(32), primary_key=True),
+    Column("voter_hash", String(64), primary_key=True),
+    sqlite_with_rowid=False,
+)
+
+# --- who may run a live session: the learners a manager made trainers (migration 0005) -------------
+trainers = Table(
+    "trainers",
+    metadata,
+    Column("learner_id", String(120), primary_key=True),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+    info=_personal(who="learner_id", label="trainer roles"),
 )
 
 # --- trainer-led attendance recorded outside the live sessions (migration 0002) ---------------------

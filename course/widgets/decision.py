@@ -15,7 +15,7 @@ import ipywidgets as widgets
 from course.assessment.layout import letter
 from course.content.model import Choice, Policy, Scenario
 from course.records.attempt import LearnerRecords
-from course.records.store import StoreError
+from course.records.store import RecordRefused, StoreError
 from course.widgets.cards import feedback_html, focus_here, scenario_card_html
 
 SAVED_FOR_LATER = "Your answer is saved. You will see how you did at the end."
@@ -87,6 +87,11 @@ class DecisionWidget(widgets.VBox):
             return None
         try:
             decision = self.records.record_decision(self.scenario.id, self.choices.value)
+        except RecordRefused as exc:  # refused on purpose (finished, signed out): trying again will not help
+            self.status.value = (
+                f'<p class="cm-status cm-status--error" role="alert">Your answer was not saved: {escape(str(exc))}.</p>'
+            )
+            return None
         except StoreError as exc:
             self.status.value = (
                 f'<p class="cm-status cm-status--error" role="alert">Your answer was not saved: '

@@ -48,8 +48,8 @@ class ReflectionWidget(widgets.VBox):
             return True
         try:
             self.records.save_reflection(self.prompt_id, value)
-        except StoreError as exc:
-            self.status.value = f'<p class="cm-status cm-status--error" role="alert">Not saved: {escape(str(exc))}</p>'
+        except StoreError as exc:  # RecordRefused too: finished, or signed out (course.records.attempt)
+            self.status.value = f'<p class="cm-status cm-status--error" role="alert">Not saved: {escape(str(exc))}.</p>'
             return False
         self.status.value = '<p class="cm-status" role="status">Saved.</p>'
         return True

@@ -140,7 +140,7 @@ def names_frame(store: Store, learner_ids=None) -> pd.DataFrame:
 
 
 def attendance_frame(store: Store, course=None) -> pd.DataFrame | None:
-    """Trainer-led attendance (learner_id, module_id or "all", date), or None when there is none.
+    """Trainer-led attendance (learner_id, module_id or "all", date, confirmed), or None when there is none.
 
     From the live group sessions (`course.live.attendance_frame`: a person counts for a
     module when the session showed every graded scenario of it), and from a plain
@@ -153,12 +153,15 @@ def attendance_frame(store: Store, course=None) -> pd.DataFrame | None:
     else:
         live = live_attendance(store, course)
         if len(live):
-            frames.append(live[["learner_id", "module_id", "date"]])
+            frames.append(live[["learner_id", "module_id", "date", "confirmed"]])
     from course.records import attendance
 
     recorded = attendance.rows(store)
     if recorded:
-        frames.append(pd.DataFrame(recorded, columns=["learner_id", "module_id", "date"]))
+        # rows a manager recorded in the attendance table are the manager's confirmation
+        table = pd.DataFrame(recorded, columns=["learner_id", "module_id", "date"])
+        table["confirmed"] = True
+        frames.append(table)
     frames = [f for f in frames if len(f)]
     if not frames:
         return None
