@@ -32,6 +32,7 @@ from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 from course.app.pages import error_page
+from course.records.identity import CLIENT_HEADER
 from course.server.kernel_guard import ALLOWED_MSG_TYPES, GuardedKernelWebsocketHandler
 from course.server.launch_config import ENFORCED, HOME, TEMPLATE
 
@@ -155,6 +156,10 @@ class CoursePageHandler(TornadoVoilaHandler):
 
     async def get(self, path=None):
         self.xsrf_token  # noqa: B018 - reading it sets the cookie
+        # the client's address, for the page's rate limits (course.records.rate_limit): Voila hands
+        # the kernel only the headers named in http_header_envs, so the server writes this one
+        # itself, over any value the client sent
+        self.request.headers[CLIENT_HEADER] = self.request.remote_ip or ""
         return await super().get(path)
 
 
@@ -182,6 +187,8 @@ class CourseVoila(Voila):
         # the launch configuration's safety settings (course.server.launch_config), applied again
         for name, value in ENFORCED.items():
             setattr(conf, name, list(value) if isinstance(value, list) else value)
+        if CLIENT_HEADER not in conf.http_header_envs:
+            conf.http_header_envs = [*conf.http_header_envs, CLIENT_HEADER]
         if template != TEMPLATE:
             self.setup_template_dirs()
         self.tornado_settings = {

@@ -1,0 +1,135 @@
+"""Sign-in with a staff list: one-time codes, a chosen PIN or passphrase, one refusal message.
+
+The attacks of issue 15 on the course home: a typo that made a second learner, a first-comer
+who claimed a colleague's staff number, a refusal that told which numbers exist. With a roster,
+each of them now fails; without one, the trial sign-in (name and number) still works and the
+record says the identity was self-declared.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from course.app.home import HomeApp
+from course.app.signin import NO_MATCH, CodeAccepted, SignInError, choose_secret, sign_in, sign_in_with_secret
+from course.records import credentials, identity, roster
+from course.records.store import now
+from course.records.tables import credentials as credentials_table
+from course.records.tables import learners
+
+ROSTER = [
+    {"staff_number": "40123", "learner_id": "40123", "name": "Amy Reid", "team": "Riverside", "role": "", "start_date": None},
+    {"staff_number": "40999", "learner_id": "40999", "name": "Ben Ali", "team": "Home care", "role": "", "start_date": None},
+]
+
+
+@pytest.fixture
+def listed(store):
+    roster.import_rows(store, [dict(r) for r in ROSTER])
+    return store
+
+
+def first_sign_in(store, number="40123", pin="271828", source="10.0.0.1"):
+    code = credentials.issue_code(store, number, days=14)
+    accepted = sign_in_with_secret(store, number, code, source=source)
+    assert isinstance(accepted, CodeAccepted)
+    return choose_secret(store, accepted, pin, pin)
+
+
+def refusal(callable_, *args, **kwargs) -> str:
+    with pytest.raises(SignInError) as info:
+        callable_(*args, **kwargs)
+    return str(info.value)
+
+
+def test_a_code_then_a_pin_signs_in_and_the_code_works_once(listed):
+    code = credentials.issue_code(listed, "40123", days=14)
+    assert credentials.normalise_code(code) == code and len(code) == 11
+    stored = listed._read(select(credentials_table))[0]
+    assert code not in (stored.code_hash or "") and stored.code_hash.startswith("$argon2id$")  # only a hash
+    accepted = sign_in_with_secret(listed, "40123", code.lower().replace("-", " "), source="a")
+    assert isinstance(accepted, CodeAccepted) and accepted.name == "Amy Reid"
+    assert refusal(choose_secret, listed, accepted, "12345", "12345").startswith("A PIN needs at least 6 digits")
+    assert "not the same" in refusal(choose_secret, listed, accepted, "271828", "271829")
+    assert "too easy" in refusal(choose_secret, listed, accepted, "123456", "123456")
+    signed = choose_secret(listed, accepted, "271828", "271828")
+    assert signed.learner_id == "40123" and signed.token
+    row = listed.learner("40123")
+    assert row["name"] == "Amy Reid" and row["identity"] == identity.ROSTER
+    assert refusal(sign_in_with_secret, listed, "40123", code, source="a") == NO_MATCH  # used up
+    assert refusal(choose_secret, listed, accepted, "314159", "314159") == NO_MATCH  # and cannot be replayed
+    again = sign_in_with_secret(listed, "40123", "271828", source="a")
+    assert again.learner_id == "40123" and not isinstance(again, CodeAccepted)
+
+
+def test_a_passphrase_works_too_and_a_new_code_resets_a_forgotten_one(listed):
+    first_sign_in(listed, pin="blue kettle on the hill")
+    assert sign_in_with_secret(listed, "40123", "blue kettle on the hill", source="a").learner_id == "40123"
+    old = credentials.issue_code(listed, "40123", days=14)
+    new = credentials.issue_code(listed, "40123", days=14)  # a second letter voids the first
+    assert refusal(sign_in_with_secret, listed, "40123", old, source="a") == NO_MATCH
+    # the old passphrase still works until the new code is used...
+    assert sign_in_with_secret(listed, "40123", "blue kettle on the hill", source="a").learner_id == "40123"
+    accepted = sign_in_with_secret(listed, "40123", new, source="a")
+    choose_secret(listed, accepted, "green door 2026", "green door 2026")
+    # ...and then only the new one does
+    assert refusal(sign_in_with_secret, listed, "40123", "blue kettle on the hill", source="a") == NO_MATCH
+    assert sign_in_with_secret(listed, "40123", "green door 2026", source="a").learner_id == "40123"
+
+
+def test_an_expired_code_is_refused_with_the_same_words(listed):
+    code = credentials.issue_code(listed, "40123", days=14, at=now() - timedelta(days=15))
+    assert refusal(sign_in_with_secret, listed, "40123", code, source="a") == NO_MATCH
+
+
+def test_unknown_numbers_wrong_secrets_and_unused_accounts_get_one_message(listed):
+    first_sign_in(listed)
+    credentials.issue_code(listed, "40999", days=14)  # Ben has a letter but has not used it
+    messages = {
+        refusal(sign_in_with_secret, listed, "40123", "000000", source="a"),  # wrong PIN
+        refusal(sign_in_with_secret, listed, "40999", "271828", source="b"),  # a PIN for someone with none yet
+        refusal(sign_in_with_secret, listed, "55555", "271828", source="c"),  # not on the list
+        refusal(sign_in_with_secret, listed, "55555", "ABCDE-FGHJK", source="d"),  # a code for nobody
+    }
+    assert messages == {NO_MATCH}
+
+
+def test_a_typo_creates_no_second_learner_and_a_colleagues_number_cannot_be_claimed(listed):
+    first_sign_in(listed)
+    before = listed._read(select(learners.c.learner_id))
+    # the trial form is refused outright while there is a staff list
+    assert refusal(sign_in, listed, "Amy Reid", "40132") == NO_MATCH
+    # a first-comer typing Ben's number (with any name, any secret) gets nothing, and Ben keeps his letter
+    ben = credentials.issue_code(listed, "40999", days=14)
+    assert refusal(sign_in, listed, "Ben Ali", "40999") == NO_MATCH
+    assert refusal(sign_in_with_secret, listed, "40999", "999999", source="x") == NO_MATCH
+    assert refusal(sign_in_with_secret, listed, "40132", "271828", source="x") == NO_MATCH  # Amy's typo
+    assert listed._read(select(learners.c.learner_id)) == before  # no learner made
+    assert isinstance(sign_in_with_secret(listed, "40999", ben, source="y"), CodeAccepted)
+
+
+def test_without_a_roster_the_trial_sign_in_is_self_declared(store):
+    signed = sign_in(store, "Sam Taylor", "sc-40123")
+    assert signed.learner_id == "SC-40123" and store.learner("SC-40123")["identity"] == identity.SELF_DECLARED
+    assert identity.identity_label(identity.SELF_DECLARED) == "Identity: self-declared (no staff list)"
+
+
+def test_the_home_page_asks_for_a_code_then_a_pin(course, listed):
+    code = credentials.issue_code(listed, "40123", days=14)
+    home = HomeApp(course, listed, source="10.1.2.3", prefill={"staff": "40123", "code": code})
+    assert home.roster and home.staff_number.value == "40123" and home.secret.value == code
+    assert not hasattr(home, "name")  # no name box: the name is the staff list's
+    assert not home.save_secret("271828", "271828")  # no PIN can be set before a right code
+    assert home.submit()
+    assert home.secret.value == "" and home.accepted is not None
+    assert "Choose your PIN or passphrase" in home.body.children[0].children[0].value
+    assert not home.save_secret("1234", "1234") and "at least 6 digits" in home.sign_in_message.value
+    assert home.save_secret("271828", "271828")
+    assert home.learner_id == "40123" and "Hello, Amy Reid" in home.course_html.value
+    home.sign_out()
+    assert home.staff_number.value == "" and home.secret.value == ""  # the letter's code is not put back
+    assert not home.submit(staff_number="40123", secret="000000") and NO_MATCH in home.sign_in_message.value
+    assert home.submit(staff_number="40123", secret="271828") and home.learner_id == "40123"
