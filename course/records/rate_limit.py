@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import case, delete, func, literal, update
 
@@ -41,6 +41,7 @@ class Limit:
         return min(timedelta(seconds=2 ** (failures - self.free + 1)), self.cap)
 
 
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 ACCOUNT = Limit(free=3)
 # many staff may share one address (a care home's router): a source gets more tries than an account
 SOURCE = Limit(free=20)
@@ -70,17 +71,19 @@ def claim(store: Store, keys: list[tuple[str, Limit]], at: datetime | None = Non
 
 def _claim_one(store: Store, hashed: str, limit: Limit, moment: datetime) -> Claim:
     table = attempt_limits
-    fresh = _insert(store.engine, table).values(key=hashed, failures=0, next_allowed_at=moment, last_at=moment)
+    # "long ago", not `moment`: another process's clock may be a little behind ours, and a free
+    # try must not be refused because a colleague's claim wrote a later time
+    fresh = _insert(store.engine, table).values(key=hashed, failures=0, next_allowed_at=LONG_AGO, last_at=moment)
     forget = (
         update(table)
         .where(table.c.key == hashed, table.c.last_at < moment - limit.forget_after)
-        .values(failures=0, next_allowed_at=moment)
+        .values(failures=0, next_allowed_at=LONG_AGO)
     )
     count = table.c.failures + 1
     # the wait after this try, computed by the database from the row it has locked (see Limit.wait_after)
     waits = [(count == n, literal(moment + limit.wait_after(n))) for n in range(limit.free, limit.free + 12)]
     next_at = case(
-        (count < limit.free, literal(moment)),
+        (count < limit.free, table.c.next_allowed_at),  # a free try: no wait, nothing moved
         *waits,
         else_=literal(moment + limit.cap),
     )
@@ -99,17 +102,16 @@ def _claim_one(store: Store, hashed: str, limit: Limit, moment: datetime) -> Cla
     return Claim(False, max(1.0, wait))
 
 
-def refund(store: Store, hashed: str, limit: Limit, at: datetime | None = None) -> None:
+def refund(store: Store, hashed: str, limit: Limit) -> None:
     """A right secret from this source: its try is given back, so thirty colleagues signing in
     from one office in a row never wait, while a guess still counts."""
-    moment = at or now()
     table = attempt_limits
     store._write(
         update(table)
         .where(table.c.key == hashed, table.c.failures > 0)
         .values(
             failures=table.c.failures - 1,
-            next_allowed_at=case((table.c.failures - 1 < limit.free, literal(moment)), else_=table.c.next_allowed_at),
+            next_allowed_at=case((table.c.failures - 1 < limit.free, literal(LONG_AGO)), else_=table.c.next_allowed_at),
         )
     )
 
