@@ -133,3 +133,76 @@ def test_the_home_page_asks_for_a_code_then_a_pin(course, listed):
     assert home.staff_number.value == "" and home.secret.value == ""  # the letter's code is not put back
     assert not home.submit(staff_number="40123", secret="000000") and NO_MATCH in home.sign_in_message.value
     assert home.submit(staff_number="40123", secret="271828") and home.learner_id == "40123"
+
+
+# --- the letters: `course roster invite` ----------------------------------------------------------
+
+
+def test_invite_writes_private_letters_by_team_with_codes_that_work(tmp_path, monkeypatch):
+    import shutil
+    import stat
+    import subprocess
+
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from course.cli import main
+    from course.manager.invitations import qr_matrix, sign_in_link
+    from course.records.store import Store
+
+    staff_csv = tmp_path / "staff.csv"
+    staff_csv.write_text(
+        "staff number,name,team\n40123,Amy Reid,Riverside\n40999,Ben Ali,Home care\n41000,Cal Moss,Riverside\n"
+    )
+    runner = CliRunner()
+    assert runner.invoke(main, ["roster", "import", str(staff_csv)]).exit_code == 0
+    nowhere = runner.invoke(main, ["roster", "invite", "--out", str(tmp_path / "x.pdf")])
+    assert nowhere.exit_code == 2 and "COURSE_PUBLIC_URL" in nowhere.output  # a letter needs a real address
+    monkeypatch.setenv("COURSE_PUBLIC_URL", "https://training.example.org/course")
+    unknown = runner.invoke(main, ["roster", "invite", "--staff", "40123", "--staff", "77777", "--out", str(tmp_path / "x.pdf")])
+    assert unknown.exit_code == 2 and "not on the staff list: 77777" in unknown.output
+    assert not (tmp_path / "x.pdf").exists()
+
+    out = tmp_path / "letters.pdf"
+    result = runner.invoke(main, ["roster", "invite", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Issued 3 sign-in codes" in result.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # it holds the codes
+    if not shutil.which("pdftotext"):
+        pytest.skip("needs pdftotext (poppler-utils)")
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    pages = text.split("\f")
+    # grouped by team: Home care's cover and letter, then Riverside's cover and two letters
+    assert pages[0].startswith("Sign-in letters: Home care") and "Ben Ali" in pages[1]
+    assert pages[2].startswith("Sign-in letters: Riverside") and "Amy Reid" in pages[3] and "Cal Moss" in pages[4]
+    codes = {}
+    for page, number in ((pages[1], "40999"), (pages[3], "40123"), (pages[4], "41000")):
+        assert "https://training.example.org/course/" in page and number in page
+        found = [line.split()[-1] for line in page.splitlines() if line.startswith("Sign-in code")]
+        assert len(found) == 1 and credentials.normalise_code(found[0]) == found[0]
+        codes[number] = found[0]
+    store = Store()
+    for number, code in codes.items():  # each printed code signs its person in
+        assert isinstance(sign_in_with_secret(store, number, code, source="t"), CodeAccepted)
+    # each letter's QR code is the sign-in link with that person's number and code: the image in
+    # the PDF, read module by module, is the matrix qrcode makes for that link (no decoder installed)
+    if not shutil.which("pdfimages"):
+        pytest.skip("needs pdfimages (poppler-utils)")
+    subprocess.run(["pdfimages", "-png", str(out), str(tmp_path / "qr")], check=True)
+    images = sorted(tmp_path.glob("qr-*.png"))
+    assert len(images) == 3
+    for image_path, number in zip(images, ("40999", "40123", "41000"), strict=True):
+        link = sign_in_link("https://training.example.org/course/", number, codes[number])
+        assert link.endswith(f"voila/render/home.ipynb?staff={number}&code={codes[number]}")
+        matrix = qr_matrix(link)
+        image = Image.open(image_path).convert("L")
+        size = image.width / len(matrix)
+        read = [
+            [image.getpixel((int((x + 0.5) * size), int((y + 0.5) * size))) < 128 for x in range(len(matrix))]
+            for y in range(len(matrix))
+        ]
+        assert read == matrix
+    # a new letter for one person voids their old code (the reset)
+    again = runner.invoke(main, ["roster", "invite", "--staff", "40123", "--out", str(tmp_path / "amy.pdf")])
+    assert again.exit_code == 0 and "Issued 1 sign-in code" in again.output
+    assert refusal(sign_in_with_secret, store, "40123", codes["40123"], source="t") == NO_MATCH

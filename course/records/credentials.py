@@ -54,15 +54,35 @@ def _verify(hashed: str | None, value: str) -> bool:
 
 def issue_code(store: Store, learner_id: str, days: int, at: datetime | None = None) -> str:
     """A new one-time code for this person (the old one stops working); returns it, once."""
-    code = new_code()
+    return issue_codes(store, [learner_id], days, at)[learner_id]
+
+
+def new_codes(learner_ids: list[str]) -> dict[str, str]:
+    """Fresh codes, not yet stored (`store_codes`): a letter can be made before any old code is voided."""
+    return {learner_id: new_code() for learner_id in learner_ids}
+
+
+def store_codes(store: Store, codes: dict[str, str], days: int, at: datetime | None = None) -> datetime:
+    """Store these codes' hashes in one transaction (each replaces the person's old code); returns
+    when they expire."""
     moment = at or now()
-    values = {"code_hash": _hasher.hash(code), "code_expires_at": moment + timedelta(days=days), "code_issued_at": moment}
-    store._write(
-        _insert(store.engine, credentials)
-        .values(learner_id=learner_id, **values)
-        .on_conflict_do_update(index_elements=["learner_id"], set_=values)
-    )
-    return code
+    expires = moment + timedelta(days=days)
+    statements = []
+    for learner_id, code in codes.items():
+        values = {"code_hash": _hasher.hash(code), "code_expires_at": expires, "code_issued_at": moment}
+        statements.append(
+            _insert(store.engine, credentials)
+            .values(learner_id=learner_id, **values)
+            .on_conflict_do_update(index_elements=["learner_id"], set_=values)
+        )
+    store._write_all(statements)
+    return expires
+
+
+def issue_codes(store: Store, learner_ids: list[str], days: int, at: datetime | None = None) -> dict[str, str]:
+    codes = new_codes(learner_ids)
+    store_codes(store, codes, days, at)
+    return codes
 
 
 @dataclass(frozen=True)
