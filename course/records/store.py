@@ -378,9 +378,13 @@ class Store:
         ]
 
     def names(self, learner_ids=None) -> list[tuple]:
-        """(learner_id, name) of every learner (of `learner_ids` only, when given)."""
+        """(learner_id, name, identity) of every learner (of `learner_ids` only, when given);
+        identity: how the course knew them (course.records.identity: roster, hub, self-declared)."""
         return [
-            tuple(r) for r in self._read(_only(select(learners.c.learner_id, learners.c.name), learners, learner_ids))
+            tuple(r)
+            for r in self._read(
+                _only(select(learners.c.learner_id, learners.c.name, learners.c.identity), learners, learner_ids)
+            )
         ]
 
     def first_choices(self) -> list[tuple]:
