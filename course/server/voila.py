@@ -3,6 +3,7 @@
 `course serve` runs `python -m course.server.voila APP_DIR --Voila.config_file_paths=DIR`, DIR holding the
 voila.json course.server.launch_config wrote (the dashboard likewise). Compared with plain
 `voila APP_DIR` this server:
+- serves `/verify?id=...`, where anyone checks a certificate (course.server.verify);
 - sends `/` to the course home (or, for the manager's server, to its dashboard: `--CourseVoila.home_page`),
   and lists no notebooks (no `/voila/tree`, no contents API, no login or logout pages);
 - lets a page's kernel websocket carry only widget messages (course.server.kernel_guard): nothing
@@ -35,6 +36,7 @@ from course.app.pages import error_page
 from course.records.identity import CLIENT_HEADER
 from course.server.kernel_guard import ALLOWED_MSG_TYPES, GuardedKernelWebsocketHandler
 from course.server.launch_config import ENFORCED, HOME, TEMPLATE
+from course.server.verify import VerifyHandler
 
 CSP = "; ".join(
     [
@@ -224,7 +226,12 @@ class CourseVoila(Voila):
                 continue  # the identity provider's login and logout pages: the course has its own sign-in
             handler = (handler[0], replaced.get(handler[1], handler[1]), *handler[2:])
             kept.append(handler)
-        return [(self.server_url, HomeRedirect, {"home": self.home_page}), *kept]
+        return [
+            (self.server_url, HomeRedirect, {"home": self.home_page}),
+            # anyone checks a certificate here, no sign-in (course.server.verify)
+            (url_path_join(self.server_url, "/verify"), VerifyHandler),
+            *kept,
+        ]
 
 
 def main(argv: list[str] | None = None) -> None:
