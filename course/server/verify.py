@@ -112,7 +112,10 @@ class VerifyHandler(JupyterHandler):
         from course.manager.certificates import verify
         from course.records.store import Store, StoreError
 
-        typed = (self.get_argument("id", "", strip=True) or "")[:60]
+        # raw bytes, decoded leniently: tornado's get_argument answers 400 to bytes that are not UTF-8,
+        # and anything typed deserves "not valid", not an error page
+        raw = (self.request.arguments.get("id") or [b""])[0][:240]
+        typed = "".join(ch for ch in raw.decode("utf-8", "replace") if ch.isprintable()).strip()[:60]
         self.set_header("Cache-Control", "no-store")
         self.set_header("Content-Type", "text/html; charset=UTF-8")
         if not typed:
