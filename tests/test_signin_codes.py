@@ -206,3 +206,66 @@ def test_invite_writes_private_letters_by_team_with_codes_that_work(tmp_path, mo
     again = runner.invoke(main, ["roster", "invite", "--staff", "40123", "--out", str(tmp_path / "amy.pdf")])
     assert again.exit_code == 0 and "Issued 1 sign-in code" in again.output
     assert refusal(sign_in_with_secret, store, "40123", codes["40123"], source="t") == NO_MATCH
+
+
+# --- in a real browser on `course serve` ------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_browser_sign_in_with_a_code_then_a_pin_on_course_serve(tmp_path):
+    import os
+
+    from course.records import rate_limit
+    from course.records.store import Store
+
+    from .support.servers import CHROMIUM, axe_violations, chromium, course_server
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("needs Debian chromium at /usr/bin/chromium")
+    env = {"COURSE_DATA_DIR": str(tmp_path / "var"), "COURSE_DB_URL": "", "COURSE_LEARNER": "server-os-user"}
+    url = f"sqlite:///{tmp_path / 'var' / 'records.db'}"
+    with course_server(env, tmp_path / "voila.log", "--pool-size=1") as base, chromium() as browser:
+        store = Store(url)
+        roster.import_rows(store, [dict(r) for r in ROSTER])
+        code = credentials.issue_code(store, "40123", days=14)
+        page = browser.new_page(viewport={"width": 375, "height": 900})
+        page.set_default_timeout(120_000)
+        # a client's own X-Course-Client header is overwritten by the server with the real address
+        page.set_extra_http_headers({"X-Course-Client": "203.0.113.9"})
+        # the letter's QR code: the home with the staff number and code filled in
+        page.goto(f"{base}/voila/render/home.ipynb?staff=40123&code={code}")
+        page.get_by_role("heading", name="Welcome to the course").wait_for()
+        assert page.get_by_role("textbox", name="Your name").count() == 0  # no name box with a staff list
+        page.wait_for_function("!location.search.includes('code=')")  # the code leaves the address at once
+        assert axe_violations(page) == []
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Choose your PIN or passphrase").wait_for()
+        page.get_by_label("New PIN or passphrase").fill("27182")
+        page.get_by_label("Type it again").fill("27182")
+        page.get_by_role("button", name="Save and sign in").click()
+        page.get_by_text("A PIN needs at least 6 digits.").wait_for()
+        page.get_by_label("New PIN or passphrase").fill("271828")
+        page.get_by_label("Type it again").fill("271828")
+        page.get_by_role("button", name="Save and sign in").click()
+        page.get_by_role("heading", name="Hello, Amy Reid").wait_for()
+        assert "token=" in page.url and code not in page.url
+        page.get_by_role("button", name="Sign out").click()
+        page.get_by_text("You have signed out.").wait_for()
+        # the used code, then a wrong PIN: the same words; then the PIN
+        for secret in (code, "000000"):
+            page.get_by_label("Staff number").fill("40123")
+            page.get_by_label("Sign-in code, PIN or passphrase").fill(secret)
+            page.get_by_role("button", name="Sign in").click()
+            # the kernel empties the box when it has the try; the message (the same both times) is there
+            page.wait_for_function("[...document.querySelectorAll('input[type=password]')].every(i => i.value === '')")
+            page.get_by_text(NO_MATCH).wait_for()
+        page.get_by_label("Staff number").fill("40123")
+        page.get_by_label("Sign-in code, PIN or passphrase").fill("271828")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Hello, Amy Reid").wait_for()
+        assert store.learner("40123")["identity"] == identity.ROSTER
+        # the kernel limited by the address the server saw, not the one the client claimed
+        assert rate_limit.failures(store, rate_limit.key("signin-source", "127.0.0.1")) >= 1
+        assert rate_limit.failures(store, rate_limit.key("signin-source", "203.0.113.9")) == 0
+        assert rate_limit.failures(store, rate_limit.key("signin-source", "unknown")) == 0
