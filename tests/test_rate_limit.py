@@ -66,7 +66,16 @@ def test_twelve_parallel_wrong_guesses_get_no_more_checks_than_one_page(any_db_u
     store = Store(any_db_url)
     roster.import_rows(
         store,
-        [{"staff_number": "40123", "learner_id": "40123", "name": "Amy Reid", "team": "T", "role": "", "start_date": None}],
+        [
+            {
+                "staff_number": "40123",
+                "learner_id": "40123",
+                "name": "Amy Reid",
+                "team": "T",
+                "role": "",
+                "start_date": None,
+            }
+        ],
     )
     credentials.issue_code(store, "40123", days=14)
     context = multiprocessing.get_context("spawn")

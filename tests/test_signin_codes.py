@@ -21,8 +21,22 @@ from course.records.tables import credentials as credentials_table
 from course.records.tables import learners
 
 ROSTER = [
-    {"staff_number": "40123", "learner_id": "40123", "name": "Amy Reid", "team": "Riverside", "role": "", "start_date": None},
-    {"staff_number": "40999", "learner_id": "40999", "name": "Ben Ali", "team": "Home care", "role": "", "start_date": None},
+    {
+        "staff_number": "40123",
+        "learner_id": "40123",
+        "name": "Amy Reid",
+        "team": "Riverside",
+        "role": "",
+        "start_date": None,
+    },
+    {
+        "staff_number": "40999",
+        "learner_id": "40999",
+        "name": "Ben Ali",
+        "team": "Home care",
+        "role": "",
+        "start_date": None,
+    },
 ]
 
 
@@ -159,7 +173,9 @@ def test_invite_writes_private_letters_by_team_with_codes_that_work(tmp_path, mo
     nowhere = runner.invoke(main, ["roster", "invite", "--out", str(tmp_path / "x.pdf")])
     assert nowhere.exit_code == 2 and "COURSE_PUBLIC_URL" in nowhere.output  # a letter needs a real address
     monkeypatch.setenv("COURSE_PUBLIC_URL", "https://training.example.org/course")
-    unknown = runner.invoke(main, ["roster", "invite", "--staff", "40123", "--staff", "77777", "--out", str(tmp_path / "x.pdf")])
+    unknown = runner.invoke(
+        main, ["roster", "invite", "--staff", "40123", "--staff", "77777", "--out", str(tmp_path / "x.pdf")]
+    )
     assert unknown.exit_code == 2 and "not on the staff list: 77777" in unknown.output
     assert not (tmp_path / "x.pdf").exists()
 

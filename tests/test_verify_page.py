@@ -25,8 +25,22 @@ FACTS = {
     "completed_on": "2026-11-20",
     "policy_version": "2025-09",
     "modules": [
-        {"id": "why", "title": "Why it matters", "passed_on": "2026-11-18", "score": 3.0, "max_score": 3.0, "attended": False},
-        {"id": "privacy", "title": "Keeping information private", "passed_on": "2026-11-20", "score": 4.0, "max_score": 5.0, "attended": False},
+        {
+            "id": "why",
+            "title": "Why it matters",
+            "passed_on": "2026-11-18",
+            "score": 3.0,
+            "max_score": 3.0,
+            "attended": False,
+        },
+        {
+            "id": "privacy",
+            "title": "Keeping information private",
+            "passed_on": "2026-11-20",
+            "score": 4.0,
+            "max_score": 5.0,
+            "attended": False,
+        },
     ],
     "score": 7.0,
     "max_score": 8.0,
@@ -110,7 +124,9 @@ def test_guessing_ids_from_one_address_is_slowed_but_real_checks_are_not(server)
 
     for _ in range(3):  # real certificates never count against the address
         assert "Valid certificate" in http_get(f"{server['base']}/verify?id={server['id']}")[2]
-    statuses = [http_get(f"{server['base']}/verify?id=SMC-AAAAA-BBBBB-CCCCC-DDDD{c}")[0] for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"]
+    statuses = [
+        http_get(f"{server['base']}/verify?id=SMC-AAAAA-BBBBB-CCCCC-DDDD{c}")[0] for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    ]
     assert statuses.count(200) <= SOURCE_LIMIT.free and statuses[-1] == 429
     status, headers, body = http_get(f"{server['base']}/verify?id={server['id']}")
     assert status == 429 and int(headers["Retry-After"]) >= 1 and "Too many checks" in body

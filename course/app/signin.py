@@ -116,7 +116,5 @@ def choose_secret(store: Store, accepted: CodeAccepted, secret: str, again: str)
 
 
 def _session(store: Store, learner_id: str, person: dict) -> SignedIn:
-    store.ensure_learner(
-        learner_id, name=person["name"], staff_number=person["staff_number"], identity=identity.ROSTER
-    )
+    store.ensure_learner(learner_id, name=person["name"], staff_number=person["staff_number"], identity=identity.ROSTER)
     return SignedIn(learner_id, person["name"], sessions.issue(store, learner_id))

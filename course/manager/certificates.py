@@ -324,6 +324,8 @@ def qr_png(text: str) -> bytes:
     buffer = io.BytesIO()
     code.make_image(fill_color="black", back_color="white").get_image().save(buffer, format="PNG")
     return buffer.getvalue()
+
+
 def _score_text(score, max_score) -> str:
     if not max_score:
         return "trainer-led session attended"

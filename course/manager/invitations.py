@@ -81,7 +81,11 @@ def invite(store: Store, people: list[dict], out: Path, url: str | None = None, 
     codes = credentials.new_codes([p["learner_id"] for p in people])
     letters = [
         Letter(
-            p["name"], p["team"], p["staff_number"], codes[p["learner_id"]], sign_in_link(address, p["staff_number"], codes[p["learner_id"]])
+            p["name"],
+            p["team"],
+            p["staff_number"],
+            codes[p["learner_id"]],
+            sign_in_link(address, p["staff_number"], codes[p["learner_id"]]),
         )
         for p in people
     ]
@@ -206,4 +210,3 @@ def qr_matrix(text: str) -> list[list[bool]]:
     code.add_data(text)
     code.make(fit=True)
     return code.get_matrix()
-

@@ -22,6 +22,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 
+from course.records.rate_limit import LONG_AGO
 from course.records.store import Store, _insert, aware, now
 from course.records.tables import credentials
 
@@ -100,9 +101,9 @@ def check(store: Store, learner_id: str | None, typed: str, at: datetime | None 
         rows = store._read(select(credentials).where(credentials.c.learner_id == learner_id))
         row = rows[0] if rows else None
     code = normalise_code(typed)
-    if row is not None and code and row.code_hash and aware(row.code_expires_at) > (at or now()):
-        if _verify(row.code_hash, code):
-            return Match("code", row.code_hash)
+    code_hash = row.code_hash if row is not None and aware(row.code_expires_at or LONG_AGO) > (at or now()) else None
+    if code and code_hash and _verify(code_hash, code):
+        return Match("code", code_hash)
     if _verify(row.secret_hash if row is not None else None, typed or ""):
         return Match("secret")
     return None

@@ -44,6 +44,7 @@ IDENTITY_LABELS = {
 PIN_DIGITS = 6  # a PIN is at least this many digits
 PASSPHRASE_MIN = 10  # anything else is a passphrase of at least this many characters
 SECRET_MAX = 200
+RUNS = ("01234567890", "09876543210")  # a PIN inside one of these is a run (123456, 987654): refused
 # the header the course's server sets on every page request to the client's address (never the
 # client's own header of that name: it is overwritten); Voila hands it to the page's kernel as
 # HTTP_X_COURSE_CLIENT (course.server.voila)
@@ -130,7 +131,7 @@ def new_secret(value: str | None, again: str | None) -> str:
     if secret.isdigit() and secret.isascii():
         if len(secret) < PIN_DIGITS:
             raise DetailsError(f"A PIN needs at least {PIN_DIGITS} digits.")
-        if len(set(secret)) == 1 or secret in "01234567890" or secret in "09876543210":
+        if len(set(secret)) == 1 or secret in RUNS[0] or secret in RUNS[1]:
             raise DetailsError("That PIN is too easy to guess (all the same digit, or in a row). Choose another.")
         return secret
     if len(secret) < PASSPHRASE_MIN:

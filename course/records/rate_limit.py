@@ -96,7 +96,9 @@ def _claim_one(store: Store, hashed: str, limit: Limit, moment: datetime) -> Cla
     if results[2].rowcount:
         return Claim(True)
     rows = store._read(
-        attempt_limits.select().with_only_columns(attempt_limits.c.next_allowed_at).where(attempt_limits.c.key == hashed)
+        attempt_limits.select()
+        .with_only_columns(attempt_limits.c.next_allowed_at)
+        .where(attempt_limits.c.key == hashed)
     )
     wait = (aware(rows[0][0]) - moment).total_seconds() if rows else 1.0
     return Claim(False, max(1.0, wait))

@@ -112,8 +112,7 @@ def server_env(base: dict | None = None, options: ServeOptions | None = None) ->
 def prepare(course: Course) -> Path:
     """Everything the kernels will read, made ready before the first one starts."""
     from course.kernel.runtime import write_snapshot
-    from course.records import migrate
-    from course.records import rate_limit
+    from course.records import migrate, rate_limit
     from course.records.signin_tokens import purge_expired
     from course.records.store import Store, default_url
 

@@ -141,4 +141,3 @@ class VerifyHandler(JupyterHandler):
             self.log.exception("the verification page could not read the records store")
             raise tornado.web.HTTPError(503) from None
         self.finish(page_html(self.base_url, typed, result_html(result)))
-

@@ -16,8 +16,8 @@ import pandas as pd
 from course.manager.completion import timeline
 from course.manager.reports.data import Inputs, load_inputs
 from course.manager.reports.writers import FORMATS, Report, Section
-from course.records import identity
 from course.progress import COMPLETED, DUE_SOON, NOT_ON_ROSTER, OVERDUE, STATUSES, Evaluation, evaluate, status_counts
+from course.records import identity
 
 KINDS = ("completions", "due", "scenarios")
 
