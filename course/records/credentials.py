@@ -95,18 +95,20 @@ class Match:
 def check(store: Store, learner_id: str | None, typed: str, at: datetime | None = None) -> Match | None:
     """What `typed` is for this person: their current code, their secret, or nothing (None).
 
-    Always at least one argon2 check, whoever `learner_id` is (None: not on the list)."""
+    Always exactly two argon2 checks (the code's and the secret's, against a stand-in hash where
+    there is none), whoever `learner_id` is (None: not on the list) and whatever was typed, so
+    the time taken says nothing about who exists or has a code."""
     row = None
     if learner_id is not None:
         rows = store._read(select(credentials).where(credentials.c.learner_id == learner_id))
         row = rows[0] if rows else None
     code = normalise_code(typed)
     code_hash = row.code_hash if row is not None and aware(row.code_expires_at or LONG_AGO) > (at or now()) else None
-    if code and code_hash and _verify(code_hash, code):
+    code_ok = _verify(code_hash if code else None, code or typed or "")
+    secret_ok = _verify(row.secret_hash if row is not None else None, typed or "")
+    if code_ok and code_hash:
         return Match("code", code_hash)
-    if _verify(row.secret_hash if row is not None else None, typed or ""):
-        return Match("secret")
-    return None
+    return Match("secret") if secret_ok else None
 
 
 def choose_secret(store: Store, learner_id: str, match: Match, secret: str) -> bool:
