@@ -99,3 +99,22 @@ def test_twelve_parallel_wrong_guesses_get_no_more_checks_than_one_page(any_db_u
         except signin.SignInError:
             checked += 1
     assert checked == 12
+
+
+def test_twelve_dashboard_pages_at_once_get_the_same_five_tries(store, monkeypatch):
+    """The dashboard's old limit counted per server but checked before counting: 12 pages made 12 guesses."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from course.manager import auth
+    from course.manager.dashboard import Dashboard
+
+    monkeypatch.setenv("COURSE_MANAGER_PASSWORD", "the right password 1")
+    auth.set_password("the right password 1")
+    pages = [Dashboard(store=store, source="10.6.6.6") for _ in range(12)]
+    for page in pages:
+        page.password.value = "a wrong guess"
+    with ThreadPoolExecutor(12) as pool:
+        list(pool.map(lambda p: p._try(), pages))
+    said = [p.message.value for p in pages]
+    assert sum("That password is not right" in m for m in said) == auth.SOURCE_LIMIT.free
+    assert sum("Too many wrong passwords" in m for m in said) == 12 - auth.SOURCE_LIMIT.free

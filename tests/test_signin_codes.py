@@ -285,3 +285,23 @@ def test_browser_sign_in_with_a_code_then_a_pin_on_course_serve(tmp_path):
         assert rate_limit.failures(store, rate_limit.key("signin-source", "127.0.0.1")) >= 1
         assert rate_limit.failures(store, rate_limit.key("signin-source", "203.0.113.9")) == 0
         assert rate_limit.failures(store, rate_limit.key("signin-source", "unknown")) == 0
+
+
+def test_the_hub_identity_stands_and_reports_say_who_was_self_declared(monkeypatch, course):
+    from course.kernel.launch import Launcher
+    from course.manager.reports import _notes, evaluate_inputs, load_inputs, people_table
+    from course.records.store import Store
+
+    store = Store()  # the one the page's launcher opens
+    sign_in(store, "Sam Taylor", "40555")  # a trial sign-in, and an answer so the reports list Sam
+    module = next(iter(course.modules.values()))
+    attempt = store.current_attempt("40555", module.id, course.policy.version)
+    store.record_decision("40555", module.id, attempt, module.scenarios[0].id, module.scenarios[0].choices[0].id, 0.0)
+    monkeypatch.setenv("JUPYTERHUB_USER", "hub-user-1")
+    launcher = Launcher("home")
+    launcher.build({})
+    assert launcher.store.learner("hub-user-1")["identity"] == identity.HUB
+    result = evaluate_inputs(load_inputs(store, course=course))
+    table = people_table(result).set_index("staff number")
+    assert table.loc["40555", "identity"] == "self-declared (no staff list)"
+    assert any(note.startswith("Identity: self-declared (no staff list) for 1 learner(s)") for note in _notes(result))
