@@ -102,6 +102,7 @@ def test_dashboard_shows_nothing_until_the_password_is_right(records):
     board._try()
     page = html_of(board.widget)
     assert "Staff by status (4 people)" in page
+    assert "How well each scenario measures" in page
     for name in ("Amy Reid", "Ben Ali", "Cal Moss", "Dan Hill"):
         assert name in page
     assert '<img src="data:image/png;base64,' in page and 'alt="Line chart of the share of staff' in page

@@ -19,15 +19,29 @@ from course.cli import console, errors, main
     "--content", type=click.Path(file_okay=False, exists=True), help="Content folder (default: the package's)."
 )
 @click.option("--module", "module_id", help="Only report problems in this module's file.")
-def validate(as_json: bool, content: str | None, module_id: str | None):
-    """Load every content file and check it against the course's rules."""
+@click.option(
+    "--testwise",
+    is_flag=True,
+    help="Also show the share of points content-blind strategies earn per module "
+    "(longest, shortest, cue words, each fixed letter, a random guess); any that reaches the pass mark is an error.",
+)
+def validate(as_json: bool, content: str | None, module_id: str | None, testwise: bool):
+    """Load every content file and check it against the course's rules.
+
+    \b
+    Every choice is scored by one rule:
+      1   = what the policy and the SSSC expect;
+      0.5 = defensible but late, incomplete or over-cautious (its feedback says what it lacks);
+      0   = breaks the policy, the Code or the law, posts about a person, hides a breach
+            or a mistake, or leaves someone at risk.
+    """
     from course.content.validate import validate as run
 
     report = run(Path(content) if content else None)
     if module_id:
         report.problems = [p for p in report.problems if p.path.endswith(f"/modules/{module_id}.yaml")]
     if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=2))
+        click.echo(json.dumps(report.as_dict(testwise=testwise), indent=2))
     else:
         summary = report.as_dict()
         if summary["modules"]:
@@ -45,6 +59,8 @@ def validate(as_json: bool, content: str | None, module_id: str | None):
                 )
             console.print(table)
             console.print(f"{summary['scenarios']} graded scenarios in {len(summary['modules'])} modules.")
+        if testwise and report.course:
+            _print_testwise(report.as_dict(testwise=True)["testwise"])
         for problem in report.problems:
             errors.print(f"[red]error[/red] {escape(str(problem))}", highlight=False, soft_wrap=True)
         if report.ok:
@@ -52,6 +68,22 @@ def validate(as_json: bool, content: str | None, module_id: str | None):
         else:
             errors.print(f"[red]{len(report.problems)} problem(s) found.[/red]")
     sys.exit(0 if report.ok else 1)
+
+
+def _print_testwise(rows: dict[str, dict]) -> None:
+    table = Table(title="Share of points a learner earns without reading (pass mark in brackets)")
+    strategies = list(next(iter(rows.values()))["strategies"]) if rows else []
+    table.add_column("module")
+    for name in strategies:
+        table.add_column(name, justify="right")
+    for module_id, row in rows.items():
+        cells = []
+        for name in strategies:
+            share = row["strategies"][name]
+            text = f"{share:.0%}"
+            cells.append(f"[red]{text}[/red]" if share >= row["pass_mark"] else text)
+        table.add_row(f"{module_id} ({row['pass_mark']:.0%})", *cells)
+    console.print(table)
 
 
 @main.command()

@@ -112,7 +112,7 @@ def _write(report, fmt: str, out: str | None, kind: str, steps: Steps | None = N
         print_report(report, console)
         return
     if fmt == "csv":
-        section = report.sections[-1]  # the detailed table (people, due, scenarios)
+        section = report.detail_section  # the detailed table (people, due, scenarios, items)
         text = to_csv(section.frame)
         if out:
             write_atomic(Path(out), text)
@@ -140,7 +140,7 @@ def _write(report, fmt: str, out: str | None, kind: str, steps: Steps | None = N
 
 # --- reports -----------------------------------------------------------------------
 @main.command()
-@click.argument("kind", type=click.Choice(["completions", "due", "scenarios"]))
+@click.argument("kind", type=click.Choice(["completions", "due", "scenarios", "items"]))
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "csv", "xlsx", "html"]), default="table", show_default=True
 )
@@ -165,14 +165,23 @@ def _write(report, fmt: str, out: str | None, kind: str, steps: Steps | None = N
 )
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(0), help="scenarios: how many (0: all).")
 def report(kind, fmt, out, as_of, team, statuses, within, roster_only, min_learners, limit):
-    """Completions per person and team, who is due again, or the hardest scenarios."""
-    from course.manager.reports import completions_report, due_report, scenarios_report
+    """Completions per person and team, who is due again, the hardest scenarios, or item statistics.
+
+    \b
+    items: per scenario, facility (share choosing the best answer), discrimination (point-biserial
+    against the rest of the attempt), each choice's pick rate and flags (nearly everyone right, a
+    distractor beating the key, negative discrimination); XLSX adds a sheet per choice.
+    """
+    from course.manager.reports import completions_report, due_report, items_report, scenarios_report
 
     day = _as_of(as_of)
     with Steps(6) as steps:
         if kind == "scenarios":
             steps("reading decisions")
             result = scenarios_report(min_learners=min_learners, limit=limit or None)
+        elif kind == "items":
+            steps("reading first attempts")
+            result = items_report()
         else:
             _store, _course, evaluation = _evaluate(steps, day, roster_only)
             steps("building the report")

@@ -71,6 +71,9 @@ class Policy:
     min_scenarios_per_point: int
     path: Path
     raw: dict = field(repr=False, compare=False, hash=False)
+    # what each attempt of an item-bank module draws: {"sections": {id: n}, "kinds": {kind: n}, "retake_overlap": x}
+    blueprint: dict = field(default_factory=dict, compare=False, hash=False)
+    cues: tuple[str, ...] = ()  # words that mark a good answer; wrong choices must use them too
 
     def section_title(self, point_id: str) -> str:
         point = self.points[point_id]
@@ -112,6 +115,18 @@ class Scenario:
     post: Post | None = None
     branch: bool = False
     trainer_notes: tuple[str, ...] = ()
+    critical: bool = False  # a 0 here fails the module whatever the mean
+    points: tuple[str, ...] = ()  # the policy points the item tests (default: the best choice's citations)
+    kind: str = ""  # one of the blueprint's kinds (grey-area, ...), or ""
+    section: str = ""  # the policy section it belongs to (default: its module's)
+
+    @property
+    def tested_points(self) -> tuple[str, ...]:
+        """What the item tests: its `points`, else what its best choice cites."""
+        if self.points:
+            return self.points
+        best = max(self.choices, key=lambda c: c.score)
+        return best.cites
 
     def choice(self, choice_id: str) -> Choice:
         for choice in self.choices:
@@ -146,6 +161,7 @@ class Module:
     scenarios: tuple[Scenario, ...]
     path: Path
     overview: str = ""  # what fits one phone screen before Start
+    draw: int | None = None  # an item bank: each attempt shows this many graded scenarios (policy.yaml's blueprint)
 
     def scenario(self, scenario_id: str) -> Scenario:
         for scenario in self.scenarios:
@@ -159,7 +175,12 @@ class Module:
 
     @property
     def max_score(self) -> float:
-        return float(len(self.graded_scenarios))
+        """Points an attempt can earn: one per graded scenario shown (a bank shows `draw` of them)."""
+        return float(self.draw or len(self.graded_scenarios))
+
+    @property
+    def is_bank(self) -> bool:
+        return self.draw is not None
 
 
 @dataclass(frozen=True)
@@ -302,6 +323,8 @@ def load_policy(path: Path) -> Policy:
         min_scenarios_per_point=data.get("coverage", {}).get("min_scenarios_per_point", 0),
         path=path,
         raw=data,
+        blueprint=dict(data.get("blueprint", {})),
+        cues=tuple(data.get("cues", [])),
     )
 
 
@@ -366,6 +389,10 @@ def build_module(data: dict, path: Path, default_pass_mark: float) -> Module:
                 post=post,
                 branch=bool(s.get("branch", False)),
                 trainer_notes=tuple(s.get("trainer_notes", [])),
+                critical=bool(s.get("critical", False)),
+                points=tuple(s.get("points", [])),
+                kind=s.get("kind", ""),
+                section=s.get("section", data["section"]),
             )
         )
     return Module(
@@ -384,6 +411,7 @@ def build_module(data: dict, path: Path, default_pass_mark: float) -> Module:
         scenarios=tuple(scenarios),
         path=path,
         overview=" ".join(data.get("overview", "").split()),
+        draw=data.get("draw"),
     )
 
 

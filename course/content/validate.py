@@ -21,8 +21,26 @@ class Report:
     def ok(self) -> bool:
         return not self.problems
 
-    def as_dict(self) -> dict:
-        modules = []
+    def testwise(self) -> dict[str, dict]:
+        """Per module: its pass mark and the share each content-blind strategy earns (course.content.balance)."""
+        from course.content import balance
+
+        if not self.course:
+            return {}
+        cues = self.course.policy.cues
+        return {
+            m.id: {
+                "pass_mark": m.pass_mark,
+                "strategies": balance.testwise(m, cues),
+                "best_is_longest": balance.module_length(m).longest_share,
+                "median_length_ratio": balance.module_length(m).median_ratio,
+            }
+            for m in self.course.modules.values()
+            if m.graded_scenarios
+        }
+
+    def as_dict(self, testwise: bool = False) -> dict:
+        modules: list[dict] = []
         if self.course:
             for m in self.course.modules.values():
                 modules.append(
@@ -37,13 +55,16 @@ class Report:
                         "pass_mark": m.pass_mark,
                     }
                 )
-        return {
+        summary: dict = {
             "ok": self.ok,
             "policy_version": self.course.policy.version if self.course else None,
             "modules": modules,
-            "scenarios": sum(m["scenarios"] for m in modules),
+            "scenarios": sum(int(m["scenarios"]) for m in modules),
             "problems": [{"file": p.path, "line": p.line, "message": p.message} for p in self.problems],
         }
+        if testwise:
+            summary["testwise"] = self.testwise()
+        return summary
 
 
 def validate(root: Path | None = None, assets: Path | None = None) -> Report:

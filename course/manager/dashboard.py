@@ -134,6 +134,9 @@ class Dashboard:
             inputs.history = certificates.register_frame(self.store)
         self.history = inputs.history
         self.hardest = hardest(first_choices(self.store), self.course, limit=10)
+        from course.manager.reports.items import first_attempt_decisions, item_statistics
+
+        self.items, _choices = item_statistics(first_attempt_decisions(self.store), self.course)
 
     def build(self) -> list:
         from course.manager import charts
@@ -230,8 +233,31 @@ class Dashboard:
                 "good ones to discuss in the next group session.</p>"
                 + (_table(self.hardest, "Hardest scenarios") if len(self.hardest) else "<p>No decisions saved yet.</p>")
             ),
+            _html(self._items_html()),
             refresh,
         ]
+
+    def _items_html(self) -> str:
+        """Item statistics for authors: flagged scenarios first, the whole table as CSV."""
+        from course.manager.reports.writers import to_csv
+
+        head = (
+            "<h2>How well each scenario measures</h2><p>From first attempts. Facility: the share choosing the "
+            "best answer. Discrimination: whether learners who do well elsewhere choose it more often (below 0: "
+            "they miss it more; check the wording and the key).</p>"
+        )
+        if not len(self.items):
+            return head + "<p>No decisions saved yet.</p>"
+        ordered = self.items.assign(_flagged=self.items["flags"] == "").sort_values("_flagged", kind="stable")
+        shown = ordered.drop(columns=["_flagged", "scenario"]).assign(
+            facility=(ordered["facility"] * 100).round().astype(int).astype(str) + "%"
+        )
+        data = base64.b64encode(to_csv(self.items).encode("utf-8")).decode("ascii")
+        link = (
+            f'<p><a class="cm-download" download="item-statistics.csv" href="data:text/csv;base64,{data}">'
+            f"Download the item statistics ({len(self.items)} scenarios) as CSV</a></p>"
+        )
+        return head + _table(shown, "Item statistics, flagged first", 15) + link
 
     def _refilter(self, _change=None) -> None:
         from course.manager.reports import people_table

@@ -387,6 +387,37 @@ class Store:
             )
         ]
 
+    def first_attempt_decisions(self) -> list[tuple]:
+        """(learner_id, module_id, attempt, scenario_id, choice_id, score): every decision in each
+        learner's first attempt at each module (what item statistics read: later attempts come after
+        the feedback, so they measure memory, not judgement)."""
+        first = (
+            select(decisions.c.learner_id, decisions.c.module_id, func.min(decisions.c.attempt).label("attempt"))
+            .group_by(decisions.c.learner_id, decisions.c.module_id)
+            .subquery()
+        )
+        return [
+            tuple(r)
+            for r in self._read(
+                select(
+                    decisions.c.learner_id,
+                    decisions.c.module_id,
+                    decisions.c.attempt,
+                    decisions.c.scenario_id,
+                    decisions.c.choice_id,
+                    decisions.c.score,
+                ).join_from(
+                    decisions,
+                    first,
+                    and_(
+                        decisions.c.learner_id == first.c.learner_id,
+                        decisions.c.module_id == first.c.module_id,
+                        decisions.c.attempt == first.c.attempt,
+                    ),
+                )
+            )
+        ]
+
     def first_choices(self) -> list[tuple]:
         """(learner_id, module_id, scenario_id, choice_id, score): each learner's decision on each
         scenario in the first attempt in which they answered it."""

@@ -19,7 +19,7 @@ from course.manager.reports.writers import FORMATS, Report, Section
 from course.progress import COMPLETED, DUE_SOON, NOT_ON_ROSTER, OVERDUE, STATUSES, Evaluation, evaluate, status_counts
 from course.records import identity
 
-KINDS = ("completions", "due", "scenarios")
+KINDS = ("completions", "due", "scenarios", "items")
 
 __all__ = [
     "FORMATS",
@@ -30,6 +30,7 @@ __all__ = [
     "completions_report",
     "due_report",
     "evaluate_inputs",
+    "items_report",
     "load_inputs",
     "people_table",
     "scenarios_report",
@@ -211,4 +212,32 @@ def scenarios_report(store=None, course=None, *, min_learners: int = 1, limit: i
             ),
         ],
         [f"{len(frame)} scenario(s) with at least {min_learners} learner(s)."],
+    )
+
+
+def items_report(store=None, course=None) -> Report:
+    """Item statistics per scenario (facility, discrimination, pick rates, flags) and per choice."""
+    from course.content.model import load_course
+    from course.manager.reports.items import EASY, MIN_ANSWERS, first_attempt_decisions, item_statistics
+    from course.records.store import Store
+
+    course = course or load_course()
+    items, choices = item_statistics(first_attempt_decisions(store or Store()), course)
+    flagged = int((items["flags"] != "").sum()) if len(items) else 0
+    return Report(
+        "Social media training: item statistics",
+        [
+            Section(
+                "Each scenario: facility, discrimination and pick rates (first attempts)",
+                items,
+                sheet="Items",
+                note=f"facility: share choosing the best answer; discrimination: point-biserial correlation of "
+                f"choosing it with the rest of the attempt (below 0: stronger learners miss it more). Flags from "
+                f"{MIN_ANSWERS} answers: facility of {EASY:.0%} or more, a distractor chosen more than the best, "
+                "negative discrimination.",
+            ),
+            Section("Each choice: how often it was picked", choices, sheet="Choices"),
+        ],
+        [f"{len(items)} scenario(s) answered; {flagged} flagged."],
+        detail=0,
     )

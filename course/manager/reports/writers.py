@@ -36,6 +36,11 @@ class Report:
     title: str
     sections: list[Section]
     notes: list[str] = field(default_factory=list)
+    detail: int = -1  # the section a CSV holds (CSV is one table): the detailed one, last unless said
+
+    @property
+    def detail_section(self) -> Section:
+        return self.sections[self.detail]
 
 
 def safe_cell(value):

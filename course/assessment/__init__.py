@@ -1,0 +1,1 @@
+"""Delivering an assessment: what each attempt shows (layout) and what it earned."""
