@@ -29,7 +29,9 @@ VARIABLES: dict[str, str] = {
     "COURSE_APP_SNAPSHOT": "the content snapshot app kernels load (default: course-content.pickle in the data folder)",
     "COURSE_GRADING_DIR": "the nbgrader course root (default: grading/ in the checkout)",
     "COURSE_GRADE_ON_FINISH": "'1' when a marker runs beside the app: the page waits for the mark after Finish",
-    "COURSE_PUBLIC_URL": "the address learners use when it is not this machine's (a proxy); the join QR code uses it",
+    "COURSE_PUBLIC_URL": "the address learners use when it is not this machine's (a proxy); the join QR code, "
+    "sign-in letters and certificates' verification QR codes use it",
+    "COURSE_INVITE_DAYS": "how many days a sign-in code from `course roster invite` stays valid (default 14)",
     "COURSE_LEARNER": "in a learner's own JupyterLab: their learner id (default: the operating-system user)",
     "COURSE_SECRET_KEY": "the key that signs certificate ids (default: a random key kept in the data folder)",
     "COURSE_MANAGER_PASSWORD": "`course manager set-password` takes the password from here instead of asking",
@@ -136,6 +138,20 @@ def learner() -> str | None:
 def public_url(env: Mapping[str, str] | None = None) -> str:
     """`env`: a page request's environment (a Voila kernel copies it in), else this process's."""
     return (_get("COURSE_PUBLIC_URL", env) or "").strip()
+
+
+def invite_days() -> int:
+    """Days a one-time sign-in code stays valid: a letter that sits in a tray for a month is void."""
+    value = _get("COURSE_INVITE_DAYS")
+    if value is None:
+        return 14
+    try:
+        days = int(value)
+    except ValueError:
+        raise ValueError(f"COURSE_INVITE_DAYS must be a whole number of days, not '{value}'") from None
+    if not 1 <= days <= 365:
+        raise ValueError(f"COURSE_INVITE_DAYS must be between 1 and 365 (got {days})")
+    return days
 
 
 def manager_group() -> str | None:

@@ -58,6 +58,7 @@ def test_people_table(result):
         "completed on",
         "due on",
         "score",
+        "identity",
     ]
     assert len(table) == 14
     s01 = table.set_index("staff number").loc["S01"]

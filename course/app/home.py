@@ -17,7 +17,7 @@ from ipywidgets.widgets.widget_string import HTMLStyle
 from course.app import status as st
 from course.app.help import help_link_html
 from course.app.module import home_link, module_link
-from course.app.signin import SignInError, sign_in
+from course.app.signin import CodeAccepted, SignInError, choose_secret, roster_in_use, sign_in, sign_in_with_secret
 from course.content.model import Course
 from course.kernel.runtime import guarded, log
 from course.records import signin_tokens as sessions
@@ -135,9 +135,14 @@ class HomeApp(widgets.VBox):
         token: str | None = None,
         hub: bool = False,
         expired: bool = False,
+        source: str = "",
+        prefill: dict[str, str] | None = None,
     ):
         self.course, self.store = course, store
         self.learner_id, self.token, self.hub = learner_id, token, hub
+        # the client's address as the server saw it (rate limits), and what a letter's QR code put in the address
+        self.source, self.prefill = source, dict(prefill or {})
+        self.accepted: CodeAccepted | None = None  # a right code, waiting for the PIN or passphrase
         # parts whose layout and style never change share one of each: fewer models for the page to load
         self._layout, self._html_style = widgets.Layout(), HTMLStyle()
         self._shared = {"layout": self._layout, "style": self._html_style}
@@ -155,50 +160,79 @@ class HomeApp(widgets.VBox):
             )
 
     # --- signed out ---------------------------------------------------------------------
+    def _field(self, cls, description: str, placeholder: str, value: str = ""):
+        field = cls(
+            description=description,
+            placeholder=placeholder,
+            value=value,
+            continuous_update=False,
+            style={"description_width": "initial"},
+        )
+        field.add_class("cm-field")
+        return field
+
+    def _button(self, text: str, action) -> widgets.Button:
+        button = widgets.Button(description=text, button_style="primary", tooltip=text)
+        button.add_class("cm-btn")
+        button.on_click(guarded(self._show_error)(lambda _b: action()))
+        return button
+
     def show_sign_in(self, notice: str = "", clear_address: bool = False, focus: bool = False) -> None:
-        url = ' <span hidden data-cm-url="home.ipynb"></span>' if clear_address else ""
+        self.accepted = None
+        self.roster = roster_in_use(self.store)
+        url = ' <span hidden data-cm-url="home.ipynb"></span>' if clear_address or self.prefill else ""
+        if self.roster:
+            how = (
+                "<h2>Sign in</h2><p>Use your staff number and your PIN or passphrase. The first time, use the "
+                "sign-in code from the letter your manager gave you: you then choose your own PIN or passphrase.</p>"
+            )
+        else:
+            how = (
+                "<h2>Sign in</h2><p>Use your name and your staff number, so your answers are kept together "
+                "and you can carry on where you left off.</p>"
+            )
         intro_html = (
             help_nav_html(None)
             + f'<h1 data-cm-title="Sign in - Social media course"{FOCUS if focus else ""}>Welcome to the course</h1>'
             + (f'<p class="cm-notice" role="status">{escape(notice)}</p>' if notice else "")
             + "<p>Learn to use social media safely at work: keep information private, keep professional "
-            "boundaries and protect yourself.</p>"
-            "<h2>Sign in</h2><p>Use your name and your staff number, so your answers are kept together "
-            f"and you can carry on where you left off.</p>{url}"
+            f"boundaries and protect yourself.</p>{how}{url}"
         )
         intro = widgets.HTML(intro_html, **self._shared)
-        self.name = widgets.Text(
-            description="Your name",
-            placeholder="For example, Sam Taylor",
-            continuous_update=False,
-            style={"description_width": "initial"},
+        self.staff_number = self._field(
+            widgets.Text, "Staff number", "For example, 40123", self.prefill.get("staff", "")[:30]
         )
-        self.staff_number = widgets.Text(
-            description="Staff number",
-            placeholder="For example, 40123",
-            continuous_update=False,
-            style={"description_width": "initial"},
-        )
-        self.name.add_class("cm-field")
-        self.staff_number.add_class("cm-field")
-        self.sign_in_button = widgets.Button(description="Sign in", button_style="primary", tooltip="Sign in")
-        self.sign_in_button.add_class("cm-btn")
-        self.sign_in_button.on_click(guarded(self._show_error)(lambda _b: self.submit()))
+        fields: list[widgets.Widget]
+        if self.roster:
+            self.secret = self._field(
+                widgets.Password, "Sign-in code, PIN or passphrase", "", self.prefill.get("code", "")[:20]
+            )
+            fields = [self.staff_number, self.secret]
+        else:
+            self.name = self._field(widgets.Text, "Your name", "For example, Sam Taylor")
+            fields = [self.name, self.staff_number]
+        self.prefill = {}  # used once: signing out does not put the code back
+        self.sign_in_button = self._button("Sign in", self.submit)
         self.sign_in_message = widgets.HTML("", **self._shared)
-        form = widgets.VBox(
-            [intro, self.name, self.staff_number, self.sign_in_button, self.sign_in_message], layout=self._layout
-        )
+        form = widgets.VBox([intro, *fields, self.sign_in_button, self.sign_in_message], layout=self._layout)
         form.add_class("cm-signin")
         self.body.children = (form,)
 
-    def submit(self, name: str | None = None, staff_number: str | None = None) -> bool:
-        """Sign in with what is in the form (or the given values); True when signed in."""
+    def submit(self, name: str | None = None, staff_number: str | None = None, secret: str | None = None) -> bool:
+        """Sign in with what is in the form (or the given values); True when signed in (or, with
+        a sign-in code, when the page now asks for a new PIN or passphrase)."""
+        number = self.staff_number.value if staff_number is None else staff_number
         try:
-            signed = sign_in(
-                self.store,
-                self.name.value if name is None else name,
-                self.staff_number.value if staff_number is None else staff_number,
-            )
+            if self.roster:
+                typed = self.secret.value if secret is None else secret
+                self.secret.value = ""  # never left in the box, nor in the page's copy of it
+                result = sign_in_with_secret(self.store, number, typed, source=self.source)
+                if isinstance(result, CodeAccepted):
+                    self.show_choose_secret(result)
+                    return True
+                signed = result
+            else:
+                signed = sign_in(self.store, self.name.value if name is None else name, number)
         except SignInError as exc:
             self.sign_in_message.value = focus_alert(str(exc))
             return False
@@ -208,10 +242,56 @@ class HomeApp(widgets.VBox):
                 "We could not sign you in just now. Please try again in a minute, or tell your trainer."
             )
             return False
+        self._signed_in(signed)
+        return True
+
+    def show_choose_secret(self, accepted: CodeAccepted) -> None:
+        """After a right sign-in code: choose the PIN or passphrase for next time."""
+        self.accepted = accepted
+        intro = widgets.HTML(
+            f'<h1 data-cm-title="Choose your PIN - Social media course"{FOCUS}>Choose your PIN or passphrase</h1>'
+            f"<p>Hello, {escape(accepted.name)}. Your sign-in code works once. Choose what you will sign in "
+            "with from now on: a PIN of at least 6 digits, or a passphrase of at least 10 characters "
+            "(a few words are easy to remember). Do not use one you use anywhere else.</p>",
+            **self._shared,
+        )
+        self.new_secret = self._field(widgets.Password, "New PIN or passphrase", "")
+        self.new_secret_again = self._field(widgets.Password, "Type it again", "")
+        self.choose_button = self._button("Save and sign in", self.save_secret)
+        self.sign_in_message = widgets.HTML("", **self._shared)
+        form = widgets.VBox(
+            [intro, self.new_secret, self.new_secret_again, self.choose_button, self.sign_in_message],
+            layout=self._layout,
+        )
+        form.add_class("cm-signin")
+        self.body.children = (form,)
+
+    def save_secret(self, secret: str | None = None, again: str | None = None) -> bool:
+        accepted = self.accepted
+        if accepted is None:  # only after a right code: a message from the page cannot skip it
+            return False
+        first = self.new_secret.value if secret is None else secret
+        second = self.new_secret_again.value if again is None else again
+        self.new_secret.value = self.new_secret_again.value = ""
+        try:
+            signed = choose_secret(self.store, accepted, first, second)
+        except SignInError as exc:
+            self.sign_in_message.value = focus_alert(str(exc))
+            return False
+        except StoreError:
+            log.exception("a new secret could not be saved")
+            self.sign_in_message.value = focus_alert(
+                "We could not save that just now. Please try again in a minute, or tell your trainer."
+            )
+            return False
+        self.accepted = None
+        self._signed_in(signed)
+        return True
+
+    def _signed_in(self, signed) -> None:
         log.info("learner signed in")
         self.learner_id, self.token = signed.learner_id, signed.token
         self.show_course(focus=True, set_address=True)
-        return True
 
     # --- signed in ----------------------------------------------------------------------
     def show_course(self, focus: bool = False, set_address: bool = False) -> None:

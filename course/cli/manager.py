@@ -3,6 +3,7 @@ learning_record, xapi, privacy and manager, added to the `course` group like eve
 
     course roster import staff.csv          course report completions|due|scenarios --format ...
     course roster grant-trainer 40123       course roster revoke-trainer 40123
+    course roster invite --team Riverside   (one-time sign-in codes, as printable letters)
     course certificate 40123                course verify SMC-XXXXX-XXXXX-XXXXX-XXXXX
     course learning-record 40123            course xapi --out statements.json
     course export-learner 40123             course purge --before 2023-01-01
@@ -245,6 +246,34 @@ def roster_revoke_trainer(staff):
     learner_id = trainers.learner_of(store, staff)
     removed = trainers.revoke(store, learner_id)
     console.print(f"{escape(learner_id)} {'is no longer' if removed else 'was not'} a trainer.")
+
+
+@roster.command("invite")
+@click.option("--team", help="Only this team or service.")
+@click.option("--staff", "staff_numbers", multiple=True, help="Only this staff number (repeat for more).")
+@click.option("--out", type=click.Path(dir_okay=False), help="The PDF to write (default: sign-in-letters-DATE.pdf).")
+@click.option("--url", help="The course address learners open (default: COURSE_PUBLIC_URL).")
+def roster_invite(team, staff_numbers, out, url):
+    """Issue one-time sign-in codes and write them as printable letters (PDF), by team.
+
+    Everyone on the staff list, one --team, or the given --staff numbers. A new code voids the
+    person's old one; using it replaces a forgotten PIN or passphrase. Codes expire after
+    COURSE_INVITE_DAYS (default 14) days. The PDF holds the codes: print it, then delete it."""
+    from datetime import date
+
+    from course.manager.invitations import choose, invite
+    from course.records.store import Store
+
+    store = Store()
+    people = choose(store, team=team, staff=staff_numbers)
+    path = Path(out or f"sign-in-letters-{date.today().isoformat()}.pdf")
+    expires = invite(store, people, path, url=url)
+    teams = sorted({p["team"] for p in people})
+    console.print(
+        f"Issued {len(people)} sign-in code{'s' if len(people) != 1 else ''} ({', '.join(escape(t) for t in teams)}); "
+        f"any earlier code of theirs no longer works. They expire on {expires:%d %B %Y}."
+    )
+    console.print(f"Letters: {escape(str(path))} (private: print them, then delete the file).")
 
 
 # --- certificates -------------------------------------------------------------------

@@ -176,7 +176,14 @@ class Launcher:
     def _learner_page(self, query: dict[str, str]):
         # the same rule as identity.current_learner() inside Voila: the hub user, else the
         # session token from the address; never COURSE_LEARNER or the server's own user
-        from course.records.identity import SignInRequired, check_learner_id, hub_user, session_learner
+        from course.records.identity import (
+            HUB,
+            SignInRequired,
+            check_learner_id,
+            client_address,
+            hub_user,
+            session_learner,
+        )
 
         hub = hub_user()
         token = None if hub else (query.get("token") or None)
@@ -186,6 +193,7 @@ class Launcher:
             learner_id = None
             if hub:
                 learner_id = check_learner_id(hub)
+                self.store.ensure_learner(learner_id, identity=HUB)  # the hub's sign-in stands
             elif token:
                 try:
                     learner_id = session_learner(token, self.store)
@@ -198,6 +206,9 @@ class Launcher:
                 token=token if learner_id else None,
                 hub=bool(hub),
                 expired=bool(token and learner_id is None),
+                source=client_address(),
+                # a sign-in letter's QR code opens the home with the staff number and code filled in
+                prefill={k: query[k] for k in ("staff", "code") if query.get(k) and not learner_id},
             )
         learner_id = check_learner_id(hub) if hub else session_learner(token, self.store)
         if self.kind == "module":

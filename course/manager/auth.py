@@ -15,20 +15,15 @@ import hmac
 import json
 import os
 import secrets
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from course import settings
-from course.atomic import locked, write_atomic
+from course.atomic import write_atomic
+from course.records import rate_limit
 from course.settings import data_dir
 
 FILE = "manager.json"
-FAILURES_FILE = "manager-failures.json"
-# Wrong passwords are counted for the whole server (every dashboard page and kernel), not per
-# page: after LOCK_AFTER wrong ones within LOCK_WINDOW seconds, no password is tried until
-# the window has moved on, so opening many pages does not multiply the guesses.
-LOCK_AFTER = 5
-LOCK_WINDOW = 15 * 60
 MIN_LENGTH = 10
 SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
@@ -110,36 +105,30 @@ def hub_manager() -> bool:
     return groups is not None and group in groups
 
 
-def _failures_path() -> Path:
-    return data_dir() / FAILURES_FILE
+# Wrong passwords are limited per source address and for the manager account as a whole, with
+# backoff (course.records.rate_limit, shared by every dashboard page and kernel): someone
+# guessing from one address makes only that address wait, so the real manager at another desk
+# still gets in; a guesser spread over many addresses meets the account's (much larger) limit.
+SOURCE_LIMIT = rate_limit.Limit(free=5)
+ACCOUNT_LIMIT = rate_limit.Limit(free=100)
 
 
-def _recent_failures(now: float) -> list[float]:
-    try:
-        stamps = json.loads(_failures_path().read_text(encoding="utf-8"))
-        return [float(t) for t in stamps if now - float(t) < LOCK_WINDOW]
-    except (OSError, ValueError, TypeError):
-        return []
+@dataclass(frozen=True)
+class Attempt:
+    ok: bool
+    retry_after: float = 0.0  # seconds to wait before the next try, when refused without a check
 
 
-def locked_for(now: float | None = None) -> int:
-    """Seconds until a password may be tried again (0: now)."""
-    now = time.time() if now is None else now
-    recent = _recent_failures(now)
-    if len(recent) < LOCK_AFTER:
-        return 0
-    return max(1, int(sorted(recent)[-LOCK_AFTER] + LOCK_WINDOW - now + 0.999))
-
-
-def record_failure(now: float | None = None) -> int:
-    """Count one wrong password for the whole server; returns how many in the window."""
-    now = time.time() if now is None else now
-    path = _failures_path()
-    with locked(path):  # two pages failing at once both count
-        recent = _recent_failures(now) + [now]
-        write_atomic(path, json.dumps(recent[-50:]))
-    return len(recent)
-
-
-def forget_failures() -> None:
-    _failures_path().unlink(missing_ok=True)
+def try_password(store, password: str, source: str) -> Attempt:
+    """Check a dashboard password under the limits: a claim per source and for the account, then
+    the check; a right password clears both for this source."""
+    source_key = rate_limit.key("dashboard-source", source or "unknown")
+    account_key = rate_limit.key("dashboard-account", "manager")
+    claim = rate_limit.claim(store, [(source_key, SOURCE_LIMIT), (account_key, ACCOUNT_LIMIT)])
+    if not claim.allowed:
+        return Attempt(False, claim.retry_after)
+    if not check_password(password):
+        return Attempt(False)
+    rate_limit.clear(store, source_key)
+    rate_limit.refund(store, account_key, ACCOUNT_LIMIT)
+    return Attempt(True)

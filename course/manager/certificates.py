@@ -29,6 +29,7 @@ from pathlib import Path
 
 from course import settings
 from course.records import certificate_register as register
+from course.records.identity import identity_label
 from course.records.store import Store, now
 from course.settings import assets_dir, data_dir
 
@@ -77,9 +78,12 @@ def secret_key() -> bytes:
 
 
 def canonical(facts: dict) -> bytes:
-    return json.dumps(
-        {k: facts[k] for k in FACTS}, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    ).encode("utf-8")
+    # the identity kind is signed too when known (a register row from before migration 0004 has
+    # none, and its id must still verify)
+    signed = {k: facts[k] for k in FACTS}
+    if facts.get("identity"):
+        signed["identity"] = facts["identity"]
+    return json.dumps(signed, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8")
 
 
 def certificate_id(facts: dict, key: bytes | None = None) -> str:
@@ -132,6 +136,7 @@ def facts_from(result, learner_ids=None, *, store: Store) -> list[dict]:
     ids = people["learner_id"].to_numpy()[rows]
     numbers = people["staff_number"].to_numpy()[rows]
     names = people["name"].to_numpy()[rows]
+    kinds = people["identity"].to_numpy()[rows] if "identity" in people else [""] * len(rows)
     titles = [rule.titles.get(m, m) for m in rule.modules]
     passed_ns = cells["passed_on"][rows]
     until = {
@@ -167,6 +172,7 @@ def facts_from(result, learner_ids=None, *, store: Store) -> list[dict]:
                 "score": sum(m["score"] for m in scored) if scored else None,
                 "max_score": sum(m["max_score"] for m in scored) if scored else None,
                 "minutes": sum(m["minutes"] for m in modules),
+                "identity": str(kinds[k] or "") or None,
             }
         )
     return out
@@ -229,6 +235,7 @@ def _row(facts: dict, issued) -> dict:
         "max_score": facts["max_score"],
         "minutes": facts["minutes"],
         "issued_at": issued,
+        "identity": facts.get("identity"),
     }
 
 
@@ -246,6 +253,7 @@ def _facts(row) -> dict:
         "max_score": r["max_score"],
         "minutes": r["minutes"],
         "issued_at": r["issued_at"],
+        "identity": r.get("identity"),
     }
 
 
@@ -306,9 +314,10 @@ class Verification:
         if self.status == "valid":
             r = self.record
             assert r is not None  # verify() gives a valid Verification the register's record
+            kind = identity_label(r.get("identity"))
             return (
                 f"VALID: {self.certificate_id}: {r['name']} (staff number {r['staff_number']}) completed the course "
-                f"on {r['completed_on']} under policy version {r['policy_version']}."
+                f"on {r['completed_on']} under policy version {r['policy_version']}." + (f" {kind}." if kind else "")
             )
         if self.status == "malformed":
             return f"NOT VALID: '{self.certificate_id}' is not a certificate id (expected {PREFIX}- and 20 letters and digits)."
@@ -330,6 +339,34 @@ def verify(store: Store, text: str) -> Verification:
 
 
 # --- rendering --------------------------------------------------------------------------
+VERIFY_PATH = "verify"  # the verification page on the course server (course.server.verify)
+
+
+def verify_url(cert_id: str, env=None) -> str | None:
+    """The verification page's address for this certificate, from COURSE_PUBLIC_URL (None when
+    the course has no public address: the certificate then names `course verify` only)."""
+    from urllib.parse import urlencode
+
+    public = settings.public_url(env)
+    if not public.startswith(("https://", "http://")):
+        return None
+    return f"{public if public.endswith('/') else public + '/'}{VERIFY_PATH}?{urlencode({'id': cert_id})}"
+
+
+def qr_png(text: str) -> bytes:
+    """A QR code of `text` as PNG bytes (qrcode, error correction M)."""
+    import io
+
+    import qrcode
+
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=8, border=4)
+    code.add_data(text)
+    code.make(fit=True)
+    buffer = io.BytesIO()
+    code.make_image(fill_color="black", back_color="white").get_image().save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def _score_text(score, max_score) -> str:
     if not max_score:
         return "trainer-led session attended"
@@ -364,6 +401,8 @@ def _fields(record: dict, course) -> dict:
         "owner": course.policy.raw.get("owner", ""),
         "renewal": f"by {renewal.strftime('%-d %B %Y')}"
         + (", or sooner if the policy changes" if rule.get("renew_on_policy_change", True) else ""),
+        "identity": identity_label(record.get("identity")),
+        "verify_url": verify_url(record["certificate_id"]) or "",
     }
 
 
@@ -389,7 +428,17 @@ def module_lines(record: dict) -> list[tuple[str, str, str, str]]:
 
 def render_html(record: dict, course) -> str:
     template = string.Template((assets_dir() / "certificate" / "certificate.html").read_text(encoding="utf-8"))
-    values = {k: html.escape(str(v)) for k, v in _fields(record, course).items()}
+    fields = _fields(record, course)
+    values = {k: html.escape(str(v)) for k, v in fields.items()}
+    kind, url = fields["identity"].removeprefix("Identity: "), fields["verify_url"]
+    values["identity_row"] = f"<dt>Identity</dt><dd>{html.escape(kind)}</dd>" if kind else ""
+    values["verify_block"] = (
+        f'<p class="small verify"><img src="data:image/png;base64,{base64.b64encode(qr_png(url)).decode("ascii")}" '
+        f'width="96" height="96" alt="QR code of the verification page for this certificate"> Anyone can check this '
+        f'certificate at <a href="{html.escape(url)}">{html.escape(url)}</a>.</p>'
+        if url
+        else ""
+    )
     values["module_rows"] = "\n".join(
         f"      <tr><td>{html.escape(t)}</td><td>{html.escape(d)}</td><td>{html.escape(r)}</td>"
         f"<td>{html.escape(m)}</td></tr>"
@@ -474,6 +523,7 @@ def render_pdf(record: dict, course) -> bytes:
         ("Overall score", f["score"], False),
         ("Learning time", f["hours"] + " " + f["hours_note"], False),
         ("Staff number", f["staff_number"], False),
+        *((("Identity", f["identity"].removeprefix("Identity: "), False),) if f["identity"] else ()),
         ("Certificate id", f["certificate_id"], True),
     ):
         pdf.set_x(20)
@@ -484,12 +534,18 @@ def render_pdf(record: dict, course) -> bytes:
     pdf.ln(2)
     pdf.set_x(20)
     pdf.set_font("DejaVu", "", 9)
-    pdf.multi_cell(
-        255,
-        5,
-        f"Issued by {f['owner']}. To check this certificate, a manager runs: course verify {f['certificate_id']}. "
-        f"Renewal is due {f['renewal']}.",
+    check = (
+        f"Anyone can check this certificate at {f['verify_url']} (or scan the QR code)"
+        if f["verify_url"]
+        else f"To check this certificate, a manager runs: course verify {f['certificate_id']}"
     )
+    pdf.multi_cell(
+        225 if f["verify_url"] else 255, 5, f"Issued by {f['owner']}. {check}. Renewal is due {f['renewal']}."
+    )
+    if f["verify_url"]:
+        import io
+
+        pdf.image(io.BytesIO(qr_png(f["verify_url"])), x=252, y=164, w=30, h=30)
     return bytes(pdf.output())
 
 

@@ -12,18 +12,10 @@ from __future__ import annotations
 
 import base64
 import html
-import time
 
 import ipywidgets as widgets
 
-from course.manager.auth import (
-    check_password,
-    forget_failures,
-    hub_manager,
-    locked_for,
-    password_is_set,
-    record_failure,
-)
+from course.manager.auth import hub_manager, password_is_set, try_password
 
 MAX_ROWS = 300
 STYLE = """<style>
@@ -57,9 +49,9 @@ def _table(frame, caption: str, limit: int | None = None) -> str:
 
 
 class Dashboard:
-    def __init__(self, store=None, root=None, as_of=None):
+    def __init__(self, store=None, root=None, as_of=None, source: str = ""):
         self.store, self.root, self.as_of = store, root, as_of
-        self.failures = 0
+        self.source = source  # the client's address (default: the page request's, course.records.identity)
         self.password = widgets.Password(
             description="Manager password",
             placeholder="password",
@@ -97,18 +89,19 @@ class Dashboard:
                 "`course manager set-password`."
             )
             return
-        wait = locked_for()
-        if wait:
-            self._say(f"Too many wrong passwords. Try again in {max(1, round(wait / 60))} minute(s).")
+        from course.records.identity import client_address
+        from course.records.store import Store
+
+        self.store = self.store or Store()
+        attempt = try_password(self.store, entered, self.source or client_address())
+        if attempt.retry_after:
+            wait = attempt.retry_after
+            when = f"{max(1, round(wait / 60))} minute(s)" if wait >= 90 else f"{max(1, round(wait))} seconds"
+            self._say(f"Too many wrong passwords from this computer. Try again in {when}.")
             return
-        if not check_password(entered):
-            self.failures += 1
-            record_failure()
-            time.sleep(min(0.5 * 2 ** (self.failures - 1), 8))  # slows down guessing on this page too
+        if not attempt.ok:
             self._say("That password is not right. Try again.")
             return
-        self.failures = 0
-        forget_failures()
         self.open()
 
     # --- the dashboard --------------------------------------------------------------------

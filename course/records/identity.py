@@ -33,6 +33,35 @@ STAFF_NUMBER_RULE = "2 to 30 letters, digits and hyphens"
 NAME_MAX = 100  # the sign-in form's limit, and so the roster's: a name on the list must be one a person can type
 
 
+# How the course knew who a learner is (learners.identity, certificates.identity), and what a
+# certificate, the verification page and the reports say about it.
+ROSTER, HUB, SELF_DECLARED = "roster", "hub", "self-declared"
+IDENTITY_LABELS = {
+    ROSTER: "Identity: on the staff list, signed in with a sign-in code and PIN or passphrase",
+    HUB: "Identity: the organisation's sign-in (JupyterHub)",
+    SELF_DECLARED: "Identity: self-declared (no staff list)",
+}
+PIN_DIGITS = 6  # a PIN is at least this many digits
+PASSPHRASE_MIN = 10  # anything else is a passphrase of at least this many characters
+SECRET_MAX = 200
+RUNS = ("01234567890", "09876543210")  # a PIN inside one of these is a run (123456, 987654): refused
+# the header the course's server sets on every page request to the client's address (never the
+# client's own header of that name: it is overwritten); Voila hands it to the page's kernel as
+# HTTP_X_COURSE_CLIENT (course.server.voila)
+CLIENT_HEADER = "X-Course-Client"
+CLIENT_ENV = "HTTP_X_COURSE_CLIENT"
+
+
+def identity_label(kind: str | None) -> str:
+    """The line a certificate or report shows for an identity kind ("" when unknown: before 0004)."""
+    return IDENTITY_LABELS.get(kind or "", "")
+
+
+def client_address(env=None) -> str:
+    """The address of whoever asked for this page, as the server saw it ("" when not in a page)."""
+    return ((os.environ if env is None else env).get(CLIENT_ENV) or "").strip()[:64]
+
+
 class IdentityError(Exception):
     """No usable learner identity; says what was tried."""
 
@@ -87,6 +116,29 @@ def person_name(value: str | None, *, required: bool = True) -> str:
     if not any(ch.isalpha() for ch in name) or any(unicodedata.category(ch).startswith("C") for ch in name):
         raise DetailsError("Please enter your name using letters.")
     return name
+
+
+def new_secret(value: str | None, again: str | None) -> str:
+    """A PIN (at least PIN_DIGITS digits) or a passphrase (at least PASSPHRASE_MIN characters),
+    typed the same twice; DetailsError saying what to change."""
+    secret = value or ""
+    if secret != (again or ""):
+        raise DetailsError("The two entries are not the same. Please type it again in both boxes.")
+    if secret != secret.strip():
+        raise DetailsError("Please do not start or end it with a space.")
+    if len(secret) > SECRET_MAX:
+        raise DetailsError(f"Please use at most {SECRET_MAX} characters.")
+    if secret.isdigit() and secret.isascii():
+        if len(secret) < PIN_DIGITS:
+            raise DetailsError(f"A PIN needs at least {PIN_DIGITS} digits.")
+        if len(set(secret)) == 1 or secret in RUNS[0] or secret in RUNS[1]:
+            raise DetailsError("That PIN is too easy to guess (all the same digit, or in a row). Choose another.")
+        return secret
+    if len(secret) < PASSPHRASE_MIN:
+        raise DetailsError(
+            f"Use a PIN of at least {PIN_DIGITS} digits, or a passphrase of at least {PASSPHRASE_MIN} characters."
+        )
+    return secret
 
 
 def same_name(a: str, b: str) -> bool:

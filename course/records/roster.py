@@ -4,8 +4,8 @@ Managers import it from a CSV file, as HR or a rota system exports it. An import
 nothing: every row is checked first, every problem is reported as "line N: what is wrong",
 and the table is changed only when the whole file is good, in one transaction.
 
-Identity: learners sign in with their name and staff number, and the course uses the staff
-number (upper case, no spaces) as their learner id. So a roster row joins the records by
+Identity: with a roster, only people on it can sign in (with a code from `course roster invite`,
+then their own PIN or passphrase: course.app.signin); the course uses the staff number (upper case, no spaces) as their learner id. So a roster row joins the records by
 `learner_id`, which is the staff number unless the file has a `learner id` (or `username`)
 column, for a hub whose user names are not staff numbers.
 """
@@ -250,6 +250,33 @@ def import_rows(
         removed=len(removed),
         ignored_columns=list(ignored or []),
     )
+
+
+def in_use(store: Store) -> bool:
+    """Is there a staff list? Then only people on it can sign in (course.app.signin)."""
+    return bool(store._read(select(staff.c.staff_number).limit(1)))
+
+
+def person(store: Store, staff_number: str) -> dict | None:
+    """The roster row of one staff number (already in learner-id form), or None."""
+    rows = store._read(select(*(staff.c[c] for c in COLUMNS)).where(staff.c.staff_number == staff_number))
+    return dict(rows[0]._mapping) if rows else None
+
+
+def person_by_learner(store: Store, learner_id: str) -> dict | None:
+    """The roster row whose learner id this is, or None."""
+    rows = store._read(select(*(staff.c[c] for c in COLUMNS)).where(staff.c.learner_id == learner_id))
+    return dict(rows[0]._mapping) if rows else None
+
+
+def people(store: Store, team: str | None = None, numbers: list[str] | None = None) -> list[dict]:
+    """Roster rows, by team then name: all, one team's, or these staff numbers'."""
+    query = select(*(staff.c[c] for c in COLUMNS)).order_by(staff.c.team, staff.c.name)
+    if team is not None:
+        query = query.where(staff.c.team == team)
+    if numbers is not None:
+        query = query.where(staff.c.staff_number.in_(numbers))
+    return [dict(r._mapping) for r in store._read(query)]
 
 
 def roster_frame(store: Store):

@@ -190,14 +190,18 @@ class Store:
             raise StoreError(f"could not read the records store ({_redact(self.url)}): {exc.orig}") from None
 
     # --- learners -----------------------------------------------------------------
-    def ensure_learner(self, learner_id: str, name: str = "", staff_number: str | None = None) -> None:
+    def ensure_learner(
+        self, learner_id: str, name: str = "", staff_number: str | None = None, identity: str | None = None
+    ) -> None:
+        """The learner's row, made if missing; a name, staff number or identity kind given replaces the stored one."""
         stmt = _insert(self.engine, learners).values(
-            learner_id=learner_id, name=name, staff_number=staff_number, created_at=now()
+            learner_id=learner_id, name=name, staff_number=staff_number, created_at=now(), identity=identity
         )
-        if name or staff_number:
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["learner_id"], set_={"name": name, "staff_number": staff_number}
-            )
+        changes: dict = {"name": name, "staff_number": staff_number} if name or staff_number else {}
+        if identity:
+            changes["identity"] = identity
+        if changes:
+            stmt = stmt.on_conflict_do_update(index_elements=["learner_id"], set_=changes)
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=["learner_id"])
         self._write(stmt)
@@ -516,9 +520,13 @@ class Store:
         return [tuple(r) for r in self._read(moments)]
 
     def names(self, learner_ids=None) -> list[tuple]:
-        """(learner_id, name) of every learner (of `learner_ids` only, when given)."""
+        """(learner_id, name, identity) of every learner (of `learner_ids` only, when given);
+        identity: how the course knew them (course.records.identity: roster, hub, self-declared)."""
         return [
-            tuple(r) for r in self._read(_only(select(learners.c.learner_id, learners.c.name), learners, learner_ids))
+            tuple(r)
+            for r in self._read(
+                _only(select(learners.c.learner_id, learners.c.name, learners.c.identity), learners, learner_ids)
+            )
         ]
 
     def first_attempt_decisions(self) -> list[tuple]:

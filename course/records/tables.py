@@ -55,6 +55,9 @@ learners = Table(
     Column("name", String(200), nullable=False, default=""),
     Column("staff_number", String(60), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # how the course knew who this is (migration 0004): "roster" (a code or secret of a person on the
+    # staff list), "hub" (JupyterHub's sign-in), "self-declared" (a name and number, no staff list); None: before 0004
+    Column("identity", String(20), nullable=True),
     info=_personal(who="learner_id", label="learners", special=True),
 )
 
@@ -170,6 +173,32 @@ staff = Table(
     info=_personal(who="learner_id", label="staff list rows"),
 )
 
+# --- sign-in secrets of people on the staff list (course/records/credentials.py, migration 0004) -----
+# Only argon2 hashes: a copy of the database lets nobody sign in. A new code replaces the old one
+# (the reset); using it replaces the PIN or passphrase.
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("learner_id", String(120), primary_key=True),
+    Column("code_hash", String(200), nullable=True),  # the current one-time sign-in code, until used
+    Column("code_expires_at", DateTime(timezone=True), nullable=True),
+    Column("code_issued_at", DateTime(timezone=True), nullable=True),
+    Column("secret_hash", String(200), nullable=True),  # the learner's PIN or passphrase
+    Column("secret_set_at", DateTime(timezone=True), nullable=True),
+    info=_personal(who="learner_id", label="sign-in credentials", secret=("code_hash", "secret_hash")),
+)
+
+# --- failed-attempt counters for sign-in, the dashboard password and the verification page
+# (course/records/rate_limit.py, migration 0004); keys are hashed, so no person column
+attempt_limits = Table(
+    "attempt_limits",
+    metadata,
+    Column("key", String(64), primary_key=True),  # sha256 of "<kind>:<value>"
+    Column("failures", Integer, nullable=False),
+    Column("next_allowed_at", DateTime(timezone=True), nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+)
+
 # --- the register of certificates (course/records/certificate_register.py) --------------------------
 certificates = Table(
     "certificates",
@@ -185,6 +214,7 @@ certificates = Table(
     Column("max_score", Float, nullable=True),
     Column("minutes", Integer, nullable=False),
     Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("identity", String(20), nullable=True),  # the learner's identity kind when issued (migration 0004)
     info=_personal(who="learner_id", label="certificates", aged_by="completed_on"),
 )
 

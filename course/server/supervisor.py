@@ -112,13 +112,15 @@ def server_env(base: dict | None = None, options: ServeOptions | None = None) ->
 def prepare(course: Course) -> Path:
     """Everything the kernels will read, made ready before the first one starts."""
     from course.kernel.runtime import write_snapshot
-    from course.records import migrate
+    from course.records import migrate, rate_limit
     from course.records.signin_tokens import purge_expired
     from course.records.store import Store, default_url
 
     write_snapshot(course)  # content checked once here; kernels load it in milliseconds
     migrate.upgrade(default_url())  # `course db upgrade`: before any kernel opens the store
-    purge_expired(Store())
+    store = Store()
+    purge_expired(store)
+    rate_limit.purge_old(store)  # failed-attempt counters untouched for a day
     return app_dir()
 
 

@@ -3,6 +3,7 @@
 `course serve` runs `python -m course.server.voila APP_DIR --Voila.config_file_paths=DIR`, DIR holding the
 voila.json course.server.launch_config wrote (the dashboard likewise). Compared with plain
 `voila APP_DIR` this server:
+- serves `/verify?id=...`, where anyone checks a certificate (course.server.verify);
 - sends `/` to the course home (or, for the manager's server, to its dashboard: `--CourseVoila.home_page`),
   and lists no notebooks (no `/voila/tree`, no contents API, no login or logout pages);
 - lets a page's kernel websocket carry only widget messages (course.server.kernel_guard): nothing
@@ -39,9 +40,11 @@ from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 from course import settings
 from course.app.pages import error_page
 from course.server import page_secret, query_socket
+from course.records.identity import CLIENT_HEADER
 from course.server.kernel_guard import ALLOWED_MSG_TYPES, GuardedKernelWebsocketHandler
 from course.server.kernel_limits import RETRY_AFTER_SECONDS, KernelLimits
 from course.server.launch_config import ENFORCED, HOME, TEMPLATE
+from course.server.verify import VerifyHandler
 
 CSP = "; ".join(
     [
@@ -179,6 +182,10 @@ class CoursePageHandler(TornadoVoilaHandler):
     @tornado.web.authenticated
     async def get(self, path=None):
         self.xsrf_token  # noqa: B018 - reading it sets the cookie
+        # the client's address, for the page's rate limits (course.records.rate_limit): Voila hands
+        # the kernel only the headers named in http_header_envs, so the server writes this one
+        # itself, over any value the client sent
+        self.request.headers[CLIENT_HEADER] = self.request.remote_ip or ""
         limits: KernelLimits = self.settings["course_kernel_limits"]
         address = self.request.remote_ip or "unknown"
         if not limits.admit(address, self.kernel_manager.list_kernel_ids):
@@ -228,6 +235,8 @@ class CourseVoila(Voila):
         # the launch configuration's safety settings (course.server.launch_config), applied again
         for name, value in ENFORCED.items():
             setattr(conf, name, list(value) if isinstance(value, list) else value)
+        if CLIENT_HEADER not in conf.http_header_envs:
+            conf.http_header_envs = [*conf.http_header_envs, CLIENT_HEADER]
         if template != TEMPLATE:
             self.setup_template_dirs()
         self.tornado_settings = {
@@ -268,7 +277,12 @@ class CourseVoila(Voila):
                 continue  # the identity provider's login and logout pages: the course has its own sign-in
             handler = (handler[0], replaced.get(handler[1], handler[1]), *handler[2:])
             kept.append(handler)
-        return [(self.server_url, HomeRedirect, {"home": self.home_page}), *kept]
+        return [
+            (self.server_url, HomeRedirect, {"home": self.home_page}),
+            # anyone checks a certificate here, no sign-in (course.server.verify)
+            (url_path_join(self.server_url, "/verify"), VerifyHandler),
+            *kept,
+        ]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -74,8 +74,10 @@ def stop(process: subprocess.Popen, timeout: float = 30) -> int:
 
 
 @contextmanager
-def course_server(env: dict, log_path: Path, *extra: str):
-    """`course serve` on a free port; yields the base URL and stops the server after."""
+def course_server(env: dict, log_path: Path, *extra: str, ready: str = "/"):
+    """`course serve` on a free port; yields the base URL and stops the server after. `ready`: the
+    address whose answer means the server is up (`/` follows to the home page, which needs a kernel;
+    a test of a page without one can wait for that page instead)."""
     port = free_port()
     # every test page comes from 127.0.0.1 and many stay open: the kernel caps are tested on their
     # own (tests/test_server_bounds.py), so here they are out of the way unless a test sets them
@@ -91,7 +93,7 @@ def course_server(env: dict, log_path: Path, *extra: str):
         )
         try:
             # a first start releases every module with nbgrader before Voila listens
-            wait_for(f"http://127.0.0.1:{port}/", timeout=240, process=process)
+            wait_for(f"http://127.0.0.1:{port}{ready}", timeout=240, process=process)
             yield f"http://127.0.0.1:{port}"
         finally:
             stop(process)

@@ -17,6 +17,7 @@ from course.manager.completion import timeline
 from course.manager.reports.data import Inputs, load_inputs
 from course.manager.reports.writers import FORMATS, Report, Section
 from course.progress import COMPLETED, DUE_SOON, NOT_ON_ROSTER, OVERDUE, STATUSES, Evaluation, evaluate, status_counts
+from course.records import identity
 
 KINDS = ("completions", "due", "scenarios", "items")
 
@@ -56,6 +57,9 @@ def evaluate_inputs(inputs: Inputs, as_of=None, *, roster_only: bool = False) ->
         if missing.any():
             names = inputs.names.set_index("learner_id")["name"]
             people.loc[missing, "name"] = people.loc[missing, "learner_id"].map(names).fillna("").to_numpy()
+    # how the course knew each person (certificates and reports say so); "" before anyone signed in
+    kinds = inputs.names.set_index("learner_id")["identity"] if "identity" in inputs.names else pd.Series(dtype=object)
+    people["identity"] = [k if isinstance(k, str) else "" for k in people["learner_id"].map(kinds).to_numpy()]
     return result
 
 
@@ -71,6 +75,14 @@ def _score_text(people: pd.DataFrame) -> np.ndarray:
     att = people["current_completion"].to_numpy() & (attended > 0)
     out[att] = [f"{o} + {a} attended".strip(" +") if o else f"{a} attended" for o, a in zip(out[att], attended[att])]
     return out
+
+
+# the identity column of the reports (the certificate's words: course.records.identity.IDENTITY_LABELS)
+IDENTITY_SHORT = {
+    identity.ROSTER: "staff list + sign-in code",
+    identity.HUB: "hub sign-in",
+    identity.SELF_DECLARED: "self-declared (no staff list)",
+}
 
 
 def people_table(result: Evaluation, *, team: str | None = None, statuses=None) -> pd.DataFrame:
@@ -92,6 +104,7 @@ def people_table(result: Evaluation, *, team: str | None = None, statuses=None) 
             "completed on": p["completed_on"].dt.date.to_numpy(),
             "due on": p["due_on"].dt.date.to_numpy(),
             "score": _score_text(p),
+            "identity": [IDENTITY_SHORT.get(k, "") for k in p["identity"]] if "identity" in p else "",
         }
     )
 
@@ -115,6 +128,14 @@ def _notes(result: Evaluation) -> list[str]:
         + ("; trainer-led attendance counts." if r.trainer_led_counts else ".")
         + " 'completed %' counts people completed or due soon."
     ]
+    if "identity" in result.people:
+        declared = int((result.people["identity"] == identity.SELF_DECLARED).sum())
+        if declared:
+            notes.append(
+                f"{identity.identity_label(identity.SELF_DECLARED)} for {declared} learner(s): they signed in "
+                "with a name and staff number that nobody checked. Import the staff list and issue sign-in codes "
+                "(`course roster invite`) so that only people on it can sign in."
+            )
     outside = int((~result.people["on_roster"]).sum())
     if outside:
         notes.append(

@@ -47,7 +47,7 @@ class Inputs:
     roster: pd.DataFrame
     activity: pd.DataFrame
     history: pd.DataFrame
-    names: pd.DataFrame  # learner_id, name: from sign-in, for people not on the roster
+    names: pd.DataFrame  # learner_id, name, identity: from sign-in (the name for people not on the roster)
     attendance: pd.DataFrame | None = None
     finished: pd.DataFrame | None = None  # learner_id, module_id, finished_at: the latest Finish
 
@@ -136,7 +136,7 @@ def activity_frame(store: Store, learner_ids=None) -> pd.DataFrame:
 
 
 def names_frame(store: Store, learner_ids=None) -> pd.DataFrame:
-    return pd.DataFrame(store.names(learner_ids), columns=["learner_id", "name"])
+    return pd.DataFrame(store.names(learner_ids), columns=["learner_id", "name", "identity"])
 
 
 def attendance_frame(store: Store, course=None) -> pd.DataFrame | None:
