@@ -58,7 +58,8 @@ def result_html(verification) -> str:
         r = verification.record
         kind = identity_label(r.get("identity")).removeprefix("Identity: ")
         rows = "".join(
-            f"<tr><td>{escape(t)}</td><td>{escape(d)}</td><td>{escape(res)}</td></tr>" for t, d, res in module_lines(r)
+            f"<tr><td>{escape(t)}</td><td>{escape(d)}</td><td>{escape(res)}</td></tr>"
+            for t, d, res, _spent in module_lines(r)
         )
         return (
             '<section class="cm-result cm-result--valid" aria-labelledby="cm-result-h" role="status">'

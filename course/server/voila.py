@@ -39,8 +39,8 @@ from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 from course import settings
 from course.app.pages import error_page
-from course.server import page_secret, query_socket
 from course.records.identity import CLIENT_HEADER
+from course.server import page_secret, query_socket
 from course.server.kernel_guard import ALLOWED_MSG_TYPES, GuardedKernelWebsocketHandler
 from course.server.kernel_limits import RETRY_AFTER_SECONDS, KernelLimits
 from course.server.launch_config import ENFORCED, HOME, TEMPLATE
