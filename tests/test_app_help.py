@@ -179,14 +179,17 @@ def test_feedback_points_to_help_on_safety_breach_and_speak_up_scenarios_only(co
 
 
 def test_the_module_app_shows_the_help_link_after_a_safety_answer(course, store):
+    from course.records import signin_tokens
+
     store.ensure_learner("amy", name="Amy Reid", staff_number="amy")
-    app = open_module_app(course, store, "amy", "safety", token="tok")
+    token = signin_tokens.issue(store, "amy")  # a real sign-in: every write checks it
+    app = open_module_app(course, store, "amy", "safety", token=token)
     app.go_next()
     widget = app.stage.children[0]
     assert needs_help(widget.scenario)
     widget.choose(widget.scenario.choices[0].id)
     widget.check()
-    assert f'href="{escape(help_href("tok", "safety"))}">{HELP_TITLE}</a>' in widget.feedback.value
+    assert f'href="{escape(help_href(token, "safety"))}">{HELP_TITLE}</a>' in widget.feedback.value
 
 
 # --- "More about this module" -----------------------------------------------------------------------

@@ -372,6 +372,8 @@ def test_validate_testwise_json_shape(folder):
         "always c",
         "always d",
         "random guess",
+        "never the longest",
+        "never the shortest",
     }
     assert all(0 <= v <= 1 for v in row["strategies"].values())
     assert all({"file", "line", "message"} == set(p) for p in summary["problems"])

@@ -13,8 +13,9 @@ from .test_certificates import issued, result  # noqa: F401 - fixtures
 
 
 def test_learning_record(store, result, issued, course):
-    store.save_reflection("S01", "why", 1, "reflection", "I will stop <posting> photos from work.")
-    store.save_reflection("S01", "why", 2, "reflection", "")  # an empty later save does not hide it
+    # attempt 1 of "why" is finished (no reflection can change there): the retake's and a later one
+    store.save_reflection("S01", "why", 2, "reflection", "I will stop <posting> photos from work.")
+    store.save_reflection("S01", "why", 3, "reflection", "")  # an empty later save does not hide it
     store.save_reflection("S01", "final", 1, "reflection", "Ask my manager first.")
     record = learning_record(store, "S01", course, result)
     assert record["status"] == "completed" and record["completed_on"] == "2025-12-05"

@@ -76,7 +76,9 @@ def test_anyone_can_make_anyone_completed_no_longer(tmp_path, monkeypatch, cours
     (tmp_path / "grading").mkdir()
     monkeypatch.setenv("COURSE_GRADING_DIR", str(tmp_path / "grading"))
     store = Store()
-    opened = summary.start_session(store, course, scenario_ids=[s.id for s in course.scenarios() if not s.branch])
+    opened = summary.start_session(
+        store, course, scenario_ids=[s.id for s in course.scenarios() if not s.branch][: live.MAX_SCENARIOS]
+    )
     live.join(store, opened.session.code, name="Victim Person", staff_number="40999")
     for index in range(opened.session.total):
         live.show(store, opened.session.id, opened.trainer_key, index)

@@ -246,7 +246,10 @@ def test_the_score_so_far_never_reaches_the_pass_mark_with_a_critical_zero(tmp_p
     def pick(s):
         return next(c for c in s.choices if c.score == 0) if s.id == item.id else best(s)
 
-    app = open_module_app(course, store, "amy", "sharing", token="tok")
+    from course.records import signin_tokens
+
+    store.ensure_learner("amy", name="Amy Reid", staff_number="amy")
+    app = open_module_app(course, store, "amy", "sharing", token=signin_tokens.issue(store, "amy"))
     for s in module.graded_scenarios:
         app.records.record_decision(s.id, pick(s).id)
     assert app.records.score() == len(module.graded_scenarios) - 1  # 89%: the mean alone would pass

@@ -168,6 +168,9 @@ class ModuleApp(widgets.VBox):
 
     # --- moving -----------------------------------------------------------------------
     def go(self, page: str, focus: bool = True) -> None:
+        if page not in self.sequence() and page not in (OVERVIEW, SUMMARY):
+            log.info("go to a page this attempt does not show refused in %s", self.module.id)
+            return  # an item a bank did not draw, or a follow-up not reached: not this attempt's page
         leaving = self._pages.get(self.position)
         if isinstance(leaving, DecisionWidget):
             leaving.settle()

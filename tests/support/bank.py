@@ -25,12 +25,24 @@ def bank_content(folder: Path, draw: int = DRAW, critical: str = CRITICAL) -> Pa
     policy.write_text(text, encoding="utf-8")
     final = root / "modules" / "final.yaml"
     text = final.read_text(encoding="utf-8")
-    text = text.replace("\npass_mark: 0.8\n", f"\npass_mark: 0.8\ndraw: {draw}\n", 1)
-    marker = f"  - id: {critical}\n"
-    assert marker in text
-    text = text.replace(marker, marker + "    critical: true\n", 1)
+    text, drawn = re.subn(r"^draw: \d+$", f"draw: {draw}", text, count=1, flags=re.M)
+    if not drawn:
+        text = text.replace("\npass_mark: 0.8\n", f"\npass_mark: 0.8\ndraw: {draw}\n", 1)
+    text = _critical(text, critical)
     final.write_text(text, encoding="utf-8")
     return root
+
+
+def _critical(text: str, scenario_id: str) -> str:
+    """`critical: true` on one scenario of a module's YAML text (once, whether or not it was already)."""
+    marker = f"  - id: {scenario_id}\n"
+    assert marker in text
+    start = text.index(marker) + len(marker)
+    end = text.find("\n  - id: ", start)
+    block = text[start : end if end != -1 else len(text)]
+    if "\n    critical: true\n" in "\n" + block:
+        return text
+    return text.replace(marker, marker + "    critical: true\n", 1)
 
 
 def use_bank_content(folder: Path, monkeypatch, **kwargs) -> Path:
