@@ -25,7 +25,12 @@ os.makedirs(c.Exchange.root, exist_ok=True)
 
 # The learner's answers travel beside the notebook. Autograde copies the source folder's
 # files over a submission's; responses.json must never be among them.
-MODULES = ["why", "sharing", "boundaries", "protect", "final"]
+# Every module, one per module file of the course's content (course.settings.content_dir: the
+# package's, or COURSE_CONTENT_DIR), so a module added in YAML is covered without editing this
+# list (a hand-kept list once missed one).
+from course.settings import content_dir  # noqa: E402 - after get_config, as nbgrader loads this file
+
+MODULES = sorted(p.stem for p in (content_dir() / "modules").glob("*.yaml"))
 c.Autograde.exclude_overwriting = {module: ["responses.json"] for module in MODULES}
 
 # Widgets take a moment to import; a scenario cell never needs long.

@@ -182,7 +182,7 @@ def test_no_listing_no_file_and_no_notebook_outside_the_app(server, path):
 def test_no_kernel_can_be_listed_started_or_controlled(server):
     base = server["base"]
     kernel_id, cookie = page_xsrf(base)
-    token = cookie.split("=", 1)[1]
+    token = re.search(r"_xsrf=([^;]+)", cookie).group(1)
     post = {"Cookie": cookie, "X-XSRFToken": token, "Content-Type": "application/json"}
     for method, path in [
         ("GET", "/api/kernels"),
@@ -406,7 +406,7 @@ def test_server_side_errors_show_the_friendly_page(server):
         assert_friendly(body, path)
         assert headers["Content-Security-Policy"].startswith("default-src 'self'"), path
     _kernel_id, cookie = page_xsrf(base)
-    headers = {"Cookie": cookie, "X-XSRFToken": cookie.split("=", 1)[1]}
+    headers = {"Cookie": cookie, "X-XSRFToken": re.search(r"_xsrf=([^;]+)", cookie).group(1)}
     for method, path in [("POST", f"/voila/api/shutdown/{uuid.uuid4()}"), ("DELETE", f"/api/kernels/{uuid.uuid4()}")]:
         status, _headers, body = raw_request(base, path, method, headers=headers)
         assert status == 404, (method, path, status)

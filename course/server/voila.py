@@ -248,7 +248,7 @@ class CourseVoila(Voila):
             "serve_traceback": False,
             "course_kernel_limits": KernelLimits(settings.max_kernels(), settings.max_kernels_per_client()),
         }
-        for name in ("ServerApp", "Voila", "CourseVoila", "tornado.access", "tornado.application"):
+        for name in ("ServerApp", "Voila", "CourseVoila", "tornado.access", "tornado.application", "tornado.general"):
             logging.getLogger(name).addFilter(RedactKernelIds())
         self.log.addFilter(RedactKernelIds())
 
