@@ -200,6 +200,7 @@ def test_nbgrader_grades_exactly_what_was_drawn(bank_root, store):
     data, shown = answers(course, "ben", 2, best)
     data["layout"] = shown.as_json()
     plans["ben"] = (data, [1.0] * DRAW)
+
     # cai: a 0 on the critical item, the best choice everywhere else (80%: the mean would pass)
     def only_critical(items) -> bool:  # the real bank has other critical items: a draw with just this one
         return CRITICAL in items and sum(module.scenario(x).critical for x in items) == 1
