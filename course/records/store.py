@@ -533,58 +533,30 @@ class Store:
         """(learner_id, module_id, attempt, scenario_id, choice_id, score): every decision in each
         learner's first attempt at each module (what item statistics read: later attempts come after
         the feedback, so they measure memory, not judgement)."""
-        first = (
-            select(decisions.c.learner_id, decisions.c.module_id, func.min(decisions.c.attempt).label("attempt"))
-            .group_by(decisions.c.learner_id, decisions.c.module_id)
-            .subquery()
-        )
-        return [
-            tuple(r)
-            for r in self._read(
-                select(
-                    decisions.c.learner_id,
-                    decisions.c.module_id,
-                    decisions.c.attempt,
-                    decisions.c.scenario_id,
-                    decisions.c.choice_id,
-                    decisions.c.score,
-                ).join_from(
-                    decisions,
-                    first,
-                    and_(
-                        decisions.c.learner_id == first.c.learner_id,
-                        decisions.c.module_id == first.c.module_id,
-                        decisions.c.attempt == first.c.attempt,
-                    ),
-                )
-            )
-        ]
+        return self._first_decisions(decisions.c.module_id, with_attempt=True)
 
     def first_choices(self) -> list[tuple]:
         """(learner_id, module_id, scenario_id, choice_id, score): each learner's decision on each
         scenario in the first attempt in which they answered it."""
+        return self._first_decisions(decisions.c.scenario_id, with_attempt=False)
+
+    def _first_decisions(self, per, *, with_attempt: bool) -> list[tuple]:
+        """Decisions in each learner's earliest attempt `per` module or per scenario (one query)."""
         first = (
-            select(decisions.c.learner_id, decisions.c.scenario_id, func.min(decisions.c.attempt).label("attempt"))
-            .group_by(decisions.c.learner_id, decisions.c.scenario_id)
+            select(decisions.c.learner_id, per, func.min(decisions.c.attempt).label("attempt"))
+            .group_by(decisions.c.learner_id, per)
             .subquery()
         )
-        return [
-            tuple(r)
-            for r in self._read(
-                select(
-                    decisions.c.learner_id,
-                    decisions.c.module_id,
-                    decisions.c.scenario_id,
-                    decisions.c.choice_id,
-                    decisions.c.score,
-                ).join_from(
-                    decisions,
-                    first,
-                    and_(
-                        decisions.c.learner_id == first.c.learner_id,
-                        decisions.c.scenario_id == first.c.scenario_id,
-                        decisions.c.attempt == first.c.attempt,
-                    ),
-                )
-            )
-        ]
+        columns = [decisions.c.learner_id, decisions.c.module_id]
+        columns += [decisions.c.attempt] if with_attempt else []
+        columns += [decisions.c.scenario_id, decisions.c.choice_id, decisions.c.score]
+        joined = select(*columns).join_from(
+            decisions,
+            first,
+            and_(
+                decisions.c.learner_id == first.c.learner_id,
+                per == first.c[per.name],
+                decisions.c.attempt == first.c.attempt,
+            ),
+        )
+        return [tuple(r) for r in self._read(joined)]
