@@ -44,6 +44,7 @@ from course.server import page_secret, query_socket
 from course.server.kernel_guard import ALLOWED_MSG_TYPES, GuardedKernelWebsocketHandler
 from course.server.kernel_limits import RETRY_AFTER_SECONDS, KernelLimits
 from course.server.launch_config import ENFORCED, HOME, TEMPLATE
+from course.server.static_files import CompressedStatic, compressed_handler
 from course.server.verify import VerifyHandler
 
 CSP = "; ".join(
@@ -149,9 +150,10 @@ class HomeRedirect(JupyterHandler):
 TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 
-class TemplateStatic(TemplateStaticFileHandler):
+class TemplateStatic(CompressedStatic, TemplateStaticFileHandler):
     """Voila's template files (`/voila/templates/<template>/static/<file>`), with a 404 for any
-    other address: Voila's handler asserts the shape, so `..` in the address was a 500."""
+    other address: Voila's handler asserts the shape, so `..` in the address was a 500. Compressed
+    and cached as the other static files (course.server.static_files), after this check."""
 
     def get(self, path, include_body=True):
         parts = path.split("/")
@@ -246,6 +248,8 @@ class CourseVoila(Voila):
             "xsrf_cookie_kwargs": {"samesite": "Strict"},  # the page's script reads it: not HttpOnly
             "default_handler_class": NotFound,
             "serve_traceback": False,
+            # the pages themselves (static files come compressed already: course.server.static_files)
+            "compress_response": True,
             "course_kernel_limits": KernelLimits(settings.max_kernels(), settings.max_kernels_per_client()),
         }
         for name in ("ServerApp", "Voila", "CourseVoila", "tornado.access", "tornado.application", "tornado.general"):
@@ -275,7 +279,8 @@ class CourseVoila(Voila):
         for handler in super().init_handlers():
             if handler[0] == hidden[0] or handler[0].startswith(hidden[1:]) or handler[0] in ("/login", "/logout"):
                 continue  # the identity provider's login and logout pages: the course has its own sign-in
-            handler = (handler[0], replaced.get(handler[1], handler[1]), *handler[2:])
+            # Voila's other static routes (its scripts, the widget code): compressed and cacheable
+            handler = (handler[0], compressed_handler(replaced.get(handler[1], handler[1])), *handler[2:])
             kept.append(handler)
         return [
             (self.server_url, HomeRedirect, {"home": self.home_page}),
