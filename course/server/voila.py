@@ -248,8 +248,6 @@ class CourseVoila(Voila):
             "xsrf_cookie_kwargs": {"samesite": "Strict"},  # the page's script reads it: not HttpOnly
             "default_handler_class": NotFound,
             "serve_traceback": False,
-            # the pages themselves (static files come compressed already: course.server.static_files)
-            "compress_response": True,
             "course_kernel_limits": KernelLimits(settings.max_kernels(), settings.max_kernels_per_client()),
         }
         for name in ("ServerApp", "Voila", "CourseVoila", "tornado.access", "tornado.application", "tornado.general"):
