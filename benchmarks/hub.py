@@ -42,6 +42,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.stats import p95  # noqa: E402
 from tests.support.hub import database_url, hub_server, unavailable_reason  # noqa: E402
 from tests.support.postgres import postgres_server  # noqa: E402
 from tests.support.servers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
@@ -199,11 +200,6 @@ async def run_size(hub_url: str, n: int, args, console: Console) -> dict:
     stop_all(hub_url, users)
     clicks = [t for r in results for t in r]
     return {"n": n, "clicks": clicks, "memory": memory, "spawn_s": spawn_s, "open_s": open_s}
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -4,11 +4,14 @@
 
 Both run under the course's Voila server (`python -m course.server.voila`, the same flags as
 `course serve`: course template, preheated kernels, the same pool size) on 127.0.0.1, and a
-real headless Chromium drives both in the same run, taking turns so both see the same load:
+real headless Chromium drives both in the same run, taking turns so both see the same load
+(the order rotates each round: neither is always first):
 
 - time to interactive: from navigation to the first usable widget (the module's Start
-  button; the bare notebook's button), median of --runs fresh page loads, each on a
-  preheated kernel (the pool is given time to refill between loads);
+  button; the bare notebook's button), median and p95 of --runs page loads with a cold
+  browser cache (a new browser context each time: a first visit) and --runs with a warm one
+  (one context per server, kept: a returning learner), each on a preheated kernel (the pool is
+  given time to refill between rounds);
 - click to feedback: from the click on "Check my answer" to the feedback on screen (bare:
   from the click to the label it updates), median and p95, timed inside the page;
 - memory: the resident memory (RSS) of the kernel behind one learner's page, once it has
@@ -24,7 +27,6 @@ import argparse
 import json
 import os
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,6 +39,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.stats import median, p95, rotation  # noqa: E402
 from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, free_port, page_kernel_id, wait_for  # noqa: E402
 
 BARE_SOURCE = """import ipywidgets as widgets
@@ -101,9 +104,39 @@ def kernel_rss_mb(server: subprocess.Popen, kernel_id: str) -> float:
     raise RuntimeError(f"no process for kernel {kernel_id}")
 
 
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+def load_and_click(page, name, ports, module, store, sessions, clicks_wanted: int, run: int):
+    """One page load (time to interactive, s) and its timed clicks (ms)."""
+    if name == "course":
+        learner = f"bench-{run}-{secrets.token_hex(3)}"
+        store.ensure_learner(learner, name="Bench Learner")
+        url = (
+            f"http://127.0.0.1:{ports['course']}/voila/render/module.ipynb"
+            f"?module={module.id}&token={sessions.issue(store, learner)}"
+        )
+        ready = "button.cm-btn:not([disabled]) >> text=Start"
+    else:
+        url = f"http://127.0.0.1:{ports['bare']}/voila/render/bare.ipynb"
+        ready = "button.jupyter-button:not([disabled]) >> text=Click me"
+    started = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    page.locator(ready).wait_for(state="visible", timeout=120_000)
+    tti = time.perf_counter() - started
+    clicks = []
+    if name == "course":
+        page.locator(ready).click()
+        for i in range(clicks_wanted):
+            page.locator(".cm-feedback").first.wait_for(state="detached")  # the last page's
+            page.locator(".cm-card__title").wait_for()
+            page.locator(".cm-decision input[type=radio]").nth(i % 3).check()
+            page.locator("button.cm-check:not([disabled])").wait_for()
+            time.sleep(0.3)  # a person reads their choice before pressing Check
+            clicks.append(page.evaluate(TIME_CLICK, ["button.cm-check", ".cm-feedback", ""]))
+            page.locator("button:not([disabled]) >> text=Next").click()
+    else:
+        for i in range(clicks_wanted):
+            time.sleep(0.3)
+            clicks.append(page.evaluate(TIME_CLICK, ["button.jupyter-button", ".widget-label", f"clicked {i + 1}"]))
+    return tti, clicks
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -136,63 +169,44 @@ def main(argv: list[str] | None = None) -> dict:
         "bare": start_server(bare_notebook(work / "bare"), ports["bare"], args.pool_size, env, work / "bare.log"),
     }
     console = Console()
-    results: dict[str, dict[str, list[float]]] = {name: {"tti": [], "click": [], "rss": []} for name in servers}
+    results: dict[str, dict[str, list[float]]] = {
+        name: {"tti_cold": [], "tti_warm": [], "click": [], "rss": []} for name in servers
+    }
     try:
         for name, port in ports.items():
             wait_for(f"http://127.0.0.1:{port}/", timeout=120, process=servers[name])
         time.sleep(args.refill)  # both pools filled and their first cells run
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            for run in range(args.runs + 1):  # the first round warms the browser's cache: not counted
-                for name in ("course", "bare"):
-                    page = browser.new_page(viewport={"width": 1280, "height": 900})
-                    if name == "course":
-                        learner = f"bench-{run}-{secrets.token_hex(3)}"
-                        store.ensure_learner(learner, name="Bench Learner")
-                        url = (
-                            f"http://127.0.0.1:{ports['course']}/voila/render/module.ipynb"
-                            f"?module={module.id}&token={sessions.issue(store, learner)}"
+            # one context per server keeps its cache between loads (a returning learner); a cold load
+            # gets a new context each time (a first visit); round 0 warms the warm ones and is not counted
+            warm = {name: browser.new_context(viewport={"width": 1280, "height": 900}) for name in servers}
+            for run in range(args.runs + 1):
+                # the order rotates each round, so neither server is always measured first
+                for name in rotation(list(servers), run):
+                    for cache in rotation(["cold", "warm"], run // 2):
+                        context = (
+                            warm[name]
+                            if cache == "warm"
+                            else browser.new_context(viewport={"width": 1280, "height": 900})
                         )
-                        ready = "button.cm-btn:not([disabled]) >> text=Start"
-                    else:
-                        url = f"http://127.0.0.1:{ports['bare']}/voila/render/bare.ipynb"
-                        ready = "button.jupyter-button:not([disabled]) >> text=Click me"
-                    started = time.perf_counter()
-                    page.goto(url, wait_until="commit")
-                    page.locator(ready).wait_for(state="visible", timeout=120_000)
-                    tti = time.perf_counter() - started
-                    clicks = []
-                    if name == "course":
-                        page.locator(ready).click()
-                        for i in range(args.clicks):
-                            page.locator(".cm-feedback").first.wait_for(state="detached")  # the last page's
-                            page.locator(".cm-card__title").wait_for()
-                            page.locator(".cm-decision input[type=radio]").nth(i % 3).check()
-                            page.locator("button.cm-check:not([disabled])").wait_for()
-                            time.sleep(0.3)  # a person reads their choice before pressing Check
-                            clicks.append(page.evaluate(TIME_CLICK, ["button.cm-check", ".cm-feedback", ""]))
-                            page.locator("button:not([disabled]) >> text=Next").click()
-                    else:
-                        for i in range(args.clicks):
-                            time.sleep(0.3)
-                            clicks.append(
-                                page.evaluate(
-                                    TIME_CLICK, ["button.jupyter-button", ".widget-label", f"clicked {i + 1}"]
-                                )
-                            )
-                    rss = kernel_rss_mb(servers[name], page_kernel_id(page))
-                    page.goto("about:blank")  # leaving the page frees its kernel
-                    page.close()
-                    if run:
-                        results[name]["tti"].append(tti)
-                        results[name]["click"].extend(clicks)
-                        results[name]["rss"].append(rss)
-                    console.print(
-                        f"run {run} {name}: interactive in {tti:.2f} s, clicks "
-                        f"{', '.join(f'{c:.0f}' for c in clicks)} ms, kernel {rss:.0f} MB",
-                        highlight=False,
-                    )
-                time.sleep(args.refill)
+                        page = context.new_page()
+                        tti, clicks = load_and_click(page, name, ports, module, store, sessions, args.clicks, run)
+                        rss = kernel_rss_mb(servers[name], page_kernel_id(page))
+                        page.goto("about:blank")  # leaving the page frees its kernel
+                        page.close()
+                        if cache == "cold":
+                            context.close()
+                        if run:
+                            results[name][f"tti_{cache}"].append(tti)
+                            results[name]["click"].extend(clicks)
+                            results[name]["rss"].append(rss)
+                        console.print(
+                            f"run {run} {name} ({cache} cache): interactive in {tti:.2f} s, clicks "
+                            f"{', '.join(f'{c:.0f}' for c in clicks)} ms, kernel {rss:.0f} MB",
+                            highlight=False,
+                        )
+                    time.sleep(args.refill)
             browser.close()
     finally:
         for server in servers.values():
@@ -211,10 +225,13 @@ def main(argv: list[str] | None = None) -> dict:
         table.add_column(column)
     c, b = results["course"], results["bare"]
     rows = [
-        ("time to interactive, median (s)", statistics.median(c["tti"]), statistics.median(b["tti"]), "<= 1.0x", None),
-        ("click to feedback, median (ms)", statistics.median(c["click"]), statistics.median(b["click"]), "", None),
+        ("time to interactive, cold cache, median (s)", median(c["tti_cold"]), median(b["tti_cold"]), "<= 1.0x", None),
+        ("time to interactive, cold cache, p95 (s)", p95(c["tti_cold"]), p95(b["tti_cold"]), "", None),
+        ("time to interactive, warm cache, median (s)", median(c["tti_warm"]), median(b["tti_warm"]), "<= 1.0x", None),
+        ("time to interactive, warm cache, p95 (s)", p95(c["tti_warm"]), p95(b["tti_warm"]), "", None),
+        ("click to feedback, median (ms)", median(c["click"]), median(b["click"]), "", None),
         ("click to feedback, p95 (ms)", p95(c["click"]), p95(b["click"]), "< 150 ms", 150.0),
-        ("kernel memory, median RSS (MB)", statistics.median(c["rss"]), statistics.median(b["rss"]), "<= 1.3x", None),
+        ("kernel memory, median RSS (MB)", median(c["rss"]), median(b["rss"]), "<= 1.3x", None),
     ]
     summary = {}
     for label, ours, bare, aim, absolute in rows:
