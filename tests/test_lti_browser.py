@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from urllib.parse import urlencode
 
@@ -23,7 +24,7 @@ from course.records.tables import lti_links
 
 from .support.grading_helpers import copy_course_root
 from .support.lti_platform import LEARNER, RunningPlatform, User
-from .support.servers import ARTIFACTS, CHROMIUM, axe_violations, course_server, tab_to, wait_until
+from .support.servers import ARTIFACTS, BIN, CHROMIUM, axe_violations, course_server, tab_to, wait_until
 
 pytestmark = [
     pytest.mark.browser,
@@ -61,6 +62,9 @@ def site(tmp_path_factory):
             "COURSE_LTI_PLATFORMS": str(registrations),
         }
         log = data / "voila.log"
+        # nbgrader's release of every module, done before the server starts (not within its start-up wait:
+        # on a busy machine it takes minutes)
+        subprocess.run([str(BIN / "course"), "release"], env={**os.environ, **env}, check=True, timeout=1500)
         with course_server(env, log, "--pool-size=1", ready="/lti/jwks") as base:
             lms.redirect_uris = [f"{base}/lti/launch"]
             lms.tool_jwks_url = f"{base}/lti/jwks"
