@@ -55,6 +55,11 @@ def error_page(status_code: int, base_url: str = "/") -> str:
         title, text = "You cannot open this page", "This page is not part of the course."
     if status_code == 503:
         title, text = BUSY
+    return message_page(status_code, title, text, base_url)
+
+
+def message_page(status_code: int, title: str, text: str, base_url: str = "/") -> str:
+    """A whole page saying one thing in plain words (an error page, a refused LTI launch)."""
     base = escape(base_url if base_url.endswith("/") else base_url + "/")
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'

@@ -82,7 +82,7 @@ def main():
 
 
 # each module adds its commands to `main` when imported (the order is `course --help`'s)
-from course.cli import content, grading, serve, live, manager, db  # noqa: E402,F401,I001
+from course.cli import content, grading, serve, live, manager, db, lti  # noqa: E402,F401,I001
 
 
 if __name__ == "__main__":

@@ -64,6 +64,7 @@ def grade(jobs, modules, learners, force, watch):
             level=logging.WARNING, format="[course-grader %(levelname)s %(asctime)s] %(message)s", datefmt="%H:%M:%S"
         )
         logging.getLogger("course.grader").setLevel(logging.INFO)  # one line per Finish; nbgrader's chatter off
+        logging.getLogger("course.lti").setLevel(logging.INFO)  # one line per mark sent to an LMS (row ids only)
         console.print("Grading each Finish as it arrives (Ctrl+C stops).")
         watch_queue()
         return

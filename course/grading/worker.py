@@ -11,12 +11,14 @@ from course.grading.autograde import drop_half_written, grade_one, issue_certifi
 from course.grading.coursedir import api as nbgrader_api
 from course.grading.coursedir import grading_root
 from course.grading.submissions import Submission, check, write_submission
+from course.lti.outbox import send_quietly
 from course.records import finish_queue as queue
 from course.records import grading_log as state
 from course.records.attempt import LearnerRecords
 from course.records.store import Store
 
 log = logging.getLogger("course.grader")
+SEND_EVERY = 10.0  # seconds between two looks at the LTI outbox (course.lti.outbox) while idle
 
 
 def submit_from_store(root: Path, store: Store, course, learner_id: str, module_id: str) -> str | None:
@@ -80,7 +82,11 @@ def run(
     for learner, module in drop_half_written(root):  # and what it half wrote in the gradebook goes
         log.info("removed a half-written gradebook entry (%s, %s)", learner, module)
     handled, idle_since, marker = 0, time.monotonic(), queue.marker_id()
+    last_send = 0.0
     while True:
+        if time.monotonic() - last_send >= SEND_EVERY:  # marks for an LMS (LTI): sent as they are made
+            send_quietly(store)
+            last_send = time.monotonic()
         request = queue.claim(store, marker)
         if request is None:
             if stop_after is not None and time.monotonic() - idle_since > stop_after:
@@ -95,3 +101,4 @@ def run(
             queue.complete(store, request.id, False, f"{exc.__class__.__name__}: {exc}")
         handled += 1
         idle_since = time.monotonic()
+        last_send = 0.0  # the new mark may be for an LMS: look at the outbox now

@@ -1,6 +1,6 @@
 """The LMS registrations the tool trusts, read from one JSON file (COURSE_LTI_PLATFORMS).
 
-Each registration is what Moodle's "External tool" page gives the tool (docs/DEPLOY.md):
+Each registration is what Moodle's "External tool" page gives the tool (docs/LTI.md):
 
     {"platforms": [{"issuer": "https://lms.example", "client_id": "...", "deployment_ids": ["1"],
                     "auth_url": ".../mod/lti/auth.php", "token_url": ".../mod/lti/token.php",

@@ -105,3 +105,8 @@ def record(
     }
     stmt = _insert(store.engine, gradings).values(learner_id=learner, module_id=module, **values)
     store._write(stmt.on_conflict_do_update(index_elements=["learner_id", "module_id"], set_=values))
+    if status == "graded" and score is not None and max_score is not None:
+        # a learner launched from an LMS: the mark goes back to it (course.lti; nothing for anyone else)
+        from course.lti.marks import queue_for_lms
+
+        queue_for_lms(store, learner, module, score, max_score, critical_missed)

@@ -36,10 +36,12 @@ NAME_MAX = 100  # the sign-in form's limit, and so the roster's: a name on the l
 # How the course knew who a learner is (learners.identity, certificates.identity), and what a
 # certificate, the verification page and the reports say about it.
 ROSTER, HUB, SELF_DECLARED = "roster", "hub", "self-declared"
+LTI = "lti"  # launched from the organisation's learning system (LTI 1.3: course.server.lti)
 IDENTITY_LABELS = {
     ROSTER: "Identity: on the staff list, signed in with a sign-in code and PIN or passphrase",
     HUB: "Identity: the organisation's sign-in (JupyterHub)",
     SELF_DECLARED: "Identity: self-declared (no staff list)",
+    LTI: "Identity: the organisation's learning system (LTI launch)",
 }
 PIN_DIGITS = 6  # a PIN is at least this many digits
 PASSPHRASE_MIN = 10  # anything else is a passphrase of at least this many characters

@@ -14,7 +14,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 metadata = MetaData()
 
@@ -303,6 +316,68 @@ attendance = Table(
     Column("module_id", String(60), primary_key=True),  # a module id, or "all"
     Column("date", Date, primary_key=True),
     info=_personal(who="learner_id", label="trainer-led attendances", aged_by="date"),
+)
+
+
+# --- LTI 1.3 launches from an LMS and the marks sent back (course/lti/records.py, migration 0007) ----
+# a login initiation's state (hashed) and nonce, until the launch uses them once or they expire;
+# no person column: the LMS's login_hint is not kept
+lti_logins = Table(
+    "lti_logins",
+    metadata,
+    Column("state_hash", String(64), primary_key=True),
+    Column("nonce", String(64), nullable=False),
+    Column("issuer", String(255), nullable=False),
+    Column("client_id", String(255), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+# the last launch of each learner into each module ("" for a link to the course home): whom the
+# LMS knows them as (`sub`), where their mark goes (the AGS line item) and the role it gave
+lti_links = Table(
+    "lti_links",
+    metadata,
+    Column("learner_id", String(120), primary_key=True),
+    Column("module_id", String(60), primary_key=True),
+    Column("issuer", String(255), nullable=False),
+    Column("client_id", String(255), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("lineitem", Text, nullable=True),
+    Column("role", String(20), nullable=False),  # learner | trainer | manager
+    Column("launched_at", DateTime(timezone=True), nullable=False),
+    info=_personal(who="learner_id", label="launches from a learning system", aged_by="launched_at"),
+)
+
+# one mark of record to send to the LMS: queued once per (learner, module, attempt)
+lti_outbox = Table(
+    "lti_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("learner_id", String(120), nullable=False),
+    Column("module_id", String(60), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("issuer", String(255), nullable=False),
+    Column("client_id", String(255), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("lineitem", Text, nullable=False),
+    Column("score_given", Float, nullable=False),
+    Column("score_maximum", Float, nullable=False),
+    Column("activity_progress", String(20), nullable=False),
+    Column("grading_progress", String(20), nullable=False),
+    Column("comment", Text, nullable=False, default=""),
+    Column("timestamp", DateTime(timezone=True), nullable=False),
+    Column("status", String(10), nullable=False),  # pending | sent | failed (refused: not retried)
+    Column("tries", Integer, nullable=False, default=0),
+    Column("next_try_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("message", Text, nullable=False, default=""),
+    UniqueConstraint("learner_id", "module_id", "attempt", name="uq_lti_outbox_attempt"),
+    info=_personal(
+        who="learner_id",
+        label="marks for a learning system",
+        aged_by="timestamp",
+        only_when={"status": ("sent", "failed")},
+    ),
 )
 
 

@@ -1,0 +1,233 @@
+"""LTI 1.3 in the course server: an LMS (Moodle, Totara...) launches a learner into a module.
+
+- `GET|POST /lti/login`: the LMS's OIDC login initiation. A state and a nonce are made and kept
+  in the records store (course.lti.records: hashed state, single use, ten minutes), and the
+  browser goes to the LMS's authorisation endpoint (course.lti.launch.login_redirect).
+- `POST /lti/launch`: the redirect URI. The LMS's form post of a signed `id_token` is checked
+  (course.lti.launch.validate: signature from its JWKS, issuer, audience, expiry, the state
+  used once, its nonce, deployment, message type). The LMS user becomes the learner, mapped
+  to the roster by the registration's `user_claim`; identity kind "lti"; a sign-in session
+  token issued as the course home's sign-in does; an Instructor becomes a trainer; the launch
+  (with its AGS line item and role) is recorded so the mark can go back (course.lti.outbox).
+  The browser then goes to the module the resource link names (or to the home).
+- `GET /lti/jwks`: the tool's public key, for the LMS to check the tool's signed requests.
+
+Both the login and the launch come cross-site from the LMS (a form post), so tornado's xsrf
+cookie check is skipped for exactly these handlers: the state (one use, from this server) and
+the platform's signature are what protect them. No cookie is needed on the way in; the module
+page sets its own SameSite=Strict cookies once the browser is on this site.
+A refused launch gets a plain page (400, or 403 for an LMS or deployment the course does not
+know, or a person not on the staff list) and one log line with the reason, never a person.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlencode
+
+from jupyter_server.auth.decorator import allow_unauthenticated
+from jupyter_server.base.handlers import JupyterHandler
+
+from course import settings
+from course.app.pages import message_page
+from course.lti import launch as lti_launch
+from course.lti import platforms
+from course.lti import records as lti_records
+from course.lti.ags import SCORE_SCOPE
+from course.server.launch_config import HOME
+
+MODULE_PAGE = HOME.rsplit("/", 1)[0] + "/module.ipynb"  # beside the home: voila/render/module.ipynb
+MODULE_ID = re.compile(r"^[A-Za-z0-9_-]{1,60}$")
+NOT_SET_UP = (
+    "This course is not set up for your learning system",
+    "Launching the course from a learning system has not been set up here. Tell whoever runs the course.",
+)
+NOT_ON_LIST = (
+    "This course could not find you on its staff list. Ask your manager to check that you are on it, "
+    "then open the course from your learning system again."
+)
+REFUSED_TITLE = "The course could not be opened"
+FORBIDDEN_REASONS = ("no single registration", "unknown deployment", "not on the staff list")
+
+
+def _registrations() -> dict[tuple[str, str], platforms.Platform]:
+    path = settings.lti_platforms()
+    return platforms.load(path) if path else {}
+
+
+class LtiHandler(JupyterHandler):
+    """What the three LTI routes share: no xsrf cookie (a cross-site post by design), plain pages."""
+
+    def check_xsrf_cookie(self):  # the LMS posts from its own site: the one-use state is the check
+        return None
+
+    def tool_url(self, path: str) -> str:
+        """This server's address for `path`, as the LMS must be given it (COURSE_PUBLIC_URL behind a proxy)."""
+        public = settings.public_url()
+        if public:
+            return public.rstrip("/") + "/" + path
+        return f"{self.request.protocol}://{self.request.host}{self.base_url.rstrip('/')}/{path}"
+
+    def page(self, status: int, title: str, text: str) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(message_page(status, title, text, self.base_url))
+
+    def refuse(self, error: lti_launch.LaunchError) -> None:
+        status = 403 if error.reason.startswith(FORBIDDEN_REASONS) else 400
+        self.log.warning("LTI launch refused (%d): %s", status, error.reason)  # the reason names a check, not a person
+        self.page(status, REFUSED_TITLE, str(error))
+
+    def registrations(self) -> dict[tuple[str, str], platforms.Platform] | None:
+        try:
+            known = _registrations()
+        except platforms.PlatformError as exc:
+            self.log.error("LTI registrations unusable: %s", exc)
+            known = {}
+        if not known:
+            self.page(404, *NOT_SET_UP)
+            return None
+        return known
+
+
+class LoginHandler(LtiHandler):
+    """`/lti/login`: the OIDC login initiation (GET or POST, as the LMS chooses)."""
+
+    @allow_unauthenticated
+    def get(self):
+        known = self.registrations()
+        if known is None:
+            return
+        from course.records.store import Store
+
+        params = {
+            name: self.get_argument(name, "")[:2000]
+            for name in ("iss", "login_hint", "target_link_uri", "lti_message_hint", "client_id", "lti_deployment_id")
+        }
+        store = Store()
+
+        def remember(state: str, nonce: str, platform: platforms.Platform) -> None:
+            lti_records.remember(store, state, nonce, platform.issuer, platform.client_id)
+
+        try:
+            url = lti_launch.login_redirect(known, params, self.tool_url("lti/launch"), remember)
+        except lti_launch.LaunchError as exc:
+            self.refuse(exc)
+            return
+        self.set_header("Cache-Control", "no-store")
+        self.redirect(url)
+
+    @allow_unauthenticated
+    def post(self):
+        self.get()
+
+
+class LaunchHandler(LtiHandler):
+    """`/lti/launch`: the LMS's form post of the signed id_token (the registered redirect URI)."""
+
+    @allow_unauthenticated
+    def get(self):  # someone opened the address itself: nothing to check
+        self.page(400, REFUSED_TITLE, lti_launch.REFUSED)
+
+    @allow_unauthenticated
+    def post(self):
+        known = self.registrations()
+        if known is None:
+            return
+        from course.records.store import Store
+
+        store = Store()
+
+        def recall(state: str):
+            kept = lti_records.recall(store, state)
+            if kept is None:
+                return None
+            nonce, issuer, client_id = kept
+            platform = known.get((issuer, client_id))
+            return (nonce, platform) if platform else None
+
+        try:
+            launched = lti_launch.validate(
+                self.get_body_argument("id_token", "")[:20000], self.get_body_argument("state", ""), known, recall
+            )
+            learner_id, module_id = self.admit(store, launched)
+        except lti_launch.LaunchError as exc:
+            self.refuse(exc)
+            return
+        from course.records import signin_tokens
+
+        token = signin_tokens.issue(store, learner_id)  # exactly the course home's sign-in session
+        self.log.info("LTI launch accepted: role %s, %s", launched.role, "a module" if module_id else "the home")
+        query = {"module": module_id, "token": token} if module_id else {"token": token}
+        page = MODULE_PAGE if module_id else HOME
+        self.set_header("Cache-Control", "no-store")
+        # 303: the browser GETs the page (the token is in its address, as after the home's sign-in)
+        self.redirect(f"{self.base_url.rstrip('/')}/{page}?{urlencode(query)}", status=303)
+
+    def admit(self, store, launched: lti_launch.Launch) -> tuple[str, str | None]:
+        """The learner (made or updated, identity "lti"), their role, and the launch recorded."""
+        from course.records import identity, roster, trainers
+
+        learner_id, name, number = launched.user_id, "", None
+        staff_claim = launched.platform.user_claim.startswith("custom.")
+        if roster.in_use(store):
+            person = roster.person(store, learner_id) if staff_claim else roster.person_by_learner(store, learner_id)
+            if person is None:
+                raise lti_launch.LaunchError(NOT_ON_LIST, "not on the staff list (the registration's user_claim)")
+            learner_id, name, number = person["learner_id"], person["name"], person["staff_number"]
+        else:
+            try:
+                name = identity.person_name(launched.name, required=False)
+            except identity.DetailsError:
+                name = ""  # the LMS's display name breaks the course's rules: the learner has none here
+            number = learner_id if staff_claim else None
+        store.ensure_learner(learner_id, name=name, staff_number=number, identity=identity.LTI)
+        if launched.role == "trainer":
+            trainers.grant(store, learner_id)
+        module_id = launched.module_id if launched.module_id and MODULE_ID.match(launched.module_id) else None
+        if module_id and module_id not in _module_ids():
+            module_id = None  # a link to a module this course does not have: the home lists the real ones
+        # the line item only when the LMS lets the tool publish scores to it
+        lineitem = launched.lineitem if SCORE_SCOPE in launched.ags_scopes else None
+        lti_records.record_launch(
+            store,
+            learner_id,
+            module_id or "",
+            issuer=launched.platform.issuer,
+            client_id=launched.platform.client_id,
+            subject=launched.subject,
+            lineitem=lineitem,
+            role=launched.role,
+        )
+        return learner_id, module_id
+
+
+def _module_ids() -> set[str]:
+    from course.content.model import load_course
+
+    return set(load_course().modules)
+
+
+class JwksHandler(LtiHandler):
+    """`/lti/jwks`: the tool's public key set (the LMS's "Public keyset URL")."""
+
+    @allow_unauthenticated
+    def get(self):
+        from course.lti.keys import tool_key
+
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "public, max-age=300")
+        self.finish(json.dumps(tool_key().jwks()))
+
+
+def handlers(server_url: str) -> list[tuple]:
+    """The routes, for course.server.voila's init_handlers."""
+    from jupyter_server.utils import url_path_join
+
+    return [
+        (url_path_join(server_url, "/lti/login"), LoginHandler),
+        (url_path_join(server_url, "/lti/launch"), LaunchHandler),
+        (url_path_join(server_url, "/lti/jwks"), JwksHandler),
+    ]
