@@ -11,6 +11,7 @@ the page's secret cookie and a websocket that runs no code. The learners' addres
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -51,8 +52,21 @@ def _serious(page) -> list[dict]:
     return axe_violations(page)
 
 
-def test_course_serve_serves_the_dashboard_behind_its_password(records, tmp_path):
+def _hard_scenario(store, course):
+    """Six learners' first choices on one graded scenario, four of them missing the best answer
+    (learners not on the four-person roster: the dashboard counts 10 people)."""
+    scenario = course.modules["sharing"].graded_scenarios[0]
+    best = max(scenario.choices, key=lambda c: c.score)
+    worst = min(scenario.choices, key=lambda c: c.score)
+    for n, choice in enumerate([best, best, worst, worst, worst, worst]):
+        store.record_decision(f"4010{n}", "sharing", 1, scenario.id, choice.id, choice.score)
+    return scenario
+
+
+def test_course_serve_serves_the_dashboard_behind_its_password(records, course, tmp_path):
     assert set_password_cli().exit_code == 0
+    hard = _hard_scenario(records, course)
+    timings: dict[str, float] = {}
     env = {
         "COURSE_DATA_DIR": str(tmp_path / "var"),
         "COURSE_SECRET_KEY": "dashboard-test-key-0123456789",
@@ -74,7 +88,9 @@ def test_course_serve_serves_the_dashboard_behind_its_password(records, tmp_path
 
         with chromium() as browser:
             for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+                started = time.monotonic()
                 page = _open(browser, base, viewport)
+                timings[f"{name}: password page"] = time.monotonic() - started
                 assert OBJECT_TEXT not in page.inner_text("body")
                 # the course's look: its field, its buttons, inside the course's app box
                 assert page.locator(".cm-root.cm-app .cm-field input[type=password]").count() == 1
@@ -89,18 +105,25 @@ def test_course_serve_serves_the_dashboard_behind_its_password(records, tmp_path
                 assert _serious(page) == [], name
                 keep_screenshot(page, f"dashboard-wrong-password-{name}")
 
+                started = time.monotonic()
                 _enter(page, PASSWORD)  # Enter alone opens it
-                page.get_by_text("Staff by status (4 people)").wait_for()
+                page.get_by_text("Staff by status (10 people)").wait_for()
+                timings[f"{name}: Enter to the dashboard"] = time.monotonic() - started
                 page.locator("table", has_text="Status per person").get_by_text("Amy Reid").wait_for()
                 assert OBJECT_TEXT not in page.inner_text("body")
                 assert page.locator(".cm-root .cm-btn", has_text="Refresh").count() == 1
+                # the hardest scenarios: its title and module, a percentage, no internal id
+                hardest = page.locator("table", has_text="Hardest scenarios")
+                assert hardest.get_by_text(hard.title).count() == 1 and hardest.get_by_text("33%").count() == 1
+                assert hard.id not in hardest.inner_text()
+                assert page.get_by_text(f"{hard.title}").first.is_visible()
                 assert PASSWORD not in page.url and PASSWORD not in page.content()
                 assert _serious(page) == [], name
                 fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
                 assert fits, f"{name}: the page scrolls sideways (wide tables scroll in their own box)"
                 keep_screenshot(page, f"dashboard-{name}")
                 page.get_by_role("button", name="Refresh").click()
-                page.get_by_text("Staff by status (4 people)").wait_for()
+                page.get_by_text("Staff by status (10 people)").wait_for()
 
                 if name == "desktop":  # the dashboard's websocket runs no code, like a learner page's
                     target = tmp_path / "written-by-the-browser.txt"
@@ -124,6 +147,7 @@ def test_course_serve_serves_the_dashboard_behind_its_password(records, tmp_path
             assert page.get_by_text("Staff by status").count() == 0
             page.close()
 
+    print("timings (s):", {k: round(v, 2) for k, v in timings.items()})
     log = Path(log_path).read_text()
     assert PASSWORD not in log and "another wrong guess" not in log
     for name in ("Amy Reid", "Ben Ali"):

@@ -16,13 +16,18 @@ from __future__ import annotations
 
 import base64
 import html
+import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
 from course.manager.auth import hub_manager, password_is_set, try_password
 from course.widgets.cards import FOCUS
+
+if TYPE_CHECKING:
+    from course.content.model import Course
 
 MAX_ROWS = 300
 # what the course theme has no rule for: wide tables (scroll sideways inside their own box on a
@@ -40,7 +45,12 @@ STYLE = """<style>
 .cm-dash .cm-note { color: var(--cm-muted); }
 .cm-dash details { margin-bottom: 1rem; }
 .cm-dash details summary { min-height: 44px; display: flex; align-items: center; cursor: pointer; font-weight: 700; color: var(--cm-accent); }
-.cm-dash-filters { gap: 1rem; flex-wrap: wrap; }
+.cm-dash figure { margin: 0 0 .5rem; }
+.cm-dash-filters { gap: .5rem 1.5rem; flex-wrap: wrap; }
+.cm-dash-filters .widget-dropdown { width: auto; max-width: 100%; height: auto; }
+.cm-dash-filters .widget-label { font-weight: 700; color: var(--cm-ink); }
+.cm-dash-filters select { min-height: 44px; font-size: 1rem; border: 2px solid var(--cm-ink); background: #fff; color: var(--cm-ink); }
+.cm-dash-app > .jupyter-button { align-self: flex-start; margin-top: 1rem; }
 .cm-dash-app .cm-dash-gate { gap: .75rem; max-width: 32rem; }
 </style>"""
 
@@ -106,10 +116,12 @@ class PasswordBox(widgets.Password):
 
 
 class Dashboard:
-    def __init__(self, store=None, root=None, as_of=None, source: str = ""):
+    def __init__(self, store=None, root=None, as_of=None, source: str = "", warm_up: bool = False):
         from course.widgets.style import css
 
         self.store, self.root, self.as_of = store, root, as_of
+        self._warm: threading.Thread | None = None
+        self._course: Course | None = None
         self.source = source  # the client's address (default: the page request's, course.records.identity)
         self.password = PasswordBox(
             description="Manager password",
@@ -136,6 +148,30 @@ class Dashboard:
             self.widget.add_class(cls)
         if hub_manager():
             self.open()
+        elif warm_up:
+            # while the manager types: the imports and the content the dashboard needs, so Enter
+            # opens it sooner (records are read only once the password is right)
+            self._warm = threading.Thread(target=self._warm_up, name="dashboard-warm-up", daemon=True)
+            self._warm.start()
+
+    def _warm_up(self) -> None:
+        try:
+            from course.kernel.runtime import app_course
+            from course.manager import charts, completion, reports  # noqa: F401 - imported for later
+            from course.manager.reports import items, scenarios  # noqa: F401 - imported for later
+
+            self._course = app_course()
+        except Exception:  # noqa: BLE001 - only time is lost: load() reads the content itself
+            self._course = None
+
+    def _content(self):
+        if self._warm is not None:
+            self._warm.join(timeout=120)
+        if self._course is None:
+            from course.kernel.runtime import app_course
+
+            self._course = app_course()
+        return self._course
 
     # --- access ---------------------------------------------------------------------------
     def _say(self, text: str, error: bool = True) -> None:
@@ -194,7 +230,6 @@ class Dashboard:
             ]
 
     def load(self) -> None:
-        from course.content.model import load_course
         from course.manager import certificates
         from course.manager.reports import evaluate_inputs, load_inputs
         from course.manager.reports.items import first_attempt_decisions, item_statistics
@@ -202,7 +237,7 @@ class Dashboard:
         from course.records.store import Store
 
         self.store = self.store or Store()
-        self.course = load_course()
+        self.course = self._content()
         inputs = load_inputs(self.store, self.root, self.course)
         self.result = evaluate_inputs(inputs, self.as_of)
         if self.as_of is None:  # the register keeps every completion seen (see course.manager.certificates)
@@ -377,4 +412,4 @@ def show(**kwargs) -> None:
     last value, and the dashboard object's repr is not for a manager's eyes."""
     from IPython.display import display
 
-    display(Dashboard(**kwargs).widget)
+    display(Dashboard(**{"warm_up": True, **kwargs}).widget)
