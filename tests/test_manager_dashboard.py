@@ -93,13 +93,16 @@ def test_dashboard_shows_nothing_until_the_password_is_right(records):
     board._try()
     assert "No manager password is set" in board.message.value and board.widget.children == (board.gate,)
     set_password_cli()
-    board.password.value = "not the password"
-    board._try()
+    board.password.set_state({"value": "not the password"})  # what the page sends on Enter
     assert "That password is not right" in board.message.value
     assert board.widget.children == (board.gate,) and "Amy Reid" not in html_of(board.widget)
     assert board.password.value == ""  # never left in the box
-    board.password.value = PASSWORD
-    board._try()
+    board._checked_at = 0.0
+    board._clicked()  # the button with an empty box checks nothing
+    assert "Type the manager password first" in board.message.value
+    board.password.value = PASSWORD  # set in Python: nothing checked until the button
+    assert board.widget.children == (board.gate,)
+    board._clicked()
     page = html_of(board.widget)
     assert "Staff by status (4 people)" in page
     assert "How well each scenario measures" in page
@@ -111,7 +114,17 @@ def test_dashboard_shows_nothing_until_the_password_is_right(records):
     board.status_filter.value = "not started"
     assert "Dan Hill" in board.people_view.value and "Amy Reid" not in board.people_view.value
     board.team_filter.value = "Riverside"
-    assert "Dan Hill" not in board.people_view.value and "0 rows" in board.people_view.value
+    assert "Dan Hill" not in board.people_view.value and "Download these 0 rows" in board.people_view.value
+    board.team_filter.value = "Home care"
+    assert "Download this 1 row as CSV" in board.people_view.value
+
+
+def test_show_returns_nothing_so_the_page_prints_no_object(records):
+    """A notebook shows its cell's last value: `show()` must not hand back the Dashboard, whose
+    repr (`<course.manager.dashboard.Dashboard at 0x...>`) was printed on the page twice."""
+    from course.manager.dashboard import show
+
+    assert show(store=records) is None
 
 
 def test_wrong_passwords_slow_one_source_not_the_real_manager(records):

@@ -159,10 +159,10 @@ def _write(report, fmt: str, out: str | None, kind: str, steps: Steps | None = N
 @click.option("--roster-only", is_flag=True, help="Leave out learners who are not on the roster.")
 @click.option(
     "--min-learners",
-    default=1,
-    show_default=True,
+    default=None,
     type=click.IntRange(1),
-    help="scenarios: only scenarios answered by at least this many learners.",
+    help="scenarios: rank only scenarios answered by at least this many learners (default 5: fewer "
+    "answers swing the share and could point at one person).",
 )
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(0), help="scenarios: how many (0: all).")
 def report(kind, fmt, out, as_of, team, statuses, within, roster_only, min_learners, limit):

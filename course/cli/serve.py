@@ -82,7 +82,9 @@ def serve(
             errors.print(f"[red]error[/red] {escape(str(problem))}", highlight=False)
         sys.exit(1)
     shown = "127.0.0.1" if ip in ("0.0.0.0", "") else ip  # noqa: S104 - reading the option, not binding
-    console.print(f"The course is at [bold]{escape(public_url or f'http://{shown}:{port}/')}[/bold] (Ctrl+C stops it).")
+    address = public_url or f"http://{shown}:{port}/"
+    console.print(f"The course is at [bold]{escape(address)}[/bold] (Ctrl+C stops it).")
+    _say_dashboard(address)
     if ip in ("0.0.0.0", "") and not public_url:  # noqa: S104 - reading the option, not binding
         console.print(
             "Other devices on this network reach it at this machine's address, port "
@@ -102,3 +104,15 @@ def serve(
         grading=grading,
     )
     sys.exit(run(course, options, say=lambda text: console.print(escape(text))))
+
+
+def _say_dashboard(address: str) -> None:
+    """Where managers go: the dashboard on this same server (course.server.voila), behind its password."""
+    from course.manager.auth import password_is_set
+    from course.server.launch_config import DASHBOARD
+
+    url = address.rstrip("/") + "/" + DASHBOARD
+    if password_is_set():
+        console.print(f"Managers: the dashboard is at [bold]{escape(url)}[/bold] (the manager password).")
+    else:
+        console.print(f"Managers: the dashboard at {escape(url)} opens once `course manager set-password` is run.")

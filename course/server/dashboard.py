@@ -1,9 +1,13 @@
-"""`course manager dashboard`: the manager dashboard in its own server on 127.0.0.1.
+"""Where the manager dashboard is served.
 
-It is a separate server from the learners' (`course serve`), on another port, serving the
-manager's folder (notebooks/manager/, which holds only dashboard.ipynb): learners' pages
-never link to it, and the page shows nothing until the manager password is given (see
-course.manager.auth).
+`course serve` serves it at `/dashboard/` on the course server (`page_settings`, used by
+course.server.voila's DashboardPageHandler): the notebook is read from the manager's folder
+(notebooks/manager/, which holds only dashboard.ipynb), never from the learners' app folder, so
+no learner address reaches it; learners' pages never link to it, and the page shows nothing
+until the manager password is given (see course.manager.auth).
+
+`course manager dashboard` (kept for a dashboard on a separate port) serves the same folder in a
+server of its own on 127.0.0.1 (`serve_dashboard`).
 
 It runs the course's own Voila server (course.server.voila) rather than plain `voila`, so it
 has what the learners' server has: `/` opens the dashboard, no notebook listings or files,
@@ -26,6 +30,17 @@ CULL_IDLE_TIMEOUT = 1800
 
 def dashboard_notebook() -> Path:
     return Path(notebooks_dir()) / "manager" / "dashboard.ipynb"
+
+
+def page_settings(notebook: Path | None = None) -> dict | None:
+    """What the `/dashboard/` route adds to Voila's page settings: the notebook, and a contents
+    manager rooted at its folder (Voila reads the notebook through it). None with no notebook."""
+    from jupyter_server.services.contents.filemanager import FileContentsManager
+
+    notebook = Path(notebook or dashboard_notebook())
+    if not notebook.is_file():
+        return None
+    return {"notebook_path": notebook.name, "contents_manager": FileContentsManager(root_dir=str(notebook.parent))}
 
 
 def dashboard_settings(port: int, notebook: Path | None = None) -> dict:

@@ -4,6 +4,7 @@
 voila.json course.server.launch_config wrote (the dashboard likewise). Compared with plain
 `voila APP_DIR` this server:
 - serves `/verify?id=...`, where anyone checks a certificate (course.server.verify);
+- serves the manager dashboard at `/dashboard/`, behind its password (DashboardPageHandler);
 - sends `/` to the course home (or, for the manager's server, to its dashboard: `--CourseVoila.home_page`),
   and lists no notebooks (no `/voila/tree`, no contents API, no login or logout pages);
 - lets a page's kernel websocket carry only widget messages (course.server.kernel_guard): nothing
@@ -43,7 +44,7 @@ from course.records.identity import CLIENT_HEADER
 from course.server import lti, page_secret, query_socket
 from course.server.kernel_guard import ALLOWED_MSG_TYPES, GuardedKernelWebsocketHandler
 from course.server.kernel_limits import RETRY_AFTER_SECONDS, KernelLimits
-from course.server.launch_config import ENFORCED, HOME, TEMPLATE
+from course.server.launch_config import DASHBOARD, ENFORCED, HOME, TEMPLATE
 from course.server.static_files import CompressedStatic, compressed_handler
 from course.server.verify import VerifyHandler
 
@@ -213,6 +214,20 @@ class CoursePageHandler(TornadoVoilaHandler):
             limits.rendered(address, kernel_id)
 
 
+class DashboardPageHandler(CoursePageHandler):
+    """`/dashboard/`: the manager dashboard's notebook (course.server.dashboard), rendered like any
+    page here (kernel caps, page secret, widget-only websocket, headers), from its own folder:
+    the learners' folder holds no dashboard, so no other address reaches it."""
+
+    def initialize(self, **kwargs):
+        self._contents = kwargs.pop("contents_manager")
+        super().initialize(**kwargs)
+
+    @property
+    def contents_manager(self):
+        return self._contents
+
+
 class NotFound(JupyterHandler):
     def prepare(self):
         raise tornado.web.HTTPError(404)
@@ -286,8 +301,20 @@ class CourseVoila(Voila):
             (url_path_join(self.server_url, "/verify"), VerifyHandler),
             # an LMS's LTI 1.3 launch, into the learner's pages (not the manager's dashboard): course.server.lti
             *(lti.handlers(self.server_url) if self.home_page == HOME else []),
+            *self.dashboard_route(kept),
             *kept,
         ]
+
+    def dashboard_route(self, handlers: list) -> list:
+        """`/dashboard/` (and `/dashboard`), behind the manager password (course.manager.auth):
+        Voila's page route with its settings, showing the dashboard notebook."""
+        from course.server.dashboard import page_settings
+
+        page = next((h for h in handlers if h[1] is CoursePageHandler and len(h) > 2), None)
+        extra = page_settings()
+        if page is None or extra is None:
+            return []
+        return [(url_path_join(self.server_url, DASHBOARD) + "?", DashboardPageHandler, {**page[2], **extra})]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -85,6 +85,9 @@ IDENTITY_SHORT = {
 }
 
 
+SPREADSHEET_ONLY = ("score %",)  # people_table's score as a number: the "score" column says it in words
+
+
 def people_table(result: Evaluation, *, team: str | None = None, statuses=None) -> pd.DataFrame:
     """One row per person, as managers read it."""
     p = result.people
@@ -104,6 +107,8 @@ def people_table(result: Evaluation, *, team: str | None = None, statuses=None) 
             "completed on": p["completed_on"].dt.date.to_numpy(),
             "due on": p["due_on"].dt.date.to_numpy(),
             "score": _score_text(p),
+            # the same score as a number (0-100, like "completed %"): sortable, a real number in XLSX
+            "score %": (100 * p["score"] / p["max_score"].where(p["max_score"] > 0)).round(1).to_numpy(),
             "identity": [IDENTITY_SHORT.get(k, "") for k in p["identity"]] if "identity" in p else "",
         }
     )
@@ -150,10 +155,21 @@ def completions_report(result: Evaluation, *, team: str | None = None, statuses=
         "Social media training: completions",
         [
             Section("By team", team_table(result), sheet="By team"),
-            Section("People", people_table(result, team=team, statuses=statuses), sheet="People"),
+            Section(
+                "People",
+                people_table(result, team=team, statuses=statuses),
+                sheet="People",
+                spreadsheet_only=SPREADSHEET_ONLY,
+            ),
         ],
         _notes(result),
+        **_stamp(result),
     )
+
+
+def _stamp(result: Evaluation) -> dict:
+    """A report's as-of time and policy version (the XLSX header), from the evaluation it shows."""
+    return {"as_of": result.as_of.to_pydatetime(), "policy_version": str(result.rule.policy_version)}
 
 
 def due_table(result: Evaluation, within_days: int | None = None) -> pd.DataFrame:
@@ -190,16 +206,24 @@ def due_report(result: Evaluation, within_days: int | None = None) -> Report:
             ),
         ],
         _notes(result),
+        **_stamp(result),
     )
 
 
-def scenarios_report(store=None, course=None, *, min_learners: int = 1, limit: int | None = 20) -> Report:
+def scenarios_report(store=None, course=None, *, min_learners: int | None = None, limit: int | None = 20) -> Report:
+    """The graded scenarios whose first choices most often missed the best answer (see
+    course.manager.reports.scenarios for what is left out and why)."""
     from course.content.model import load_course
-    from course.manager.reports.scenarios import first_choices, hardest
-    from course.records.store import Store
+    from course.manager.reports.scenarios import MIN_LEARNERS, PERCENT, first_choices, hardest, held_back
 
     course = course or load_course()
-    frame = hardest(first_choices(store or Store()), course, min_learners=min_learners, limit=limit)
+    least = MIN_LEARNERS if min_learners is None else min_learners
+    choices = first_choices(store or _store())
+    frame = hardest(choices, course, min_learners=least, limit=limit)
+    waiting = held_back(choices, course, min_learners=least)
+    notes = [f"{count(len(frame), 'scenario')} that at least {count(least, 'learner')} answered and someone missed."]
+    if waiting:
+        notes.append(f"{count(waiting, 'more scenario')} will be ranked once {least} learners have answered.")
     return Report(
         "Social media training: the hardest scenarios",
         [
@@ -207,12 +231,25 @@ def scenarios_report(store=None, course=None, *, min_learners: int = 1, limit: i
                 "Scenarios whose first choices most often missed the best answer",
                 frame,
                 sheet="Scenarios",
-                note="'missed' counts learners whose first choice scored below 1; 'most chosen miss' is the "
-                "wrong answer picked most often and its share of the misses.",
+                note="Graded scenarios only (follow-ups are not marked), from each learner's first attempt. "
+                "'most chosen miss' is the wrong answer picked most often.",
+                percent=PERCENT,
             ),
         ],
-        [f"{len(frame)} scenario(s) with at least {min_learners} learner(s)."],
+        notes,
+        policy_version=str(course.policy.version),
     )
+
+
+def _store():
+    from course.records.store import Store
+
+    return Store()
+
+
+def count(n: int, noun: str) -> str:
+    """A number with its noun, singular or plural: "1 row", "3 rows" (nouns here take an s)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def items_report(store=None, course=None) -> Report:
@@ -235,9 +272,11 @@ def items_report(store=None, course=None) -> Report:
                 f"choosing it with the rest of the attempt (below 0: stronger learners miss it more). Flags from "
                 f"{MIN_ANSWERS} answers: facility of {EASY:.0%} or more, a distractor chosen more than the best, "
                 "negative discrimination.",
+                percent=("facility",),
             ),
-            Section("Each choice: how often it was picked", choices, sheet="Choices"),
+            Section("Each choice: how often it was picked", choices, sheet="Choices", percent=("pick_rate",)),
         ],
-        [f"{len(items)} scenario(s) answered; {flagged} flagged."],
+        [f"{count(len(items), 'scenario')} answered; {flagged} flagged."],
         detail=0,
+        policy_version=str(course.policy.version),
     )
