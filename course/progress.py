@@ -109,6 +109,29 @@ def may_start_again(module_status: str) -> bool:
     return str(module_status) in RETAKE_AFTER
 
 
+# A module already under way or with its own result to see (answers saved, a mark, one on its
+# way, one under review) stays open whatever its prerequisites say now: the gate is for starting
+# a module (or starting it again), never for taking away an attempt or a result.
+OPEN_ONCE_STARTED = (IN_PROGRESS, PASSED, BEING_MARKED, NEEDS_REVIEW)
+
+
+def prerequisites(course) -> dict[str, tuple[str, ...]]:
+    """policy.yaml's `completion.prerequisites`: module id -> the modules to pass before it opens
+    (checked by `course validate`: known modules, none its own prerequisite, no loop)."""
+    raw = course.policy.completion.get("prerequisites") or {}
+    return {str(m): tuple(str(x) for x in (before or ())) for m, before in raw.items()}
+
+
+def waiting_for(prerequisites_of: tuple[str, ...], own_state: str, states) -> tuple[str, ...]:
+    """THE gate: the prerequisites a module still waits for (empty: it is open). A prerequisite
+    counts once the rule says it is passed (a mark of record, or trainer-led attendance when
+    `trainer_led_counts` is true); being marked, needs review or due again do not. `states`:
+    module id -> this learner's module state (the rule's `module_rows`)."""
+    if str(own_state) in OPEN_ONCE_STARTED:
+        return ()
+    return tuple(m for m in prerequisites_of if str(states.get(m, NOT_STARTED)) != PASSED)
+
+
 def missed_count(critical_missed):
     """How many critical items a mark answered with a 0: from a count, a list/tuple of scenario
     ids, or (for `evaluate`) an array or Series of either, element by element."""
