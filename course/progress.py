@@ -109,10 +109,10 @@ def may_start_again(module_status: str) -> bool:
     return str(module_status) in RETAKE_AFTER
 
 
-# A module already under way or with its own result to see (answers saved, a mark, one on its
-# way, one under review) stays open whatever its prerequisites say now: the gate is for starting
-# a module (or starting it again), never for taking away an attempt or a result.
-OPEN_ONCE_STARTED = (IN_PROGRESS, PASSED, BEING_MARKED, NEEDS_REVIEW)
+# The gate is for a first start: a module the learner has begun (answers saved, a Finish, a mark
+# of any kind, a pass now due again) stays open whatever its prerequisites say now, so no attempt,
+# result or retake the rule allows is ever taken away.
+GATED_STATES = (NOT_STARTED,)
 
 
 def prerequisites(course) -> dict[str, tuple[str, ...]]:
@@ -127,7 +127,7 @@ def waiting_for(prerequisites_of: tuple[str, ...], own_state: str, states) -> tu
     counts once the rule says it is passed (a mark of record, or trainer-led attendance when
     `trainer_led_counts` is true); being marked, needs review or due again do not. `states`:
     module id -> this learner's module state (the rule's `module_rows`)."""
-    if str(own_state) in OPEN_ONCE_STARTED:
+    if str(own_state) not in GATED_STATES:
         return ()
     return tuple(m for m in prerequisites_of if str(states.get(m, NOT_STARTED)) != PASSED)
 

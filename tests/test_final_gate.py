@@ -16,6 +16,7 @@ from course.app.module import NOT_YET, ModuleApp, open_module_app
 from course.content.rules import check_prerequisites
 from course.progress import (
     BEING_MARKED,
+    DUE_AGAIN,
     FAILED,
     IN_PROGRESS,
     NEEDS_REVIEW,
@@ -54,9 +55,11 @@ def test_the_prerequisites_are_data_in_policy_yaml(course):
         (NOT_STARTED, {"a": PASSED, "b": PASSED}, ()),
         (NOT_STARTED, {"a": PASSED, "b": BEING_MARKED}, ("b",)),  # not passed until it is marked
         (NOT_STARTED, {"a": PASSED, "b": NEEDS_REVIEW}, ("b",)),
-        (FAILED, {"a": PASSED, "b": "due again"}, ("b",)),
-        (BEING_MARKED, {}, ()),  # its own result is there to see: the gate is for starting
-        (IN_PROGRESS, {}, ()),  # an attempt under way is never taken away
+        (NOT_STARTED, {"a": PASSED, "b": DUE_AGAIN}, ("b",)),
+        (IN_PROGRESS, {}, ()),  # the gate is for a first start: an attempt under way is never taken away
+        (BEING_MARKED, {}, ()),  # nor a result to see
+        (FAILED, {}, ()),  # nor a retake the rule allows
+        (DUE_AGAIN, {}, ()),
         (PASSED, {}, ()),
     ],
 )
@@ -141,3 +144,21 @@ def test_a_failed_mark_does_not_open_it(course, store):
     mark_attempt(store, course, "GATE-1", "safety", app.records.attempt)
     assert st.module_status(store, course, "GATE-1", course.modules["safety"]).state == FAILED
     assert open_module_app(course, store, "GATE-1", "final", token=token).value.count(NOT_YET) >= 1
+
+
+def test_a_final_already_begun_stays_open(course, store):
+    """Begun before the gate (or before a prerequisite fell due): its answers stay reachable."""
+    token = signed_in(store)
+    pass_prerequisites(store, course, "GATE-1")
+    app = open_module_app(course, store, "GATE-1", "final", token=token)
+    first = app.records.shown(app.records.shown_graded[0])
+    app.records.record_decision(first.id, first.choices[0].id)
+    store.engine.dispose()
+    from sqlalchemy import delete
+
+    from course.records.tables import attendance as attendance_table
+
+    with store.engine.begin() as conn:
+        conn.execute(delete(attendance_table))  # the prerequisites no longer count
+    assert st.module_status(store, course, "GATE-1", course.modules["final"]).state == IN_PROGRESS
+    assert isinstance(open_module_app(course, store, "GATE-1", "final", token=token), ModuleApp)
