@@ -109,6 +109,29 @@ def may_start_again(module_status: str) -> bool:
     return str(module_status) in RETAKE_AFTER
 
 
+# The gate is for a first start: a module the learner has begun (answers saved, a Finish, a mark
+# of any kind, a pass now due again) stays open whatever its prerequisites say now, so no attempt,
+# result or retake the rule allows is ever taken away.
+GATED_STATES = (NOT_STARTED,)
+
+
+def prerequisites(course) -> dict[str, tuple[str, ...]]:
+    """policy.yaml's `completion.prerequisites`: module id -> the modules to pass before it opens
+    (checked by `course validate`: known modules, none its own prerequisite, no loop)."""
+    raw = course.policy.completion.get("prerequisites") or {}
+    return {str(m): tuple(str(x) for x in (before or ())) for m, before in raw.items()}
+
+
+def waiting_for(prerequisites_of: tuple[str, ...], own_state: str, states) -> tuple[str, ...]:
+    """THE gate: the prerequisites a module still waits for (empty: it is open). A prerequisite
+    counts once the rule says it is passed (a mark of record, or trainer-led attendance when
+    `trainer_led_counts` is true); being marked, needs review or due again do not. `states`:
+    module id -> this learner's module state (the rule's `module_rows`)."""
+    if str(own_state) not in GATED_STATES:
+        return ()
+    return tuple(m for m in prerequisites_of if str(states.get(m, NOT_STARTED)) != PASSED)
+
+
 def missed_count(critical_missed):
     """How many critical items a mark answered with a 0: from a count, a list/tuple of scenario
     ids, or (for `evaluate`) an array or Series of either, element by element."""

@@ -11,6 +11,7 @@ from course.records import signin_tokens
 from course.records.attempt import LearnerRecords
 from course.records.store import Store
 
+from .support.gate import pass_prerequisites
 from .support.grading_helpers import mark_attempt
 
 
@@ -25,6 +26,7 @@ def worst(scenario):
 def open_app(course, store, module_id="sharing", learner="amy", **kwargs) -> ModuleApp:
     store.ensure_learner(learner, name="Amy Reid", staff_number=learner)
     token = signin_tokens.issue(store, learner)  # a real sign-in: every write checks it
+    pass_prerequisites(store, course, learner, module_id)  # the final opens once the others are passed
     return open_module_app(course, store, learner, module_id, token=token, **kwargs)
 
 

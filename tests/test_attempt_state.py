@@ -18,6 +18,7 @@ from course.records import signin_tokens
 from course.records.attempt import LearnerRecords
 from course.records.store import AttemptFinished, RecordRefused
 
+from .support.gate import pass_prerequisites
 from .support.grading_helpers import mark_attempt
 
 
@@ -32,6 +33,7 @@ def worst(scenario):
 def open_page(course, store, module_id="final", learner="40001", token=None):
     store.ensure_learner(learner, name="Amy Reid", staff_number=learner)
     token = token or signin_tokens.issue(store, learner)
+    pass_prerequisites(store, course, learner, module_id)  # the final opens once the others are passed
     return open_module_app(course, store, learner, module_id, token=token)
 
 

@@ -184,6 +184,7 @@ def mini(tmp_path) -> Path:
     policy = (CONTENT / "policy.yaml").read_text()
     policy = policy.replace("min_scenarios_per_point: 2", "min_scenarios_per_point: 0")
     policy = policy.replace("modules: [why, sharing, boundaries, protect, safety, final]", "modules: [mini]")
+    policy = policy.replace("  prerequisites:\n    final: [why, sharing, boundaries, protect, safety]\n", "")
     (root / "policy.yaml").write_text(policy)
     (root / "modules" / "mini.yaml").write_text(MINI)
     return root

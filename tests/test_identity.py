@@ -8,7 +8,7 @@ import pytest
 
 from course.records import identity
 
-BAD_NUMBER = "only letters, digits and hyphens"
+BAD_NUMBER = "only the letters A to Z, the digits 0 to 9 and hyphens"
 
 # what is typed -> the learner id it becomes, or (DetailsError, words of the message)
 STAFF_NUMBERS = [
@@ -17,12 +17,12 @@ STAFF_NUMBERS = [
     ("  SC 40 123\t", "SC40123"),  # white space anywhere goes: people type numbers in groups
     ("ab", "AB"),  # 2 characters is the shortest
     ("A" * 30, "A" * 30),  # 30 the longest
-    ("A" * 31, (identity.DetailsError, BAD_NUMBER)),
-    ("7", (identity.DetailsError, BAD_NUMBER)),
+    ("A" * 31, (identity.DetailsError, "at most 30 characters long; you typed 31")),
+    ("7", (identity.DetailsError, "at least 2 characters long")),  # what is wrong is its length
     ("", (identity.DetailsError, "Please enter your staff number.")),
     ("   ", (identity.DetailsError, "Please enter your staff number.")),
     (None, (identity.DetailsError, "Please enter your staff number.")),
-    ("-40123", (identity.DetailsError, BAD_NUMBER)),  # must start with a letter or digit
+    ("-40123", (identity.DetailsError, "starts with a letter or a digit")),
     ("40/123", (identity.DetailsError, BAD_NUMBER)),
     ("40.123", (identity.DetailsError, BAD_NUMBER)),  # a learner id may have dots; a staff number may not
     ("amy@home", (identity.DetailsError, BAD_NUMBER)),
@@ -40,8 +40,9 @@ NAMES = [
     ("A" * 101, (identity.DetailsError, "shorter name (up to 100 characters)")),
     ("", (identity.DetailsError, "Please enter your name.")),
     ("1234", (identity.DetailsError, "using letters")),
-    ("Amy\u200bReid", (identity.DetailsError, "using letters")),  # a zero-width space hides text
-    ("Amy\x07 Reid", (identity.DetailsError, "using letters")),
+    ("Amy\u200bReid", (identity.DetailsError, "hidden character")),  # a zero-width space hides text
+    ("Amy\x07 Reid", (identity.DetailsError, "hidden character")),
+    ("Amy Reid \U0001f600", (identity.DetailsError, "without emoji or symbols")),  # it has letters: not "use letters"
 ]
 
 LEARNER_IDS = [

@@ -20,6 +20,7 @@ from course.app.module import home_link, module_link
 from course.app.signin import CodeAccepted, SignInError, choose_secret, roster_in_use, sign_in, sign_in_with_secret
 from course.content.model import Course
 from course.kernel.runtime import guarded, log
+from course.records import identity
 from course.records import signin_tokens as sessions
 from course.records.store import Store, StoreError
 from course.widgets.cards import FOCUS
@@ -71,17 +72,24 @@ def status_line(s: st.ModuleStatus) -> str:
     return score
 
 
+LOCKED_LABEL = ("🔒", "Not open yet")  # a module waiting for others (course.progress.waiting_for)
+
+
 def modules_html(statuses: list[st.ModuleStatus], token: str | None) -> str:
     items = []
     for s in statuses:
-        symbol, label = STATE_LABEL[s.state]
-        slug = s.state.replace(" ", "-")
+        if s.locked:  # no link: its page would only say "not yet" (and checks that itself)
+            (symbol, label), slug, detail = LOCKED_LABEL, "locked", st.waiting_reason(s)
+            title = escape(s.module.title)
+        else:
+            (symbol, label), slug, detail = STATE_LABEL[s.state], s.state.replace(" ", "-"), status_line(s)
+            title = f'<a href="{escape(module_link(s.module.id, token))}">{escape(s.module.title)}</a>'
         items.append(
             f'<li class="cm-module cm-module--{slug}">'
-            f'<h3 class="cm-module__title"><a href="{escape(module_link(s.module.id, token))}">{escape(s.module.title)}</a></h3>'
+            f'<h3 class="cm-module__title">{title}</h3>'
             f'<p class="cm-module__meta">About {s.module.minutes} minutes</p>'
             f'<p class="cm-module__status"><span class="cm-badge cm-badge--{slug}"><span aria-hidden="true">{symbol}</span> '
-            f'{label}</span> <span class="cm-module__detail">{escape(status_line(s))}</span></p></li>'
+            f'{label}</span> <span class="cm-module__detail">{escape(detail)}</span></p></li>'
         )
     return (
         f'<section class="cm-modules-section" aria-labelledby="cm-modules-h"><h2 id="cm-modules-h">Your modules</h2>'
@@ -160,25 +168,60 @@ class HomeApp(widgets.VBox):
             )
 
     # --- signed out ---------------------------------------------------------------------
-    def _field(self, cls, description: str, placeholder: str, value: str = ""):
+    def _field(self, cls, description: str, placeholder: str, value: str = "", key: str = ""):
+        """A form field with its own error line under it (`self.field_errors[key]`). The field's
+        class `cm-field--<key>` and the error's id `cm-error-<key>` let the theme's script tie the
+        two (aria-describedby, aria-invalid) while the error shows."""
         field = cls(
             description=description,
             placeholder=placeholder,
             value=value,
-            continuous_update=False,
+            continuous_update=False,  # the value is sent on Enter or when the field loses focus
             style={"description_width": "initial"},
         )
         field.add_class("cm-field")
+        if key:
+            field.add_class(f"cm-field--{key}")
+            self.field_errors[key] = widgets.HTML("", **self._shared)
+            self.field_errors[key].add_class("cm-field-error-box")
         return field
+
+    def _with_errors(self, fields: list[widgets.Widget]) -> list[widgets.Widget]:
+        """Each field followed by its error line."""
+        out: list[widgets.Widget] = []
+        for field in fields:
+            out.append(field)
+            key = next((c[len("cm-field--") :] for c in field._dom_classes if c.startswith("cm-field--")), "")
+            if key in self.field_errors:
+                out.append(self.field_errors[key])
+        return out
 
     def _button(self, text: str, action) -> widgets.Button:
         button = widgets.Button(description=text, button_style="primary", tooltip=text)
         button.add_class("cm-btn")
+        button.add_class("cm-submit")  # what Enter (or a phone's Go) presses, from any field of the form
         button.on_click(guarded(self._show_error)(lambda _b: action()))
         return button
 
+    def _form(self, intro: widgets.Widget, fields: list[widgets.Widget], button: widgets.Button) -> widgets.VBox:
+        # the error summary (role=alert) sits at the top of the form, under its heading
+        self.sign_in_message = widgets.HTML("", **self._shared)
+        form = widgets.VBox([intro, self.sign_in_message, *self._with_errors(fields), button], layout=self._layout)
+        form.add_class("cm-signin")
+        form.add_class("cm-enter-submits")
+        return form
+
+    def show_problems(self, problems: dict[str, str]) -> None:
+        """The summary at the top of the form (focused, read out) and each message beside its
+        field; a problem about no one field (NO_MATCH) shows in the summary only."""
+        for key, box in self.field_errors.items():
+            message = problems.get(key, "")
+            box.value = field_error_html(key, message) if message else ""
+        self.sign_in_message.value = error_summary_html(list(problems.values())) if problems else ""
+
     def show_sign_in(self, notice: str = "", clear_address: bool = False, focus: bool = False) -> None:
         self.accepted = None
+        self.field_errors: dict[str, widgets.HTML] = {}
         self.roster = roster_in_use(self.store)
         url = ' <span hidden data-cm-url="home.ipynb"></span>' if clear_address or self.prefill else ""
         if self.roster:
@@ -200,23 +243,28 @@ class HomeApp(widgets.VBox):
         )
         intro = widgets.HTML(intro_html, **self._shared)
         self.staff_number = self._field(
-            widgets.Text, "Staff number", "For example, 40123", self.prefill.get("staff", "")[:30]
+            widgets.Text,
+            "Staff number",
+            "For example, 40123",
+            self.prefill.get("staff", "")[:30],
+            key=identity.STAFF_NUMBER_FIELD,
         )
         fields: list[widgets.Widget]
         if self.roster:
             self.secret = self._field(
-                widgets.Password, "Sign-in code, PIN or passphrase", "", self.prefill.get("code", "")[:20]
+                widgets.Password,
+                "Sign-in code, PIN or passphrase",
+                "",
+                self.prefill.get("code", "")[:20],
+                key=identity.SECRET_FIELD,
             )
             fields = [self.staff_number, self.secret]
         else:
-            self.name = self._field(widgets.Text, "Your name", "For example, Sam Taylor")
+            self.name = self._field(widgets.Text, "Your name", "For example, Sam Taylor", key=identity.NAME_FIELD)
             fields = [self.name, self.staff_number]
         self.prefill = {}  # used once: signing out does not put the code back
         self.sign_in_button = self._button("Sign in", self.submit)
-        self.sign_in_message = widgets.HTML("", **self._shared)
-        form = widgets.VBox([intro, *fields, self.sign_in_button, self.sign_in_message], layout=self._layout)
-        form.add_class("cm-signin")
-        self.body.children = (form,)
+        self.body.children = (self._form(intro, fields, self.sign_in_button),)
 
     def submit(self, name: str | None = None, staff_number: str | None = None, secret: str | None = None) -> bool:
         """Sign in with what is in the form (or the given values); True when signed in (or, with
@@ -234,12 +282,12 @@ class HomeApp(widgets.VBox):
             else:
                 signed = sign_in(self.store, self.name.value if name is None else name, number)
         except SignInError as exc:
-            self.sign_in_message.value = focus_alert(str(exc))
+            self.show_problems(exc.problems)
             return False
         except StoreError:
             log.exception("sign-in could not be saved")
-            self.sign_in_message.value = focus_alert(
-                "We could not sign you in just now. Please try again in a minute, or tell your trainer."
+            self.show_problems(
+                {"": "We could not sign you in just now. Please try again in a minute, or tell your trainer."}
             )
             return False
         self._signed_in(signed)
@@ -255,16 +303,11 @@ class HomeApp(widgets.VBox):
             "(a few words are easy to remember). Do not use one you use anywhere else.</p>",
             **self._shared,
         )
-        self.new_secret = self._field(widgets.Password, "New PIN or passphrase", "")
-        self.new_secret_again = self._field(widgets.Password, "Type it again", "")
+        self.field_errors = {}
+        self.new_secret = self._field(widgets.Password, "New PIN or passphrase", "", key=identity.SECRET_FIELD)
+        self.new_secret_again = self._field(widgets.Password, "Type it again", "", key=identity.SECRET_AGAIN_FIELD)
         self.choose_button = self._button("Save and sign in", self.save_secret)
-        self.sign_in_message = widgets.HTML("", **self._shared)
-        form = widgets.VBox(
-            [intro, self.new_secret, self.new_secret_again, self.choose_button, self.sign_in_message],
-            layout=self._layout,
-        )
-        form.add_class("cm-signin")
-        self.body.children = (form,)
+        self.body.children = (self._form(intro, [self.new_secret, self.new_secret_again], self.choose_button),)
 
     def save_secret(self, secret: str | None = None, again: str | None = None) -> bool:
         accepted = self.accepted
@@ -276,12 +319,12 @@ class HomeApp(widgets.VBox):
         try:
             signed = choose_secret(self.store, accepted, first, second)
         except SignInError as exc:
-            self.sign_in_message.value = focus_alert(str(exc))
+            self.show_problems(exc.problems)
             return False
         except StoreError:
             log.exception("a new secret could not be saved")
-            self.sign_in_message.value = focus_alert(
-                "We could not save that just now. Please try again in a minute, or tell your trainer."
+            self.show_problems(
+                {"": "We could not save that just now. Please try again in a minute, or tell your trainer."}
             )
             return False
         self.accepted = None
@@ -355,6 +398,25 @@ def help_nav_html(token: str | None) -> str:
     Signed in, also the way into a group session as yourself."""
     join = join_link_html(token) if token else ""
     return f'<nav class="cm-crumbs" aria-label="Help">{help_link_html(token)}{join}</nav>'
+
+
+def field_error_html(key: str, message: str) -> str:
+    """A field's error line: its id is the one the field's input is described by (course.js)."""
+    return (
+        f'<p class="cm-field-error" id="cm-error-{escape(key)}"><span class="cm-sr">Error: </span>{escape(message)}</p>'
+    )
+
+
+def error_summary_html(messages: list[str]) -> str:
+    """The form's error summary, read out and focused when it appears; each message is also shown
+    beside its field (field_error_html)."""
+    if len(messages) == 1:
+        return focus_alert(messages[0])
+    items = "".join(f"<li>{escape(m)}</li>" for m in messages)
+    return (
+        f'<div class="cm-status cm-status--error cm-error-summary" role="alert"{FOCUS}>'
+        f"<p><strong>Please check these details:</strong></p><ul>{items}</ul></div>"
+    )
 
 
 def focus_alert(text: str) -> str:

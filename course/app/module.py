@@ -542,6 +542,33 @@ class ModuleApp(widgets.VBox):
         )
 
 
+NOT_YET = "Not open yet"
+
+
+def not_yet_page(course: Course, store: Store, learner_id: str, module: Module, token: str | None):
+    """The friendly "not yet" page when the progress rule's gate keeps this module closed
+    (policy.yaml `completion.prerequisites`), else None. Read before any attempt is opened, so an
+    address typed by hand starts nothing."""
+    from course.progress import prerequisites
+
+    if not prerequisites(course).get(module.id):
+        return None  # no gate: no need to evaluate the learner's progress
+    try:
+        state = status.module_status(store, course, learner_id, module)
+    except StoreError:
+        log.exception("could not read the progress of a learner for %s", module.id)
+        return widgets.HTML(
+            f'<div class="cm-root cm-app">{message_html(*SOMETHING_WRONG, home_link(token), alert=True)}</div>'
+        )
+    if not state.locked:
+        return None
+    log.info("%s is not open yet for this learner", module.id)
+    text = f"{module.title} is not open yet. {status.waiting_reason(state)} Your course home shows where you are."
+    page = message_html(NOT_YET, text, home_link(token))
+    page = page.replace("<h1 ", f'<h1 data-cm-title="{escape(NOT_YET)} - Social media course" ', 1)
+    return widgets.HTML(f'<div class="cm-root cm-app cm-not-yet">{page}</div>')
+
+
 def open_module_app(
     course: Course, store: Store, learner_id: str, module_id: str, token: str | None = None, on_finish=None
 ) -> widgets.Widget:
@@ -550,6 +577,9 @@ def open_module_app(
         log.info("module app asked for unknown module %r", module_id[:60])
         return widgets.HTML(f'<div class="cm-root cm-app">{message_html(*NOT_FOUND, home_link(token))}</div>')
     module = course.modules[module_id]
+    locked = not_yet_page(course, store, learner_id, module, token)  # the gate, here in the kernel
+    if locked is not None:
+        return locked
     try:
         records = LearnerRecords.open(
             learner_id, module, course.policy.version, store, None, policy=course.policy, signin_token=token

@@ -26,7 +26,19 @@ NO_MATCH = "Those details do not match. Check them, or ask your manager for a ne
 
 
 class SignInError(Exception):
-    """A sign-in the course refuses; the message is plain English for the learner."""
+    """A sign-in the course refuses; the message is plain English for the learner. `field`: the
+    form field it is about (identity.STAFF_NUMBER_FIELD, ...), or "" for the whole form (NO_MATCH:
+    which detail was wrong is never said)."""
+
+    def __init__(self, message: str, field: str = "", more: dict[str, str] | None = None):
+        super().__init__(message)
+        self.field = field
+        # every problem found, field -> message (a name and a staff number both wrong: both shown)
+        self.problems = {field: message, **(more or {})}
+
+    @classmethod
+    def from_details(cls, exc: identity.DetailsError) -> SignInError:
+        return cls(str(exc), exc.field)
 
 
 @dataclass(frozen=True)
@@ -54,14 +66,23 @@ def sign_in(store: Store, name: str, staff_number: str) -> SignedIn:
     """A self-declared sign-in: only when there is no staff list."""
     if roster_in_use(store):
         raise SignInError(NO_MATCH)
+    problems: list[identity.DetailsError] = []
     try:
-        name, learner_id = identity.person_name(name), identity.staff_number(staff_number)
+        name = identity.person_name(name)
     except identity.DetailsError as exc:
-        raise SignInError(str(exc)) from None
+        problems.append(exc)
+    try:
+        learner_id = identity.staff_number(staff_number)
+    except identity.DetailsError as exc:
+        problems.append(exc)
+    if problems:
+        first, *rest = problems
+        raise SignInError(str(first), first.field, {p.field: str(p) for p in rest})
     known = store.learner(learner_id)
     if known and known.get("name") and not identity.same_name(known["name"], name):
         raise SignInError(
-            "That staff number is already used with a different name. Check both, or ask your trainer to help."
+            "That staff number is already used with a different name. Check both, or ask your trainer to help.",
+            identity.STAFF_NUMBER_FIELD,
         )
     store.ensure_learner(
         learner_id,
@@ -82,9 +103,9 @@ def sign_in_with_secret(store: Store, staff_number: str, secret: str, source: st
     try:
         number = identity.staff_number(staff_number)
     except identity.DetailsError as exc:
-        raise SignInError(str(exc)) from None  # the shape of what was typed, nothing about who exists
+        raise SignInError.from_details(exc) from None  # the shape of what was typed, nothing about who exists
     if not (secret or "").strip():
-        raise SignInError("Please enter your sign-in code, PIN or passphrase.")
+        raise SignInError("Please enter your sign-in code, PIN or passphrase.", identity.SECRET_FIELD)
     source_key, account_key = _keys(number, source)
     if not rate_limit.claim(store, [(source_key, rate_limit.SOURCE), (account_key, rate_limit.ACCOUNT)]).allowed:
         raise SignInError(NO_MATCH)  # the same words: a wait says nothing about the account either
@@ -106,7 +127,7 @@ def choose_secret(store: Store, accepted: CodeAccepted, secret: str, again: str)
     try:
         chosen = identity.new_secret(secret, again)
     except identity.DetailsError as exc:
-        raise SignInError(str(exc)) from None
+        raise SignInError.from_details(exc) from None
     if not credentials.choose_secret(store, accepted.learner_id, accepted.match, chosen):
         raise SignInError(NO_MATCH)
     person = roster.person_by_learner(store, accepted.learner_id)

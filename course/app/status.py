@@ -42,6 +42,13 @@ class ModuleStatus:
     last_activity: datetime | None = None
     attended: bool = False  # passed by trainer-led attendance
     critical_missed: tuple[str, ...] = ()  # the latest mark's critical items answered with a 0
+    # the modules still to pass before this one opens (policy.yaml `completion.prerequisites`,
+    # course.progress.waiting_for): empty when it is open
+    waiting_for: tuple[Module, ...] = ()
+
+    @property
+    def locked(self) -> bool:
+        return bool(self.waiting_for)
 
     @property
     def percent(self) -> int | None:
@@ -172,6 +179,29 @@ def _display_rows(store: Store, course: Course, learner_id: str, at, evaluation)
     return evaluation, rows
 
 
+def _gated(course: Course, status: ModuleStatus, states) -> ModuleStatus:
+    """The status with what it still waits for (the progress rule's gate), from the learner's rows."""
+    from dataclasses import replace
+
+    from course.progress import prerequisites, waiting_for
+
+    before = prerequisites(course).get(status.module.id, ())
+    if not before:
+        return status
+    words = {m: str(states.loc[m]["status"]) for m in states.index}
+    waiting = waiting_for(before, status.state, words)
+    return replace(status, waiting_for=tuple(course.modules[m] for m in waiting)) if waiting else status
+
+
+def waiting_reason(status: ModuleStatus) -> str:
+    """Why a locked module is not open yet, in plain words ("" when it is open)."""
+    if not status.waiting_for:
+        return ""
+    titles = [m.title for m in status.waiting_for]
+    listed = titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " and " + titles[-1]
+    return f"It opens once you have passed {listed}."
+
+
 def module_status(
     store: Store,
     course: Course,
@@ -183,7 +213,8 @@ def module_status(
 ) -> ModuleStatus:
     _evaluation, states = _display_rows(store, course, learner_id, at, evaluation)
     history = _summaries(module, rows if rows is not None else _rows(store, learner_id, module.id))
-    return _module_status(course, module, states.loc[module.id] if module.id in states.index else None, history)
+    status = _module_status(course, module, states.loc[module.id] if module.id in states.index else None, history)
+    return _gated(course, status, states)
 
 
 def course_status(
@@ -192,7 +223,11 @@ def course_status(
     _evaluation, states = _display_rows(store, course, learner_id, at, evaluation)
     rows = _rows(store, learner_id)
     return [
-        _module_status(course, m, states.loc[m.id] if m.id in states.index else None, _summaries(m, rows))
+        _gated(
+            course,
+            _module_status(course, m, states.loc[m.id] if m.id in states.index else None, _summaries(m, rows)),
+            states,
+        )
         for m in course.modules.values()
     ]
 
@@ -207,7 +242,8 @@ def certificate_ready(
 
 def next_step(statuses: list[ModuleStatus]) -> ModuleStatus | None:
     """ "Continue where you left off": the module in progress touched last, else the first one to do."""
-    in_progress = [s for s in statuses if s.state == IN_PROGRESS]
+    open_ = [s for s in statuses if not s.locked]  # a module not open yet is never the next step
+    in_progress = [s for s in open_ if s.state == IN_PROGRESS]
     if in_progress:
         return max(in_progress, key=lambda s: s.last_activity or datetime.min.replace(tzinfo=UTC))
-    return next((s for s in statuses if s.state in (NOT_STARTED, FAILED, DUE_AGAIN)), None)
+    return next((s for s in open_ if s.state in (NOT_STARTED, FAILED, DUE_AGAIN)), None)

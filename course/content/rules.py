@@ -308,6 +308,36 @@ def check_completion_modules(course: Course) -> list[ContentError]:
     ]
 
 
+def check_prerequisites(course: Course) -> list[ContentError]:
+    """`completion.prerequisites`: every module named exists, none waits for itself, and no loop
+    (a module nobody could ever open)."""
+    raw = course.policy.raw["completion"]
+    line = raw.key_lines.get("prerequisites")
+    given = course.policy.completion.get("prerequisites") or {}
+    errors = []
+    for mid, before in given.items():
+        for name in [mid, *before]:
+            if name not in course.modules:
+                errors.append(
+                    ContentError(
+                        course.policy.path, line, f"prerequisites name module '{name}', which has no file in modules/"
+                    )
+                )
+        if mid in before:
+            errors.append(ContentError(course.policy.path, line, f"module '{mid}' is its own prerequisite"))
+
+    def reaches(start: str, target: str, seen: set[str]) -> bool:
+        for nxt in given.get(start, ()):
+            if nxt == target or (nxt not in seen and reaches(nxt, target, seen | {nxt})):
+                return True
+        return False
+
+    for mid in given:
+        if mid not in given.get(mid, ()) and reaches(mid, mid, {mid}):
+            errors.append(ContentError(course.policy.path, line, f"prerequisites go round in a loop through '{mid}'"))
+    return errors
+
+
 # --- citation labels ---------------------------------------------------------------------
 CODE_LABEL = re.compile(r"^SSSC Code(?: \d+\.\d+(?: \(2016: \d+\.\d+\))?| Part \d+|, principle)$")
 CODE_IN_TEXT = re.compile(r"\bCode (?:of Practice )?(\d+\.\d+)(\s*\(2016: (\d+\.\d+)\))?")
@@ -412,6 +442,7 @@ ALL_RULES = (
     check_plain_english,
     check_coverage,
     check_completion_modules,
+    check_prerequisites,
     check_citation_labels,
     check_overview,
 )

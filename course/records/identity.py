@@ -73,7 +73,20 @@ class SignInRequired(IdentityError):
 
 
 class DetailsError(IdentityError, ValueError):
-    """A name or staff number that breaks the rules; the message is plain English for the person who typed it."""
+    """A name or staff number that breaks the rules; the message is plain English for the person who typed it.
+
+    `field` says which of the typed things it is about (STAFF_NUMBER_FIELD, NAME_FIELD,
+    SECRET_FIELD, SECRET_AGAIN_FIELD), so a form can show it beside that field."""
+
+    def __init__(self, message: str, *, field: str = ""):
+        super().__init__(message)
+        self.field = field
+
+
+STAFF_NUMBER_FIELD, NAME_FIELD, SECRET_FIELD, SECRET_AGAIN_FIELD = "staff_number", "name", "secret", "secret_again"
+STAFF_NUMBER_MIN, STAFF_NUMBER_MAX = 2, 30  # the lengths in STAFF_NUMBER
+STAFF_NUMBER_EXAMPLE = "for example 40123 or SC-40123"
+STAFF_NUMBER_CHARACTER = re.compile(r"[A-Za-z0-9-]")
 
 
 # --- what people type -----------------------------------------------------------------------------
@@ -93,13 +106,31 @@ def staff_number(value: str | None, *, required: bool = True) -> str:
     number = "".join((value or "").split())
     if not number:
         if required:
-            raise DetailsError("Please enter your staff number.")
+            raise DetailsError("Please enter your staff number.", field=STAFF_NUMBER_FIELD)
         return ""
     if not STAFF_NUMBER.match(number):
-        raise DetailsError(
-            "A staff number has only letters, digits and hyphens (2 to 30 of them), for example 40123 or SC-40123."
-        )
+        raise DetailsError(staff_number_problem(number), field=STAFF_NUMBER_FIELD)
     return number.upper()
+
+
+def staff_number_problem(number: str) -> str:
+    """What is wrong with a staff number STAFF_NUMBER refuses, in words that say what to change
+    (the one pattern decides; this only explains it)."""
+    others = sorted({ch for ch in number if not STAFF_NUMBER_CHARACTER.fullmatch(ch)}, key=number.index)
+    if others:
+        shown = " ".join(f"\u201c{ch}\u201d" for ch in others[:5])
+        return (
+            "A staff number has only the letters A to Z, the digits 0 to 9 and hyphens (-). "
+            f"Please take out or replace: {shown}."
+        )
+    if number.startswith("-"):
+        return f"A staff number starts with a letter or a digit, {STAFF_NUMBER_EXAMPLE}."
+    if len(number) < STAFF_NUMBER_MIN:
+        return (
+            f"A staff number is at least {STAFF_NUMBER_MIN} characters long ({STAFF_NUMBER_EXAMPLE}); "
+            f"you typed {len(number)}."
+        )
+    return f"A staff number is at most {STAFF_NUMBER_MAX} characters long; you typed {len(number)}."
 
 
 def person_name(value: str | None, *, required: bool = True) -> str:
@@ -111,12 +142,20 @@ def person_name(value: str | None, *, required: bool = True) -> str:
     name = " ".join((value or "").split())
     if not name:
         if required:
-            raise DetailsError("Please enter your name.")
+            raise DetailsError("Please enter your name.", field=NAME_FIELD)
         return ""
     if len(name) > NAME_MAX:
-        raise DetailsError(f"Please enter a shorter name (up to {NAME_MAX} characters).")
-    if not any(ch.isalpha() for ch in name) or any(unicodedata.category(ch).startswith("C") for ch in name):
-        raise DetailsError("Please enter your name using letters.")
+        raise DetailsError(f"Please enter a shorter name (up to {NAME_MAX} characters).", field=NAME_FIELD)
+    if any(unicodedata.category(ch) == "So" for ch in name):  # emoji and other pictures: not on a certificate
+        raise DetailsError("Please type your name without emoji or symbols.", field=NAME_FIELD)
+    if any(unicodedata.category(ch).startswith("C") for ch in name):
+        raise DetailsError(
+            "Your name has a hidden character in it (this can happen when it is copied and pasted). "
+            "Please type your name again.",
+            field=NAME_FIELD,
+        )
+    if not any(ch.isalpha() for ch in name):
+        raise DetailsError("Please enter your name using letters.", field=NAME_FIELD)
     return name
 
 
@@ -125,20 +164,25 @@ def new_secret(value: str | None, again: str | None) -> str:
     typed the same twice; DetailsError saying what to change."""
     secret = value or ""
     if secret != (again or ""):
-        raise DetailsError("The two entries are not the same. Please type it again in both boxes.")
+        raise DetailsError(
+            "The two entries are not the same. Please type it again in both boxes.", field=SECRET_AGAIN_FIELD
+        )
     if secret != secret.strip():
-        raise DetailsError("Please do not start or end it with a space.")
+        raise DetailsError("Please do not start or end it with a space.", field=SECRET_FIELD)
     if len(secret) > SECRET_MAX:
-        raise DetailsError(f"Please use at most {SECRET_MAX} characters.")
+        raise DetailsError(f"Please use at most {SECRET_MAX} characters.", field=SECRET_FIELD)
     if secret.isdigit() and secret.isascii():
         if len(secret) < PIN_DIGITS:
-            raise DetailsError(f"A PIN needs at least {PIN_DIGITS} digits.")
+            raise DetailsError(f"A PIN needs at least {PIN_DIGITS} digits.", field=SECRET_FIELD)
         if len(set(secret)) == 1 or secret in RUNS[0] or secret in RUNS[1]:
-            raise DetailsError("That PIN is too easy to guess (all the same digit, or in a row). Choose another.")
+            raise DetailsError(
+                "That PIN is too easy to guess (all the same digit, or in a row). Choose another.", field=SECRET_FIELD
+            )
         return secret
     if len(secret) < PASSPHRASE_MIN:
         raise DetailsError(
-            f"Use a PIN of at least {PIN_DIGITS} digits, or a passphrase of at least {PASSPHRASE_MIN} characters."
+            f"Use a PIN of at least {PIN_DIGITS} digits, or a passphrase of at least {PASSPHRASE_MIN} characters.",
+            field=SECRET_FIELD,
         )
     return secret
 

@@ -87,7 +87,7 @@ def scenario_card_html(
     heading_id = f"cm-s-{escape(scenario.id)}"
     counter = f'<p class="cm-card__count">Scenario {number} of {total}</p>' if number and total else ""
     if scenario.branch:
-        counter = '<p class="cm-card__count">What happens next</p>'
+        counter = f'<p class="cm-card__count">What happens next · {PRACTICE_NOTE}</p>'
     facts = " · ".join(escape(x) for x in (scenario.setting.capitalize(), scenario.role, scenario.channel) if x)
     paragraphs = "".join(f"<p>{escape(p.strip())}</p>" for p in scenario.narrative.split("\n\n") if p.strip())
     post = mock_post_html(scenario.post) if scenario.post else ""
@@ -109,20 +109,26 @@ def verdict(choice: Choice) -> tuple[str, str, str]:
     return "wrong", "✗", "Not the best choice"
 
 
-def citation_html(point_id: str, policy: Policy) -> str:
+# A follow-up (branch) scenario is not graded (Scenario.graded): not every learner meets it.
+# Its card and its feedback say so, so "Partly right" there is never read as part of the mark.
+PRACTICE_NOTE = "Practice: this follow-up does not count towards your mark"
+
+
+def citation_label(point_id: str, policy: Policy) -> str:
+    """How a policy point is named to a learner: "Policy, <section>", its Code label, or its source."""
     point = policy.points[point_id]
-    section = policy.sections[point.section].title
     if point.kind == "policy":
-        label = f"Policy, {section}"
-    elif point.kind == "code":
-        label = point.label
-    else:
-        label = (
-            f"{point.source} {point.number}".strip()
-            if point.number and point.number not in point.source
-            else point.source
-        )
-    return f'<li><span class="cm-cite__label">{escape(label)}:</span> {escape(point.plain)}</li>'
+        return f"Policy, {policy.sections[point.section].title}"
+    if point.kind == "code":
+        return point.label
+    return (
+        f"{point.source} {point.number}".strip() if point.number and point.number not in point.source else point.source
+    )
+
+
+def citation_html(point_id: str, policy: Policy) -> str:
+    label = citation_label(point_id, policy)
+    return f'<li><span class="cm-cite__label">{escape(label)}:</span> {escape(policy.points[point_id].plain)}</li>'
 
 
 # Scenarios that rest on these points (a person at risk, a breach, speaking up) are the moments
@@ -160,12 +166,20 @@ def best_choice(scenario: Scenario) -> Choice:
     return max(scenario.choices, key=lambda c: c.score)
 
 
-def best_choice_html(scenario: Scenario) -> str:
-    """ "The best choice was C: ..." with its reason, the letter as shown (`scenario` in shown order)."""
+def best_choice_html(scenario: Scenario, policy: Policy | None = None) -> str:
+    """ "The best choice was C: ..." with its reason and (given `policy`) the policy point it rests
+    on, the letter as shown (`scenario` in shown order)."""
     top = best_choice(scenario)
+    points = [pid for pid in top.cites if policy is not None and pid in policy.points]
+    rests = ""
+    if policy is not None and points:
+        named = "; ".join(
+            f"{escape(citation_label(pid, policy))}: {escape(policy.points[pid].plain)}" for pid in points
+        )
+        rests = f' <span class="cm-feedback__best-cite"><em>It follows</em> {named}</span>'
     return (
         f'<p class="cm-feedback__best"><strong>The best choice was {shown_letter_of(scenario, top)}:</strong> '
-        f"{escape(top.text)} <em>Why:</em> {escape(first_sentence(top.feedback))}</p>"
+        f"{escape(top.text)} <em>Why:</em> {escape(first_sentence(top.feedback))}{rests}</p>"
     )
 
 
@@ -182,10 +196,11 @@ def feedback_html(
     `help_at`: the help page's address, IN_NOTEBOOK, or None for no pointer."""
     modifier, symbol, words = verdict(choice)
     cites = "".join(citation_html(pid, policy) for pid in choice.cites if pid in policy.points)
-    best = best_choice_html(scenario) if show_best and choice.score < 1 else ""
+    best = best_choice_html(scenario, policy) if show_best and choice.score < 1 else ""
+    practice = f' <span class="cm-feedback__practice">· {PRACTICE_NOTE}.</span>' if scenario.branch else ""
     return (
         f'<div class="cm-feedback cm-feedback--{modifier}">'
-        f'<p class="cm-feedback__verdict"><span aria-hidden="true">{symbol}</span> {words}</p>'
+        f'<p class="cm-feedback__verdict"><span aria-hidden="true">{symbol}</span> {words}{practice}</p>'
         f'<p class="cm-feedback__you"><strong>You chose:</strong> {shown_letter_of(scenario, choice)}. '
         f"{escape(choice.text)}</p>"
         f"<p>{escape(choice.feedback)}</p>{best}"
@@ -198,12 +213,18 @@ def overview_html(module: Module) -> str:
     def items(values):
         return "".join(f"<li>{escape(v)}</li>" for v in values)
 
+    # Short first (the Carpentries' lesson layout: questions, objectives and key points up front);
+    # the longer parts wait under a disclosure, so the first scenario is near on a phone.
     intro = "".join(f"<p>{escape(p)}</p>" for p in module.intro)
+    short = f'<p class="cm-overview__short">{escape(module.overview)}</p>' if module.overview else ""
     return (
-        f'<section class="cm-overview" aria-label="Overview"><p><strong>Time:</strong> about {module.minutes} minutes'
+        f'<section class="cm-overview" aria-label="Overview">{short}<p class="cm-overview__facts">'
+        f"<strong>Time:</strong> about {module.minutes} minutes"
         f" · <strong>Scenarios:</strong> {module.draw or len(module.graded_scenarios)}</p>"
+        f'<details class="cm-more"><summary>Questions, objectives and key points</summary>{intro}'
         f"<h3>Questions</h3><ul>{items(module.questions)}</ul>"
-        f"<h3>Objectives</h3><ul>{items(module.objectives)}</ul>{intro}</section>"
+        f"<h3>Objectives</h3><ul>{items(module.objectives)}</ul>"
+        f"<h3>Key points</h3><ul>{items(module.key_points)}</ul></details></section>"
     )
 
 

@@ -64,3 +64,53 @@
     if (!pending) { pending = true; window.setTimeout(apply, 0); }
   }).observe(document.documentElement, { childList: true, subtree: true });
 })();
+
+/* Forms (the sign-in form: a container marked cm-enter-submits, its button cm-submit).
+   - Enter, or a phone keyboard's Go, in any field presses the form's button. ipywidgets' own
+     Enter message ("submit", deprecated) is sent before the typed value, so the kernel would
+     read the old value; instead the field's value is committed first (a change event: each
+     widget sends its own messages in order, and the button's click comes after it).
+   - A field's error line (id cm-error-<key>, shown under the field cm-field--<key>) is tied to
+     its input while it shows: aria-describedby and aria-invalid, so a screen reader says it
+     on the field. The kernel decides what is wrong; this only wires up what it wrote. */
+(function () {
+  "use strict";
+  var pending = false;
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || event.isComposing || event.shiftKey || event.altKey || event.ctrlKey) { return; }
+    var input = event.target;
+    if (!input || input.tagName !== "INPUT") { return; }
+    var form = input.closest ? input.closest(".cm-enter-submits") : null;
+    var button = form ? form.querySelector("button.cm-submit") : null;
+    if (!button || button.disabled) { return; }
+    event.preventDefault();  // no ipywidgets "submit" message: the button's click does it
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+    button.click();
+  }, true);  // capture: ipywidgets' text view stops keydown from bubbling
+
+  function wire() {
+    pending = false;
+    document.querySelectorAll(".cm-enter-submits input").forEach(function (input) {
+      if (!input.hasAttribute("enterkeyhint")) { input.setAttribute("enterkeyhint", "go"); }
+    });
+    document.querySelectorAll(".cm-field").forEach(function (field) {
+      var key = null;
+      field.classList.forEach(function (c) { if (c.indexOf("cm-field--") === 0) { key = c.slice(10); } });
+      var input = key ? field.querySelector("input, textarea") : null;
+      if (!input) { return; }
+      var error = document.getElementById("cm-error-" + key);
+      if (error && error.textContent.trim()) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", error.id);
+      } else if (input.getAttribute("aria-describedby") === "cm-error-" + key) {
+        input.removeAttribute("aria-invalid");
+        input.removeAttribute("aria-describedby");
+      }
+    });
+  }
+
+  new MutationObserver(function () {
+    if (!pending) { pending = true; window.setTimeout(wire, 0); }
+  }).observe(document.documentElement, { childList: true, subtree: true, characterData: true });
+})();
