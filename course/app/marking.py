@@ -15,6 +15,7 @@ from html import escape
 
 from course import settings
 from course.grading.finish import FinishResult
+from course.kernel.runtime import log
 
 GRADE_ON_FINISH = "COURSE_GRADE_ON_FINISH"
 
@@ -61,9 +62,13 @@ def being_marked_html() -> str:
     )
 
 
-def result_html(result: FinishResult | None) -> str:
-    """The marker's result in plain English, and nbgrader's feedback behind a disclosure. The
-    verdict is the mark's own (course.progress.mark_verdict): one flagged for review is neither."""
+def result_html(result: FinishResult | None, records=None) -> str:
+    """The marker's result in plain English and, given the attempt's `records`, the review of
+    every graded scenario as marked (course.app.review). The verdict is the mark's own
+    (course.progress.mark_verdict): one flagged for review is neither.
+
+    nbgrader's own feedback page is not shown to learners (it is a notebook's printout: code,
+    cell labels, a page far taller than a phone); managers read it with `course feedback`."""
     if result is None:
         return ""
     if result.status == "queued":
@@ -83,16 +88,27 @@ def result_html(result: FinishResult | None) -> str:
     review = (
         " A trainer will look at this submission before the mark counts." if result.status == "needs review" else ""
     )
-    feedback = ""
-    if result.feedback_path is not None:
-        from course.grading.feedback_view import feedback_iframe
-
-        feedback = (
-            '<details class="cm-feedback-details"><summary>Read the marker\'s feedback on every answer'
-            f"</summary>{feedback_iframe(result.feedback_path)}</details>"
-        )
     return (
         f'<section class="cm-marking" aria-labelledby="cm-marking-h"><h3 id="cm-marking-h">Marked</h3>'
         f'<p class="cm-marking__score">Mark of record: {result.score:g} out of {best:g}{percent}. '
-        f"<strong>{verdict}</strong>{escape(review)}</p>{feedback}</section>"
+        f"<strong>{verdict}</strong>{escape(review)}</p></section>{marked_review_html(result, records)}"
     )
+
+
+def marked_review_html(result: FinishResult, records) -> str:
+    """The review of the marked attempt from nbgrader's per-scenario grades, which the marker keeps
+    in the grading log with the mark (course.grading.scenario_grades); "" without records, or for
+    a mark made before the grading log kept them."""
+    if records is None or records.store is None:
+        return ""
+    from course.app.review import review_html
+    from course.grading.scenario_grades import from_record
+    from course.records.grading_log import graded
+
+    try:
+        record = graded(records.store, records.learner_id, records.module.id)
+    except Exception:  # noqa: BLE001 - the mark stands without its review; the log says why
+        log.exception("could not read the marks of %s", records.module.id)
+        return ""
+    marked = from_record(record.scenario_marks) if record is not None else None
+    return review_html(records, marked, result.passed)

@@ -440,7 +440,7 @@ class ModuleApp(widgets.VBox):
             state = self.state()
             if state is not None and state.state == status.BEING_MARKED:
                 return marking.being_marked_html()  # an older attempt's mark is not this one's
-            return marking.result_html(marking.latest(self.store, self.records.learner_id, self.module))
+            return marking.result_html(marking.latest(self.store, self.records.learner_id, self.module), self.records)
         except Exception:  # noqa: BLE001 - the page works without the mark; the log says why
             log.exception("could not read the mark for %s", self.module.id)
             return ""
@@ -451,7 +451,7 @@ class ModuleApp(widgets.VBox):
         result = marking.submit(self.records)
         self._state = None  # the mark (if it came) changes the rule's word on this module
         self.result.value = self._result_html(focus=False)
-        self.marking.value = focus_here(marking.result_html(result))
+        self.marking.value = focus_here(marking.result_html(result, self.records))
         self.finish_status.value = self._finish_status_html()
         self._update_finish()
         return None

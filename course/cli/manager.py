@@ -8,6 +8,7 @@ learning_record, xapi, privacy and manager, added to the `course` group like eve
     course learning-record 40123            course xapi --out statements.json
     course export-learner 40123             course purge --before 2023-01-01
     course manager set-password             course manager dashboard
+    course feedback 40123 why               (nbgrader's own feedback page on the last marked submission)
 """
 
 from __future__ import annotations
@@ -497,3 +498,30 @@ def dashboard(port):
         sys.exit(1)
     console.print(f"The manager dashboard is at [bold]http://127.0.0.1:{port}/[/bold] (Ctrl+C stops it).")
     serve_dashboard(port)
+
+
+@main.command("feedback")
+@click.argument("learner")
+@click.argument("module_id", metavar="MODULE")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (default: print).")
+def feedback_cmd(learner, module_id, out):
+    """nbgrader's own feedback page on a learner's last marked submission of a module (for managers:
+    learners read the course's review of their marked attempt instead)."""
+    from course.atomic import write_atomic
+    from course.content.model import load_course
+    from course.grading.feedback_view import manager_copy
+    from course.records.identity import valid_learner_id
+
+    learner = learner.strip()
+    if not valid_learner_id(learner):
+        raise click.UsageError("not a valid learner id")
+    if module_id not in load_course().modules:
+        raise click.UsageError(f"no module '{module_id}'")
+    text = manager_copy(learner, module_id)
+    if text is None:
+        raise click.ClickException(f"no marker's feedback for learner '{learner}' at '{module_id}' (not marked yet?)")
+    if out:
+        write_atomic(Path(out), text)
+        errors.print(f"wrote {escape(out)}", highlight=False)
+    else:
+        click.echo(text, nl=False)

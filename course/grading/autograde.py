@@ -17,6 +17,7 @@ from pathlib import Path
 from course.content.model import load_course
 from course.grading.coursedir import api as nbgrader_api
 from course.grading.coursedir import gradebook_url, grading_root
+from course.grading.scenario_grades import cell_grades, for_submission
 from course.grading.submissions import Submission, find_submissions, rebuild, reconcile_with_store, release_notebook
 from course.private import private_tree
 from course.records import grading_log as state
@@ -35,6 +36,7 @@ class GradeResult:
     message: str = ""
     seconds: float = 0.0
     critical_missed: tuple[str, ...] = ()  # critical items the attempt answered with a 0
+    scenario_marks: str | None = None  # nbgrader's mark per scenario, JSON (course.grading.scenario_grades)
 
     @property
     def passed(self) -> bool | None:
@@ -87,6 +89,7 @@ def grade_one(api, submission: Submission) -> GradeResult:
         try:
             graded = gb.find_submission(submission.module, submission.learner)
             score, max_score = float(graded.score), float(graded.max_score)
+            cells = cell_grades(gb, submission.module, submission.learner)  # for the learner's review
         except MissingEntry:
             return GradeResult(
                 submission.learner, submission.module, "not graded", message="no gradebook entry after autograde"
@@ -106,6 +109,7 @@ def grade_one(api, submission: Submission) -> GradeResult:
         "; ".join(notes),
         time.perf_counter() - started,
         marked.critical_missed,
+        for_submission(submission.folder, submission.module, submission.learner, cells),
     )
 
 
@@ -246,6 +250,7 @@ def grade(
             needs_review=result.status == "needs review",
             message=result.message,
             critical_missed=result.critical_missed,
+            scenario_marks=result.scenario_marks,
         )
         results.append(result)
         if progress:

@@ -62,6 +62,7 @@ def grade_request(api, store: Store, request: queue.Request, course=None) -> str
         needs_review=result.status == "needs review",
         message=result.message,
         critical_missed=result.critical_missed,
+        scenario_marks=result.scenario_marks,
     )
     queue.complete(store, request.id, result.status != "not graded", result.message)
     issue_certificates(store, [result.learner], course)  # a mark that completes the course issues it

@@ -31,6 +31,7 @@ class GradingRecord:
     message: str
     graded_at: datetime
     critical_missed: tuple[str, ...] = field(default=())  # critical items answered with a 0
+    scenario_marks: str | None = None  # JSON: nbgrader's mark per scenario (course.grading.scenario_grades)
 
     def __post_init__(self) -> None:
         if isinstance(self.critical_missed, str):  # the column's JSON text, as read back
@@ -90,9 +91,12 @@ def record(
     needs_review=False,
     message="",
     critical_missed=(),
+    scenario_marks: str | None = None,
 ) -> None:
     """Record the grading of one learner's module, replacing the last one (one statement).
-    `critical_missed`: the critical items the marked attempt answered with a 0."""
+    `critical_missed`: the critical items the marked attempt answered with a 0; `scenario_marks`:
+    nbgrader's mark of each scenario (JSON, course.grading.scenario_grades), written with the mark
+    so the two never belong to different submissions."""
     values = {
         "fingerprint": fingerprint,
         "status": status,
@@ -102,6 +106,7 @@ def record(
         "message": message,
         "graded_at": now(),
         "critical_missed": json.dumps(list(critical_missed)),
+        "scenario_marks": scenario_marks,
     }
     stmt = _insert(store.engine, gradings).values(learner_id=learner, module_id=module, **values)
     store._write(stmt.on_conflict_do_update(index_elements=["learner_id", "module_id"], set_=values))

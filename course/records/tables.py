@@ -141,6 +141,8 @@ gradings = Table(
     Column("graded_at", DateTime(timezone=True), nullable=False),
     # JSON list: the critical items the marked attempt answered with a 0 (course.progress fails the mark)
     Column("critical_missed", Text, nullable=False, default="[]", server_default="[]"),
+    # JSON: nbgrader's mark for each scenario of the marked attempt (course.grading.scenario_grades)
+    Column("scenario_marks", Text, nullable=True),
     info=_personal(who="learner_id", label="grading log entries", aged_by="graded_at"),
 )
 
