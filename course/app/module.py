@@ -11,6 +11,15 @@ unanswered scenario. Branch scenarios appear right after the choice that leads t
 
 What the attempt shows is its layout (LearnerRecords.layout, course.assessment.layout): a bank
 module's drawn items in their drawn order, every scenario's choices in the attempt's order.
+
+A second tab (issue 17): the records store is the truth. Every write from this page is checked
+against the attempt as this page last read it (LearnerRecords.check_unchanged, in the records
+layer, so a message forged over the websocket meets the same check); when another tab or device
+finished it, started again, answered or rewrote the reflection, the write is refused and the page
+shows where the module stands with a plain notice (`refresh_from_store`), never "You chose: <the
+other tab's answer>" on its own. The template's script (static/tabs.js) also tells the kernel,
+through a hidden text box (`tab_signal`), when the tab is shown again (the page looks at the store)
+and when it is hidden or closing (a reflection waiting for its timer is saved at once).
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ from course.content.model import Course, Module
 from course.kernel.runtime import guarded, log
 from course.progress import may_start_again, reaches_pass_mark
 from course.records.attempt import LearnerRecords
-from course.records.store import RecordRefused, Store, StoreError
+from course.records.store import CHANGED_ELSEWHERE, RecordRefused, Store, StoreError
 from course.widgets.cards import FOCUS, feedback_html, focus_here, key_points_html
 from course.widgets.decision import DecisionWidget
 from course.widgets.progress import ProgressWidget
@@ -37,6 +46,7 @@ from course.widgets.reflection import ReflectionWidget
 from course.widgets.style import css
 
 OVERVIEW, SUMMARY = "overview", "summary"
+TAB_SIGNAL = "cm-tab-signal"  # the hidden box static/tabs.js writes "hidden N" or "visible N" into
 
 
 def home_link(token: str | None) -> str:
@@ -46,6 +56,21 @@ def home_link(token: str | None) -> str:
 def module_link(module_id: str, token: str | None) -> str:
     query = {"module": module_id, **({"token": token} if token else {})}
     return f"module.ipynb?{urlencode(query)}"
+
+
+class _PageDecision(DecisionWidget):
+    """A decision on the module page: a Check the records refuse makes the page look at the store
+    (another tab may have answered, finished or started again)."""
+
+    def __init__(self, *args, on_refused: Callable[[], None], **kwargs):
+        self._on_refused = on_refused
+        super().__init__(*args, **kwargs)
+
+    def check(self):
+        choice = super().check()
+        if choice is None and not self.locked and self.choices.value is not None:
+            self._on_refused()
+        return choice
 
 
 def _button(label: str, primary: bool = False, tooltip: str = "", **kwargs) -> widgets.Button:
@@ -92,11 +117,24 @@ class ModuleApp(widgets.VBox):
         self.next = _button("Next", primary=True, tooltip="Go to the next page", style=button_style)
         # one HTML for the note under the page and for errors: fewer widgets, a faster page
         self.nav_note = self.error = widgets.HTML("", **shared)
+        # "changed in another tab": above the stage, so it is read before the page it explains
+        self.notice = widgets.HTML("", **shared)
+        # written by the template's script only; never shown (display: none keeps it out of the
+        # accessibility tree and the tab order). Whatever a client writes here only makes the page
+        # save what it holds or read the store: nothing is written from its value.
+        self.tab_signal = widgets.Text("", layout=widgets.Layout(display="none"))
+        self.tab_signal.add_class(TAB_SIGNAL)
+        self.tab_signal.observe(guarded(self._show_error)(self._tab_signal), names="value")
+        self.reflection: ReflectionWidget | None = None
+        self._refreshes = 0  # how many times the page was rebuilt from the store (refresh_from_store)
         self.back.on_click(guarded(self._show_error)(lambda _b: self.go_back()))
         self.next.on_click(guarded(self._show_error)(lambda _b: self.go_next()))
         nav = widgets.HBox([self.back, self.next], layout=self._layout)
         nav.add_class("cm-nav")
-        super().__init__([self.header, self.progress, self.stage, self.nav_note, nav], layout=self._layout)
+        super().__init__(
+            [self.header, self.notice, self.progress, self.stage, self.nav_note, nav, self.tab_signal],
+            layout=self._layout,
+        )
         self.add_class("cm-root")
         self.add_class("cm-app")
         self.add_class("cm-module-app")
@@ -174,6 +212,11 @@ class ModuleApp(widgets.VBox):
         leaving = self._pages.get(self.position)
         if isinstance(leaving, DecisionWidget):
             leaving.settle()
+        if self.position == SUMMARY:  # words waiting for the timer are saved before the page changes
+            refreshes = self._refreshes
+            self._flush_reflection()
+            if self._refreshes != refreshes:
+                return  # refused as changed elsewhere: the page now shows the store's state instead
         widget = self._page(page)
         if focus:
             self._focus(page, widget)
@@ -185,12 +228,14 @@ class ModuleApp(widgets.VBox):
         pages = self.sequence()
         i = pages.index(self.position)
         if i + 1 < len(pages) and self._may_leave(self.position):
+            self.notice.value = ""
             self.go(pages[i + 1])
 
     def go_back(self) -> None:
         pages = self.sequence()
         i = pages.index(self.position)
         if i > 0:
+            self.notice.value = ""
             self.go(pages[i - 1])
 
     def _may_leave(self, page: str) -> bool:
@@ -226,7 +271,7 @@ class ModuleApp(widgets.VBox):
                 self._pages[page] = widgets.HTML(self._overview_html(), layout=self._layout, style=self._html_style)
             else:
                 scenario = self.records.shown(page)  # its choices in this attempt's order
-                self._pages[page] = DecisionWidget(
+                self._pages[page] = _PageDecision(
                     scenario,
                     self.records,
                     self.course.policy,
@@ -235,6 +280,7 @@ class ModuleApp(widgets.VBox):
                     total=len(self._numbers),
                     on_decided=self._on_decided,
                     help_at=help_href(self.token, self.module.id),
+                    on_refused=guarded(self._show_error)(self.refresh_if_stale),
                 )
                 if self.finished_at is not None:
                     self._pages[page].check_button.layout.display = "none"
@@ -299,7 +345,11 @@ class ModuleApp(widgets.VBox):
         self.finish_status = widgets.HTML(self._finish_status_html())
         # the mark of record from nbgrader, once this attempt has been submitted and marked
         self.marking = widgets.HTML(self._marking_html())
-        self.reflection = reflection = ReflectionWidget(self.records, self.module.reflection)
+        if self.reflection is not None:  # the summary is rebuilt each visit (go saved its words): the old box goes
+            self.reflection.close()
+        self.reflection = reflection = ReflectionWidget(
+            self.records, self.module.reflection, on_refused=guarded(self._show_error)(self._reflection_refused)
+        )
         actions = widgets.HBox([self.finish_button, self.again_button])
         actions.add_class("cm-actions")
         page = widgets.VBox(
@@ -423,6 +473,7 @@ class ModuleApp(widgets.VBox):
     def _update_finish(self) -> None:
         finished = self.finished_at is not None
         # a finished attempt is what gets marked: its reflection is read-only from then on
+        assert self.reflection is not None  # built with the summary page, which calls this
         self.reflection.text.disabled = finished
         self.reflection.save_button.layout.display = "none" if finished else ""
         self.finish_button.layout.display = "none" if finished else ""
@@ -460,9 +511,13 @@ class ModuleApp(widgets.VBox):
         """Record the attempt as finished, then call the on_finish hook (grading connects here)."""
         if self.finished_at is not None or not self.complete():
             return None
+        if self._flush_reflection() is False:  # the last words typed belong to the attempt being finished
+            return None  # refused: the reflection (or the notice above the page) says why
         try:
-            self.records.finish()  # checks the sign-in first (course.records.attempt)
+            self.records.finish()  # checks the sign-in and the attempt's state first (course.records.attempt)
         except RecordRefused as exc:
+            if self.refresh_if_stale():  # another tab or device finished or changed it: nothing is sent
+                return None
             self.finish_status.value = f'<p class="cm-status cm-status--error" role="alert">{escape(str(exc))}.</p>'
             return None
         except StoreError:
@@ -506,6 +561,8 @@ class ModuleApp(widgets.VBox):
             self.records.start_again(state.state, self.course.policy.version)
         except RecordRefused as exc:
             log.info("start again refused for %s", self.module.id)
+            if self.refresh_if_stale():
+                return False
             self.error.value = f'<p class="cm-status cm-status--error" role="alert">{escape(str(exc))}.</p>'
             return False
         self.records.layout  # noqa: B018 - record the new attempt's layout (its draw) as it starts
@@ -519,6 +576,68 @@ class ModuleApp(widgets.VBox):
         for old in old_pages:
             old.close()  # free the old attempt's widgets in the kernel
         return True
+
+    # --- another tab or device ------------------------------------------------------------
+    def _tab_signal(self, change) -> None:
+        """The template's script: "hidden N" (the tab is hidden or closing), "visible N" (shown again)."""
+        kind = str(change["new"]).split(" ", 1)[0]
+        if kind == "hidden":
+            self._flush_reflection()
+        elif kind == "visible" and self._flush_reflection() is not False:  # a refused save showed the store already
+            self.refresh_if_stale()
+
+    def _flush_reflection(self) -> bool | None:
+        """Save the reflection's waiting words now; None when nothing waited, False when refused."""
+        if self.reflection is None or self.position != SUMMARY:
+            return None
+        return self.reflection.flush()
+
+    def _reflection_refused(self, unsaved: str) -> None:
+        self.refresh_if_stale(unsaved)
+
+    def refresh_if_stale(self, unsaved: str = "") -> bool:
+        """If another tab or device changed this attempt, show it as the store holds it (True)."""
+        if not self.records.changed_elsewhere():
+            return False
+        self.refresh_from_store(unsaved)
+        return True
+
+    def refresh_from_store(self, unsaved: str = "") -> None:
+        """Read the attempt again and show where it stands, with a plain notice of why (and the
+        words this tab could not save, to copy: the reflection in the store is someone's too)."""
+        log.info("module %s changed in another tab: page refreshed from the store", self.module.id)
+        self._refreshes += 1
+        self.records.reload()
+        self.records.layout  # noqa: B018 - the attempt may be a new one: its layout is read (or recorded)
+        self._numbers = self._numbers_of(self.records)
+        self.finished_at = self._finished_at()
+        self._state = None
+        old_pages = [w for w in self._pages.values() if w is not self.reflection]
+        self._pages.clear()
+        if self.reflection is not None:
+            self.reflection.close()  # its words are the old view's: never saved over the store's
+            self.reflection = None
+        self.progress.refresh()
+        pages = self.sequence()
+        if self.finished_at is not None:
+            target = SUMMARY
+        elif self.position in pages and self.position not in (OVERVIEW, SUMMARY):
+            target = self.position
+        else:
+            target = self.start_page()
+        self.position = OVERVIEW  # nothing to settle: the old pages are gone
+        self.go(target, focus=False)
+        kept = (
+            "<p>What you wrote in this tab was not saved. Here it is, to copy if you need it:</p>"
+            f'<blockquote class="cm-unsaved">{escape(unsaved)}</blockquote>'
+            if unsaved.strip()
+            else ""
+        )
+        self.notice.value = focus_here(
+            f'<div class="cm-notice" role="alert"><p><strong>{escape(CHANGED_ELSEWHERE)}.</strong></p>{kept}</div>'
+        )
+        for old in old_pages:
+            old.close()
 
     def _finished_now(self) -> bool:
         """Is this attempt finished, by the store (not by what this page last saw)?"""

@@ -16,7 +16,7 @@ from course.grading.coursedir import grading_root
 from course.records import finish_queue as queue
 from course.records import grading_log as state
 from course.records.attempt import LearnerRecords
-from course.records.store import Store
+from course.records.store import AttemptFinished, Store
 
 WAIT_SECONDS = 10.0
 
@@ -32,10 +32,16 @@ class FinishResult:
 
 
 def submit(records: LearnerRecords) -> int:
-    """Finish the attempt and queue it for the marker (which knows its course root); returns the request id."""
-    store = records.store or Store()
-    store.finish_attempt(records.learner_id, records.module.id, records.attempt)
-    return queue.enqueue(store, records.learner_id, records.module.id)
+    """Finish the attempt and queue it for the marker (which knows its course root); returns the request id.
+
+    Only the Finish that finished the attempt queues it (LearnerRecords.take_submission): a second
+    tab's Finish, or this page's pressed again, is refused (RecordRefused) and queues nothing."""
+    if records.store is None:
+        records.store = Store()
+    records.finish()  # refused when another tab or device finished (or changed) the attempt first
+    if not records.take_submission():
+        raise AttemptFinished("This attempt is already sent for marking")
+    return queue.enqueue(records.store, records.learner_id, records.module.id)
 
 
 def result_for(
@@ -56,8 +62,8 @@ def result_for(
 
 
 def finish(records: LearnerRecords, root: Path | None = None, wait: float = WAIT_SECONDS) -> FinishResult:
-    store = records.store or Store()
     request_id = submit(records)
+    store = records.store or Store()
     request = queue.wait_for(store, request_id, timeout=wait)
     if request is None:
         return FinishResult("queued", message="Your answers are submitted. Your result will be ready in a few minutes.")

@@ -14,7 +14,14 @@ still be clicked over the kernel's websocket):
   `AttemptFinished`), so a reflection or an answer cannot change after Finish;
 - Start again only after this attempt is finished and when the progress rule says the
   module is failed or due again (`start_again`, `course.progress.may_start_again`): not
-  after a pass, not mid-attempt, not while the Finish is being marked.
+  after a pass, not mid-attempt, not while the Finish is being marked;
+- a page writes only over the attempt it last read (`check_unchanged`, issue 17's second tab):
+  when another tab or device has finished it, started a new one, answered a scenario or
+  rewritten the reflection since, the write is refused (`ChangedElsewhere`) and the page shows
+  where the module stands. The store closes the race behind the check: the first decision
+  stands (one read back that differs is refused too), a reflection replaces only the text this
+  page saw, and only the Finish that finished the attempt may queue it for marking
+  (`take_submission`), so a second tab never sends a second submission.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from typing import TYPE_CHECKING
 from course.assessment.layout import Layout, attempt_layout
 from course.content.model import Module
 from course.records import responses
-from course.records.store import Decision, RecordRefused, Store
+from course.records.store import CHANGED_ELSEWHERE, AttemptFinished, ChangedElsewhere, Decision, RecordRefused, Store
 
 SIGNED_OUT = "You are signed out (or your sign-in has expired), so nothing more is saved on this page. Sign in again on the course home"
 
@@ -58,6 +65,9 @@ class LearnerRecords:
     _decisions: dict[str, Decision] = field(default_factory=dict)
     _reflections: dict[str, str] = field(default_factory=dict)
     _layout: Layout | None = None
+    _finished: bool = False  # as this page last read or made it
+    _finished_here: bool = False  # this object's Finish finished the attempt
+    _submitted: bool = False  # and its one submission was taken (take_submission)
 
     @classmethod
     def open(
@@ -101,6 +111,8 @@ class LearnerRecords:
             self.attempt = self.store.current_attempt(self.learner_id, self.module.id, self.policy_version)
             self._decisions = self.store.decisions(self.learner_id, self.module.id, self.attempt)
             self._reflections = self.store.reflections(self.learner_id, self.module.id, self.attempt)
+            self._finished = self.store.finished_at(self.learner_id, self.module.id, self.attempt) is not None
+            self._finished_here = self._submitted = False
         elif self.responses_path is not None:
             data = responses.read(self.responses_path) or responses.empty(self.learner_id, self.module.id)
             self.attempt = data.get("attempt", 1)
@@ -200,6 +212,33 @@ class LearnerRecords:
         if learner_for(self.store, self.signin_token) != self.learner_id:
             raise SignedOut(SIGNED_OUT)
 
+    def _state(self) -> tuple:
+        return (self.attempt, self._finished, {s: d.choice_id for s, d in self._decisions.items()}, self._reflections)
+
+    def stored_state(self) -> tuple | None:
+        """The attempt as the store holds it now, in `_state`'s shape (None without a store)."""
+        if self.store is None:
+            return None
+        store, learner, module = self.store, self.learner_id, self.module.id
+        latest = store.latest_attempt(learner, module)
+        return (
+            latest if latest is not None else self.attempt,
+            store.finished_at(learner, module, self.attempt) is not None,
+            {s: d.choice_id for s, d in store.decisions(learner, module, self.attempt).items()},
+            store.reflections(learner, module, self.attempt),
+        )
+
+    def changed_elsewhere(self) -> bool:
+        """Has another tab or device changed this attempt since this page read it? (Four reads.)"""
+        stored = self.stored_state()
+        return stored is not None and stored != self._state()
+
+    def check_unchanged(self) -> None:
+        """Refuse (ChangedElsewhere) a write from a page whose attempt is no longer as it last read
+        it: still the newest attempt, finished or not as it thinks, the same answers and reflection."""
+        if self.changed_elsewhere():
+            raise ChangedElsewhere(CHANGED_ELSEWHERE)
+
     def finished(self) -> bool:
         return (
             self.store is not None and self.store.finished_at(self.learner_id, self.module.id, self.attempt) is not None
@@ -215,10 +254,13 @@ class LearnerRecords:
             raise KeyError(f"scenario '{scenario_id}' is not shown in this attempt of '{self.module.id}'")
         choice = self.module.scenario(scenario_id).choice(choice_id)
         self.check_signed_in()
+        self.check_unchanged()
         if self.store is not None:
             decision = self.store.record_decision(
                 self.learner_id, self.module.id, self.attempt, scenario_id, choice.id, choice.score
             )
+            if decision.choice_id != choice.id:  # another tab answered first, after the check above
+                raise ChangedElsewhere(CHANGED_ELSEWHERE)
         else:
             from course.records.store import now
 
@@ -238,10 +280,14 @@ class LearnerRecords:
         return decision
 
     def save_reflection(self, prompt_id: str, text: str) -> None:
-        """Save the reflection; refused after Finish (AttemptFinished) or once signed out (SignedOut)."""
+        """Save the reflection; refused after Finish (AttemptFinished), once signed out (SignedOut),
+        or when another tab or device changed the attempt or this reflection (ChangedElsewhere)."""
         self.check_signed_in()
+        self.check_unchanged()
         if self.store is not None:
-            self.store.save_reflection(self.learner_id, self.module.id, self.attempt, prompt_id, text)
+            self.store.save_reflection(
+                self.learner_id, self.module.id, self.attempt, prompt_id, text, expected=self.reflection(prompt_id)
+            )
         self._reflections[prompt_id] = text
         if self.responses_path is not None:
             responses.update(
@@ -255,9 +301,24 @@ class LearnerRecords:
             )
 
     def finish(self) -> None:
-        """Mark this attempt finished (once signed in); a second Finish changes nothing."""
+        """Mark this attempt finished (once signed in). Again from this page: nothing changes. From a
+        page that did not see the attempt finished, started again or answered elsewhere:
+        ChangedElsewhere; a Finish that loses the race to another tab's: AttemptFinished."""
         self.check_signed_in()
-        self._store().finish_attempt(self.learner_id, self.module.id, self.attempt)
+        if self._finished_here:
+            return
+        self.check_unchanged()
+        if not self._store().finish_attempt(self.learner_id, self.module.id, self.attempt):
+            raise AttemptFinished("This attempt was already finished in another tab or device")
+        self._finished = self._finished_here = True
+
+    def take_submission(self) -> bool:
+        """True once, for the page whose Finish finished this attempt: only that Finish is queued
+        for marking (course.grading.finish.submit), however often Finish is pressed anywhere."""
+        if not self._finished_here or self._submitted:
+            return False
+        self._submitted = True
+        return True
 
     def start_again(self, module_status: str, policy_version: str) -> int:
         """A new attempt, only after this one is finished and when the progress rule's status of
@@ -267,6 +328,10 @@ class LearnerRecords:
 
         self.check_signed_in()
         store = self._store()
+        # another tab started again already: this one does not start a third (a Finish made
+        # elsewhere is no reason to refuse: a retake needs one, and the rule is read afresh)
+        if store.latest_attempt(self.learner_id, self.module.id) not in (None, self.attempt):
+            raise ChangedElsewhere(CHANGED_ELSEWHERE)
         if store.finished_at(self.learner_id, self.module.id, self.attempt) is None:
             raise RetakeRefused("This attempt is still open: answer every scenario and press Finish first")
         if not may_start_again(module_status):

@@ -48,6 +48,15 @@ class AttemptFinished(RecordRefused):
 FINISHED = "This attempt is finished, so its answers and reflection cannot be changed now"
 
 
+class ChangedElsewhere(RecordRefused):
+    """A write from a page whose view of the attempt is out of date: another tab or device
+    finished it, started a new one, answered or rewrote the reflection since this page read it.
+    The page is told, never written over (course.records.attempt.LearnerRecords.check_unchanged)."""
+
+
+CHANGED_ELSEWHERE = "This module was changed in another tab or device. Here is where it stands now"
+
+
 def _only(statement, table, learner_ids):
     """The statement limited to some learners (None: everyone): how a page reads one learner's rows."""
     return statement if learner_ids is None else statement.where(table.c.learner_id.in_(list(learner_ids)))
@@ -213,14 +222,9 @@ class Store:
     # --- attempts -----------------------------------------------------------------
     def current_attempt(self, learner_id: str, module_id: str, policy_version: str) -> int:
         """The learner's open attempt at a module, starting attempt 1 if there is none."""
-        rows = self._read(
-            select(func.max(attempts.c.attempt)).where(
-                attempts.c.learner_id == learner_id, attempts.c.module_id == module_id
-            )
-        )
-        latest = rows[0][0]
+        latest = self.latest_attempt(learner_id, module_id)
         if latest is not None:
-            return int(latest)
+            return latest
         self.ensure_learner(learner_id)
         self._write(
             _insert(self.engine, attempts)
@@ -259,8 +263,19 @@ class Store:
         )
         return None if rows[0][0] is None else int(rows[0][0])
 
-    def finish_attempt(self, learner_id: str, module_id: str, attempt: int) -> None:
-        self._write(
+    def latest_attempt(self, learner_id: str, module_id: str) -> int | None:
+        """The learner's newest attempt at a module, or None: a read only (current_attempt starts one)."""
+        rows = self._read(
+            select(func.max(attempts.c.attempt)).where(
+                attempts.c.learner_id == learner_id, attempts.c.module_id == module_id
+            )
+        )
+        return None if rows[0][0] is None else int(rows[0][0])
+
+    def finish_attempt(self, learner_id: str, module_id: str, attempt: int) -> bool:
+        """Finish an open attempt; True only for the call that finished it (one conditional UPDATE),
+        so of two tabs pressing Finish exactly one learns it did (course.grading.finish queues only then)."""
+        result = self._write(
             attempts.update()
             .where(
                 attempts.c.learner_id == learner_id,
@@ -270,6 +285,7 @@ class Store:
             )
             .values(finished_at=now())
         )
+        return result.rowcount == 1
 
     # --- decisions ----------------------------------------------------------------
     def record_decision(
@@ -358,9 +374,15 @@ class Store:
         return {(r.module_id, r.attempt): json.loads(r.layout) for r in self._read(query)}
 
     # --- reflections --------------------------------------------------------------
-    def save_reflection(self, learner_id: str, module_id: str, attempt: int, prompt_id: str, text: str) -> None:
+    def save_reflection(
+        self, learner_id: str, module_id: str, attempt: int, prompt_id: str, text: str, expected: str | None = None
+    ) -> None:
         """Save (or replace) a reflection, never in a finished attempt (AttemptFinished): one
-        INSERT ... SELECT ... ON CONFLICT DO UPDATE whose SELECT finds nothing after Finish."""
+        INSERT ... SELECT ... ON CONFLICT DO UPDATE whose SELECT finds nothing after Finish.
+
+        `expected`: the text the writing page last read or saved ("" for none). Given, the UPDATE
+        replaces only that text, in the same statement, so a tab racing another cannot write over
+        words it never saw (ChangedElsewhere); None replaces whatever is there (scripts, fixtures)."""
         at = now()
         values = {
             "learner_id": learner_id,
@@ -377,9 +399,12 @@ class Store:
             stmt.on_conflict_do_update(
                 index_elements=["learner_id", "module_id", "attempt", "prompt_id"],
                 set_={"text": text, "saved_at": at},
+                where=None if expected is None else reflections.c.text == expected,
             ).returning(reflections.c.prompt_id)
         )
         if not done:
+            if expected is not None and self.finished_at(learner_id, module_id, attempt) is None:
+                raise ChangedElsewhere(CHANGED_ELSEWHERE)
             raise AttemptFinished(FINISHED)
 
     def reflections(self, learner_id: str, module_id: str, attempt: int) -> dict[str, str]:
