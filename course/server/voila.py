@@ -40,7 +40,7 @@ from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 from course import settings
 from course.app.pages import error_page
 from course.records.identity import CLIENT_HEADER
-from course.server import page_secret, query_socket
+from course.server import downloads, page_secret, query_socket
 from course.server.kernel_guard import ALLOWED_MSG_TYPES, GuardedKernelWebsocketHandler
 from course.server.kernel_limits import RETRY_AFTER_SECONDS, KernelLimits
 from course.server.launch_config import ENFORCED, HOME, TEMPLATE
@@ -281,6 +281,8 @@ class CourseVoila(Voila):
             (self.server_url, HomeRedirect, {"home": self.home_page}),
             # anyone checks a certificate here, no sign-in (course.server.verify)
             (url_path_join(self.server_url, "/verify"), VerifyHandler),
+            # a learner's own certificate and learning record, as files (course.server.downloads)
+            (url_path_join(self.server_url, downloads.ROUTE), downloads.DownloadHandler),
             *kept,
         ]
 
