@@ -1,6 +1,6 @@
 """Benchmark: how long the learner's certificate page takes to appear in a real browser (issue 17).
 
-    .venv/bin/python -m benchmarks.certificate_page [--runs 5] [--staff 2000] [--port 9240]
+    .venv/bin/python -m benchmarks.certificate_page [--runs 5] [--staff 2000] [--port 9240] [--code DIR]
 
 Starts the course's Voila server (the same command and flags as `course serve`, preheated
 kernels, no marker) on 127.0.0.1 over a records store like a care provider's: `--staff` people
@@ -82,6 +82,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--pool-size", type=int, default=2, help="preheated kernels per page (default 2)")
     parser.add_argument("--refill", type=float, default=8.0, help="seconds between loads for the pool to refill")
     parser.add_argument("--port", type=int, default=9240, help="the server's port (default 9240)")
+    parser.add_argument(
+        "--code",
+        type=Path,
+        help="run the server from another checkout's code (e.g. main's, to measure before a change)",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw numbers to this file")
     args = parser.parse_args(argv)
 
@@ -106,7 +111,11 @@ def main(argv: list[str] | None = None) -> dict:
             "--no-grading",
             f"--pool-size={args.pool_size}",
         ],
-        env={**os.environ, "COURSE_MAX_KERNELS_PER_CLIENT": "1000"},
+        env={
+            **os.environ,
+            "COURSE_MAX_KERNELS_PER_CLIENT": "1000",
+            **({"PYTHONPATH": str(args.code.resolve())} if args.code else {}),
+        },
         stdout=log,
         stderr=subprocess.STDOUT,
     )

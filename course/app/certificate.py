@@ -74,7 +74,7 @@ STYLE = """<style>
   padding: .35rem .5rem; }
 .cm-cert-preview th { background: #e8eef4; }
 .cm-cert-preview dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: .75rem 0; }
-.cm-cert-preview dt { font-weight: 700; } .cm-cert-preview dd { margin: 0; overflow-wrap: anywhere; }
+.cm-cert-preview dt { font-weight: 700; white-space: nowrap; } .cm-cert-preview dd { margin: 0; overflow-wrap: anywhere; }
 .cm-cert-preview .cm-cert-id { font-family: "DejaVu Sans Mono", monospace; }
 .cm-cert-preview .cm-cert-check a { overflow-wrap: anywhere; }
 @media (max-width: 40rem) {
@@ -83,7 +83,8 @@ STYLE = """<style>
   .cm-cert-preview tr { display: block; border-bottom: 1px solid #b1b4b6; padding: .4rem 0; }
   .cm-cert-preview td { display: grid; grid-template-columns: 6.5rem minmax(0, 1fr); gap: .5rem; border: 0; padding: .1rem 0; }
   .cm-cert-preview td::before { content: attr(data-label); font-weight: 700; }
-  .cm-cert-preview dl { grid-template-columns: 1fr; } .cm-cert-preview dd { margin-bottom: .4rem; }
+  .cm-cert-preview dl { grid-template-columns: 1fr; } .cm-cert-preview dt { white-space: normal; }
+  .cm-cert-preview dd { margin-bottom: .4rem; }
 }
 </style>"""
 
