@@ -361,10 +361,9 @@ def test_a_learner_who_completed_opens_and_downloads_the_certificate_from_home(s
     cert_id = re.search(r"SMC(-[A-Z2-7]{5}){4}", text).group(0)
     monkeypatch.setenv("COURSE_DATA_DIR", str(server["var"]))  # the server's key signed it
     assert certificates.verify(store, cert_id).ok and "Cal Tran" in text
-    frame = page.frame_locator("iframe.cm-certificate-frame").locator("body")
-    assert "Cal Tran" in frame.inner_text()
-    with page.expect_download() as download:
-        page.get_by_role("link", name="Download the PDF").click()
+    assert "Cal Tran" in page.locator(".cm-cert-preview").inner_text()
+    with page.expect_download() as download:  # a real file from the server (course.server.downloads)
+        page.get_by_role("link", name="Download the certificate (PDF)").click()
     saved = download.value.path()
     assert download.value.suggested_filename == f"certificate-{cert_id}.pdf"
     assert Path(saved).read_bytes().startswith(b"%PDF")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -124,9 +125,25 @@ def load_help(root: Path) -> HelpPage:
         str(_need(data, "title", path, "help.yaml")),
         " ".join(str(data.get("intro", "")).split()),
         tuple(sections),
-        str(org.get("name", "Your employer")),
+        _organisation(org),
         employer,
     )
+
+
+def _organisation(org) -> str:
+    return str((org or {}).get("name") or "Your employer")
+
+
+def organisation_name(root: Path) -> str:
+    """The employer's name (organisation.yaml `name`): on the help page and, as the issuer, on
+    every certificate (course.manager.certificates). Read again only when the file changes."""
+    path = Path(root) / "organisation.yaml"
+    return _organisation_name(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _organisation_name(path: Path, _mtime_ns: int) -> str:
+    return _organisation(load_yaml(path))
 
 
 def _host(value: str) -> str:

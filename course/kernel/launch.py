@@ -31,7 +31,9 @@ LEARNER = ("course.records.signin_tokens", "course.app.home", "course.app.module
 PAGES = {
     "home": Page(LEARNER),
     "module": Page(LEARNER),
-    "certificate": Page((*LEARNER, "course.app.certificate", "course.manager.certificates", "course.manager.reports")),
+    # no PDF, QR code or report code: the page shows the facts and links to the server's files
+    # (course.server.downloads); the rule's loader comes with the warm-up's course_status
+    "certificate": Page((*LEARNER, "course.app.certificate", "course.manager.certificates", "course.app.downloads")),
     # "Where to get help": no sign-in, no learner reads; a token only keeps its back links signed in
     "help": Page(
         ("course.records.signin_tokens", "course.app.module", "course.app.help", "course.content.help"), warm_up=False

@@ -342,12 +342,14 @@ def verify(store: Store, text: str) -> Verification:
 VERIFY_PATH = "verify"  # the verification page on the course server (course.server.verify)
 
 
-def verify_url(cert_id: str, env=None) -> str | None:
-    """The verification page's address for this certificate, from COURSE_PUBLIC_URL (None when
-    the course has no public address: the certificate then names `course verify` only)."""
+def verify_url(cert_id: str, env=None, public_url: str | None = None) -> str | None:
+    """The verification page's address for this certificate: under `public_url` (the address the
+    course server was asked on, when it renders a download) or COURSE_PUBLIC_URL. None when
+    neither is known (a file written by `course certificate` without COURSE_PUBLIC_URL): the
+    certificate then sends the reader to the course's "Check a certificate" page by name."""
     from urllib.parse import urlencode
 
-    public = settings.public_url(env)
+    public = (public_url or settings.public_url(env)).strip()
     if not public.startswith(("https://", "http://")):
         return None
     return f"{public if public.endswith('/') else public + '/'}{VERIFY_PATH}?{urlencode({'id': cert_id})}"
@@ -379,7 +381,23 @@ def hours_text(minutes: int) -> str:
     return " ".join(parts) or "0 minutes"
 
 
-def _fields(record: dict, course) -> dict:
+def issuer(course) -> str:
+    """Who issues the certificate: the employer's name from organisation.yaml, the same name the
+    help page shows (course.content.help.organisation_name)."""
+    from course.content.help import organisation_name
+
+    return organisation_name(Path(course.policy.path).parent)
+
+
+CHECK_WITHOUT_ADDRESS = 'Anyone can check this certificate, with its id, on the course\'s "Check a certificate" page'
+
+
+def check_sentence(url: str) -> str:
+    """What the certificate tells an inspector (no command line: the verification page)."""
+    return f"Anyone can check this certificate at {url}" if url else CHECK_WITHOUT_ADDRESS
+
+
+def _fields(record: dict, course, public_url: str | None = None) -> dict:
     import pandas as pd
 
     rule = course.policy.completion
@@ -398,11 +416,11 @@ def _fields(record: dict, course) -> dict:
         else "trainer-led session attended",
         "hours": hours_text(record["minutes"]),
         "hours_note": hours_note(record),
-        "owner": course.policy.raw.get("owner", ""),
+        "issuer": issuer(course),
         "renewal": f"by {renewal.strftime('%-d %B %Y')}"
         + (", or sooner if the policy changes" if rule.get("renew_on_policy_change", True) else ""),
         "identity": identity_label(record.get("identity")),
-        "verify_url": verify_url(record["certificate_id"]) or "",
+        "verify_url": verify_url(record["certificate_id"], public_url=public_url) or "",
     }
 
 
@@ -426,9 +444,9 @@ def module_lines(record: dict) -> list[tuple[str, str, str, str]]:
     return lines
 
 
-def render_html(record: dict, course) -> str:
+def render_html(record: dict, course, public_url: str | None = None) -> str:
     template = string.Template((assets_dir() / "certificate" / "certificate.html").read_text(encoding="utf-8"))
-    fields = _fields(record, course)
+    fields = _fields(record, course, public_url)
     values = {k: html.escape(str(v)) for k, v in fields.items()}
     kind, url = fields["identity"].removeprefix("Identity: "), fields["verify_url"]
     values["identity_row"] = f"<dt>Identity</dt><dd>{html.escape(kind)}</dd>" if kind else ""
@@ -437,11 +455,11 @@ def render_html(record: dict, course) -> str:
         f'width="96" height="96" alt="QR code of the verification page for this certificate"> Anyone can check this '
         f'certificate at <a href="{html.escape(url)}">{html.escape(url)}</a>.</p>'
         if url
-        else ""
+        else f'<p class="small verify">{html.escape(CHECK_WITHOUT_ADDRESS)}.</p>'
     )
     values["module_rows"] = "\n".join(
-        f"      <tr><td>{html.escape(t)}</td><td>{html.escape(d)}</td><td>{html.escape(r)}</td>"
-        f"<td>{html.escape(m)}</td></tr>"
+        f'      <tr><td data-label="Module">{html.escape(t)}</td><td data-label="Passed on">{html.escape(d)}</td>'
+        f'<td data-label="Result">{html.escape(r)}</td><td data-label="Time spent">{html.escape(m)}</td></tr>'
         for t, d, r, m in module_lines(record)
     )
     return template.substitute(values)
@@ -453,13 +471,13 @@ def _font_dir() -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf"  # DejaVu: every Latin, Greek, Cyrillic name
 
 
-def render_pdf(record: dict, course) -> bytes:
+def render_pdf(record: dict, course, public_url: str | None = None) -> bytes:
     from fpdf import FPDF
 
-    f = _fields(record, course)
+    f = _fields(record, course, public_url)
     pdf = FPDF(orientation="landscape", format="A4")
     pdf.set_title(f"Certificate of completion: {record['name']}")
-    pdf.set_author(course.policy.raw.get("owner", "") or "Course")
+    pdf.set_author(f["issuer"])
     pdf.set_creation_date(now())
     fonts = _font_dir()
     pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
@@ -534,13 +552,9 @@ def render_pdf(record: dict, course) -> bytes:
     pdf.ln(2)
     pdf.set_x(20)
     pdf.set_font("DejaVu", "", 9)
-    check = (
-        f"Anyone can check this certificate at {f['verify_url']} (or scan the QR code)"
-        if f["verify_url"]
-        else f"To check this certificate, a manager runs: course verify {f['certificate_id']}"
-    )
+    check = check_sentence(f["verify_url"]) + (" (or scan the QR code)" if f["verify_url"] else "")
     pdf.multi_cell(
-        225 if f["verify_url"] else 255, 5, f"Issued by {f['owner']}. {check}. Renewal is due {f['renewal']}."
+        225 if f["verify_url"] else 255, 5, f"Issued by {f['issuer']}. {check}. Renewal is due {f['renewal']}."
     )
     if f["verify_url"]:
         import io

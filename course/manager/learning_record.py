@@ -5,7 +5,8 @@ professional learning (CPL) to the SSSC; there is no fixed number of hours. A re
 says what was learned and how it will change practice, with the worker's own reflections,
 is what helps them there. This module builds that record: the modules done and when, the
 time actually spent (course.learning_time), what each module set out to teach (its objectives), and the learner's
-reflections, as a printable HTML page, Markdown or JSON.
+reflections, as a printable HTML page, Markdown, JSON or CSV (the learner downloads the page
+and the CSV from their certificate page: course.app.downloads).
 """
 
 from __future__ import annotations
@@ -126,6 +127,61 @@ def learning_record(store: Store, learner_id: str, course=None, result=None) -> 
 
 def to_json(record: dict) -> str:
     return json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+
+
+CSV_COLUMNS = (
+    "module",
+    "status",
+    "passed on",
+    "time spent (minutes)",
+    "what I learned to do",
+    "reflection prompt",
+    "my reflection",
+)
+
+
+def to_csv(record: dict) -> str:
+    """One row per module, for a CPL log kept in a spreadsheet; the person and the course in the
+    first rows, so the file says whose it is on its own."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["Learning record", record["course"]])
+    for label, value in (
+        ("Name", record["name"]),
+        ("Staff number", record["staff_number"]),
+        ("Based on", record["policy"]),
+        ("Status", record["status"] + (f" (completed {record['completed_on']})" if record["completed_on"] else "")),
+        ("Learning time (minutes, from the course records)", record["learning_minutes"]),
+        ("Record made on", record["generated_on"]),
+        *(("Certificate", f"{c['certificate_id']} (completed {c['completed_on']})") for c in record["certificates"]),
+    ):
+        writer.writerow([label, _cell(value)])
+    writer.writerow([])
+    writer.writerow(CSV_COLUMNS)
+    for m in record["modules"]:
+        writer.writerow(
+            _cell(v)
+            for v in (
+                m["title"],
+                m["status"],
+                m["passed_on"] or "",
+                m["minutes"],
+                "; ".join(m["objectives"]),
+                m["reflection_prompt"],
+                "\n\n".join(r["text"] for r in m["reflections"]),
+            )
+        )
+    return out.getvalue()
+
+
+def _cell(value) -> str | int:
+    # a reflection that starts with = + - @ would run as a formula in a spreadsheet (CSV injection)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def to_markdown(record: dict) -> str:

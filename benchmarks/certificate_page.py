@@ -1,0 +1,172 @@
+"""Benchmark: how long the learner's certificate page takes to appear in a real browser (issue 17).
+
+    .venv/bin/python -m benchmarks.certificate_page [--runs 5] [--staff 2000] [--port 9240] [--code DIR]
+
+Starts the course's Voila server (the same command and flags as `course serve`, preheated
+kernels, no marker) on 127.0.0.1 over a records store like a care provider's: `--staff` people
+on the roster, half of them completed by trainer-led attendance, marks for some, and one
+learner's certificate in the register. A real headless Chromium opens that learner's
+certificate page `--runs` times (fresh page loads, each on a preheated kernel, the pool given
+time to refill between loads) and times navigation to the certificate on screen (its heading
+and its download links). Also times a certificate PDF download from the server.
+
+Prints each load and the median; the aim is under 1.5 s on a quiet machine. Never run in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import urljoin
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, wait_for  # noqa: E402
+
+AIM_SECONDS = 1.5
+LEARNER = "CERT-BENCH"
+
+
+def make_world(staff: int) -> None:
+    """The records store: `staff` on the roster, half completed, some marked, LEARNER's certificate."""
+    import random
+
+    from course.content.model import load_course
+    from course.manager import certificates
+    from course.records import attendance, grading_log
+    from course.records.roster import import_rows
+    from course.records.store import Store
+
+    course = load_course()
+    store = Store()
+    rng = random.Random(17)
+    numbers = [f"S{i:05d}" for i in range(staff)] + [LEARNER]
+    people = [
+        {
+            "staff_number": n,
+            "learner_id": n,
+            "name": f"Person {n}",
+            "team": f"Team {k % 20}",
+            "role": "Carer",
+            "start_date": None,
+        }
+        for k, n in enumerate(numbers)
+    ]
+    import_rows(store, people)
+    today = date.today()
+    attendance.record(
+        store,
+        [(f"S{i:05d}", "all", today - timedelta(days=rng.randint(1, 300))) for i in range(0, staff, 2)]
+        + [(LEARNER, "all", today - timedelta(days=3))],
+    )
+    for i in range(1, staff, 7):
+        for module_id in course.modules:
+            grading_log.record(store, f"S{i:05d}", module_id, "bench", "graded", score=50, max_score=60)
+    certificates.issue(store, course, [LEARNER])
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="fresh page loads (default 5)")
+    parser.add_argument("--staff", type=int, default=2000, help="people on the roster (default 2000)")
+    parser.add_argument("--pool-size", type=int, default=2, help="preheated kernels per page (default 2)")
+    parser.add_argument("--refill", type=float, default=8.0, help="seconds between loads for the pool to refill")
+    parser.add_argument("--port", type=int, default=9240, help="the server's port (default 9240)")
+    parser.add_argument(
+        "--code",
+        type=Path,
+        help="run the server from another checkout's code (e.g. main's, to measure before a change)",
+    )
+    parser.add_argument("--json", type=Path, help="also write the raw numbers to this file")
+    args = parser.parse_args(argv)
+
+    from playwright.sync_api import sync_playwright
+
+    from course.records import signin_tokens as sessions
+    from course.records.store import Store
+
+    work = Path(tempfile.mkdtemp(prefix="certificate-bench-"))
+    os.environ.update(
+        {"COURSE_DATA_DIR": str(work / "var"), "COURSE_SECRET_KEY": "certificate-benchmark-key-0123456789"}
+    )
+    os.environ.pop("COURSE_DB_URL", None)
+    make_world(args.staff)
+    store = Store()
+    log = open(work / "serve.log", "w")  # noqa: SIM115 - the server writes to it until it stops
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("course")),
+            "serve",
+            f"--port={args.port}",
+            "--no-grading",
+            f"--pool-size={args.pool_size}",
+        ],
+        env={
+            **os.environ,
+            "COURSE_MAX_KERNELS_PER_CLIENT": "1000",
+            **({"PYTHONPATH": str(args.code.resolve())} if args.code else {}),
+        },
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{args.port}"
+    times: list[float] = []
+    try:
+        wait_for(f"{base}/verify", timeout=240, process=server)
+        time.sleep(args.refill * 2)  # every pool filled and its first cell run
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            for run in range(args.runs + 1):  # the first load warms the browser's cache: not counted
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                url = f"{base}/voila/render/certificate.ipynb?token={sessions.issue(store, LEARNER)}"
+                started = time.perf_counter()
+                page.goto(url, wait_until="commit")
+                page.get_by_role("heading", name="Your certificate", level=1).wait_for(timeout=120_000)
+                # the download links (before issue 17: the page's data: links, rendered with it)
+                page.locator(".cm-downloads a, .cm-actions a").first.wait_for(state="visible", timeout=120_000)
+                took = time.perf_counter() - started
+                href = urljoin(
+                    page.url, page.locator(".cm-downloads a, .cm-actions a").first.get_attribute("href") or ""
+                )
+                page.goto("about:blank")  # leaving the page frees its kernel
+                page.close()
+                print(f"load {run}: the certificate on screen in {took:.2f} s{'' if run else ' (warm-up)'}")
+                if run:
+                    times.append(took)
+                time.sleep(args.refill)
+            browser.close()
+        pdf_seconds = None
+        if "download/" in href:
+            started = time.perf_counter()
+            with urllib.request.urlopen(href, timeout=60) as response:
+                response.read()
+            pdf_seconds = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+    median = statistics.median(times)
+    print(
+        f"certificate page: median {median:.2f} s of {len(times)} loads "
+        f"({', '.join(f'{t:.2f}' for t in times)}); aim under {AIM_SECONDS} s: {'met' if median < AIM_SECONDS else 'NOT met'}"
+    )
+    if pdf_seconds is not None:
+        print(f"certificate PDF download: {pdf_seconds:.2f} s")
+    result = {"times": times, "median": median, "pdf_seconds": pdf_seconds, "staff": args.staff}
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+"""What a learner can download from the course as a file, and the ticket that lets them.
+
+The files (`DOWNLOADS`) are served by the course server (course.server.downloads, at
+`/download/<name>`), not put into the page as `data:` links: a phone browser saves a real
+file with a name, and the page no longer carries a PDF it may never be asked for.
+
+A learner's page proves who they are with the session token in its address
+(course.records.signin_tokens). That token is not put into the download links: an address
+lands in browser histories and proxy logs, and the token signs a learner in for a working
+day. The page puts a *download ticket* there instead: the learner id and an expiry, signed with
+the course's key (course.manager.certificates.secret_key), good for downloading this learner's
+own files for an hour and for nothing else. On JupyterHub the hub signs the request in, and
+the links carry no ticket.
+
+Each download is built from the records when it is asked for, for the learner the ticket (or
+the hub) names, so it is always the learner's own and always current. Another kind of file
+(an Open Badges credential, say) is one more `Download` and one more builder in `BUILDERS`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+TICKET_SECONDS = 3600  # long enough to read the page and press a button; a leaked link soon dies
+PURPOSE = b"course-download-ticket-v1\0"  # keeps these signatures apart from the certificate ids'
+MAC_BYTES = 18
+PATH = "download"  # below the server's base URL
+
+
+@dataclass(frozen=True)
+class Download:
+    name: str  # the file's name in the address: /download/<name>
+    label: str  # the link's words
+    certificate: bool  # needs a current certificate (else: always there, e.g. the learning record)
+
+
+DOWNLOADS = (
+    Download("certificate.pdf", "Download the certificate (PDF)", True),
+    Download("certificate.html", "Download the printable certificate", True),
+    Download("learning-record.html", "Download your learning record", False),
+    Download("learning-record.csv", "Download your learning record as a spreadsheet (CSV)", False),
+)
+BY_NAME = {d.name: d for d in DOWNLOADS}
+
+
+# --- the ticket --------------------------------------------------------------------------
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(body: str, key: bytes) -> bytes:
+    return hmac.new(key, PURPOSE + body.encode("ascii"), hashlib.sha256).digest()[:MAC_BYTES]
+
+
+def _key() -> bytes:
+    from course.manager.certificates import secret_key  # the one course key (COURSE_SECRET_KEY or var/)
+
+    return secret_key()
+
+
+def issue_ticket(learner_id: str, *, seconds: int = TICKET_SECONDS, at: float | None = None) -> str:
+    """A ticket for this learner's own downloads, valid for `seconds`."""
+    expires = int((time.time() if at is None else at) + seconds)
+    body = _b64(f"{learner_id}\n{expires}".encode())
+    return f"{body}.{_b64(_mac(body, _key()))}"
+
+
+def ticket_learner(ticket: str | None, *, at: float | None = None) -> str | None:
+    """The learner a ticket was issued to, or None when it is missing, forged, damaged or expired."""
+    from course.records.identity import valid_learner_id
+
+    if not ticket or len(ticket) > 400 or ticket.count(".") != 1:
+        return None
+    body, mac = ticket.split(".")
+    try:
+        if not hmac.compare_digest(_unb64(mac), _mac(body, _key())):
+            return None
+        learner_id, expires = _unb64(body).decode("utf-8").split("\n")
+        if int(expires) <= (time.time() if at is None else at):
+            return None
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    return learner_id if valid_learner_id(learner_id) else None
+
+
+def link(download: Download, ticket: str | None) -> str:
+    """The download's address, relative to a page in `voila/render/` (so it works under any base
+    URL: `course serve`'s `/` and the hub's `/user/<name>/`)."""
+    return f"../../{PATH}/{download.name}" + (f"?{urlencode({'ticket': ticket})}" if ticket else "")
+
+
+# --- the files ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class File:
+    body: bytes
+    mime: str
+    filename: str
+
+
+class NotReady(Exception):
+    """The learner has no such file (yet): no current certificate."""
+
+
+def _certificate(store, course, learner_id: str):
+    from course.app.certificate import learner_certificate
+
+    record, _words = learner_certificate(store, course, learner_id)
+    if record is None:
+        raise NotReady("no current certificate")
+    return record
+
+
+def certificate_pdf(store, course, learner_id: str, public_url: str | None = None) -> File:
+    from course.manager import certificates
+
+    record = _certificate(store, course, learner_id)
+    return File(
+        certificates.render_pdf(record, course, public_url=public_url),
+        "application/pdf",
+        f"certificate-{record['certificate_id']}.pdf",
+    )
+
+
+def certificate_html(store, course, learner_id: str, public_url: str | None = None) -> File:
+    from course.manager import certificates
+
+    record = _certificate(store, course, learner_id)
+    return File(
+        certificates.render_html(record, course, public_url=public_url).encode("utf-8"),
+        "text/html; charset=utf-8",
+        f"certificate-{record['certificate_id']}.html",
+    )
+
+
+def _record_stem(record: dict) -> str:
+    return f"learning-record-{record['staff_number']}-{record['generated_on']}"
+
+
+def learning_record_html(store, course, learner_id: str, public_url: str | None = None) -> File:
+    from course.manager import learning_record
+
+    record = learning_record.learning_record(store, learner_id, course)
+    return File(
+        learning_record.to_html(record).encode("utf-8"), "text/html; charset=utf-8", _record_stem(record) + ".html"
+    )
+
+
+def learning_record_csv(store, course, learner_id: str, public_url: str | None = None) -> File:
+    from course.manager import learning_record
+
+    record = learning_record.learning_record(store, learner_id, course)
+    # with a byte-order mark: Excel then reads the file as UTF-8 (names with accents stay right)
+    return File(
+        learning_record.to_csv(record).encode("utf-8-sig"), "text/csv; charset=utf-8", _record_stem(record) + ".csv"
+    )
+
+
+Builder = Callable[..., File]
+BUILDERS: dict[str, Builder] = {
+    "certificate.pdf": certificate_pdf,
+    "certificate.html": certificate_html,
+    "learning-record.html": learning_record_html,
+    "learning-record.csv": learning_record_csv,
+}
