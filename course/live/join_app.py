@@ -26,9 +26,9 @@ from course.content.model import Course
 from course.kernel.runtime import Poller, guarded, log
 from course.live import core
 from course.live.summary import letter, room_scenario, session_title
-from course.live.views import reveal_html, tally_html
+from course.live.views import ballot_card_html, reveal_html, tally_html
 from course.records.store import Store, StoreError
-from course.widgets.cards import FOCUS, feedback_html, focus_here, scenario_card_html
+from course.widgets.cards import FOCUS, feedback_html, focus_here
 from course.widgets.style import style_widget
 
 POLL_SECONDS = 0.4
@@ -238,12 +238,15 @@ class JoinApp(widgets.VBox):
         self.header = widgets.HTML(
             f'<h1 class="cm-live-title" data-cm-title="Group session - Social media course">Group session: '
             f"{escape(session_title(self.course, session))}</h1>"
-            f'<p class="cm-live-session-name">Code {escape(session.display_code)}</p>{address}{welcome}'
+            f'<p class="cm-live-session-name">Code {escape(session.display_code)}</p>{address}'
         )
+        # "You have joined" is for the lobby: it goes when the first scenario comes, so the
+        # choices and the vote button fit on a phone's first screen
+        self.welcome = widgets.HTML(welcome)
         self.flash = widgets.HTML("")  # why a vote did not count, kept above the page that replaced the ballot
         self.stage = widgets.VBox()
         self.stage.add_class("cm-stage")
-        self.body.children = (self.header, self.flash, self.stage)
+        self.body.children = (self.header, self.welcome, self.flash, self.stage)
         self.view_key = None
         self.poller.last = None
         self.refresh()
@@ -301,7 +304,8 @@ class JoinApp(widgets.VBox):
                 ),
             )
             return
-        card = widgets.HTML(scenario_card_html(scenario, session.index + 1, session.total, focus=not first))
+        self.welcome.value = ""
+        card = widgets.HTML(ballot_card_html(scenario, session.index + 1, session.total, focus=not first))
         if session.revealed:
             self.stage.children = (card, self._revealed(scenario, counts or {}, focus=not first))
         else:

@@ -7,7 +7,12 @@ discussion prompts; move on. At the end: how the room split on each scenario, wh
 contested, a CSV download and the attendance list.
 
 The trainer key stays in this page's kernel. It is shown once, folded away (the room sees
-the projector), for carrying on the session from another computer.
+the projector), for carrying on the session from another computer, and gone from the page as
+soon as the session moves to a scenario: never left on the projected screen.
+
+During a scenario the page is the projector view (course.css, "Projector view"): one screen at
+1280x800 or 1920x1080, the scenario beside the buttons and the tally, the answer beside them once
+shown, the join details in a small corner box.
 
 Only a trainer may start or carry on a session: `trainer` is the kernel's check
 (course.live.trust.credential: a granted trainer's valid sign-in, or the hub's trainer group),
@@ -90,6 +95,7 @@ class TrainerApp(widgets.VBox):
         self._qr: tuple[str, str] | None = None
         self.poller = Poller(self._read, self._apply, interval=poll_seconds, on_trouble=self._trouble, name="trainer")
         self.body = widgets.VBox()
+        self.body.add_class("cm-live-body")
         self.notice = widgets.HTML("")
         self.error = widgets.HTML("")
         super().__init__([style_widget(), self.notice, self.body, self.error])
@@ -134,7 +140,7 @@ class TrainerApp(widgets.VBox):
     def show_start(self, notice: str = "", focus: bool = False) -> None:
         self.poller.stop()
         self.session, self.key, self.last_poll = None, None, None
-        self.remove_class("cm-projector")
+        self._projector(False)
         intro = widgets.HTML(
             f'<h1 data-cm-title="Run a group session - Social media course"{FOCUS if focus else ""}>Run a group session</h1>'
             + (f'<p class="cm-notice" role="status">{escape(notice)}</p>' if notice else "")
@@ -150,20 +156,7 @@ class TrainerApp(widgets.VBox):
             style={"description_width": "initial"},
         )
         self.module_picker.add_class("cm-live-select")
-        self.scenario_boxes: dict[str, widgets.Checkbox] = {}
-        groups = []
-        for module in self.course.modules.values():
-            boxes = []
-            for scenario in module.scenarios:
-                label = scenario.title + (" (a follow-up)" if scenario.branch else "")
-                box = widgets.Checkbox(value=False, description=label, indent=False)
-                box.add_class("cm-live-check")
-                self.scenario_boxes[scenario.id] = box
-                boxes.append(box)
-            groups.append(widgets.HTML(f"<h3>{escape(module.title)}</h3>"))
-            groups.extend(boxes)
-        self.picker = widgets.VBox(groups, layout=widgets.Layout(display="none"))
-        self.picker.add_class("cm-live-picker")
+        self.picker = self._scenario_chooser()
         self.module_picker.observe(lambda _c: self._toggle_picker(), names="value")
         self._toggle_picker()
         self.start_button = _button("Start the session", primary=True, tooltip="Start a session and show how to join")
@@ -185,11 +178,85 @@ class TrainerApp(widgets.VBox):
         self.resume_message = widgets.HTML("")
         start = widgets.VBox([intro, self.module_picker, self.picker, self.start_button, self.start_message])
         start.add_class("cm-live-form")
+        start.add_class("cm-live-form--start")
         resume = widgets.VBox(
             [resume_intro, self.resume_code, self.resume_key, self.resume_button, self.resume_message]
         )
         resume.add_class("cm-live-form")
         self.body.children = (start, resume)
+
+    def _scenario_chooser(self) -> widgets.VBox:
+        """Scenarios I choose: a module's own select, then the boxes of that module only.
+
+        The course has 50-odd scenarios and some titles repeat across modules, so one long list
+        is a 4,000 px page of look-alikes. Here one module's boxes show at a time, under that
+        module's name; a tick stays when another module is shown, and the line under the list
+        counts the ticks per module so none is forgotten."""
+        self.scenario_boxes: dict[str, widgets.Checkbox] = {}  # every scenario, in course order
+        self.module_boxes: dict[str, list[widgets.Checkbox]] = {}
+        for module in self.course.modules.values():
+            boxes = []
+            for scenario in module.scenarios:
+                label = scenario.title + (" (a follow-up)" if scenario.branch else "")
+                box = widgets.Checkbox(value=False, description=label, indent=False)
+                box.add_class("cm-live-check")
+                box.observe(lambda _c: self._count_chosen(), names="value")
+                self.scenario_boxes[scenario.id] = box
+                boxes.append(box)
+            self.module_boxes[module.id] = boxes
+        modules = [(m.title, m.id) for m in self.course.modules.values()]
+        self.choose_module = widgets.Dropdown(
+            options=modules,
+            value=modules[0][1] if modules else None,
+            description="Show the scenarios of",
+            style={"description_width": "initial"},
+        )
+        self.choose_module.add_class("cm-live-select")
+        self.choose_heading = widgets.HTML("")
+        self.choose_list = widgets.Box()
+        self.choose_list.add_class("cm-live-choose-list")
+        self.chosen_note = widgets.HTML("")
+        self.choose_module.observe(lambda _c: self._show_module_boxes(), names="value")
+        picker = widgets.VBox(
+            [
+                widgets.HTML(
+                    '<p class="cm-live-choose-help">Pick a module, tick its scenarios, then pick another '
+                    "module to add some of its scenarios too. They are shown in the course's order.</p>"
+                ),
+                self.choose_module,
+                self.choose_heading,
+                self.choose_list,
+                self.chosen_note,
+            ],
+            layout=widgets.Layout(display="none"),
+        )
+        picker.add_class("cm-live-picker")
+        self._show_module_boxes()
+        self._count_chosen()
+        return picker
+
+    def _show_module_boxes(self) -> None:
+        module_id = self.choose_module.value
+        if module_id is None:
+            self.choose_heading.value, self.choose_list.children = "", ()
+            return
+        module = self.course.module(module_id)
+        self.choose_heading.value = f'<h3 class="cm-live-choose-heading">Scenarios in {escape(module.title)}</h3>'
+        self.choose_list.children = tuple(self.module_boxes[module_id])
+
+    def _count_chosen(self) -> None:
+        per_module = []
+        for module in self.course.modules.values():
+            ticked = sum(box.value for box in self.module_boxes[module.id])
+            if ticked:
+                per_module.append(f"{escape(module.title)}: {ticked}")
+        total = sum(box.value for box in self.scenario_boxes.values())
+        text = (
+            f"{total} scenario{'s' if total != 1 else ''} chosen ({'; '.join(per_module)})."
+            if total
+            else "No scenarios chosen yet."
+        )
+        self.chosen_note.value = f'<p class="cm-live-chosen" role="status">{text}</p>'
 
     def _toggle_picker(self) -> None:
         self.picker.layout.display = "flex" if self.module_picker.value == CHOOSE else "none"
@@ -246,12 +313,23 @@ class TrainerApp(widgets.VBox):
         assert self.session is not None and self.key is not None
         return self.session, self.key
 
+    def _projector(self, on: bool) -> None:
+        """The projector layout (course.css, "projector view"): one screen, no page scroll."""
+        for name in ("cm-projector", "cm-projector--live"):
+            if on:
+                self.add_class(name)
+            else:
+                self.remove_class(name)
+
     def show_session(self, new_key: bool) -> None:
         session, key = self._running()
-        self.add_class("cm-projector")
+        self._projector(True)
         self.title = widgets.HTML("")
         self.join_panel = widgets.HTML("")
+        # the key is for the trainer, on a screen the room sees: folded away, and gone for good
+        # once the session moves to another scenario (see _render), never left there by default
         self.key_panel = widgets.HTML(trainer_key_html(key, session.display_code) if new_key else "")
+        self._key_scenario = session.scenario_id
         self.progress = widgets.HTML("")
         self.card = widgets.HTML("")
         self.tally = widgets.HTML("")
@@ -284,19 +362,29 @@ class TrainerApp(widgets.VBox):
             [self.confirm_button, self.cancel_button], layout=widgets.Layout(display="none")
         )
         self.confirm_box.add_class("cm-actions")
-        end_row = widgets.HBox([self.finish_button])
+        end_row = widgets.HBox([self.finish_button, self.hide_split])
         end_row.add_class("cm-actions")
-        # on a wide screen: the scenario (and, once shown, the answer) on the left; the buttons and
-        # the tally on the right, so the trainer never scrolls to act
-        left = widgets.VBox([self.reveal_panel, self.card])
+        end_row.add_class("cm-live-end")
+        # One screen, no scrolling (course.css, "projector view"): a strip on top (the session, how
+        # far in, how to join: large in the lobby, a small corner box after); under it the scenario
+        # on the left and the buttons with the tally (the choices as the room sees them) on the
+        # right; once shown, the answer in a third column beside the tally, so the scenario never
+        # moves. A column too long for its screen scrolls inside itself, never the page.
+        heading = widgets.VBox([self.title, self.progress])
+        heading.add_class("cm-live-head__text")
+        self.head = widgets.HBox([heading, self.join_panel])
+        self.head.add_class("cm-live-head")
+        left = widgets.VBox([self.card])
         left.add_class("cm-live-main")
         right = widgets.VBox(
-            [self.controls, self.message, self.tally, self.hide_split, end_row, self.confirm_text, self.confirm_box]
+            [self.controls, self.key_panel, self.message, self.tally, end_row, self.confirm_text, self.confirm_box]
         )
         right.add_class("cm-live-side")
-        self.columns = widgets.HBox([left, right])
+        self.answer = widgets.VBox([self.reveal_panel])
+        self.answer.add_class("cm-live-answer")
+        self.columns = widgets.HBox([left, right, self.answer])
         self.columns.add_class("cm-live-columns")
-        self.body.children = (self.title, self.join_panel, self.key_panel, self.progress, self.columns)
+        self.body.children = (self.head, self.columns)
         self.last_poll = None
         self.poller.last = None
         self.refresh()
@@ -342,6 +430,8 @@ class TrainerApp(widgets.VBox):
             local_only=self.address.local_only,
             large=session.in_lobby,
         )
+        if self.key_panel.value and session.scenario_id != self._key_scenario:
+            self.key_panel.value = ""  # shown once, at the start; the room never sees it again
         voted = f"{people_word(result.voters)} {'has' if result.voters == 1 else 'have'} voted in this session so far."
         scenario = room_scenario(self.course, session.id, session.scenario_id)  # the room's choice order
         if session.in_lobby:
@@ -381,10 +471,17 @@ class TrainerApp(widgets.VBox):
 
     def _controls(self, session: core.LiveSession) -> None:
         lobby = session.in_lobby
-        if lobby:
-            self.columns.add_class("cm-live-columns--lobby")
-        else:
-            self.columns.remove_class("cm-live-columns--lobby")
+        revealed = bool(self.reveal_panel.value)
+        for box, name, on in (
+            (self.columns, "cm-live-columns--lobby", lobby),
+            (self.head, "cm-live-head--lobby", lobby),
+            (self.columns, "cm-live-columns--revealed", revealed),
+        ):
+            if on:
+                box.add_class(name)
+            else:
+                box.remove_class(name)
+        self.answer.layout.display = "" if revealed else "none"
         self.hide_split.layout.display = "none" if lobby else ""
         self.first_button.layout.display = "" if lobby else "none"
         for button in (self.back_button, self.reveal_button, self.next_button):
@@ -463,7 +560,7 @@ class TrainerApp(widgets.VBox):
     # --- after the session --------------------------------------------------------------------------
     def show_summary(self) -> None:
         self.poller.stop()
-        self.remove_class("cm-projector")
+        self._projector(False)
         session = self.session
         assert session is not None  # the summary follows a session on screen (it ended, or was ended here)
         summary = session_summary(self.store, self.course, session)

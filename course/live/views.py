@@ -11,7 +11,7 @@ from html import escape
 
 from course.content.model import Policy, Scenario
 from course.live.summary import SessionSummary, letter, percent, results_for
-from course.widgets.cards import citation_html, verdict
+from course.widgets.cards import FOCUS, citation_html, mock_post_html, verdict
 
 
 def votes_word(n: int) -> str:
@@ -155,6 +155,25 @@ def trainer_key_html(key: str, code: str) -> str:
         f"the code <strong>{escape(code)}</strong> and this key:</p>"
         f'<p class="cm-live-key__value"><code>{escape(key)}</code></p>'
         f"<p>It is shown only here, only now. Anyone with the key can run the session.</p></details>"
+    )
+
+
+def ballot_card_html(scenario: Scenario, number: int, total: int, *, focus: bool = False) -> str:
+    """The scenario on a phone in the room: its title, the situation folded away (it is on the
+    trainer's screen too: one tap opens it) and the question, so the choices and the vote button
+    are on the first screen of a 375 x 740 phone. The same words as the full card, in the same order."""
+    heading_id = f"cm-s-{escape(scenario.id)}"
+    counter = "What happens next" if scenario.branch else f"Scenario {number} of {total}"
+    facts = " · ".join(escape(x) for x in (scenario.setting.capitalize(), scenario.role, scenario.channel) if x)
+    paragraphs = "".join(f"<p>{escape(p.strip())}</p>" for p in scenario.narrative.split("\n\n") if p.strip())
+    post = mock_post_html(scenario.post) if scenario.post else ""
+    return (
+        f'<section class="cm-card cm-card--ballot" aria-labelledby="{heading_id}">'
+        f'<p class="cm-card__count">{counter}</p>'
+        f'<h2 class="cm-card__title" id="{heading_id}"{FOCUS if focus else ""}>{escape(scenario.title)}</h2>'
+        f'<details class="cm-live-situation"><summary>Read the situation</summary>'
+        f'<p class="cm-card__facts">{facts}</p><div class="cm-card__narrative">{paragraphs}</div>{post}</details>'
+        f'<p class="cm-card__question"><strong>{escape(scenario.question)}</strong></p></section>'
     )
 
 
