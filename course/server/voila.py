@@ -40,7 +40,7 @@ from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 from course import settings
 from course.app.pages import error_page
 from course.records.identity import CLIENT_HEADER
-from course.server import page_secret, query_socket
+from course.server import badge_handlers, page_secret, query_socket
 from course.server.kernel_guard import ALLOWED_MSG_TYPES, GuardedKernelWebsocketHandler
 from course.server.kernel_limits import RETRY_AFTER_SECONDS, KernelLimits
 from course.server.launch_config import ENFORCED, HOME, TEMPLATE
@@ -281,6 +281,7 @@ class CourseVoila(Voila):
             (self.server_url, HomeRedirect, {"home": self.home_page}),
             # anyone checks a certificate here, no sign-in (course.server.verify)
             (url_path_join(self.server_url, "/verify"), VerifyHandler),
+            *badge_handlers.routes(self.server_url),  # Open Badges: keys, issuer, check, the learner's download
             *kept,
         ]
 
