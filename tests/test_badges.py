@@ -220,6 +220,23 @@ def test_a_revoked_certificate_s_badge_fails_and_no_new_one_is_issued(env):
     assert badges.check_online(store, token).ok
 
 
+def test_a_revocation_is_the_learner_s_data_exported_and_purged_with_age(env, tmp_path):
+    from datetime import date
+
+    from course.manager import privacy
+
+    certificate_revocations.revoke(env["store"], env["amy"], "40123", "issued in error")
+    exported = privacy.export_learner(env["store"], "40123", root=tmp_path)["records_store"]
+    assert [r["reason"] for r in exported["certificate_revocations"]] == ["issued in error"]
+    assert (
+        "certificate_revocations" not in privacy.export_learner(env["store"], "40456", root=tmp_path)["records_store"]
+    )
+    assert privacy.purge(env["store"], date(2000, 1, 1), root=tmp_path).removed.get("certificate revocations") == 0
+    removed = privacy.purge(env["store"], date(2999, 1, 1), root=tmp_path).removed
+    assert removed["certificate revocations"] == 1
+    assert certificate_revocations.revocation(env["store"], env["amy"]) is None
+
+
 def test_a_badge_only_for_the_learner_s_own_certificate(env):
     with pytest.raises(badges.BadgeError):
         badges.badge_for(env["store"], "40456", env["amy"])
@@ -375,3 +392,34 @@ def test_nothing_personal_in_the_server_log(srv):
     log = srv["log"].read_text(errors="replace")
     for secret in ("Amy Reid", "Ben Okafor", srv["amy_token"], srv["ben_token"], "40123", "40456", "eyJ"):
         assert secret not in log
+
+
+# --- the command line ------------------------------------------------------------------------------------
+def test_course_badge_issue_verify_revoke_restore(env, tmp_path):
+    from click.testing import CliRunner
+
+    from course.cli import main
+
+    env["store"].ensure_learner("40123", name="Amy Reid", staff_number="40123")
+    run = CliRunner()
+    out, keys = tmp_path / "badge.jwt", tmp_path / "jwks.json"
+    result = run.invoke(main, ["badge", "issue", "40123", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert sign.check(out.read_text(), badges.jwks()).ok
+    keys.write_text(run.invoke(main, ["badge", "jwks"]).output)
+    assert '"d"' not in keys.read_text()
+    offline = run.invoke(main, ["badge", "verify", str(out), "--jwks", str(keys)])
+    assert offline.exit_code == 0 and "VALID" in offline.output
+    assert run.invoke(main, ["badge", "verify", str(out)]).exit_code == 0
+    assert run.invoke(main, ["badge", "revoke", env["amy"].lower(), "--reason", "test"]).exit_code == 0
+    online = run.invoke(main, ["badge", "verify", str(out)])
+    assert online.exit_code == 1 and "revoked" in online.output
+    assert run.invoke(main, ["badge", "verify", str(out), "--jwks", str(keys)]).exit_code == 0  # offline cannot know
+    refused = run.invoke(main, ["badge", "issue", "40123"])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert run.invoke(main, ["badge", "restore", env["amy"]]).exit_code == 0
+    assert run.invoke(main, ["badge", "verify", str(out)]).exit_code == 0
+    tampered = tmp_path / "tampered.jwt"
+    tampered.write_text(reencode(out.read_text().strip(), lambda c: c.update(validFrom="2020-01-01T00:00:00Z")))
+    assert run.invoke(main, ["badge", "verify", str(tampered), "--jwks", str(keys)]).exit_code == 1
+    assert run.invoke(main, ["badge", "revoke", "SMC-AAAAA-BBBBB-CCCCC-DDDDD"]).exit_code == 2

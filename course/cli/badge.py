@@ -35,15 +35,36 @@ def issue_cmd(learner, cert_id, show_name, out):
     """The signed badge (a VC-JWT) of a learner's certificate (LEARNER: learner id or staff number)."""
     from course.atomic import write_atomic
     from course.badges import badge_for
-    from course.cli.manager import _evaluate, _resolve
+    from course.records.store import Store
 
-    store, _course, result = _evaluate()
-    made = badge_for(store, _resolve(result, learner), cert_id, show_name=show_name)
+    store = Store()
+    made = badge_for(store, _learner(store, learner), cert_id, show_name=show_name)
     if out:
         write_atomic(Path(out), made.token + "\n")
         errors.print(f"wrote {escape(out)} (badge of {made.certificate_id})", highlight=False)
     else:
         click.echo(made.token)
+
+
+def _learner(store, text: str) -> str:
+    """A learner id, or a staff number (the roster's, or a self-declared learner's). Only the register
+    is read: a badge is made from a certificate already there (the marker adds each completion), so
+    there is no need to evaluate everyone as `course learning-record` does."""
+    from course.records import identity, roster
+
+    if store.learner(text):
+        return text
+    try:
+        number = identity.staff_number(text)
+    except identity.DetailsError:
+        number = None  # not a staff number, so no one's: the same "not found" as any other
+    if number:
+        row = roster.person(store, number)
+        if row and row.get("learner_id"):
+            return str(row["learner_id"])
+        if store.learner(number):
+            return number
+    raise KeyError(f"no learner or staff number '{text}' in the records or on the roster")
 
 
 @badge.command("verify")
