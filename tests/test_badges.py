@@ -28,7 +28,7 @@ from course.manager import certificates
 from course.records import certificate_revocations, identity
 from course.records.store import Store
 
-from .support.servers import course_server, http_get
+from .support.servers import CHROMIUM, axe_violations, chromium, course_server, http_get
 
 KEY = "badge-test-key-0123456789abcdef"
 PUBLIC = "https://learning.example.org/"
@@ -385,6 +385,31 @@ def test_a_revoked_certificate_s_badge_fails_on_the_server(srv):
         assert status == 404
     finally:
         certificate_revocations.restore(store, srv["ben"])
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian chromium at /usr/bin/chromium")
+def test_the_badge_check_page_is_accessible_at_375_px_and_takes_an_upload(srv, tmp_path):
+    token = badges.badge_for(srv["store"], "40123").token
+    (tmp_path / "badge.jwt").write_text(token + "\n")
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 375, "height": 800})
+        page.goto(srv["base"] + "/badges/verify")
+        assert axe_violations(page) == []
+        page.get_by_label("Badge", exact=True).fill(token)
+        page.get_by_role("button", name="Check").click()
+        page.get_by_role("heading", name="Valid badge").wait_for()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling
+        assert axe_violations(page) == []
+        page.get_by_label("Or a badge file (.jwt)").set_input_files(str(tmp_path / "badge.jwt"))
+        page.get_by_role("button", name="Check").click()
+        page.get_by_role("heading", name="Valid badge").wait_for()
+        page.get_by_label("Badge", exact=True).fill(token[:-4] + "AAAA")
+        page.get_by_role("button", name="Check").click()
+        page.get_by_role("heading", name="Not valid").wait_for()
+        assert axe_violations(page) == []
+        page.set_viewport_size({"width": 1280, "height": 800})
+        assert axe_violations(page) == []
 
 
 def test_nothing_personal_in_the_server_log(srv):
