@@ -8,6 +8,7 @@ per area, each adding its commands to `main` with `@main.command()` / `@main.gro
     serve.py     serve
     live.py      session list|summary|attendance
     manager.py   report, roster, certificate, verify, learning-record, xapi, export-learner, purge, manager
+    badge.py     badge issue|verify|revoke|restore|jwks
 
 A new area is a new module and one line in the import list at the bottom.
 """
@@ -82,7 +83,7 @@ def main():
 
 
 # each module adds its commands to `main` when imported (the order is `course --help`'s)
-from course.cli import content, grading, serve, live, manager, db, lti  # noqa: E402,F401,I001
+from course.cli import content, grading, serve, live, manager, db, lti, badge  # noqa: E402,F401,I001
 
 
 if __name__ == "__main__":

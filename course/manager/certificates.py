@@ -29,6 +29,7 @@ from pathlib import Path
 
 from course import settings
 from course.records import certificate_register as register
+from course.records import certificate_revocations as revocations
 from course.records.identity import identity_label
 from course.records.store import Store, now
 from course.settings import assets_dir, data_dir
@@ -302,7 +303,7 @@ def register_frame(store: Store, learner_ids=None):
 
 @dataclass(frozen=True)
 class Verification:
-    status: str  # valid | unknown | altered | malformed
+    status: str  # valid | unknown | altered | revoked | malformed
     certificate_id: str
     record: dict | None = None
 
@@ -321,6 +322,8 @@ class Verification:
             )
         if self.status == "malformed":
             return f"NOT VALID: '{self.certificate_id}' is not a certificate id (expected {PREFIX}- and 20 letters and digits)."
+        if self.status == "revoked":
+            return f"NOT VALID: {self.certificate_id}: the organisation revoked this certificate."
         if self.status == "altered":
             return f"NOT VALID: {self.certificate_id}: the record does not match its id (it was changed, or the key is not this course's)."
         return f"NOT VALID: {self.certificate_id}: no such certificate in this course's register."
@@ -335,6 +338,8 @@ def verify(store: Store, text: str) -> Verification:
         return Verification("unknown", cert_id)
     if not hmac.compare_digest(certificate_id(found), cert_id):
         return Verification("altered", cert_id)
+    if revocations.revocation(store, cert_id) is not None:  # withdrawn by the organisation: its badge fails too
+        return Verification("revoked", cert_id)
     return Verification("valid", cert_id, found)
 
 

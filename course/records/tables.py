@@ -380,6 +380,18 @@ lti_outbox = Table(
         aged_by="timestamp",
         only_when={"status": ("sent", "failed")},
     ),
+
+# --- certificates the organisation withdrew (course/records/certificate_revocations.py, migration 0007) ---
+# a separate fact beside the register, whose rows never change: a revoked certificate and its badge no
+# longer verify; the reason is free text a manager typed, so it is the learner's data too
+certificate_revocations = Table(
+    "certificate_revocations",
+    metadata,
+    Column("certificate_id", String(40), primary_key=True),
+    Column("learner_id", String(120), nullable=False, index=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=False),
+    Column("reason", String(200), nullable=False, default=""),
+    info=_personal(who="learner_id", label="certificate revocations", aged_by="revoked_at"),
 )
 
 

@@ -41,7 +41,7 @@ from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 from course import settings
 from course.app.pages import error_page
 from course.records.identity import CLIENT_HEADER
-from course.server import downloads, lti, page_secret, query_socket
+from course.server import badge_handlers, downloads, lti, page_secret, query_socket
 from course.server.kernel_guard import ALLOWED_MSG_TYPES, GuardedKernelWebsocketHandler
 from course.server.kernel_limits import RETRY_AFTER_SECONDS, KernelLimits
 from course.server.launch_config import DASHBOARD, ENFORCED, HOME, TEMPLATE
@@ -304,6 +304,7 @@ class CourseVoila(Voila):
             *self.dashboard_route(kept),
             # a learner's own certificate and learning record, as files (course.server.downloads)
             (url_path_join(self.server_url, downloads.ROUTE), downloads.DownloadHandler),
+            *badge_handlers.routes(self.server_url),  # Open Badges: keys, issuer, check, the learner's download
             *kept,
         ]
 

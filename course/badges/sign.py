@@ -1,0 +1,157 @@
+"""Badges signed as VC-JWT (Open Badges 3.0, 8.2 "JSON Web Token Proof Format"), and checked.
+
+The signing key is the organisation's badge key: an RSA key of its own (`var/badge-signing-key.pem`,
+0600), kept the way course.lti.keys keeps the LTI tool's key, and published the same way, as a
+JWKS (`/badges/jwks.json`). It is a separate key on purpose: the LTI key signs messages to an LMS
+and can be replaced whenever the LMS registration changes, while badges outlive any LMS and
+must keep verifying for years; one key per purpose also means a leaked LTI key forges no badge.
+
+The JOSE header is `alg: RS256` (what OB 3.0 requires), `typ: JWT` and `kid`: the address of the
+key in the published set (`.../badges/jwks.json#<kid>`). The payload is the credential itself with
+the claims OB 3.0 requires beside it: `iss` (issuer.id), `jti` (id), `sub` (credentialSubject.id),
+`nbf` (validFrom). `check` does what OB 3.0's verification says: the signature with the public
+key, the claims against the credential, the credential against the 1EdTech schema.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+from course.atomic import locked, write_atomic
+from course.badges.credential import schema_problems
+from course.lti.keys import ToolKey
+from course.settings import data_dir
+
+KEY_FILE = "badge-signing-key.pem"
+ALGORITHM = "RS256"
+JWT_CLAIMS = ("iss", "jti", "sub", "nbf", "exp", "iat")
+MAX_BADGE = 200_000  # characters: a badge is a few kilobytes; anything bigger is not one
+
+
+def badge_key(folder: Path | None = None) -> ToolKey:
+    """The organisation's badge key, made once (under a lock, so two processes agree) if there is none.
+    Back it up with the records: a lost key leaves every issued badge unverifiable."""
+    import hashlib
+
+    folder = Path(folder or data_dir())
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / KEY_FILE
+    with locked(path):
+        if not path.exists():
+            key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+            pem = key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            write_atomic(path, pem)
+        os.chmod(path, 0o600)
+        pem = path.read_bytes()
+    # the kid names the key, not a secret: a hash of the public half only
+    public = serialization.load_pem_private_key(pem, password=None).public_key()
+    der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return ToolKey("badge-" + hashlib.sha256(der).hexdigest()[:16], pem)
+
+
+def sign(credential: dict, key: ToolKey, kid_url: str) -> str:
+    """The credential as a compact JWS (a VC-JWT)."""
+    claims = {
+        "iss": credential["issuer"]["id"],
+        "jti": credential["id"],
+        "sub": credential["credentialSubject"]["id"],
+        "nbf": int(_parse_time(credential["validFrom"]).timestamp()),
+    }
+    return jwt.encode(
+        {**credential, **claims}, key.private_key, algorithm=ALGORITHM, headers={"kid": kid_url, "typ": "JWT"}
+    )
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What `check` found. status: valid | malformed | unknown-key | bad-signature | mismatch | not-conformant."""
+
+    status: str
+    reason: str
+    credential: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "valid"
+
+
+def _parse_time(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _public_key(jwks: dict, kid: str):
+    """The key in `jwks` that `kid` (a key address `...#kid`, or a bare kid) names, or None."""
+    wanted = kid.rsplit("#", 1)[-1]
+    for jwk in jwks.get("keys") or []:
+        if isinstance(jwk, dict) and jwk.get("kid") == wanted and jwk.get("kty") == "RSA" and "d" not in jwk:
+            return RSAAlgorithm.from_jwk(json.dumps(jwk))
+    return None
+
+
+def check(token: str, jwks: dict, at: datetime | None = None) -> Checked:
+    """Check a VC-JWT offline against a published key set: the signature, the JWT claims against the
+    credential, the 1EdTech schema. Never raises for a bad badge: every failure is a status."""
+    token = "".join((token or "").split())  # a pasted badge may be wrapped or end in a newline
+    if not token or len(token) > MAX_BADGE or token.count(".") != 2:
+        return Checked("malformed", "this is not a signed badge (a VC-JWT: three parts separated by dots)")
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        return Checked("malformed", "the badge's header cannot be read")
+    if header.get("alg") != ALGORITHM or not isinstance(header.get("kid"), str):
+        return Checked("malformed", f"the badge must be signed with {ALGORITHM} and name its key (kid)")
+    public = _public_key(jwks, header["kid"])
+    if public is None:
+        return Checked("unknown-key", "the badge was not signed with a key this organisation publishes")
+    try:
+        payload = jwt.decode(
+            token,
+            public,
+            algorithms=[ALGORITHM],
+            options={"require": ["iss", "jti", "sub", "nbf"], "verify_aud": False, "verify_iat": False},
+            leeway=60,  # clocks differ by a little
+        )
+    except jwt.InvalidSignatureError:
+        return Checked(
+            "bad-signature", "the signature does not match: the badge was changed, or signed by someone else"
+        )
+    except jwt.ImmatureSignatureError:
+        return Checked("mismatch", "the badge is not valid yet (validFrom is in the future)")
+    except jwt.ExpiredSignatureError:
+        return Checked("mismatch", "the badge has expired")
+    except jwt.PyJWTError as exc:
+        return Checked("malformed", f"the badge cannot be read ({exc})")
+    credential = {k: v for k, v in payload.items() if k not in JWT_CLAIMS}
+    try:
+        agree = (
+            payload["iss"] == credential["issuer"]["id"]
+            and payload["jti"] == credential["id"]
+            and payload["sub"] == credential["credentialSubject"]["id"]
+            and int(payload["nbf"]) == int(_parse_time(credential["validFrom"]).timestamp())
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        agree = False
+    if not agree:
+        return Checked(
+            "mismatch", "the badge's signed claims (iss, jti, sub, nbf) do not match its credential", credential
+        )
+    problems = schema_problems(credential)
+    if problems:
+        return Checked(
+            "not-conformant", "the badge does not follow the Open Badges 3.0 schema: " + problems[0], credential
+        )
+    if at is not None and "validUntil" in credential and _parse_time(credential["validUntil"]) < at:
+        return Checked("mismatch", "the badge has expired", credential)
+    return Checked("valid", "the signature and the credential check out", credential)
