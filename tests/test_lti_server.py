@@ -418,3 +418,26 @@ def test_lti_status_and_send_commands(outbox_lms):
     assert sent.exit_code == 0 and "Sent 1" in sent.output and len(platform.scores) == 1
     shown = runner.invoke(main, ["lti", "status"], env={**env, "COLUMNS": "200"})
     assert shown.exit_code == 0 and "sent" in shown.output and learner not in shown.output
+
+
+def test_the_purge_takes_old_launches_and_sent_marks_but_not_a_waiting_one(outbox_lms, tmp_path):
+    from sqlalchemy import update
+
+    from course.manager import privacy
+    from course.records.tables import lti_links, lti_outbox
+
+    platform, store, _key = outbox_lms
+    learner = launched_and_finished(store, platform)
+    grading_log.record(store, learner, "why", "f1", "graded", score=2.0, max_score=5.0)
+    other = launched_and_finished(store, platform, learner="lti-99999999999999999999", module="sharing")
+    grading_log.record(store, other, "sharing", "f2", "graded", score=2.0, max_score=5.0)
+    assert outbox.send_due(store).sent  # both sent...
+    sent_id = lti_records.rows(store)[0].id
+    store._write(update(lti_outbox).where(lti_outbox.c.id != sent_id).values(status="pending"))  # ...one waits again
+    long_ago = now() - timedelta(days=3650)
+    store._write(update(lti_outbox).values(timestamp=long_ago))
+    store._write(update(lti_links).values(launched_at=long_ago))
+    (tmp_path / "grading").mkdir(exist_ok=True)
+    removed = privacy.purge(store, (now() - timedelta(days=365)).date(), root=tmp_path / "grading").removed
+    assert removed["launches from a learning system"] == 2 and removed["marks for a learning system"] == 1
+    assert [r.status for r in lti_records.rows(store)] == ["pending"]  # a mark still owed to the LMS stays
