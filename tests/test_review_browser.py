@@ -26,11 +26,12 @@ from .support.servers import AXE, CHROMIUM, axe_violations, course_server, signe
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
+    pytest.mark.timeout(1500),  # a whole module, nbgrader's marking and four screens on a busy machine
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed"),
     pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (npm ci in tests/js)"),
 ]
 
-PAGE_TIMEOUT = 120_000
+PAGE_TIMEOUT = 300_000  # generous: small, busy machines start kernels slowly
 MODULE = "why"
 LEARNER = "RV-7001"
 
@@ -46,7 +47,8 @@ def server(tmp_path_factory):
         "COURSE_GRADING_DIR": str(grading),
         "NBGRADER_EXCHANGE": str(data / "exchange"),
     }
-    with course_server(env, data / "voila.log", "--pool-size=1") as base:
+    # ready once the server answers a page without a kernel: the module page then waits its own time
+    with course_server(env, data / "voila.log", "--pool-size=1", ready="/verify") as base:
         yield {"base": base, "db": f"sqlite:///{data / 'var' / 'records.db'}"}
 
 
@@ -90,6 +92,8 @@ def finish_the_module(page, module) -> dict[str, str]:
 def wait_for_the_review(page) -> None:
     deadline = time.monotonic() + 240  # waiting for the marker's outcome, not timing it
     while not page.locator(".cm-review").is_visible() and time.monotonic() < deadline:
+        if page.get_by_text("could not be marked automatically").is_visible():
+            pytest.fail("the marker could not mark the attempt (see the server's log)")
         time.sleep(3)  # the page may say the mark is on its way: coming back shows it
         page.reload(wait_until="domcontentloaded")
         page.get_by_role("heading", name="Your result").wait_for()
