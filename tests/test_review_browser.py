@@ -17,6 +17,7 @@ import pytest
 
 from course.assessment.layout import attempt_key, shown_scenario
 from course.content.model import load_course
+from course.grading.release import release
 from course.records.store import Store
 
 from .support.grading_helpers import copy_course_root
@@ -39,7 +40,10 @@ LEARNER = "RV-7001"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("review")
-    grading = copy_course_root(data)  # `course serve` releases every module into it and runs the marker
+    grading = copy_course_root(data)  # the marker (run by `course serve`) grades into it
+    # released here, without the server's start-up time limit (a busy machine takes minutes):
+    # `course serve` then finds nothing to release (course.server.supervisor.prepare_grading)
+    assert all(r.generated for r in release(grading, to_exchange=False))
     env = {
         "COURSE_DATA_DIR": str(data / "var"),
         "COURSE_DB_URL": "",
@@ -142,5 +146,9 @@ def test_the_review_of_a_marked_attempt_on_every_screen(server, browser):
             return /(auto|scroll)/.test(s.overflowY + s.overflowX) &&
                    (el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1); }).length""")
         assert inner == 0, f"{name}: a scrolling box inside the review"
+        beside = page.evaluate("""() => [...document.querySelectorAll('.cm-review dt')].filter(dt => {
+            const dd = dt.nextElementSibling;
+            return dd && dd.getBoundingClientRect().top < dt.getBoundingClientRect().bottom - 1; }).length""")
+        assert beside == 0, f"{name}: a label beside its text, not above it"
         assert axe_violations(page) == [], name
     page.close()
