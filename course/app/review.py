@@ -77,7 +77,7 @@ def item_html(
     if show_best and (chosen is None or chosen.score < top.score):
         best = (
             f"<dt>The best choice</dt><dd><strong>{shown_letter_of(scenario, top)}.</strong> {escape(top.text)} "
-            f"{escape(first_sentence(top.feedback))}</dd>"
+            f"<em>Why it is best:</em> {escape(first_sentence(top.feedback))}</dd>"
         )
     elif show_best:
         best = "<dt>The best choice</dt><dd>Your choice was the best choice.</dd>"
