@@ -118,10 +118,12 @@ class ReflectionWidget(widgets.VBox):
             log.exception("could not save a reflection")
 
     def _cancel(self) -> None:
+        # the box stays in _waiting until its words are saved (or refused): Voila's shutdown
+        # interrupts the kernel (SIGINT) before asking it to stop, which can cut a save short, and
+        # the exit hook then saves again
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        _waiting.discard(self)
 
     @property
     def pending(self) -> bool:
@@ -138,6 +140,7 @@ class ReflectionWidget(widgets.VBox):
 
     def close(self) -> None:
         self._cancel()  # a box taken off the page saves nothing later
+        _waiting.discard(self)
         self._closed = True
         super().close()
 
@@ -148,16 +151,20 @@ class ReflectionWidget(widgets.VBox):
             return False
         value = self.text.value[:MAX_LENGTH]
         if value == self.records.reflection(self.prompt_id):
+            _waiting.discard(self)
             self.status.value = SAVED if value else ""
             return True
         try:
             self.records.save_reflection(self.prompt_id, value)
+            _waiting.discard(self)
         except ChangedElsewhere as exc:
+            _waiting.discard(self)
             self.status.value = f'<p class="cm-status cm-status--error" role="alert">Not saved: {escape(str(exc))}.</p>'
             if self.on_refused is not None:
                 self.on_refused(value)
             return False
         except StoreError as exc:  # RecordRefused too: finished, or signed out (course.records.attempt)
+            _waiting.discard(self)
             self.status.value = f'<p class="cm-status cm-status--error" role="alert">Not saved: {escape(str(exc))}.</p>'
             return False
         self.status.value = SAVED
