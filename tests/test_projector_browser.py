@@ -64,12 +64,12 @@ def open_page(browser, url: str, viewport: dict):
     return page
 
 
-def shown_or_reload(page, heading: str, tries: int = 4) -> None:
+def shown_or_reload(page, heading: str, tries: int = 6) -> None:
     """Wait for the heading; reload if the render came up empty (nbclient waits only 4 s for a
     cell's output: a kernel still starting on a busy 2-core machine misses it)."""
     for _ in range(tries - 1):
         try:
-            page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
+            page.get_by_role("heading", name=heading).wait_for(timeout=75_000)
             return
         except Exception:  # noqa: BLE001 - a timeout: reload and wait again
             page.reload(wait_until="domcontentloaded")
