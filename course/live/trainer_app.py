@@ -326,6 +326,7 @@ class TrainerApp(widgets.VBox):
         self._projector(True)
         self.title = widgets.HTML("")
         self.join_panel = widgets.HTML("")
+        self.join_panel.add_class("cm-live-join-panel")
         # the key is for the trainer, on a screen the room sees: folded away, and gone for good
         # once the session moves to another scenario (see _render), never left there by default
         self.key_panel = widgets.HTML(trainer_key_html(key, session.display_code) if new_key else "")
