@@ -43,9 +43,8 @@ def badge_for(store: Store, learner_id: str, certificate_id: str | None = None, 
     Refused (BadgeError) when the learner has no such certificate, or it does not verify (revoked,
     altered): the same answer for another learner's id as for an unknown one."""
     from course.badges.credential import build, schema_problems
-    from course.content.loader import load_yaml
+    from course.badges.issuer import content_field
     from course.manager import certificates
-    from course.settings import content_dir
 
     mine = certificates.for_learner(store, learner_id)
     if certificate_id is not None:
@@ -63,7 +62,6 @@ def badge_for(store: Store, learner_id: str, certificate_id: str | None = None, 
         )
     who = issuer()
     key = badge_key()
-    policy = load_yaml(content_dir() / "policy.yaml") or {}
     from course.app.pages import COURSE_TITLE
 
     credential = build(
@@ -71,7 +69,7 @@ def badge_for(store: Store, learner_id: str, certificate_id: str | None = None, 
         who,
         key=certificates.secret_key(),
         course_title=COURSE_TITLE,
-        policy_title=str(policy.get("title") or "Social Media Policy"),
+        policy_title=content_field("policy.yaml", "title", "Social Media Policy"),
         show_name=show_name,
     )
     problems = schema_problems(credential)

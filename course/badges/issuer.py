@@ -9,6 +9,8 @@ issue badges: an issuer id that nobody can look up would make a badge nobody can
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from course import settings
 from course.manager.certificates import CertificateError
@@ -55,15 +57,26 @@ class Issuer:
         }
 
 
-def issuer(env=None) -> Issuer:
-    """This course's issuer, from COURSE_PUBLIC_URL and organisation.yaml's `name`."""
+@lru_cache(maxsize=16)
+def _field(path: str, mtime_ns: int, key: str, default: str) -> str:
     from course.content.loader import load_yaml
 
+    return str((load_yaml(Path(path)) or {}).get(key) or default)
+
+
+def content_field(name: str, key: str, default: str) -> str:
+    """One top-level field of a content file (organisation.yaml, policy.yaml), read again only when
+    the file changes: the YAML parse costs far more than making and signing a badge."""
+    path = settings.content_dir() / name
+    return _field(str(path), path.stat().st_mtime_ns, key, default)
+
+
+def issuer(env=None) -> Issuer:
+    """This course's issuer, from COURSE_PUBLIC_URL and organisation.yaml's `name`."""
     base = settings.public_url(env)
     if not base.startswith(("https://", "http://")):
         raise BadgeError(
             "badges need the course's public address: set COURSE_PUBLIC_URL (for example https://learning.example.org/)"
         )
     base = base if base.endswith("/") else base + "/"
-    org = load_yaml(settings.content_dir() / "organisation.yaml") or {}
-    return Issuer(base, str(org.get("name") or "Your employer"))
+    return Issuer(base, content_field("organisation.yaml", "name", "Your employer"))

@@ -19,6 +19,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import jwt
@@ -28,7 +29,6 @@ from jwt.algorithms import RSAAlgorithm
 
 from course.atomic import locked, write_atomic
 from course.badges.credential import schema_problems
-from course.lti.keys import ToolKey
 from course.settings import data_dir
 
 KEY_FILE = "badge-signing-key.pem"
@@ -37,11 +37,34 @@ JWT_CLAIMS = ("iss", "jti", "sub", "nbf", "exp", "iat")
 MAX_BADGE = 200_000  # characters: a badge is a few kilobytes; anything bigger is not one
 
 
-def badge_key(folder: Path | None = None) -> ToolKey:
-    """The organisation's badge key, made once (under a lock, so two processes agree) if there is none.
-    Back it up with the records: a lost key leaves every issued badge unverifiable."""
+@dataclass(frozen=True)
+class BadgeKey:
+    kid: str
+    private_key: rsa.RSAPrivateKey
+
+    def jwks(self) -> dict:
+        """The published key set: the public half only (never `d` or the primes)."""
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.private_key.public_key()))
+        jwk.update({"kid": self.kid, "alg": ALGORITHM, "use": "sig"})
+        return {"keys": [jwk]}
+
+
+@lru_cache(maxsize=4)
+def _loaded(pem: bytes) -> BadgeKey:
+    # cryptography checks an RSA key's consistency on load (about a second for this size): once per process
     import hashlib
 
+    key = serialization.load_pem_private_key(pem, password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    # the kid names the key, not a secret: a hash of the public half only
+    return BadgeKey("badge-" + hashlib.sha256(der).hexdigest()[:16], key)
+
+
+def badge_key(folder: Path | None = None) -> BadgeKey:
+    """The organisation's badge key, made once (under a lock, so two processes agree) if there is none,
+    the way course.lti.keys makes the tool's. Back it up with the records: a lost key leaves every
+    issued badge unverifiable."""
     folder = Path(folder or data_dir())
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / KEY_FILE
@@ -54,13 +77,10 @@ def badge_key(folder: Path | None = None) -> ToolKey:
             write_atomic(path, pem)
         os.chmod(path, 0o600)
         pem = path.read_bytes()
-    # the kid names the key, not a secret: a hash of the public half only
-    public = serialization.load_pem_private_key(pem, password=None).public_key()
-    der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return ToolKey("badge-" + hashlib.sha256(der).hexdigest()[:16], pem)
+    return _loaded(pem)
 
 
-def sign(credential: dict, key: ToolKey, kid_url: str) -> str:
+def sign(credential: dict, key: BadgeKey, kid_url: str) -> str:
     """The credential as a compact JWS (a VC-JWT)."""
     claims = {
         "iss": credential["issuer"]["id"],
