@@ -321,7 +321,7 @@ attendance = Table(
 )
 
 
-# --- LTI 1.3 launches from an LMS and the marks sent back (course/lti/records.py, migration 0007) ----
+# --- LTI 1.3 launches from an LMS and the marks sent back (course/lti/records.py, migration 0008) ----
 # a login initiation's state (hashed) and nonce, until the launch uses them once or they expire;
 # no person column: the LMS's login_hint is not kept
 lti_logins = Table(
@@ -381,7 +381,7 @@ lti_outbox = Table(
         only_when={"status": ("sent", "failed")},
     ),
 
-# --- certificates the organisation withdrew (course/records/certificate_revocations.py, migration 0007) ---
+# --- certificates the organisation withdrew (course/records/certificate_revocations.py, migration 0009) ---
 # a separate fact beside the register, whose rows never change: a revoked certificate and its badge no
 # longer verify; the reason is free text a manager typed, so it is the learner's data too
 certificate_revocations = Table(

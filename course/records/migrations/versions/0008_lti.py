@@ -5,16 +5,16 @@
 - `lti_outbox`: the marks of record waiting to be sent (or sent) with LTI Assignment and Grade
   Services, one per learner, module and attempt.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -3,16 +3,16 @@
 `certificate_revocations`: one row per revoked certificate id (course.records.certificate_revocations);
 the register's rows are not changed, so revoking changes no certificate id.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-02
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision = "0006"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
