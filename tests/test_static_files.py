@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
 from course.server.static_files import IMMUTABLE, ONE_DAY, cache_control, compressed
 
 from .support.servers import course_server

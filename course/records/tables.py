@@ -380,6 +380,8 @@ lti_outbox = Table(
         aged_by="timestamp",
         only_when={"status": ("sent", "failed")},
     ),
+)
+
 
 # --- certificates the organisation withdrew (course/records/certificate_revocations.py, migration 0009) ---
 # a separate fact beside the register, whose rows never change: a revoked certificate and its badge no
