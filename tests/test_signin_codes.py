@@ -260,7 +260,7 @@ def test_browser_sign_in_with_a_code_then_a_pin_on_course_serve(tmp_path):
         page.get_by_label("New PIN or passphrase").fill("27182")
         page.get_by_label("Type it again").fill("27182")
         page.get_by_role("button", name="Save and sign in").click()
-        page.get_by_text("A PIN needs at least 6 digits.").wait_for()
+        page.get_by_role("alert").filter(has_text="A PIN needs at least 6 digits.").wait_for()  # and by its field
         page.get_by_label("New PIN or passphrase").fill("271828")
         page.get_by_label("Type it again").fill("271828")
         page.get_by_role("button", name="Save and sign in").click()
