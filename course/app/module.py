@@ -34,6 +34,7 @@ from ipywidgets.widgets.widget_string import HTMLStyle
 from course.app import hooks, marking, status
 from course.app.help import help_href, help_link_html
 from course.app.pages import NOT_FOUND, SOMETHING_WRONG, message_html
+from course.app.review import shows_best_choice
 from course.content.model import Course, Module
 from course.kernel.runtime import guarded, log
 from course.progress import may_start_again, reaches_pass_mark
@@ -387,8 +388,13 @@ class ModuleApp(widgets.VBox):
                 decision = self.records.decision(scenario.id)
                 assert decision is not None  # every item shown is answered here (done == total above)
                 choice = scenario.choice(decision.choice_id)
+                # a bank's best choices wait for a pass (course.app.review): none is known at Finish
                 feedback = feedback_html(
-                    scenario, choice, self.course.policy, show_best=True, help_at=help_href(self.token, self.module.id)
+                    scenario,
+                    choice,
+                    self.course.policy,
+                    show_best=shows_best_choice(self.module, passed=None),
+                    help_at=help_href(self.token, self.module.id),
                 )
                 parts.append(f"<h4>{escape(scenario.title)}</h4>{feedback}")
             review = "<h3>Review of every answer</h3>" + "".join(parts)

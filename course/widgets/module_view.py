@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
+from course.app.review import shows_best_choice
 from course.content.model import Choice, Course, Module, Scenario, load_course
 from course.records.attempt import LearnerRecords
 from course.records.identity import being_graded, current_learner, in_voila
@@ -156,8 +157,11 @@ class ModuleView:
                 decision = self.records.decision(scenario.id)
                 assert decision is not None  # every item shown is answered here (done == total above)
                 choice = scenario.choice(decision.choice_id)
+                # a bank's best choices wait for a pass, as in the app (course.app.review.shows_best_choice)
+                show_best = shows_best_choice(self.module, passed=None)
                 parts.append(
-                    f"<h4>{escape(scenario.title)}</h4>{feedback_html(scenario, choice, self.course.policy, show_best=True, help_at=IN_NOTEBOOK)}"
+                    f"<h4>{escape(scenario.title)}</h4>"
+                    f"{feedback_html(scenario, choice, self.course.policy, show_best=show_best, help_at=IN_NOTEBOOK)}"
                 )
             review = "<h3>Review of every answer</h3>" + "".join(parts)
         return (
