@@ -22,6 +22,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from course import badges
+from course.app import downloads
 from course.badges import credential as cred
 from course.badges import sign
 from course.manager import certificates
@@ -321,11 +322,16 @@ def post_form(url: str, fields: dict) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
+def badge_link(srv, learner_id: str, name: str = "badge.jwt") -> str:
+    """The learner's badge download as their certificate page links it (with a download ticket)."""
+    ticket = downloads.issue_ticket(learner_id)
+    return f"{srv['base']}/download/{name}?{urllib.parse.urlencode({'ticket': ticket})}"
+
+
 def test_the_downloaded_badge_verifies_with_the_key_the_server_publishes(srv):
     keys = fetch_json(f"{srv['base']}/badges/jwks.json")  # first: the server makes the key
     assert keys["keys"] and all("d" not in k and "p" not in k for k in keys["keys"])
-    link = badges.download_link(srv["amy_token"], srv["amy"], base=srv["base"] + "/")
-    status, headers, body = http_get(link)
+    status, headers, body = http_get(badge_link(srv, "40123"))
     assert status == 200 and headers["Content-Type"] == "application/jwt"
     assert f"badge-{srv['amy']}.jwt" in headers["Content-Disposition"]
     assert headers["Cache-Control"] == "no-store"
@@ -346,15 +352,15 @@ def test_the_issuer_profile_is_served_and_follows_the_schema(srv):
     assert payload_of(token)["issuer"]["id"] == profile["id"]
 
 
-def test_the_download_is_refused_for_another_learner_s_token(srv):
-    ben_asks_for_amy = badges.download_link(srv["ben_token"], srv["amy"], base=srv["base"] + "/")
-    status, _headers, body = http_get(ben_asks_for_amy)
-    assert status == 404 and "eyJ" not in body
-    for query in (f"id={srv['amy']}", f"token=forged&id={srv['amy']}", ""):
+def test_the_download_is_only_ever_the_ticket_holder_s_own_badge(srv):
+    # a download ticket names one learner (course.app.downloads): Ben's gets Ben's badge, never Amy's
+    status, _headers, body = http_get(badge_link(srv, "40456"))
+    assert status == 200 and cred.certificate_id(payload_of(body)) == srv["ben"]
+    for query in (f"token={srv['amy_token']}", "ticket=forged", ""):  # a sign-in token is not a ticket
         status, _headers, body = http_get(f"{srv['base']}/download/badge.jwt?{query}")
         assert status == 403 and "eyJ" not in body
-    status, _headers, body = http_get(badges.download_link(srv["ben_token"], srv["ben"], base=srv["base"] + "/"))
-    assert status == 200 and cred.certificate_id(payload_of(body)) == srv["ben"]
+    status, _headers, body = http_get(badge_link(srv, "40123", name="badge-with-name.jwt"))
+    assert status == 200 and payload_of(body)["credentialSubject"]["identifier"][0]["identityHash"] == "Amy Reid"
 
 
 def test_the_verification_page_checks_a_pasted_badge_and_an_id(srv):
@@ -381,7 +387,7 @@ def test_a_revoked_certificate_s_badge_fails_on_the_server(srv):
         assert "Not valid" in page and "revoked" in page
         status, _headers, page = http_get(f"{srv['base']}/verify?id={srv['ben']}")
         assert "Not valid" in page  # the certificate page agrees
-        status, _headers, _body = http_get(badges.download_link(srv["ben_token"], srv["ben"], base=srv["base"] + "/"))
+        status, _headers, _body = http_get(badge_link(srv, "40456"))
         assert status == 404
     finally:
         certificate_revocations.restore(store, srv["ben"])
@@ -413,7 +419,7 @@ def test_the_badge_check_page_is_accessible_at_375_px_and_takes_an_upload(srv, t
 
 
 def test_nothing_personal_in_the_server_log(srv):
-    test_the_download_is_refused_for_another_learner_s_token(srv)
+    test_the_download_is_only_ever_the_ticket_holder_s_own_badge(srv)
     log = srv["log"].read_text(errors="replace")
     for secret in ("Amy Reid", "Ben Okafor", srv["amy_token"], srv["ben_token"], "40123", "40456", "eyJ"):
         assert secret not in log

@@ -39,7 +39,12 @@ def links(html: str) -> dict[str, str]:
     }
 
 
-def test_the_page_links_to_real_downloads_not_data_urls(store, course, completed):
+def test_the_page_links_to_real_downloads_not_data_urls(store, course, completed, monkeypatch):
+    monkeypatch.delenv("COURSE_PUBLIC_URL", raising=False)
+    html = open_certificate_page(course, store, "40001", token="tok").value
+    # without a public address there is no issuer a badge could name: no badge is offered
+    assert set(links(html)) == {d.label for d in downloads.DOWNLOADS if not d.public}
+    monkeypatch.setenv("COURSE_PUBLIC_URL", "https://course.example.org/")
     html = open_certificate_page(course, store, "40001", token="tok").value
     assert "data:" not in html and "base64" not in html and "<iframe" not in html
     found = links(html)

@@ -91,12 +91,12 @@ STYLE = """<style>
 
 def download_links(ticket: str | None, *, certificate: bool) -> str:
     """The learner's downloads (course.app.downloads) as button-like links to real files."""
-    from course.app.downloads import DOWNLOADS, link
+    from course.app.downloads import link, offered
 
     items = "".join(
         f'<li><a class="cm-button{" cm-button--primary" if i == 0 and certificate else ""}" '
         f'href="{escape(link(d, ticket))}" download>{escape(d.label)}</a></li>'
-        for i, d in enumerate(x for x in DOWNLOADS if certificate or not x.certificate)
+        for i, d in enumerate(offered(certificate=certificate))
     )
     return f'<ul class="cm-downloads" aria-label="Downloads">{items}</ul>'
 

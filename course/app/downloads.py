@@ -14,7 +14,7 @@ the links carry no ticket.
 
 Each download is built from the records when it is asked for, for the learner the ticket (or
 the hub) names, so it is always the learner's own and always current. Another kind of file
-(an Open Badges credential, say) is one more `Download` and one more builder in `BUILDERS`.
+is one more `Download` and one more builder in `BUILDERS`, as the Open Badges credential is.
 """
 
 from __future__ import annotations
@@ -39,11 +39,15 @@ class Download:
     name: str  # the file's name in the address: /download/<name>
     label: str  # the link's words
     certificate: bool  # needs a current certificate (else: always there, e.g. the learning record)
+    public: bool = False  # needs the course's public address (COURSE_PUBLIC_URL): an Open Badge names it
 
 
 DOWNLOADS = (
     Download("certificate.pdf", "Download the certificate (PDF)", True),
     Download("certificate.html", "Download the printable certificate", True),
+    # the Open Badges credential (course.badges): the learner's name only hashed, or in clear if they choose
+    Download("badge.jwt", "Download your Open Badge (for a badge backpack)", True, public=True),
+    Download("badge-with-name.jwt", "Download your Open Badge with your name in it", True, public=True),
     Download("learning-record.html", "Download your learning record", False),
     Download("learning-record.csv", "Download your learning record as a spreadsheet (CSV)", False),
 )
@@ -166,10 +170,39 @@ def learning_record_csv(store, course, learner_id: str, public_url: str | None =
     )
 
 
+def _badge(store, learner_id: str, show_name: bool) -> File:
+    from course.badges import BadgeError, badge_for
+
+    try:
+        badge = badge_for(store, learner_id, show_name=show_name)  # the newest certificate's
+    except BadgeError as exc:  # no certificate, revoked, or no public address: not this learner's to have
+        raise NotReady(str(exc)) from None
+    return File(badge.token.encode("ascii"), "application/jwt", badge.filename)
+
+
+def badge_jwt(store, course, learner_id: str, public_url: str | None = None) -> File:
+    return _badge(store, learner_id, show_name=False)
+
+
+def badge_with_name_jwt(store, course, learner_id: str, public_url: str | None = None) -> File:
+    return _badge(store, learner_id, show_name=True)
+
+
+def offered(*, certificate: bool) -> list[Download]:
+    """The downloads a learner's page offers: the certificate's only with a certificate, a badge only
+    where the course has a public address to name as its issuer."""
+    from course import settings
+
+    public = bool(settings.public_url())
+    return [d for d in DOWNLOADS if (certificate or not d.certificate) and (public or not d.public)]
+
+
 Builder = Callable[..., File]
 BUILDERS: dict[str, Builder] = {
     "certificate.pdf": certificate_pdf,
     "certificate.html": certificate_html,
+    "badge.jwt": badge_jwt,
+    "badge-with-name.jwt": badge_with_name_jwt,
     "learning-record.html": learning_record_html,
     "learning-record.csv": learning_record_csv,
 }

@@ -13,14 +13,13 @@ certificate is still in the register, unaltered and not revoked (course.records.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from course.badges import sign as signing
-from course.badges.issuer import DOWNLOAD_PATH, BadgeError, issuer
+from course.badges.issuer import BadgeError, issuer
 from course.badges.sign import Checked, badge_key, check
 from course.records.store import Store
 
-__all__ = ["Badge", "BadgeError", "Checked", "badge_for", "check", "check_online", "download_link", "jwks"]
+__all__ = ["Badge", "BadgeError", "Checked", "badge_for", "check", "check_online", "jwks"]
 
 
 @dataclass(frozen=True)
@@ -102,10 +101,3 @@ def check_online(store: Store, token: str) -> Checked:
             found.credential,
         )
     return Checked("valid", f"a valid badge of certificate {verification.certificate_id}", found.credential)
-
-
-def download_link(token: str, certificate_id: str, *, show_name: bool = False, base: str = "") -> str:
-    """The address of a learner's badge download, for the certificate page's button: `base` is the
-    page's base URL ("" for a relative link); `token` the learner's sign-in token, as in every app link."""
-    query = {"token": token, "id": certificate_id, **({"name": "1"} if show_name else {})}
-    return f"{base}{DOWNLOAD_PATH}?{urlencode(query)}"

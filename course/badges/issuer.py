@@ -18,7 +18,6 @@ from course.manager.certificates import CertificateError
 JWKS_PATH = "badges/jwks.json"
 ISSUER_PATH = "badges/issuer.json"
 VERIFY_PATH = "badges/verify"
-DOWNLOAD_PATH = "download/badge.jwt"
 
 
 class BadgeError(CertificateError):

@@ -4,11 +4,10 @@
 - `/badges/issuer.json`: the issuer's Open Badges Profile (the `issuer.id` every badge names);
 - `/badges/verify`: anyone pastes or uploads a badge (or gives `?id=` a certificate id) and learns
   whether it is valid: signature, schema, and the register (revoked or changed certificates fail);
-- `/download/badge.jwt?token=...&id=SMC-...`: the signed-in learner's own badge, refused (403) for
-  anyone else's certificate, authenticated exactly as the app pages are (the sign-in token in the
-  address, course.records.identity.session_learner; the hub's own login when there is a hub).
 
-`routes(server_url)` gives all four, for the one line in course/server/voila.py. Nothing personal
+The learner's own badge is one of their downloads (course.app.downloads, `/download/badge.jwt` and
+`/download/badge-with-name.jwt`, served by course.server.downloads with a download ticket, never the
+session token). `routes(server_url)` gives the three above, for the one line in course/server/voila.py. Nothing personal
 is logged: a failed check logs its status only, never the badge, the token or a name.
 """
 
@@ -188,48 +187,10 @@ def _check_id(store, typed: str):
     return check_online(store, make(store, record["learner_id"], verification.certificate_id).token)
 
 
-class BadgeDownloadHandler(JupyterHandler):
-    """GET /download/badge.jwt?token=...&id=SMC-...[&name=1]: the learner's own badge, or 403."""
-
-    def get(self):
-        from course.badges import BadgeError, badge_for
-        from course.records import identity
-        from course.records.store import Store, StoreError
-
-        self.set_header("Cache-Control", "no-store")
-        try:
-            store = Store()
-            hub = identity.hub_user()
-            if hub:  # on a hub, this server is the learner's own, and the hub's login says who is asking
-                if not self.current_user:
-                    raise tornado.web.HTTPError(403)
-                learner = identity.check_learner_id(hub)
-            else:
-                token = (self.request.arguments.get("token") or [b""])[0][:300].decode("utf-8", "replace")
-                try:
-                    learner = identity.session_learner(token, store)
-                except identity.SignInRequired:
-                    raise tornado.web.HTTPError(403) from None
-            wanted = (self.request.arguments.get("id") or [b""])[0][:80].decode("utf-8", "replace") or None
-            show_name = (self.request.arguments.get("name") or [b""])[0] == b"1"
-            try:
-                badge = badge_for(store, learner, wanted, show_name=show_name)
-            except BadgeError as exc:
-                self.log.info("badge download refused: %s", type(exc).__name__)  # nothing personal
-                raise tornado.web.HTTPError(404) from None  # another learner's certificate looks like none
-        except StoreError:
-            self.log.exception("the badge download could not read the records store")
-            raise tornado.web.HTTPError(503) from None
-        self.set_header("Content-Type", "application/jwt")
-        self.set_header("Content-Disposition", f'attachment; filename="{badge.filename}"')
-        self.finish(badge.token)
-
-
 def routes(server_url: str) -> list[tuple]:
     """The badge routes, for course/server/voila.py's init_handlers."""
     return [
         (url_path_join(server_url, "/badges/jwks.json"), JwksHandler),
         (url_path_join(server_url, "/badges/issuer.json"), IssuerHandler),
         (url_path_join(server_url, "/badges/verify"), BadgeVerifyHandler),
-        (url_path_join(server_url, "/download/badge.jwt"), BadgeDownloadHandler),
     ]
