@@ -138,7 +138,7 @@ def test_no_staff_number_or_name_in_clear_unless_the_learner_chooses(env):
     assert who["identityHash"] == "sha256$" + hashlib.sha256(("Amy Reid" + who["salt"]).encode()).hexdigest()
     assert who["identityHash"] != cred.name_hash("Ben Okafor", who["salt"])
     # the subject id is a pseudonym: the same for the learner's badges, not derivable without the key
-    assert payload_of(token)["credentialSubject"]["id"] != f"urn:uuid:{uuid.uuid5(cred.COURSE_NAMESPACE, '40123')}"
+    assert payload_of(token)["credentialSubject"]["id"] != f"urn:uuid:{uuid.uuid5(cred.BADGE_NAMESPACE, '40123')}"
     shown = payload_of(badges.badge_for(env["store"], "40123", show_name=True).token)
     assert shown["credentialSubject"]["identifier"][0] == {
         "type": "IdentityObject",

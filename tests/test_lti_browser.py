@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 import pytest
 
 from course.content.model import load_course
-from course.lti import records as lti_records
 from course.records import grading_log, identity
+from course.records import lti as lti_records
 from course.records.store import Store
 from course.records.tables import lti_links
 

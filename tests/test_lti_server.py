@@ -32,9 +32,9 @@ from html import unescape
 import pytest
 
 from course.lti import outbox, platforms
-from course.lti import records as lti_records
 from course.lti.keys import tool_key
 from course.records import grading_log, identity, roster, signin_tokens, trainers
+from course.records import lti as lti_records
 from course.records.store import Store, now
 from course.records.tables import lti_logins
 

@@ -36,7 +36,7 @@ SCHEMA_DIR = Path(__file__).with_name("schema")
 CREDENTIAL_SCHEMA = "ob_v3p0_achievementcredential_schema.json"
 PROFILE_SCHEMA = "ob_v3p0_profile_schema.json"
 SCHEMA_ID = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential-jsonschema1.json"
-COURSE_NAMESPACE = uuid.UUID("6f1d0c57-3b8e-5a43-9a59-0c2d7f4e8b21")  # this course's uuid5 namespace
+BADGE_NAMESPACE = uuid.UUID("6f1d0c57-3b8e-5a43-9a59-0c2d7f4e8b21")  # this course's uuid5 namespace
 
 
 def _keyed(key: bytes, purpose: str, value: str) -> str:
@@ -44,7 +44,7 @@ def _keyed(key: bytes, purpose: str, value: str) -> str:
 
 
 def _urn(*parts: str) -> str:
-    return f"urn:uuid:{uuid.uuid5(COURSE_NAMESPACE, '/'.join(parts))}"
+    return f"urn:uuid:{uuid.uuid5(BADGE_NAMESPACE, '/'.join(parts))}"
 
 
 def _datetime(value) -> str:

@@ -38,7 +38,7 @@ def send():
 @lti.command()
 def status():
     """The outbox, one row per mark (no names)."""
-    from course.lti import records
+    from course.records import lti as records
     from course.records.store import Store
 
     rows = records.rows(Store())

@@ -56,14 +56,14 @@ def server_env(config: Path, base: dict | None = None) -> dict:
 
 # the course's own routes a user's server needs beside Voila: the learner's downloads
 # (course.server.downloads; `course serve` adds the same route in course.server.voila)
-COURSE_ARGS = ["--ServerApp.jpserver_extensions=course.server.downloads=True"]
+EXTENSION_ARGS = ["--ServerApp.jpserver_extensions=course.server.downloads=True"]
 
 
 def command(staff: bool, extra: list[str]) -> list[str]:
     singleuser = str(Path(sys.executable).with_name("jupyterhub-singleuser"))
     # a container or CI job may run everything as root (Jupyter refuses unless told)
     root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
-    return [singleuser, *([] if staff else LEARNER_ARGS), *COURSE_ARGS, *root, *extra]
+    return [singleuser, *([] if staff else LEARNER_ARGS), *EXTENSION_ARGS, *root, *extra]
 
 
 def upgrade_records() -> None:

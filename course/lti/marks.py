@@ -1,7 +1,7 @@
 """The hook the marker calls when it records a mark of record (course.records.grading_log.record).
 
 For a learner launched from an LMS into that module, the mark is queued in the outbox
-(course.lti.records.queue_mark) with a comment saying what the course's own rule made of it:
+(course.records.lti.queue_mark) with a comment saying what the course's own rule made of it:
 the LMS compares the score with its own "grade to pass", which does not know that a 0 on a
 critical item fails the module whatever the score (course.progress). For anyone else it costs
 one indexed read.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from course.lti import records as lti_records
+from course.records import lti as lti_records
 from course.records.store import Store
 
 log = logging.getLogger("course.lti")

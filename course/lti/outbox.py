@@ -18,8 +18,8 @@ from datetime import datetime
 
 from course import settings
 from course.lti import ags, platforms
-from course.lti import records as lti_records
 from course.lti.keys import ToolKey, tool_key
+from course.records import lti as lti_records
 from course.records.store import Store, aware
 
 log = logging.getLogger("course.lti")

@@ -321,7 +321,7 @@ attendance = Table(
 )
 
 
-# --- LTI 1.3 launches from an LMS and the marks sent back (course/lti/records.py, migration 0008) ----
+# --- LTI 1.3 launches from an LMS and the marks sent back (course/records/lti.py, migration 0008) ----
 # a login initiation's state (hashed) and nonce, until the launch uses them once or they expire;
 # no person column: the LMS's login_hint is not kept
 lti_logins = Table(

@@ -1,7 +1,7 @@
 """LTI 1.3 in the course server: an LMS (Moodle, Totara...) launches a learner into a module.
 
 - `GET|POST /lti/login`: the LMS's OIDC login initiation. A state and a nonce are made and kept
-  in the records store (course.lti.records: hashed state, single use, ten minutes), and the
+  in the records store (course.records.lti: hashed state, single use, ten minutes), and the
   browser goes to the LMS's authorisation endpoint (course.lti.launch.login_redirect).
 - `POST /lti/launch`: the redirect URI. The LMS's form post of a signed `id_token` is checked
   (course.lti.launch.validate: signature from its JWKS, issuer, audience, expiry, the state
@@ -33,8 +33,8 @@ from course import settings
 from course.app.pages import message_page
 from course.lti import launch as lti_launch
 from course.lti import platforms
-from course.lti import records as lti_records
 from course.lti.ags import SCORE_SCOPE
+from course.records import lti as lti_records
 from course.server.launch_config import HOME
 
 MODULE_PAGE = HOME.rsplit("/", 1)[0] + "/module.ipynb"  # beside the home: voila/render/module.ipynb
