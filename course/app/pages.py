@@ -58,17 +58,32 @@ def error_page(status_code: int, base_url: str = "/") -> str:
     return message_page(status_code, title, text, base_url)
 
 
-def message_page(status_code: int, title: str, text: str, base_url: str = "/") -> str:
-    """A whole page saying one thing in plain words (an error page, a refused LTI launch)."""
-    base = escape(base_url if base_url.endswith("/") else base_url + "/")
+def base_href(base_url: str) -> str:
+    """The server's base URL, escaped for an attribute, ending in one slash."""
+    return escape(base_url if base_url.endswith("/") else base_url + "/")
+
+
+def page_shell(title: str, main: str, base_url: str = "/", *, head: str = "", main_class: str = "cm-main") -> str:
+    """A whole page the server writes itself (no kernel), in the course's look: the banner, a skip
+    link and `main` (HTML, already escaped by the caller) in the page's one <main>. Every such page
+    (errors, a refused launch, downloads, the certificate and badge checks) is this shell."""
+    base = base_href(base_url)
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} - {escape(COURSE_TITLE)}</title>"
-        f'<link rel="stylesheet" href="{base}{THEME_CSS}"></head>'
+        f'<link rel="stylesheet" href="{base}{THEME_CSS}">{head}</head>'
         '<body class="cm-page"><a class="cm-skip" href="#cm-main">Skip to content</a>'
         f'<header class="cm-banner" role="banner"><p class="cm-banner__title"><a href="{base}">{escape(COURSE_TITLE)}</a></p></header>'
-        f'<main id="cm-main" class="cm-main"><div class="cm-root">'
-        f"{message_html(title, text, base, 'Go to the course home')}"
-        f'<p class="cm-status">Error code {int(status_code)}.</p></div></main></body></html>'
+        f'<main id="cm-main" class="{main_class}">{main}</main></body></html>'
+    )
+
+
+def message_page(status_code: int, title: str, text: str, base_url: str = "/") -> str:
+    """A whole page saying one thing in plain words (an error page, a refused LTI launch)."""
+    return page_shell(
+        title,
+        f'<div class="cm-root">{message_html(title, text, base_href(base_url), "Go to the course home")}'
+        f'<p class="cm-status">Error code {int(status_code)}.</p></div>',
+        base_url,
     )

@@ -20,7 +20,7 @@ import tornado.web
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 
-from course.app.pages import COURSE_TITLE, THEME_CSS
+from course.app.pages import base_href, page_shell
 from course.records import rate_limit
 
 SOURCE_LIMIT = rate_limit.Limit(free=20)
@@ -39,15 +39,9 @@ STYLE = """<style>
 
 
 def _page(base_url: str, result: str) -> str:
-    base = escape(base_url if base_url.endswith("/") else base_url + "/")
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Check a badge - {escape(COURSE_TITLE)}</title>"
-        f'<link rel="stylesheet" href="{base}{THEME_CSS}">{STYLE}</head>'
-        '<body class="cm-page"><a class="cm-skip" href="#cm-main">Skip to content</a>'
-        f'<header class="cm-banner"><p class="cm-banner__title"><a href="{base}">{escape(COURSE_TITLE)}</a></p></header>'
-        '<main id="cm-main" class="cm-main cm-verify"><h1>Check a badge</h1>'
+    base = base_href(base_url)
+    main = (
+        "<h1>Check a badge</h1>"
         "<p>Paste the badge (the text of the .jwt file), or choose the file, and press Check. "
         f'The organisation\'s public keys are at <a href="{base}badges/jwks.json">badges/jwks.json</a>.</p>'
         f"{result}"
@@ -55,8 +49,9 @@ def _page(base_url: str, result: str) -> str:
         '<label for="cm-badge">Badge</label><textarea id="cm-badge" name="badge" spellcheck="false" autocomplete="off"></textarea>'
         '<label for="cm-file">Or a badge file (.jwt)</label><input id="cm-file" name="file" type="file" accept=".jwt,.txt,text/plain">'
         '<div><button type="submit">Check</button></div></form>'
-        f'<p>To check a certificate id instead, use <a href="{base}verify">Check a certificate</a>.</p></main></body></html>'
+        f'<p>To check a certificate id instead, use <a href="{base}verify">Check a certificate</a>.</p>'
     )
+    return page_shell("Check a badge", main, base_url, head=STYLE, main_class="cm-main cm-verify")
 
 
 def _result(checked) -> str:

@@ -19,13 +19,12 @@ from __future__ import annotations
 import asyncio
 import re
 from functools import lru_cache
-from html import escape
 
 import tornado.web
 from jupyter_server.base.handlers import JupyterHandler
 
 from course.app import downloads
-from course.app.pages import COURSE_TITLE, THEME_CSS, message_html
+from course.app.pages import base_href, message_html, page_shell
 
 ROUTE = rf"/{downloads.PATH}/([A-Za-z0-9._-]+)"
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -55,17 +54,11 @@ def _course():
 
 
 def page(title: str, text: str, base_url: str) -> str:
-    """A whole page in the course's look (as course.app.pages.error_page), with these words."""
-    base = escape(base_url if base_url.endswith("/") else base_url + "/")
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)} - {escape(COURSE_TITLE)}</title>"
-        f'<link rel="stylesheet" href="{base}{THEME_CSS}"></head>'
-        '<body class="cm-page"><a class="cm-skip" href="#cm-main">Skip to content</a>'
-        f'<header class="cm-banner"><p class="cm-banner__title"><a href="{base}">{escape(COURSE_TITLE)}</a></p></header>'
-        f'<main id="cm-main" class="cm-main"><div class="cm-root">'
-        f"{message_html(title, text, base, 'Go to the course home')}</div></main></body></html>"
+    """A whole page in the course's look, with these words (no error code: a refusal explains itself)."""
+    return page_shell(
+        title,
+        f'<div class="cm-root">{message_html(title, text, base_href(base_url), "Go to the course home")}</div>',
+        base_url,
     )
 
 

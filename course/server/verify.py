@@ -17,7 +17,7 @@ from html import escape
 import tornado.web
 from jupyter_server.base.handlers import JupyterHandler
 
-from course.app.pages import COURSE_TITLE, THEME_CSS
+from course.app.pages import base_href, page_shell
 from course.records import rate_limit
 from course.records.identity import identity_label
 
@@ -86,21 +86,16 @@ def result_html(verification) -> str:
 
 
 def page_html(base_url: str, typed: str, result: str) -> str:
-    base = escape(base_url if base_url.endswith("/") else base_url + "/")
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Check a certificate - {escape(COURSE_TITLE)}</title>"
-        f'<link rel="stylesheet" href="{base}{THEME_CSS}">{STYLE}</head>'
-        '<body class="cm-page"><a class="cm-skip" href="#cm-main">Skip to content</a>'
-        f'<header class="cm-banner"><p class="cm-banner__title"><a href="{base}">{escape(COURSE_TITLE)}</a></p></header>'
-        '<main id="cm-main" class="cm-main cm-verify"><h1>Check a certificate</h1>'
+    base = base_href(base_url)
+    main = (
+        "<h1>Check a certificate</h1>"
         "<p>Type the certificate id printed on the certificate, or scan its QR code.</p>"
         f'<form method="get" action="{base}verify"><div><label for="cm-id">Certificate id</label>'
         f'<input id="cm-id" name="id" value="{escape(typed)}" autocomplete="off" spellcheck="false" '
         'autocapitalize="characters" maxlength="60"></div><button type="submit">Check</button></form>'
-        f"{result}</main></body></html>"
+        f"{result}"
     )
+    return page_shell("Check a certificate", main, base_url, head=STYLE, main_class="cm-main cm-verify")
 
 
 class VerifyHandler(JupyterHandler):
