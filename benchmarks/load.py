@@ -50,7 +50,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.light_client import LightPage, PageError, button, label_equal, newly_showing, radio  # noqa: E402
 from benchmarks.stats import median, p95, rotation  # noqa: E402
 from benchmarks.voila_app import bare_notebook, start_server  # noqa: E402
-from tests.support.servers import free_port, wait_for  # noqa: E402
+from tests.support.servers import free_port, stop, wait_for  # noqa: E402
 
 console = Console(width=180)  # the table has twelve columns
 
@@ -311,12 +311,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 time.sleep(args.settle)
     finally:
         for server in servers.values():
-            server.terminate()
-        for server in servers.values():
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop(server, timeout=30)
     report(results, idle, browsers, args)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.stats import median, p95, rotation  # noqa: E402
-from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, free_port, page_kernel_id, wait_for  # noqa: E402
+from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, free_port, page_kernel_id, stop, wait_for  # noqa: E402
 
 BARE_SOURCE = """import ipywidgets as widgets
 from IPython.display import display
@@ -210,12 +210,7 @@ def main(argv: list[str] | None = None) -> dict:
             browser.close()
     finally:
         for server in servers.values():
-            server.terminate()
-        for server in servers.values():
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop(server, timeout=20)
 
     table = Table(
         title=f"Learner app vs bare one-button notebook (Voila, preheated, pool {args.pool_size}, "

@@ -54,3 +54,27 @@ def _chmod(path: Path, mode: int) -> None:
             path.chmod(mode)
     except FileNotFoundError:  # removed meanwhile (a swapped-in submission): nothing to protect
         return
+
+
+def rsa_key_file(path: Path, bits: int) -> bytes:
+    """The PEM of the RSA private key kept at `path` (0600), made once if there is none: under a
+    lock, so two processes starting together agree on one key. The course's signing keys (the LTI
+    tool's, the organisation's badge key) are each one such file."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from course.atomic import locked, write_atomic
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with locked(path):
+        if not path.exists():
+            key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+            write_atomic(
+                path,
+                key.private_bytes(
+                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                ),
+            )
+        os.chmod(path, 0o600)
+        return path.read_bytes()

@@ -27,7 +27,7 @@ from html import escape
 
 from course.content.model import Module, Policy, Scenario
 from course.grading.scenario_grades import MarkedSubmission
-from course.widgets.cards import best_choice, citation_html, first_sentence, shown_letter_of, verdict
+from course.widgets.cards import best_choice, citation_html, first_sentence, narrative_html, shown_letter_of, verdict
 
 
 def shows_best_choice(module: Module, passed: bool | None) -> bool:
@@ -36,8 +36,7 @@ def shows_best_choice(module: Module, passed: bool | None) -> bool:
 
 
 def _situation(scenario: Scenario) -> str:
-    paragraphs = "".join(f"<p>{escape(p.strip())}</p>" for p in scenario.narrative.split("\n\n") if p.strip())
-    return f'<div class="cm-review__situation">{paragraphs}<p><strong>{escape(scenario.question)}</strong></p></div>'
+    return f'<div class="cm-review__situation">{narrative_html(scenario)}<p><strong>{escape(scenario.question)}</strong></p></div>'
 
 
 def _cites(choice, policy: Policy) -> str:

@@ -16,7 +16,6 @@ key, the claims against the credential, the credential against the 1EdTech schem
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -27,8 +26,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from course.atomic import locked, write_atomic
 from course.badges.credential import schema_problems
+from course.private import rsa_key_file
 from course.settings import data_dir
 
 KEY_FILE = "badge-signing-key.pem"
@@ -65,18 +64,7 @@ def badge_key(folder: Path | None = None) -> BadgeKey:
     """The organisation's badge key, made once (under a lock, so two processes agree) if there is none,
     the way course.lti.keys makes the tool's. Back it up with the records: a lost key leaves every
     issued badge unverifiable."""
-    folder = Path(folder or data_dir())
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / KEY_FILE
-    with locked(path):
-        if not path.exists():
-            key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
-            pem = key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-            write_atomic(path, pem)
-        os.chmod(path, 0o600)
-        pem = path.read_bytes()
+    pem = rsa_key_file(Path(folder or data_dir()) / KEY_FILE, bits=3072)
     return _loaded(pem)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from course.grading.coursedir import grading_root
+from course.grading.feedback_view import feedback_path
 from course.records import finish_queue as queue
 from course.records import grading_log as state
 from course.records.attempt import LearnerRecords
@@ -51,8 +51,7 @@ def result_for(
     record = state.graded(store, learner_id, module_id)
     if record is None:
         return None
-    root = Path(root or grading_root()).resolve()
-    feedback = root / "feedback" / learner_id / module_id / f"{module_id}.html"
+    feedback = feedback_path(learner_id, module_id, root)
     from course.progress import mark_verdict
 
     passed = mark_verdict(record.score, record.max_score, pass_mark, bool(record.needs_review), record.critical_missed)

@@ -11,7 +11,7 @@ from html import escape
 
 from course.content.model import Policy, Scenario
 from course.live.summary import SessionSummary, letter, percent, results_for
-from course.widgets.cards import FOCUS, citation_html, mock_post_html, verdict
+from course.widgets.cards import FOCUS, citation_html, facts_html, mock_post_html, narrative_html, verdict
 
 
 def votes_word(n: int) -> str:
@@ -164,8 +164,7 @@ def ballot_card_html(scenario: Scenario, number: int, total: int, *, focus: bool
     are on the first screen of a 375 x 740 phone. The same words as the full card, in the same order."""
     heading_id = f"cm-s-{escape(scenario.id)}"
     counter = "What happens next" if scenario.branch else f"Scenario {number} of {total}"
-    facts = " · ".join(escape(x) for x in (scenario.setting.capitalize(), scenario.role, scenario.channel) if x)
-    paragraphs = "".join(f"<p>{escape(p.strip())}</p>" for p in scenario.narrative.split("\n\n") if p.strip())
+    facts, paragraphs = facts_html(scenario), narrative_html(scenario)
     post = mock_post_html(scenario.post) if scenario.post else ""
     return (
         f'<section class="cm-card cm-card--ballot" aria-labelledby="{heading_id}">'

@@ -7,15 +7,13 @@ module publishes, so the private key never leaves the data folder.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from course.atomic import locked, write_atomic
+from course.private import rsa_key_file
 from course.settings import data_dir
 
 KEY_FILE = "lti-tool-key.pem"
@@ -44,16 +42,5 @@ def _kid(pem: bytes) -> str:
 
 def tool_key(folder: Path | None = None) -> ToolKey:
     """The tool's key, made (once, under a lock, so two processes agree) if there is none."""
-    folder = Path(folder or data_dir())
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / KEY_FILE
-    with locked(path):
-        if not path.exists():
-            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            pem = key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-            write_atomic(path, pem.decode("ascii"))
-        os.chmod(path, 0o600)
-        pem = path.read_bytes()
+    pem = rsa_key_file(Path(folder or data_dir()) / KEY_FILE, bits=2048)
     return ToolKey(_kid(pem), pem)

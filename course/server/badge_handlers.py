@@ -22,6 +22,7 @@ from jupyter_server.utils import url_path_join
 
 from course.app.pages import base_href, page_shell
 from course.records import rate_limit
+from course.server.verify import too_many_checks
 
 SOURCE_LIMIT = rate_limit.Limit(free=20)
 UPLOAD_MAX = 200_000  # bytes: a badge is a few kilobytes
@@ -108,13 +109,7 @@ class BadgeVerifyHandler(JupyterHandler):
         source = rate_limit.key("badge-verify-source", self.request.remote_ip or "unknown")
         claim = rate_limit.claim(store, [(source, SOURCE_LIMIT)])
         if not claim.allowed:
-            self.set_status(429)
-            self.set_header("Retry-After", str(int(claim.retry_after + 0.999)))
-            message = (
-                '<section class="cm-result cm-result--invalid" role="alert"><h2>Please wait</h2>'
-                f"<p>Too many checks from this address. Try again in {int(claim.retry_after + 0.999)} seconds.</p></section>"
-            )
-            self.finish(_page(self.base_url, message))
+            self.finish(_page(self.base_url, too_many_checks(self, claim)))
         return claim.allowed
 
     def _answer(self, run) -> None:

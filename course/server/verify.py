@@ -98,6 +98,18 @@ def page_html(base_url: str, typed: str, result: str) -> str:
     return page_shell("Check a certificate", main, base_url, head=STYLE, main_class="cm-main cm-verify")
 
 
+def too_many_checks(handler, claim) -> str:
+    """A check refused by the per-source limit (course.records.rate_limit): 429 with Retry-After on
+    the answer, and the words the page shows. The certificate and the badge checks both answer so."""
+    wait = int(claim.retry_after + 0.999)  # whole seconds, rounded up: never "try again in 0 seconds"
+    handler.set_status(429)
+    handler.set_header("Retry-After", str(wait))
+    return (
+        '<section class="cm-result cm-result--invalid" role="alert"><h2>Please wait</h2>'
+        f"<p>Too many checks from this address. Try again in {wait} seconds.</p></section>"
+    )
+
+
 class VerifyHandler(JupyterHandler):
     """GET /verify (a form), /verify?id=... (the answer). No sign-in; limited per source."""
 
@@ -122,13 +134,7 @@ class VerifyHandler(JupyterHandler):
             source = rate_limit.key("verify-source", self.request.remote_ip or "unknown")
             claim = rate_limit.claim(store, [(source, SOURCE_LIMIT)])
             if not claim.allowed:
-                self.set_status(429)
-                self.set_header("Retry-After", str(int(claim.retry_after + 0.999)))
-                message = (
-                    '<section class="cm-result cm-result--invalid" role="alert"><h2>Please wait</h2>'
-                    f"<p>Too many checks from this address. Try again in {int(claim.retry_after + 0.999)} seconds.</p></section>"
-                )
-                self.finish(page_html(self.base_url, typed, message))
+                self.finish(page_html(self.base_url, typed, too_many_checks(self, claim)))
                 return
             result = verify(store, typed)
             if result.ok:

@@ -81,6 +81,16 @@ def focus_here(html: str) -> str:
     return f'<div class="cm-focus-target"{FOCUS}>{html}</div>'
 
 
+def facts_html(scenario: Scenario) -> str:
+    """The setting, role and channel of a scenario, escaped, as the card's facts line shows them."""
+    return " · ".join(escape(x) for x in (scenario.setting.capitalize(), scenario.role, scenario.channel) if x)
+
+
+def narrative_html(scenario: Scenario) -> str:
+    """The scenario's situation as paragraphs (a blank line in the YAML starts a new one), escaped."""
+    return "".join(f"<p>{escape(p.strip())}</p>" for p in scenario.narrative.split("\n\n") if p.strip())
+
+
 def scenario_card_html(
     scenario: Scenario, number: int | None = None, total: int | None = None, focus: bool = False
 ) -> str:
@@ -88,8 +98,7 @@ def scenario_card_html(
     counter = f'<p class="cm-card__count">Scenario {number} of {total}</p>' if number and total else ""
     if scenario.branch:
         counter = f'<p class="cm-card__count">What happens next · {PRACTICE_NOTE}</p>'
-    facts = " · ".join(escape(x) for x in (scenario.setting.capitalize(), scenario.role, scenario.channel) if x)
-    paragraphs = "".join(f"<p>{escape(p.strip())}</p>" for p in scenario.narrative.split("\n\n") if p.strip())
+    facts, paragraphs = facts_html(scenario), narrative_html(scenario)
     post = mock_post_html(scenario.post) if scenario.post else ""
     return (
         f'<section class="cm-card" aria-labelledby="{heading_id}">{counter}'
