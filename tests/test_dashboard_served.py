@@ -1,7 +1,7 @@
 """Issue 17, managers: `course serve` alone serves the dashboard, at /dashboard/, behind its password.
 
 One real `course serve` on 127.0.0.1 and headless Debian Chromium, as a manager uses it on a desktop
-or projector (1280x800) and a phone (375x740): the password page and the dashboard wear the
+or projector (1280x800), a large projector (1920x1080) and a phone (375x740): the password page and the dashboard wear the
 course's look and show no Python object's text, Enter submits the password, a wrong one is
 refused (and, past the free tries, rate limited), and axe finds nothing serious or critical on
 either page. The dashboard page keeps every protection of a learner page: the security headers,
@@ -18,7 +18,7 @@ import pytest
 
 from course.server.launch_config import HOME
 
-from .support.screens import DESKTOP, PHONE, keep_screenshot
+from .support.screens import DESKTOP, LARGE, PHONE, code_on_page, keep_screenshot
 from .support.servers import CHROMIUM, axe_violations, chromium, course_server, http_get, page_kernel_id, wait_until
 from .test_manager_dashboard import PASSWORD, records, set_password_cli  # noqa: F401 - records: a fixture
 from .test_security_voila import FORBIDDEN_REPLIES, PROBE_JS
@@ -87,7 +87,7 @@ def test_course_serve_serves_the_dashboard_behind_its_password(records, course, 
         assert "voila/templates/course/static/theme.css" in body and "Amy Reid" not in body
 
         with chromium() as browser:
-            for name, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            for name, viewport in (("desktop", DESKTOP), ("large", LARGE), ("phone", PHONE)):
                 started = time.monotonic()
                 page = _open(browser, base, viewport)
                 timings[f"{name}: password page"] = time.monotonic() - started
@@ -110,7 +110,15 @@ def test_course_serve_serves_the_dashboard_behind_its_password(records, course, 
                 page.get_by_text("Staff by status (10 people)").wait_for()
                 timings[f"{name}: Enter to the dashboard"] = time.monotonic() - started
                 page.locator("table", has_text="Status per person").get_by_text("Amy Reid").wait_for()
-                assert OBJECT_TEXT not in page.inner_text("body")
+                assert OBJECT_TEXT not in page.inner_text("body") and code_on_page(page) == []
+                # what a manager opens the dashboard for is on the first screen, without scrolling
+                first_screen = page.evaluate(
+                    """() => { const h = [...document.querySelectorAll('h2, h3, caption, th, td, p')]
+                        .find(el => el.textContent.includes('Staff by status'));
+                        if (!h) return false; const r = h.getBoundingClientRect();
+                        return r.height > 0 && r.top >= 0 && r.top < window.innerHeight; }"""
+                )
+                assert first_screen, f"{name}: 'Staff by status' is below the first screen"
                 assert page.locator(".cm-root .cm-btn", has_text="Refresh").count() == 1
                 # the hardest scenarios: its title and module, a percentage, no internal id
                 hardest = page.locator("table", has_text="Hardest scenarios")
