@@ -324,7 +324,10 @@ def post_form(url: str, fields: dict) -> tuple[int, str]:
 
 def badge_link(srv, learner_id: str, name: str = "badge.jwt") -> str:
     """The learner's badge download as their certificate page links it (with a download ticket)."""
-    ticket = downloads.issue_ticket(learner_id)
+    from course.records import signin_tokens
+    from course.records.store import Store
+
+    ticket = downloads.issue_ticket(learner_id, signin_tokens.issue(Store(), learner_id))  # the page's session
     return f"{srv['base']}/download/{name}?{urllib.parse.urlencode({'ticket': ticket})}"
 
 

@@ -45,11 +45,15 @@ def world(server, monkeypatch):
     """OWNER completed (trainer-led, in the register); OTHER signed in, nothing passed."""
     monkeypatch.setenv("COURSE_SECRET_KEY", KEY)  # this process signs tickets and certificates as the server does
     store = Store(server["db"])
-    signed_in(store, OWNER, "Amy Reid")
-    signed_in(store, OTHER, "Ben Ali")
+    sessions = {OWNER: signed_in(store, OWNER, "Amy Reid"), OTHER: signed_in(store, OTHER, "Ben Ali")}
     attendance.record(store, [(OWNER, "all", date.today() - timedelta(days=2))])
     [cert] = certificates.issue(store, load_course(), [OWNER])
-    return {"store": store, "cert": cert["certificate_id"]}
+    return {"store": store, "cert": cert["certificate_id"], "sessions": sessions}
+
+
+def ticket_for(world, learner: str, **kwargs) -> str:
+    """A ticket as the learner's certificate page issues it: bound to their sign-in session."""
+    return downloads.issue_ticket(learner, world["sessions"][learner], **kwargs)
 
 
 def get(server, name: str, ticket: str | None):
@@ -58,7 +62,7 @@ def get(server, name: str, ticket: str | None):
 
 
 def test_the_owner_downloads_the_certificate_pdf(server, world):
-    status, headers, _text = get(server, "certificate.pdf", downloads.issue_ticket(OWNER))
+    status, headers, _text = get(server, "certificate.pdf", ticket_for(world, OWNER))
     assert status == 200
     assert headers["Content-Type"] == "application/pdf"
     assert headers["Content-Disposition"] == f'attachment; filename="certificate-{world["cert"]}.pdf"'
@@ -66,7 +70,7 @@ def test_the_owner_downloads_the_certificate_pdf(server, world):
     # the raw bytes (http_get decodes text): fetched again, as a browser would save them
     import urllib.request
 
-    url = f"{server['base']}/download/certificate.pdf?ticket={downloads.issue_ticket(OWNER)}"
+    url = f"{server['base']}/download/certificate.pdf?ticket={ticket_for(world, OWNER)}"
     with urllib.request.urlopen(url, timeout=30) as response:
         pdf = response.read()
     assert pdf.startswith(b"%PDF-")
@@ -81,7 +85,7 @@ def test_the_owner_downloads_the_certificate_pdf(server, world):
 
 
 def test_the_owner_downloads_the_printable_certificate(server, world):
-    status, headers, page = get(server, "certificate.html", downloads.issue_ticket(OWNER))
+    status, headers, page = get(server, "certificate.html", ticket_for(world, OWNER))
     assert status == 200 and headers["Content-Type"].startswith("text/html")
     assert headers["Content-Disposition"] == f'attachment; filename="certificate-{world["cert"]}.html"'
     assert headers["Cache-Control"] == "no-store"
@@ -92,7 +96,7 @@ def test_the_owner_downloads_the_printable_certificate(server, world):
 
 def test_the_learning_record_downloads_for_anyone_signed_in(server, world):
     for learner, name in ((OWNER, "Amy Reid"), (OTHER, "Ben Ali")):
-        status, headers, text = get(server, "learning-record.csv", downloads.issue_ticket(learner))
+        status, headers, text = get(server, "learning-record.csv", ticket_for(world, learner))
         assert status == 200 and headers["Content-Type"].startswith("text/csv")
         assert headers["Content-Disposition"] == (
             f'attachment; filename="learning-record-{learner}-{date.today().isoformat()}.csv"'
@@ -100,14 +104,14 @@ def test_the_learning_record_downloads_for_anyone_signed_in(server, world):
         assert headers["Cache-Control"] == "no-store"
         rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
         assert ["Name", name] in rows and "module" in [r[0] for r in rows if r]
-        status, headers, page = get(server, "learning-record.html", downloads.issue_ticket(learner))
+        status, headers, page = get(server, "learning-record.html", ticket_for(world, learner))
         assert status == 200 and headers["Content-Disposition"].startswith('attachment; filename="learning-record-')
         assert f"<dd>{name}</dd>" in page
-    assert world["cert"] in get(server, "learning-record.csv", downloads.issue_ticket(OWNER))[2]
+    assert world["cert"] in get(server, "learning-record.csv", ticket_for(world, OWNER))[2]
 
 
 def test_another_learners_ticket_never_gets_the_owners_files(server, world):
-    other = downloads.issue_ticket(OTHER)
+    other = ticket_for(world, OTHER)
     status, _headers, page = get(server, "certificate.pdf", other)  # OTHER has no certificate
     assert status == 404 and "Your certificate is not ready yet" in page and world["cert"] not in page
     status, _headers, page = get(server, "certificate.html", other)
@@ -134,13 +138,13 @@ def test_no_ticket_or_nonsense_gets_the_friendly_403(server, world, ticket):
 
 
 def test_a_forged_or_expired_ticket_gets_the_friendly_403(server, world, monkeypatch):
-    good = downloads.issue_ticket(OTHER)
+    good = ticket_for(world, OTHER)
     body, mac = good.split(".")
     # the same signature over another learner's id: the server's key says no
-    owner_body = downloads.issue_ticket(OWNER).split(".")[0]
-    expired = downloads.issue_ticket(OWNER, at=time.time() - 2 * downloads.TICKET_SECONDS)
+    owner_body = ticket_for(world, OWNER).split(".")[0]
+    expired = ticket_for(world, OWNER, at=time.time() - 2 * downloads.TICKET_SECONDS)
     monkeypatch.setenv("COURSE_SECRET_KEY", "someone-elses-key-0123456789abcdef")
-    foreign = downloads.issue_ticket(OWNER)  # well formed, signed with a key that is not the course's
+    foreign = ticket_for(world, OWNER)  # well formed, signed with a key that is not the course's
     monkeypatch.setenv("COURSE_SECRET_KEY", KEY)
     for ticket in (f"{owner_body}.{mac}", expired, foreign, f"{body}.{mac[:-2]}"):
         for name in ("certificate.pdf", "learning-record.csv"):
@@ -151,10 +155,27 @@ def test_a_forged_or_expired_ticket_gets_the_friendly_403(server, world, monkeyp
 
 
 def test_an_unknown_file_is_a_404_and_no_ticket_reaches_the_log(server, world):
-    ticket = downloads.issue_ticket(OWNER)
+    ticket = ticket_for(world, OWNER)
     status, _headers, page = get(server, "secret.key", ticket)
     assert status == 404 and "We could not find that page" in page
     assert get(server, "..%2Fsecret.key", ticket)[0] == 404
     get(server, "certificate.pdf", ticket)
     log = Path(server["log"]).read_text()
     assert "/download/certificate.pdf" in log and ticket not in log and ticket.split(".")[1] not in log
+
+
+def test_signing_out_ends_the_download_links(server, world):
+    """A page's links stop working once its session is signed out, though the hour is not up; and a
+    ticket naming someone else's live session (a learner id swapped in) is refused."""
+    from course.records import signin_tokens
+
+    token = signed_in(world["store"], OWNER, "Amy Reid")
+    ticket = downloads.issue_ticket(OWNER, token)
+    assert get(server, "learning-record.csv", ticket)[0] == 200
+    signin_tokens.revoke(world["store"], token)
+    status, headers, page = get(server, "learning-record.csv", ticket)
+    assert status == 403 and "end when they sign out" in page and "Content-Disposition" not in headers
+    # OWNER's id with OTHER's live session: signed by the course's key, but the session is not OWNER's
+    crossed = downloads.issue_ticket(OWNER, world["sessions"][OTHER])
+    status, _headers, page = get(server, "certificate.pdf", crossed)
+    assert status == 403 and "Amy Reid" not in page

@@ -95,7 +95,7 @@ def test_the_hub_user_downloads_their_own_record_without_a_ticket(hub_server, mo
     )
     assert headers["Cache-Control"] == "no-store" and "Hana Hub" in body.decode("utf-8-sig")
     # another learner's ticket does not make this server serve another learner's record
-    other = downloads.issue_ticket(OTHER)
+    other = downloads.issue_ticket(OTHER, "a-session-the-hub-never-reads")
     status, _headers, body = fetch(f"{hub_server['base']}/download/learning-record.csv?ticket={other}", TOKEN)
     assert status == 200 and "Olu Other" not in body.decode("utf-8-sig")
     status, _headers, _body = fetch(f"{hub_server['base']}/download/certificate.pdf", TOKEN)
@@ -104,7 +104,7 @@ def test_the_hub_user_downloads_their_own_record_without_a_ticket(hub_server, mo
 
 def test_a_request_the_server_has_not_signed_in_gets_nothing(hub_server, monkeypatch):
     monkeypatch.setenv("COURSE_SECRET_KEY", KEY)
-    for ticket in ("", f"?ticket={downloads.issue_ticket(HUB_USER)}"):
+    for ticket in ("", f"?ticket={downloads.issue_ticket(HUB_USER, 'a-session-the-hub-never-reads')}"):
         status, headers, body = fetch(f"{hub_server['base']}/download/learning-record.csv{ticket}")
         assert status in (302, 403), status
         assert "Content-Disposition" not in headers and b"Hana Hub" not in body

@@ -9,8 +9,10 @@ A learner's page proves who they are with the session token in its address
 lands in browser histories and proxy logs, and the token signs a learner in for a working
 day. The page puts a *download ticket* there instead: the learner id and an expiry, signed with
 the course's key (course.manager.certificates.secret_key), good for downloading this learner's
-own files for an hour and for nothing else. On JupyterHub the hub signs the request in, and
-the links carry no ticket.
+own files for an hour and for nothing else. The ticket also names the page's sign-in session
+(by the token's hash, never the token), and the server checks that session is still live: signing
+out, or the session ending, ends the links at once. On JupyterHub the hub signs the request in,
+and the links carry no ticket.
 
 Each download is built from the records when it is asked for, for the learner the ticket (or
 the hub) names, so it is always the learner's own and always current. Another kind of file
@@ -73,16 +75,21 @@ def _key() -> bytes:
     return secret_key()
 
 
-def issue_ticket(learner_id: str, *, seconds: int = TICKET_SECONDS, at: float | None = None) -> str:
-    """A ticket for this learner's own downloads, valid for `seconds`."""
+def issue_ticket(learner_id: str, session_token: str, *, seconds: int = TICKET_SECONDS, at: float | None = None) -> str:
+    """A ticket for this learner's own downloads, valid for `seconds` while the sign-in session
+    `session_token` (the page's own) lasts."""
+    from course.records.signin_tokens import token_hash
+
     expires = int((time.time() if at is None else at) + seconds)
-    body = _b64(f"{learner_id}\n{expires}".encode())
+    body = _b64(f"{learner_id}\n{expires}\n{token_hash(session_token)}".encode())
     return f"{body}.{_b64(_mac(body, _key()))}"
 
 
-def ticket_learner(ticket: str | None, *, at: float | None = None) -> str | None:
-    """The learner a ticket was issued to, or None when it is missing, forged, damaged or expired."""
+def ticket_learner(ticket: str | None, store, *, at: float | None = None) -> str | None:
+    """The learner a ticket was issued to, or None when it is missing, forged, damaged or expired,
+    or when its sign-in session has ended (signed out, expired) or is not that learner's."""
     from course.records.identity import valid_learner_id
+    from course.records.signin_tokens import learner_for_hash
 
     if not ticket or len(ticket) > 400 or ticket.count(".") != 1:
         return None
@@ -90,12 +97,14 @@ def ticket_learner(ticket: str | None, *, at: float | None = None) -> str | None
     try:
         if not hmac.compare_digest(_unb64(mac), _mac(body, _key())):
             return None
-        learner_id, expires = _unb64(body).decode("utf-8").split("\n")
+        learner_id, expires, session = _unb64(body).decode("utf-8").split("\n")
         if int(expires) <= (time.time() if at is None else at):
             return None
     except (ValueError, binascii.Error, UnicodeDecodeError):
         return None
-    return learner_id if valid_learner_id(learner_id) else None
+    if not valid_learner_id(learner_id):
+        return None
+    return learner_id if learner_for_hash(store, session) == learner_id else None
 
 
 def link(download: Download, ticket: str | None) -> str:

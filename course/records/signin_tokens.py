@@ -46,9 +46,15 @@ def learner_for(store: Store, token: str | None, at: datetime | None = None) -> 
     """The learner a token belongs to, or None when it is missing, unknown, expired or revoked."""
     if not token or len(token) > 200:
         return None
+    return learner_for_hash(store, token_hash(token), at)
+
+
+def learner_for_hash(store: Store, hashed: str, at: datetime | None = None) -> str | None:
+    """The same, from the token's hash: what a download ticket carries (course.app.downloads), so
+    signing out ends the downloads a page offered too. The hash signs no one in by itself."""
     rows = store._read(
         select(sessions.c.learner_id, sessions.c.expires_at, sessions.c.revoked_at).where(
-            sessions.c.token_hash == token_hash(token)
+            sessions.c.token_hash == hashed
         )
     )
     if not rows:

@@ -31,7 +31,8 @@ SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 NO_ACCESS = (
     "This download link has ended",
-    "Download links last an hour and work only for the person signed in. Open your certificate page "
+    "Download links last an hour, work only for the person signed in and end when they sign out. "
+    "Open your certificate page "
     "from the course home again, then press the download button.",
 )
 NOT_READY = (
@@ -74,14 +75,16 @@ class DownloadHandler(JupyterHandler):
     def check_xsrf_cookie(self):  # a GET that changes nothing
         return None
 
-    def _learner(self) -> str | None:
+    def _learner(self, store) -> str | None:
+        """Runs off the server's thread: a ticket is checked against the records store (its
+        sign-in session must still be live)."""
         from course.records.identity import check_learner_id, hub_user
 
         hub = hub_user()
         if hub:  # this server is one hub user's, and the hub signed this request in for it
             return check_learner_id(hub)
         raw = (self.request.arguments.get("ticket") or [b""])[0][:400]
-        return downloads.ticket_learner(raw.decode("ascii", "replace"))
+        return downloads.ticket_learner(raw.decode("ascii", "replace"), store)
 
     def _public_url(self) -> str:
         """Where the verification page is: COURSE_PUBLIC_URL, else this server's own address."""
@@ -104,7 +107,12 @@ class DownloadHandler(JupyterHandler):
 
         if name not in downloads.BUILDERS:
             raise tornado.web.HTTPError(404)
-        learner_id = self._learner()
+        try:
+            store = await asyncio.to_thread(Store)
+            learner_id = await asyncio.to_thread(self._learner, store)
+        except StoreError:
+            self.log.exception("a download ticket could not be checked")
+            raise tornado.web.HTTPError(503) from None
         if learner_id is None:
             self.log.warning("download refused: no valid ticket")
             self._refuse(403, NO_ACCESS)
@@ -112,7 +120,7 @@ class DownloadHandler(JupyterHandler):
         build = downloads.BUILDERS[name]
         public_url = self._public_url()
         try:
-            file = await asyncio.to_thread(lambda: build(Store(), _course(), learner_id, public_url))
+            file = await asyncio.to_thread(lambda: build(store, _course(), learner_id, public_url))
         except downloads.NotReady:
             self._refuse(404, NOT_READY)
             return
