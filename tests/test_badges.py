@@ -221,6 +221,52 @@ def test_a_revoked_certificate_s_badge_fails_and_no_new_one_is_issued(env):
     assert badges.check_online(store, token).ok
 
 
+def test_the_badge_names_the_revocation_list_and_the_list_names_revoked_badges_only(env):
+    """OB 3.0 credentialStatus (1EdTech Revocation List): a verifier elsewhere learns of a revocation."""
+    store = env["store"]
+    amy, ben = badges.badge_for(store, "40123").token, badges.badge_for(store, "40456").token
+    status = payload_of(amy)["credentialStatus"]
+    assert status == {"id": PUBLIC + "badges/revocations.json", "type": "1EdTechRevocationList"}
+    assert badges.revocation_list(store) == {
+        "id": PUBLIC + "badges/revocations.json",
+        "issuer": PUBLIC + "badges/issuer.json",
+        "revokedCredentials": [],
+    }
+    certificate_revocations.revoke(store, env["amy"], "40123", "issued in error")
+    listing = badges.revocation_list(store)
+    assert listing["revokedCredentials"] == [{"id": payload_of(amy)["id"]}]  # the id only: no reason, no name
+    assert "issued in error" not in json.dumps(listing) and "Amy" not in json.dumps(listing)
+    offline = sign.check(amy, badges.jwks())
+    assert offline.ok and badges.listed_as_revoked(offline, listing).status == "revoked"
+    assert badges.listed_as_revoked(sign.check(ben, badges.jwks()), listing).ok
+
+
+def test_after_a_key_rotation_old_badges_verify_and_new_ones_use_the_new_key(env):
+    store = env["store"]
+    before = badges.badge_for(store, "40123").token
+    old_kid, new_kid = sign.rotate_key()
+    assert old_kid != new_kid and sign.badge_key().kid == new_kid
+    published = badges.jwks()["keys"]
+    assert [k["kid"] for k in published] == [new_kid, old_kid]
+    assert all("d" not in k and "p" not in k and "q" not in k for k in published)  # public halves only
+    retired = env["var"] / sign.RETIRED_DIR / f"{old_kid}.pem"
+    assert b"PRIVATE" not in retired.read_bytes()  # the old private half is gone: it signs nothing again
+    assert (env["var"] / sign.KEY_FILE).stat().st_mode & 0o077 == 0
+    after = badges.badge_for(store, "40123").token
+    assert jwt.get_unverified_header(after)["kid"].endswith("#" + new_kid)
+    assert badges.check_online(store, before).ok and badges.check_online(store, after).ok
+    # a leaked retired key is withdrawn: what it signed fails, what the new key signed stands
+    with pytest.raises(ValueError, match="rotate-key"):
+        sign.withdraw_key(new_kid)
+    assert sign.withdraw_key(old_kid) and not sign.withdraw_key(old_kid)
+    assert not sign.withdraw_key("../" + sign.KEY_FILE)  # names a key, never a path
+    assert (env["var"] / sign.KEY_FILE).exists()
+    assert badges.check_online(store, before).status == "unknown-key"
+    assert badges.check_online(store, after).ok
+    (env["var"] / sign.RETIRED_DIR / "damaged.pem").write_text("not a key")
+    assert [k["kid"] for k in badges.jwks()["keys"]] == [new_kid]  # a damaged file is skipped, not fatal
+
+
 def test_a_revocation_is_the_learner_s_data_exported_and_purged_with_age(env, tmp_path):
     from datetime import date
 
@@ -392,6 +438,8 @@ def test_a_revoked_certificate_s_badge_fails_on_the_server(srv):
         assert "Not valid" in page  # the certificate page agrees
         status, _headers, _body = http_get(badge_link(srv, "40456"))
         assert status == 404
+        listing = fetch_json(f"{srv['base']}/badges/revocations.json")
+        assert listing["revokedCredentials"] == [{"id": payload_of(token)["id"]}]
     finally:
         certificate_revocations.restore(store, srv["ben"])
 
@@ -448,7 +496,13 @@ def test_course_badge_issue_verify_revoke_restore(env, tmp_path):
     assert run.invoke(main, ["badge", "revoke", env["amy"].lower(), "--reason", "test"]).exit_code == 0
     online = run.invoke(main, ["badge", "verify", str(out)])
     assert online.exit_code == 1 and "revoked" in online.output
-    assert run.invoke(main, ["badge", "verify", str(out), "--jwks", str(keys)]).exit_code == 0  # offline cannot know
+    assert run.invoke(main, ["badge", "verify", str(out), "--jwks", str(keys)]).exit_code == 0  # the keys alone cannot know
+    listing = tmp_path / "revocations.json"
+    listing.write_text(json.dumps(badges.revocation_list(env["store"])))  # what /badges/revocations.json serves
+    with_list = run.invoke(main, ["badge", "verify", str(out), "--jwks", str(keys), "--revocations", str(listing)])
+    assert with_list.exit_code == 1 and "revocation list" in with_list.output
+    no_keys = run.invoke(main, ["badge", "verify", str(out), "--revocations", str(listing)])
+    assert no_keys.exit_code == 2 and "--jwks" in no_keys.output
     refused = run.invoke(main, ["badge", "issue", "40123"])
     assert refused.exit_code == 2 and "Traceback" not in refused.output
     assert run.invoke(main, ["badge", "restore", env["amy"]]).exit_code == 0

@@ -19,7 +19,17 @@ from course.badges.issuer import BadgeError, issuer
 from course.badges.sign import Checked, badge_key, check
 from course.records.store import Store
 
-__all__ = ["Badge", "BadgeError", "Checked", "badge_for", "check", "check_online", "jwks"]
+__all__ = [
+    "Badge",
+    "BadgeError",
+    "Checked",
+    "badge_for",
+    "check",
+    "check_online",
+    "jwks",
+    "listed_as_revoked",
+    "revocation_list",
+]
 
 
 @dataclass(frozen=True)
@@ -33,8 +43,26 @@ class Badge:
 
 
 def jwks() -> dict:
-    """The organisation's published badge key set (public halves only)."""
-    return badge_key().jwks()
+    """The organisation's published badge key set: the signing key and the retired keys still
+    trusted (public halves only)."""
+    return signing.published_jwks()
+
+
+def revocation_list(store: Store) -> dict:
+    """The 1EdTech Revocation List (1EdTech Verifiable Credential Revocation List 1.0) every badge
+    names in its `credentialStatus`: the ids of the credentials of revoked certificates, so a
+    verifier elsewhere learns of a revocation. No reason and nothing about the person."""
+    from course.badges.credential import credential_id
+    from course.records import certificate_revocations
+
+    who = issuer()
+    return {
+        "id": who.revocation_list_url,
+        "issuer": who.id,
+        "revokedCredentials": [
+            {"id": credential_id(cert_id)} for cert_id in sorted(certificate_revocations.revoked_ids(store))
+        ],
+    }
 
 
 def badge_for(store: Store, learner_id: str, certificate_id: str | None = None, *, show_name: bool = False) -> Badge:
@@ -101,3 +129,14 @@ def check_online(store: Store, token: str) -> Checked:
             found.credential,
         )
     return Checked("valid", f"a valid badge of certificate {verification.certificate_id}", found.credential)
+
+
+def listed_as_revoked(checked: Checked, revocations: dict) -> Checked:
+    """An offline check, then a published revocation list (`/badges/revocations.json`, fetched or
+    saved by the verifier): a badge the list names is revoked, whatever its signature says."""
+    if not checked.ok:
+        return checked
+    listed = {item.get("id") for item in revocations.get("revokedCredentials") or [] if isinstance(item, dict)}
+    if checked.credential.get("id") in listed:
+        return Checked("revoked", "the organisation's revocation list names this badge", checked.credential)
+    return checked

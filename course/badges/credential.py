@@ -47,6 +47,14 @@ def _urn(*parts: str) -> str:
     return f"urn:uuid:{uuid.uuid5(BADGE_NAMESPACE, '/'.join(parts))}"
 
 
+def credential_id(certificate_id: str) -> str:
+    """The credential's id for a certificate: the same every time (the revocation list names it)."""
+    return _urn("credential", certificate_id)
+
+
+REVOCATION_METHOD = "1EdTechRevocationList"  # 1EdTech Verifiable Credential Revocation List 1.0
+
+
 def _datetime(value) -> str:
     """A DateTimeZ ('2026-11-20T09:30:00Z'), from the register's issue time (naive means UTC)."""
     if isinstance(value, str):
@@ -103,7 +111,7 @@ def build(
     ]
     return {
         "@context": list(CONTEXT),
-        "id": _urn("credential", cert_id),
+        "id": credential_id(cert_id),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": f"{course_title}: certificate of completion",
         "description": f"Completed the course {course_title} under the {policy_title}, version {version}.",
@@ -133,6 +141,8 @@ def build(
         },
         "evidence": evidence,
         "credentialSchema": [{"id": SCHEMA_ID, "type": "1EdTechJsonSchemaValidator2019"}],
+        # where a verifier elsewhere learns that the organisation revoked it (course.badges.revocation_list)
+        "credentialStatus": {"id": issuer.revocation_list_url, "type": REVOCATION_METHOD},
     }
 
 

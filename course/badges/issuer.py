@@ -18,6 +18,7 @@ from course.manager.certificates import CertificateError
 JWKS_PATH = "badges/jwks.json"
 ISSUER_PATH = "badges/issuer.json"
 VERIFY_PATH = "badges/verify"
+REVOCATIONS_PATH = "badges/revocations.json"  # the 1EdTech Revocation List every badge names
 
 
 class BadgeError(CertificateError):
@@ -36,6 +37,10 @@ class Issuer:
     @property
     def jwks_url(self) -> str:
         return self.base + JWKS_PATH
+
+    @property
+    def revocation_list_url(self) -> str:
+        return self.base + REVOCATIONS_PATH
 
     def kid_url(self, kid: str) -> str:
         return f"{self.jwks_url}#{kid}"

@@ -16,6 +16,8 @@ key, the claims against the credential, the credential against the 1EdTech schem
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -31,6 +33,7 @@ from course.private import rsa_key_file
 from course.settings import data_dir
 
 KEY_FILE = "badge-signing-key.pem"
+RETIRED_DIR = "badge-keys-retired"  # the public halves of keys that signed badges once and sign no more
 ALGORITHM = "RS256"
 JWT_CLAIMS = ("iss", "jti", "sub", "nbf", "exp", "iat")
 MAX_BADGE = 200_000  # characters: a badge is a few kilobytes; anything bigger is not one
@@ -41,23 +44,35 @@ class BadgeKey:
     kid: str
     private_key: rsa.RSAPrivateKey
 
+    def jwk(self) -> dict:
+        """The public half as a JWK (never `d` or the primes)."""
+        return public_jwk(self.private_key.public_key(), self.kid)
+
     def jwks(self) -> dict:
-        """The published key set: the public half only (never `d` or the primes)."""
-        jwk = json.loads(RSAAlgorithm.to_jwk(self.private_key.public_key()))
-        jwk.update({"kid": self.kid, "alg": ALGORITHM, "use": "sig"})
-        return {"keys": [jwk]}
+        """This key alone as a key set (the published set, with retired keys, is `published_jwks`)."""
+        return {"keys": [self.jwk()]}
+
+
+def public_jwk(public_key, kid: str) -> dict:
+    jwk = json.loads(RSAAlgorithm.to_jwk(public_key))
+    jwk.update({"kid": kid, "alg": ALGORITHM, "use": "sig"})
+    return jwk
+
+
+def _kid(public_key) -> str:
+    import hashlib
+
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    # the kid names the key, not a secret: a hash of the public half only
+    return "badge-" + hashlib.sha256(der).hexdigest()[:16]
 
 
 @lru_cache(maxsize=4)
 def _loaded(pem: bytes) -> BadgeKey:
     # cryptography checks an RSA key's consistency on load (about a second for this size): once per process
-    import hashlib
-
     key = serialization.load_pem_private_key(pem, password=None)
     assert isinstance(key, rsa.RSAPrivateKey)
-    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    # the kid names the key, not a secret: a hash of the public half only
-    return BadgeKey("badge-" + hashlib.sha256(der).hexdigest()[:16], key)
+    return BadgeKey(_kid(key.public_key()), key)
 
 
 def badge_key(folder: Path | None = None) -> BadgeKey:
@@ -66,6 +81,76 @@ def badge_key(folder: Path | None = None) -> BadgeKey:
     issued badge unverifiable."""
     pem = rsa_key_file(Path(folder or data_dir()) / KEY_FILE, bits=3072)
     return _loaded(pem)
+
+
+def _retired_dir(folder: Path | None = None) -> Path:
+    return Path(folder or data_dir()) / RETIRED_DIR
+
+
+def retired_keys(folder: Path | None = None) -> list[dict]:
+    """The retired keys' public halves, as JWKs, oldest first. A file that is not a public key is
+    skipped with a log line naming it (a damaged file must not stop every badge check)."""
+    import logging
+
+    found = []
+    for path in sorted(_retired_dir(folder).glob("*.pem"), key=lambda p: p.stat().st_mtime_ns):
+        try:
+            public = serialization.load_pem_public_key(path.read_bytes())
+        except (ValueError, OSError) as exc:
+            logging.getLogger(__name__).warning("badge key %s is not a public key (%s): not published", path, exc)
+            continue
+        if isinstance(public, rsa.RSAPublicKey):
+            found.append(public_jwk(public, _kid(public)))
+    return found
+
+
+def published_jwks(folder: Path | None = None) -> dict:
+    """What `/badges/jwks.json` publishes: the signing key, then every retired key still trusted, so a
+    badge signed before a rotation keeps verifying."""
+    return {"keys": [badge_key(folder).jwk(), *retired_keys(folder)]}
+
+
+def rotate_key(folder: Path | None = None) -> tuple[str, str]:
+    """Retire the signing key and make a new one; returns (old kid, new kid). The old key's public half
+    stays published (badges it signed keep verifying) and its private half is destroyed, so it
+    signs nothing again. Under the key file's lock: two rotations, or a rotation and a first start,
+    never leave two signing keys."""
+    from course.atomic import locked, write_atomic
+
+    folder = Path(folder or data_dir())
+    path = folder / KEY_FILE
+    old = badge_key(folder)  # makes one first if there is none: rotating then retires a key never used
+    retired = _retired_dir(folder)
+    retired.mkdir(parents=True, exist_ok=True)
+    with locked(path):
+        public = old.private_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        write_atomic(retired / f"{old.kid}.pem", public)
+        fresh = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+        write_atomic(
+            path,
+            fresh.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ),
+        )
+        os.chmod(path, 0o600)
+    return old.kid, _kid(fresh.public_key())
+
+
+def withdraw_key(kid: str, folder: Path | None = None) -> bool:
+    """Stop publishing a retired key (it leaked): every badge it signed fails from then on, as
+    "unknown-key", and the learners need new badges. The signing key cannot be withdrawn: rotate
+    first. True when a retired key of that kid was withdrawn."""
+    if kid == badge_key(folder).kid:
+        raise ValueError(f"{kid} is the key badges are signed with now: run `course badge rotate-key` first")
+    if not re.fullmatch(r"badge-[0-9a-f]{16}", kid):
+        return False
+    path = _retired_dir(folder) / f"{kid}.pem"
+    if not path.exists():
+        return False
+    path.unlink()
+    return True
 
 
 def sign(credential: dict, key: BadgeKey, kid_url: str) -> str:

@@ -5,7 +5,10 @@
     course badge verify badge.jwt --jwks keys.json   offline: the published keys only
     course badge revoke SMC-... --reason "..."    the certificate and its badge stop verifying
     course badge restore SMC-...
+    course badge verify badge.jwt --jwks keys.json --revocations list.json   offline, with the revocation list
     course badge jwks                             the public keys, as served at /badges/jwks.json
+    course badge rotate-key                       a new signing key; the old one stays published
+    course badge withdraw-key badge-<kid>         stop publishing a retired key (it leaked)
 
 Each is thin over course.badges (and course.records.certificate_revocations for revoke and restore).
 """
@@ -72,19 +75,25 @@ def _learner(store, text: str) -> str:
 @click.option(
     "--jwks", "jwks_file", type=click.Path(exists=True, dir_okay=False), help="Check offline with this key set only."
 )
-def verify_cmd(file, jwks_file):
+@click.option(
+    "--revocations",
+    "revocations_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="With --jwks: the published revocation list (/badges/revocations.json) too.",
+)
+def verify_cmd(file, jwks_file, revocations_file):
     """Check a badge file: exit 0 when valid, 1 when not."""
     import sys
 
-    from course.badges import check, check_online
+    from course.badges import check, check_online, listed_as_revoked
     from course.records.store import Store
 
     token = Path(file).read_text(encoding="utf-8", errors="replace")
-    found = (
-        check(token, json.loads(Path(jwks_file).read_text(encoding="utf-8")))
-        if jwks_file
-        else check_online(Store(), token)
-    )
+    if revocations_file and not jwks_file:
+        raise click.UsageError("--revocations is for an offline check: give --jwks as well")
+    found = check(token, _json_file(jwks_file, "--jwks")) if jwks_file else check_online(Store(), token)
+    if revocations_file:
+        found = listed_as_revoked(found, _json_file(revocations_file, "--revocations"))
     console.print(("VALID: " if found.ok else "NOT VALID: ") + escape(found.reason), highlight=False, soft_wrap=True)
     sys.exit(0 if found.ok else 1)
 
@@ -126,3 +135,36 @@ def jwks_cmd():
     from course.badges import jwks
 
     click.echo(json.dumps(jwks(), indent=2))
+
+
+def _json_file(path: str, option: str) -> dict:
+    try:
+        found = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"{path} is not JSON ({exc})", param_hint=option) from None
+    if not isinstance(found, dict):
+        raise click.BadParameter(f"{path} is not a JSON object", param_hint=option)
+    return found
+
+
+@badge.command("rotate-key")
+def rotate_key_cmd():
+    """Sign badges with a new key from now on. The old key's public half stays published, so the
+    badges it signed keep verifying; its private half is destroyed. Back up var/ afterwards."""
+    from course.badges.sign import rotate_key
+
+    old, new = rotate_key()
+    console.print(f"signing key now {new}; {old} retired (still published, signs nothing)", highlight=False)
+
+
+@badge.command("withdraw-key")
+@click.argument("kid")
+def withdraw_key_cmd(kid):
+    """Stop publishing a retired key (after it leaked): the badges it signed stop verifying."""
+    from course.badges.sign import withdraw_key
+
+    if not withdraw_key(kid):
+        raise KeyError(f"no retired badge key '{kid}' (see `course badge jwks`)")
+    console.print(
+        f"withdrawn: {kid}. Badges it signed no longer verify; learners can download a new one.", highlight=False
+    )

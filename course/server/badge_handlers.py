@@ -83,6 +83,28 @@ class JwksHandler(JupyterHandler):
         self.finish(json.dumps(jwks()))
 
 
+class RevocationListHandler(JupyterHandler):
+    """GET /badges/revocations.json: the 1EdTech Revocation List every badge's credentialStatus names."""
+
+    async def get(self):
+        import asyncio
+
+        from course.badges import BadgeError, revocation_list
+        from course.records.store import Store, StoreError
+
+        try:
+            listing = await asyncio.to_thread(lambda: revocation_list(Store()))
+        except BadgeError:
+            raise tornado.web.HTTPError(404) from None  # no public address: no badges, no list
+        except StoreError:
+            self.log.exception("the badge revocation list could not be read")
+            raise tornado.web.HTTPError(503) from None
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "public, max-age=300")  # a revocation shows within minutes
+        self.set_header("Access-Control-Allow-Origin", "*")
+        self.finish(json.dumps(listing))
+
+
 class IssuerHandler(JupyterHandler):
     """GET /badges/issuer.json: the issuer Profile every badge names."""
 
@@ -182,5 +204,6 @@ def routes(server_url: str) -> list[tuple]:
     return [
         (url_path_join(server_url, "/badges/jwks.json"), JwksHandler),
         (url_path_join(server_url, "/badges/issuer.json"), IssuerHandler),
+        (url_path_join(server_url, "/badges/revocations.json"), RevocationListHandler),
         (url_path_join(server_url, "/badges/verify"), BadgeVerifyHandler),
     ]
