@@ -496,7 +496,8 @@ def test_course_badge_issue_verify_revoke_restore(env, tmp_path):
     assert run.invoke(main, ["badge", "revoke", env["amy"].lower(), "--reason", "test"]).exit_code == 0
     online = run.invoke(main, ["badge", "verify", str(out)])
     assert online.exit_code == 1 and "revoked" in online.output
-    assert run.invoke(main, ["badge", "verify", str(out), "--jwks", str(keys)]).exit_code == 0  # the keys alone cannot know
+    # the keys alone cannot know
+    assert run.invoke(main, ["badge", "verify", str(out), "--jwks", str(keys)]).exit_code == 0
     listing = tmp_path / "revocations.json"
     listing.write_text(json.dumps(badges.revocation_list(env["store"])))  # what /badges/revocations.json serves
     with_list = run.invoke(main, ["badge", "verify", str(out), "--jwks", str(keys), "--revocations", str(listing)])
