@@ -92,8 +92,9 @@ def course_server(env: dict, log_path: Path, *extra: str, ready: str = "/"):
             stderr=subprocess.STDOUT,
         )
         try:
-            # a first start releases every module with nbgrader before Voila listens
-            wait_for(f"http://127.0.0.1:{port}{ready}", timeout=240, process=process)
+            # a first start releases every module with nbgrader before Voila listens; on a 2-core CI
+            # machine busy with other tests that has taken over four minutes (a dead server still fails at once)
+            wait_for(f"http://127.0.0.1:{port}{ready}", timeout=420, process=process)
             yield f"http://127.0.0.1:{port}"
         finally:
             stop(process)
