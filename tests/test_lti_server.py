@@ -361,6 +361,19 @@ def test_not_graded_or_not_launched_queues_nothing(outbox_lms):
     assert lti_records.rows(store) == []
 
 
+def test_a_mark_waiting_for_review_waits_and_the_reviewed_mark_goes(outbox_lms):
+    """nbgrader flags a mark for a person to review: the LMS gets the reviewed mark, once, not the first."""
+    platform, store, _key = outbox_lms
+    learner = launched_and_finished(store, platform)
+    grading_log.record(store, learner, "why", "f1", "graded", score=1.0, max_score=5.0, needs_review=True)
+    assert lti_records.rows(store) == []
+    grading_log.record(store, learner, "why", "f1", "graded", score=4.0, max_score=5.0)  # reviewed
+    [row] = lti_records.rows(store)
+    assert (row.score_given, row.grading_progress) == (4.0, "FullyGraded")
+    assert outbox.send_due(store).sent == [row.id]
+    assert [s["scoreGiven"] for s in platform.scores] == [4.0]
+
+
 def test_the_lms_down_then_up_gets_the_mark_once_after_a_backoff(outbox_lms, caplog):
     platform, store, _key = outbox_lms
     learner = launched_and_finished(store, platform)

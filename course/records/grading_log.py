@@ -110,8 +110,10 @@ def record(
     }
     stmt = _insert(store.engine, gradings).values(learner_id=learner, module_id=module, **values)
     store._write(stmt.on_conflict_do_update(index_elements=["learner_id", "module_id"], set_=values))
-    if status == "graded" and score is not None and max_score is not None:
-        # a learner launched from an LMS: the mark goes back to it (course.lti; nothing for anyone else)
+    if status == "graded" and score is not None and max_score is not None and not needs_review:
+        # a learner launched from an LMS: the mark goes back to it (course.lti; nothing for anyone else).
+        # A mark waiting for a person's review is not the mark of record yet: the outbox sends one mark
+        # per attempt, so sending this one would make the reviewed mark never reach the LMS.
         from course.lti.marks import queue_for_lms
 
         queue_for_lms(store, learner, module, score, max_score, critical_missed)
