@@ -49,6 +49,7 @@ class RoomWatch:
     ):
         self.read, self.interval, self.idle_after = read, interval, idle_after
         self._watched: dict[str, _Watched] = {}
+        self._reading: dict[str, asyncio.Future] = {}  # a read in flight: phones arriving meanwhile share it
         self.reads = 0  # how many times the store was read (for the benchmark and the tests)
 
     def waiting(self) -> int:
@@ -56,8 +57,13 @@ class RoomWatch:
         return sum(w.waiting for w in self._watched.values())
 
     async def _read(self, session_id: str) -> core.LiveSession:
-        self.reads += 1
-        return await asyncio.to_thread(self.read, session_id)
+        pending = self._reading.get(session_id)
+        if pending is None:
+            self.reads += 1
+            pending = asyncio.ensure_future(asyncio.to_thread(self.read, session_id))
+            self._reading[session_id] = pending
+            pending.add_done_callback(lambda _f: self._reading.pop(session_id, None))
+        return await asyncio.shield(pending)
 
     async def current(self, session_id: str) -> core.LiveSession:
         """The session as of at most `interval` seconds ago (read now if older)."""
