@@ -57,7 +57,7 @@ def test_a_whole_session_through_the_apps(course, store):
     session = t.session
     assert "cm-projector" in t._dom_classes
     join = t.join_panel.value
-    assert f"http://10.0.0.5:8866/voila/render/join/join.ipynb?code={session.code}" in join
+    assert f"http://10.0.0.5:8866/join?code={session.code}" in join
     assert 'src="data:image/svg+xml;base64,' in join and 'alt="QR code: scan it' in join
     assert session.display_code in join
     assert t.key in t.key_panel.value and "do not show this to the room" in t.key_panel.value
@@ -262,26 +262,21 @@ def test_poller_applies_only_changes_and_survives_failures():
 
 
 def test_join_address_from_the_request_or_the_public_url():
-    assert (
-        address.join_address(ENV).with_code("ABC234") == "http://10.0.0.5:8866/voila/render/join/join.ipynb?code=ABC234"
-    )
+    """The room's address is the course server's light join page (course.server.join), below its base URL."""
+    assert address.join_address(ENV).with_code("ABC234") == "http://10.0.0.5:8866/join?code=ABC234"
     local = address.join_address({**ENV, "SERVER_NAME": "127.0.0.1"})
     assert local.local_only and local.page.startswith("http://127.0.0.1:8866/")
-    one_folder = address.join_address(
+    below = address.join_address(
         {**ENV, "SCRIPT_NAME": "/course/voila/render/trainer.ipynb", "VOILA_BASE_URL": "/course/"}
     )
-    assert one_folder.page == "http://10.0.0.5:8866/course/voila/render/join.ipynb"
+    assert below.page == "http://10.0.0.5:8866/course/join"
     https = address.join_address({**ENV, "SERVER_PORT": "443", "VOILA_REQUEST_URL": "https://x/"})
-    assert https.page == "https://10.0.0.5/voila/render/join/join.ipynb"
+    assert https.page == "https://10.0.0.5/join"
     public = address.join_address(
         {**ENV, "SERVER_NAME": "127.0.0.1", "COURSE_PUBLIC_URL": "https://training.example.org/course"}
     )
-    assert public.page == "https://training.example.org/course/voila/render/join/join.ipynb"
-    # no request at all: the layout `course serve` has (trainer and join side by side)
-    assert (
-        address.join_address({"SERVER_NAME": "10.0.0.5", "SERVER_PORT": "8866"}).page
-        == "http://10.0.0.5:8866/voila/render/join.ipynb"
-    )
+    assert public.page == "https://training.example.org/course/join"
+    assert address.join_address({"SERVER_NAME": "10.0.0.5", "SERVER_PORT": "8866"}).page == "http://10.0.0.5:8866/join"
     assert not public.local_only
     assert address.join_address({**ENV, "SERVER_NAME": "::1"}).page.startswith("http://[::1]:8866/")
 

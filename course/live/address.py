@@ -1,10 +1,14 @@
 """The join address the room sees, and its QR code.
 
-The address is the Voila address of the join page with `?code=XXXXXX`. Its host and port
-come from the trainer's own page request (Voila gives the kernel SERVER_NAME, SERVER_PORT and
-SCRIPT_NAME), so phones reach the same server the trainer did. Behind a proxy, or when the
-trainer opened the page as 127.0.0.1, set `COURSE_PUBLIC_URL` to the address learners use
-for the course (for example `https://training.example.org/course/`).
+The address is the course server's light join page (course.server.join: plain HTML, no kernel
+per phone) with `?code=XXXXXX`, at `JOIN_ROUTE` below the server's base URL. Its host and port
+come from the trainer's own page request (Voila gives the kernel SERVER_NAME and SERVER_PORT),
+so phones reach the same server the trainer did. Behind a proxy, or when the trainer opened
+the page as 127.0.0.1, set `COURSE_PUBLIC_URL` to the address learners use for the course
+(for example `https://training.example.org/course/`).
+
+The kernel join page (`join.ipynb`, course.live.join_app) stays for signed-in learners, who
+reach it from the course home with their sign-in: the room's address is the light page.
 """
 
 from __future__ import annotations
@@ -18,8 +22,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from course import settings
 
-JOIN_NOTEBOOK = "join.ipynb"  # beside the trainer page in `course serve`'s app folder
-TRAINER_NOTEBOOK = "trainer.ipynb"
+JOIN_ROUTE = "join"  # the light join page, below the course server's base URL (course.server.join)
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0")  # noqa: S104 - names that mean this machine, not a bind
 
 
@@ -32,31 +35,14 @@ class JoinAddress:
         return f"{self.page}?{urlencode({'code': code})}"
 
 
-def join_page_path(script_name: str, base_url: str = "/") -> str:
-    """The join page's path (below Voila's base URL), next to the trainer page it is asked from.
-
-    `voila/render/trainer.ipynb` -> `voila/render/join.ipynb` (`course serve`'s app folder), and
-    `voila/render/trainer/trainer.ipynb` -> `voila/render/join/join.ipynb` (a folder per page).
-    """
-    base = base_url if base_url.endswith("/") else base_url + "/"
-    path = script_name[len(base) :] if script_name.startswith(base) else script_name.lstrip("/")
-    head, _, _name = path.rpartition("/")
-    if head == "voila/render/trainer" or head.endswith("/trainer") or head == "trainer":
-        return head[: -len("trainer")] + "join/" + JOIN_NOTEBOOK
-    if not head:
-        return "voila/render/" + JOIN_NOTEBOOK
-    return f"{head}/join.ipynb"
-
-
 def join_address(env: Mapping[str, str] | None = None) -> JoinAddress:
     """Where the room joins, from the trainer page's request (or COURSE_PUBLIC_URL)."""
     env = os.environ if env is None else env
     base_url = env.get("VOILA_BASE_URL") or "/"
-    path = join_page_path(env.get("SCRIPT_NAME") or "/voila/render/" + TRAINER_NOTEBOOK, base_url)
     public = settings.public_url(env)
     if public:
         public = public if public.endswith("/") else public + "/"
-        return JoinAddress(public + quote(path), local_only=False)
+        return JoinAddress(public + quote(JOIN_ROUTE), local_only=False)
     host = (env.get("SERVER_NAME") or "127.0.0.1").strip().lower()
     port = (env.get("SERVER_PORT") or "").strip()
     scheme = "https" if (env.get("VOILA_REQUEST_URL") or "").startswith("https:") else "http"
@@ -65,7 +51,7 @@ def join_address(env: Mapping[str, str] | None = None) -> JoinAddress:
     default_port = {"http": "80", "https": "443"}[scheme]
     netloc = host if not port or port == default_port else f"{host}:{port}"
     base = base_url if base_url.endswith("/") else base_url + "/"
-    page = f"{scheme}://{netloc}{base}{quote(path)}"
+    page = f"{scheme}://{netloc}{base}{quote(JOIN_ROUTE)}"
     local = (urlsplit(page).hostname or "") in {h.strip("[]") for h in LOCAL_HOSTS} or host.startswith("127.")
     return JoinAddress(page, local_only=local)
 

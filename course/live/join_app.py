@@ -25,6 +25,7 @@ import ipywidgets as widgets
 from course.content.model import Course
 from course.kernel.runtime import Poller, guarded, log
 from course.live import core
+from course.live.phone import CANNOT_SHOW_HTML, LOBBY_HTML, PICK_FIRST, PRIVACY, voted_html
 from course.live.summary import letter, room_scenario, session_title
 from course.live.views import ballot_card_html, reveal_html, tally_html
 from course.records.store import Store, StoreError
@@ -34,10 +35,6 @@ from course.widgets.style import style_widget
 POLL_SECONDS = 0.4
 WRONG = "Something went wrong. Please reload the page; your vote so far is kept."
 STORE_TROUBLE = "We are having trouble keeping up with the session. The page will catch up by itself."
-PRIVACY = (
-    "Your votes are anonymous: nobody, not even the trainer, can see what you chose. "
-    "If you give your name, it is only used to record that you took part."
-)
 
 
 def _button(label: str, primary: bool = False, tooltip: str = "") -> widgets.Button:
@@ -286,23 +283,11 @@ class JoinApp(widgets.VBox):
             )
             return
         if session.in_lobby:
-            self.stage.children = (
-                widgets.HTML(
-                    "<h2>You are in</h2>"
-                    '<p class="cm-status" role="status">The trainer will show the first scenario soon. '
-                    "Keep this page open: it changes by itself.</p>"
-                ),
-            )
+            self.stage.children = (widgets.HTML(LOBBY_HTML),)
             return
         scenario = room_scenario(self.course, session.id, session.scenario_id)  # the room's choice order
         if scenario is None:
-            self.stage.children = (
-                widgets.HTML(
-                    '<p class="cm-status" role="status">The trainer is showing a '
-                    "scenario this page cannot show. Please follow on the trainer's "
-                    "screen.</p>"
-                ),
-            )
+            self.stage.children = (widgets.HTML(CANNOT_SHOW_HTML),)
             return
         self.welcome.value = ""
         card = widgets.HTML(ballot_card_html(scenario, session.index + 1, session.total, focus=not first))
@@ -327,9 +312,7 @@ class JoinApp(widgets.VBox):
         self.vote_button.add_class("cm-check")  # the theme's script sends a click only once the kernel has the choice
         self.vote_button.disabled = self.choices.value is None
         self.vote_status = widgets.HTML(
-            self._voted_html(scenario, earlier)
-            if earlier
-            else '<p class="cm-status" role="status">Pick one, then send your vote.</p>'
+            self._voted_html(scenario, earlier) if earlier else f'<p class="cm-status" role="status">{PICK_FIRST}</p>'
         )
         self.voted = earlier
         self.choices.observe(lambda change: self._on_pick(scenario, change), names="value")
@@ -363,11 +346,7 @@ class JoinApp(widgets.VBox):
             self.vote_status.value = self._voted_html(scenario, self.voted)
 
     def _voted_html(self, scenario, choice_id: str) -> str:
-        index = [c.id for c in scenario.choices].index(choice_id)
-        return (
-            f'<p class="cm-status cm-live-voted" role="status"><span aria-hidden="true">✓</span> Your vote is in: '
-            f"<strong>{letter(index)}</strong>. You can change it until the trainer shows the answer.</p>"
-        )
+        return f'<p class="cm-status cm-live-voted" role="status">{voted_html(scenario, choice_id)}</p>'
 
     def vote(self, choice_id: str | None = None) -> bool:
         """Send (or change) this page's vote on the scenario on screen. True when it counted."""

@@ -41,7 +41,7 @@ from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 from course import settings
 from course.app.pages import error_page
 from course.records.identity import CLIENT_HEADER
-from course.server import badge_handlers, downloads, lti, page_secret, query_socket
+from course.server import badge_handlers, downloads, join, lti, page_secret, query_socket
 from course.server.kernel_guard import ALLOWED_MSG_TYPES, GuardedKernelWebsocketHandler
 from course.server.kernel_limits import RETRY_AFTER_SECONDS, KernelLimits
 from course.server.launch_config import DASHBOARD, ENFORCED, HOME, TEMPLATE
@@ -301,6 +301,8 @@ class CourseVoila(Voila):
             (url_path_join(self.server_url, "/verify"), VerifyHandler),
             # an LMS's LTI 1.3 launch, into the learner's pages (not the manager's dashboard): course.server.lti
             *(lti.handlers(self.server_url) if self.home_page == HOME else []),
+            # a group session's light join page for phones, no kernel each (course.server.join)
+            *(join.routes(self.server_url) if self.home_page == HOME else []),
             *self.dashboard_route(kept),
             # a learner's own certificate and learning record, as files (course.server.downloads)
             (url_path_join(self.server_url, downloads.ROUTE), downloads.DownloadHandler),
