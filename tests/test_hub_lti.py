@@ -97,8 +97,11 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def browser_like():
-    """An opener with a cookie jar (the state cookies), that never follows a redirect."""
-    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect)
+    """An opener with a cookie jar (the state cookies), that never follows a redirect; `.jar` is the jar."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+    opener.jar = jar  # type: ignore[attr-defined]
+    return opener
 
 
 def call(opener, url: str, form: dict | None = None):
@@ -252,14 +255,24 @@ def test_a_used_state_and_another_lms_are_refused_and_an_administrator_is_a_mana
     hub, store = site["hub"], site["store"]
     opener = browser_like()
     token, state = lms_form(site, opener, "u-1")
+    kept_cookies = list(opener.jar)  # what an onlooker on the learner's machine could copy
     status, headers, body = post_launch(site, opener, token, state)
     assert status == 303, body[-2000:]
-    assert headers["Location"].endswith(f"/user/AD-1111/voila/render/module.ipynb?module={MODULE}")
+    where = urllib.parse.urlsplit(headers["Location"])
+    assert where.path == "/hub/spawn/AD-1111"
+    assert urllib.parse.parse_qs(where.query)["next"] == [f"/user/AD-1111/voila/render/module.ipynb?module={MODULE}"]
     assert lti_records.link(store, "AD-1111", MODULE).role == "manager"
     assert "Adding user AD-1111 to group(s): {'managers'}" in hub.log_text()
-    # the same post again: its state is used up
-    status, _headers, body = post_launch(site, opener, token, state)
+    # the same post again, with the state and nonce cookies that came with it: the state is used
+    # up on the server (ltiauthenticator's cookies alone would let it through)
+    replay = browser_like()
+    for cookie in kept_cookies:
+        replay.jar.set_cookie(cookie)
+    before = hub.log_text().count("LTI launch refused")
+    status, _headers, body = post_launch(site, replay, token, state)
     refused(body, status, 400, "could not be checked")
+    log = wait_until(lambda: hub.log_text() if hub.log_text().count("LTI launch refused") > before else None, 30)
+    assert "unknown or already used state" in log.split("LTI launch refused")[-1].splitlines()[0]
     # a login initiation from an LMS the hub does not know
     params = {**login_params(site, "u-1"), "iss": "https://elsewhere.example"}
     status, _headers, body = call(opener, f"{hub.url}/hub/lti13/oauth_login?{urllib.parse.urlencode(params)}")

@@ -176,7 +176,9 @@ class CourseCallbackHandler(Refusing, LTI13CallbackHandler):
         self.log.info("LTI launch accepted: role %s, %s", launched.role, "a module" if module_id else "the home")
         page = f"{MODULE_PAGE}?{urlencode({'module': module_id})}" if module_id else HOME
         self.set_header("Cache-Control", "no-store")
-        self.redirect(url_path_join(user.url, page), status=303)  # the hub spawns the server first if need be
+        # through the hub's spawn page: it starts the user's server if need be, then goes on to the page
+        spawn = url_path_join(self.hub.base_url, "spawn", user.escaped_name)
+        self.redirect(f"{spawn}?{urlencode({'next': url_path_join(user.url, page)})}", status=303)
 
     def _checked_claims(self) -> dict:
         """ltiauthenticator's checks of the post, its errors as the course's plain refusals."""
