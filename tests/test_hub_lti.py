@@ -51,6 +51,17 @@ NAME, STAFF = "Mhairi Campbell", "MC-4417"  # invented (course/data/cast.yaml's 
 TIMEOUT = 180_000  # ms: a server spawn and a fresh Voila kernel on a busy 2-core machine
 
 
+def test_only_staff_servers_and_the_marker_get_the_lms_registrations(tmp_path):
+    from course.hub.spawn import environment
+
+    shared, reg = tmp_path / "shared", str(tmp_path / "lti.json")
+    learner = environment(tmp_path / "ann", shared, "postgresql://r", "postgresql://g", None, [], reg)
+    staff = environment(None, shared, "postgresql://r", "postgresql://g", "managers", ["managers"], reg)
+    assert "COURSE_LTI_PLATFORMS" not in learner and staff["COURSE_LTI_PLATFORMS"] == reg
+    # the marker signs with the key in the staff's data folder, which the hub publishes
+    assert staff["COURSE_DATA_DIR"] == str(shared / "var")
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, request):
     reason = unavailable_reason()
