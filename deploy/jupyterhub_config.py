@@ -19,8 +19,10 @@ Everything site-specific comes from the environment (docs/DEPLOY.md has the list
     COURSE_HUB_STATE                 the hub's own folder (its SQLite database, cookie secret, homes)
     COURSE_HUB_SHARED                the folder every server shares (default STATE/shared)
     COURSE_HUB_IP, COURSE_HUB_PORT   where the hub is reached (default 127.0.0.1:8000)
-    COURSE_HUB_AUTHENTICATOR         "dummy" only for tests and demos; otherwise a real one
-                                     (e.g. "generic-oauth", "azuread"; configured in a site file)
+    COURSE_HUB_AUTHENTICATOR         "dummy" only for tests and demos; "lti13" for launches from an
+                                     LMS (LTI 1.3, course/hub/lti.py; docs/LTI.md); otherwise a real
+                                     one (e.g. "generic-oauth", "azuread"; configured in a site file)
+    COURSE_LTI_PLATFORMS             with "lti13": the LMS registration file (the course server's too)
     COURSE_HUB_MANAGERS, COURSE_HUB_TRAINERS, COURSE_HUB_ADMINS   comma-separated hub user names
     COURSE_HUB_MODULES               modules to release at start (default: all)
     COURSE_HUB_GRADER                "0" to leave grading to managers (`course grade`)
@@ -51,6 +53,7 @@ GRADEBOOK_URL = env.get("NBGRADER_DB_URL", "")
 STAFF_GROUPS = ["managers", "trainers"]
 BIN = Path(sys.executable).parent
 GRADER = env.get("COURSE_HUB_GRADER", "1") != "0"
+LTI_PLATFORMS = env.get("COURSE_LTI_PLATFORMS", "")
 
 
 def names(variable):
@@ -81,7 +84,18 @@ if not authenticator:
     raise SystemExit(
         "set COURSE_HUB_AUTHENTICATOR: 'dummy' for a demo or test, or your organisation's (see docs/DEPLOY.md)"
     )
-c.JupyterHub.authenticator_class = authenticator
+LTI = authenticator == "lti13"
+if LTI:
+    # the LMS signs people in and says who is staff: hub groups follow its roles on every launch
+    from course.hub import lti as course_lti
+
+    if not LTI_PLATFORMS:
+        raise SystemExit(
+            "COURSE_HUB_AUTHENTICATOR=lti13 needs COURSE_LTI_PLATFORMS, the LMS registration (docs/LTI.md)"
+        )
+    course_lti.configure(c, course_shared.layout(SHARED)["var"], *STAFF_GROUPS)
+else:
+    c.JupyterHub.authenticator_class = authenticator
 if authenticator == "dummy":
     # any name, no password: anyone could log in as a manager. Only ever on this machine.
     if IP not in ("127.0.0.1", "localhost", "::1"):
@@ -90,10 +104,11 @@ if authenticator == "dummy":
 c.Authenticator.admin_users = set(names("COURSE_HUB_ADMINS"))
 
 # --- managers and trainers: hub groups, each with a role ---------------------------------------
-c.JupyterHub.load_groups = {
-    "managers": {"users": names("COURSE_HUB_MANAGERS")},
-    "trainers": {"users": names("COURSE_HUB_TRAINERS")},
-}
+if not LTI:  # with LTI the launches set the groups (a hub refuses both at once)
+    c.JupyterHub.load_groups = {
+        "managers": {"users": names("COURSE_HUB_MANAGERS")},
+        "trainers": {"users": names("COURSE_HUB_TRAINERS")},
+    }
 c.JupyterHub.load_roles = [
     # staff see who is on the hub (names, groups, activity); learners see only themselves
     {
@@ -133,7 +148,7 @@ def pre_spawn_hook(spawner):
     home = Path(getattr(spawner, "home_dir", "") or HOMES / spawner.user.name)
     spawner.environment = {
         **spawner.environment,
-        **course_spawn.environment(home, SHARED, DB_URL, GRADEBOOK_URL, group, groups),
+        **course_spawn.environment(home, SHARED, DB_URL, GRADEBOOK_URL, group, groups, LTI_PLATFORMS),
         # with the grader running, Finish waits a few seconds and shows the mark
         "COURSE_GRADE_ON_FINISH": "1" if GRADER else "0",
     }
@@ -142,7 +157,7 @@ def pre_spawn_hook(spawner):
 c.Spawner.pre_spawn_hook = pre_spawn_hook
 
 # --- shared folders, tables and released modules, once, before anyone logs in ----------------
-STAFF_ENV = course_spawn.environment(None, SHARED, DB_URL, GRADEBOOK_URL, "managers", ["managers"])
+STAFF_ENV = course_spawn.environment(None, SHARED, DB_URL, GRADEBOOK_URL, "managers", ["managers"], LTI_PLATFORMS)
 course_shared.prepare(SHARED, STAFF_ENV, modules=names("COURSE_HUB_MODULES") or None)
 
 # --- grading each Finish as it arrives (a hub-managed process, restarted if it dies) ----------

@@ -53,7 +53,13 @@ def prepare_home(home: Path, shared: Path, staff: bool) -> Path:
 
 
 def environment(
-    home: Path | None, shared: Path, db_url: str, gradebook_url: str, staff_group_name: str | None, groups: list[str]
+    home: Path | None,
+    shared: Path,
+    db_url: str,
+    gradebook_url: str,
+    staff_group_name: str | None,
+    groups: list[str],
+    lti_platforms: str = "",
 ) -> dict[str, str]:
     where = layout(shared)
     env = {
@@ -74,6 +80,8 @@ def environment(
                 "NBGRADER_DB_URL": gradebook_url,
                 "COURSE_DATA_DIR": str(where["var"]),  # one certificate key for every manager
                 "COURSE_MANAGER_GROUP": staff_group_name,
+                # the LMS registrations, for the marker's outbox and `course lti status` (LTI 1.3 on the hub)
+                **({"COURSE_LTI_PLATFORMS": lti_platforms} if lti_platforms else {}),
             }
         )
     return env

@@ -32,6 +32,10 @@ AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 LEEWAY = 60  # seconds of clock difference allowed between the LMS and this server
 
 
+# reasons that mean "not you, not here" (403) rather than "this link is broken" (400)
+FORBIDDEN_REASONS = ("no single registration", "unknown deployment", "not on the staff list")
+
+
 class LaunchError(Exception):
     """A launch the course refuses; the message is for the person launching, the reason for the log."""
 
@@ -39,8 +43,15 @@ class LaunchError(Exception):
         super().__init__(message)
         self.reason = reason
 
+    @property
+    def status(self) -> int:
+        """The HTTP status of the refusal page: 403 for an LMS, deployment or person the course does not know."""
+        return 403 if self.reason.startswith(FORBIDDEN_REASONS) else 400
 
+
+REFUSED_TITLE = "The course could not be opened"
 REFUSED = "This link from your learning system could not be checked. Go back and open the course again."
+EXPIRED = "This link has expired. Go back and open the course again."
 
 
 @dataclass(frozen=True)
@@ -56,7 +67,7 @@ class Launch:
     ags_scopes: tuple[str, ...]
 
 
-def _platform_for(platforms: dict[tuple[str, str], Platform], issuer: str, client_id: str | None) -> Platform:
+def platform_for(platforms: dict[tuple[str, str], Platform], issuer: str, client_id: str | None) -> Platform:
     matches = [p for (iss, cid), p in platforms.items() if iss == issuer and (client_id is None or cid == client_id)]
     if len(matches) != 1:
         raise LaunchError(REFUSED, f"no single registration for issuer {issuer!r} client {client_id!r}")
@@ -73,7 +84,7 @@ def login_redirect(
     for needed in ("iss", "login_hint", "target_link_uri"):
         if not params.get(needed):
             raise LaunchError(REFUSED, f"login initiation without {needed}")
-    platform = _platform_for(platforms, params["iss"], params.get("client_id"))
+    platform = platform_for(platforms, params["iss"], params.get("client_id"))
     state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     remember(state, nonce, platform)
     query = {
@@ -153,7 +164,7 @@ def validate(
             options={"require": ["exp", "iat", "iss", "aud", "sub", "nonce"]},
         )
     except jwt.ExpiredSignatureError:
-        raise LaunchError("This link has expired. Go back and open the course again.", "expired id_token") from None
+        raise LaunchError(EXPIRED, "expired id_token") from None
     except (jwt.PyJWTError, ValueError) as exc:
         raise LaunchError(REFUSED, f"id_token refused: {exc.__class__.__name__}: {exc}") from None
     audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
@@ -161,6 +172,13 @@ def validate(
         raise LaunchError(REFUSED, "several audiences and azp is not this tool")
     if not secrets.compare_digest(str(claims["nonce"]), nonce):
         raise LaunchError(REFUSED, "nonce does not match the login's")
+    return launch_from_claims(platform, claims)
+
+
+def launch_from_claims(platform: Platform, claims: dict) -> Launch:
+    """The Launch a verified id_token's claims make (signature, issuer, audience, expiry and nonce
+    already checked, here or by JupyterHub's LTI 1.3 authenticator): the deployment, message type,
+    LTI version and resource link checked, and the learner, role and module by the course's rules."""
     if str(claims.get(CLAIM + "deployment_id")) not in platform.deployment_ids:
         raise LaunchError(REFUSED, "unknown deployment")
     if claims.get(CLAIM + "message_type") != "LtiResourceLinkRequest":
@@ -170,6 +188,8 @@ def validate(
     link = claims.get(CLAIM + "resource_link") or {}
     if not link.get("id"):
         raise LaunchError(REFUSED, "no resource link")
+    if not claims.get("sub"):
+        raise LaunchError(REFUSED, "claim sub missing")
     ags = claims.get(AGS_CLAIM) or {}
     return Launch(
         platform=platform,

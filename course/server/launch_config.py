@@ -31,6 +31,7 @@ THEME = "light"
 # notebook) fail to load in Voila and cost the learner seconds of script
 EXTENSIONS = ("@jupyter-widgets/jupyterlab-manager", "@voila-dashboards/widgets-manager8")
 HOME = "voila/render/home.ipynb"
+MODULE_PAGE = "voila/render/module.ipynb"  # beside the home; `?module=<id>` names the module
 DASHBOARD = "dashboard/"  # the manager dashboard on the course server (course.server.voila), behind its password
 DASHBOARD_ERROR_INSTRUCTION = (
     "Something went wrong on our side. Please reload the page; if it happens again, tell whoever runs the course."

@@ -6,9 +6,10 @@
 - `POST /lti/launch`: the redirect URI. The LMS's form post of a signed `id_token` is checked
   (course.lti.launch.validate: signature from its JWKS, issuer, audience, expiry, the state
   used once, its nonce, deployment, message type). The LMS user becomes the learner, mapped
-  to the roster by the registration's `user_claim`; identity kind "lti"; a sign-in session
-  token issued as the course home's sign-in does; an Instructor becomes a trainer; the launch
-  (with its AGS line item and role) is recorded so the mark can go back (course.lti.outbox).
+  to the roster by the registration's `user_claim`; identity kind "lti"; an Instructor becomes a
+  trainer; the launch (with its AGS line item and role) is recorded so the mark can go back
+  (course.lti.admit, the rules JupyterHub's launch uses too); a sign-in session token issued as
+  the course home's sign-in does.
   The browser then goes to the module the resource link names (or to the home).
 - `GET /lti/jwks`: the tool's public key, for the LMS to check the tool's signed requests.
 
@@ -23,7 +24,6 @@ know, or a person not on the staff list) and one log line with the reason, never
 from __future__ import annotations
 
 import json
-import re
 from urllib.parse import urlencode
 
 from jupyter_server.auth.decorator import allow_unauthenticated
@@ -33,22 +33,14 @@ from course import settings
 from course.app.pages import message_page
 from course.lti import launch as lti_launch
 from course.lti import platforms
-from course.lti.ags import SCORE_SCOPE
+from course.lti.admit import admit
 from course.records import lti as lti_records
-from course.server.launch_config import HOME
+from course.server.launch_config import HOME, MODULE_PAGE
 
-MODULE_PAGE = HOME.rsplit("/", 1)[0] + "/module.ipynb"  # beside the home: voila/render/module.ipynb
-MODULE_ID = re.compile(r"^[A-Za-z0-9_-]{1,60}$")
 NOT_SET_UP = (
     "This course is not set up for your learning system",
     "Launching the course from a learning system has not been set up here. Tell whoever runs the course.",
 )
-NOT_ON_LIST = (
-    "This course could not find you on its staff list. Ask your manager to check that you are on it, "
-    "then open the course from your learning system again."
-)
-REFUSED_TITLE = "The course could not be opened"
-FORBIDDEN_REASONS = ("no single registration", "unknown deployment", "not on the staff list")
 
 
 def _registrations() -> dict[tuple[str, str], platforms.Platform]:
@@ -76,9 +68,8 @@ class LtiHandler(JupyterHandler):
         self.finish(message_page(status, title, text, self.base_url))
 
     def refuse(self, error: lti_launch.LaunchError) -> None:
-        status = 403 if error.reason.startswith(FORBIDDEN_REASONS) else 400
-        self.log.warning("LTI launch refused (%d): %s", status, error.reason)  # the reason names a check, not a person
-        self.page(status, REFUSED_TITLE, str(error))
+        self.log.warning("LTI launch refused (%d): %s", error.status, error.reason)  # a check, never a person
+        self.page(error.status, lti_launch.REFUSED_TITLE, str(error))
 
     def registrations(self) -> dict[tuple[str, str], platforms.Platform] | None:
         try:
@@ -129,7 +120,7 @@ class LaunchHandler(LtiHandler):
 
     @allow_unauthenticated
     def get(self):  # someone opened the address itself: nothing to check
-        self.page(400, REFUSED_TITLE, lti_launch.REFUSED)
+        self.page(400, lti_launch.REFUSED_TITLE, lti_launch.REFUSED)
 
     @allow_unauthenticated
     def post(self):
@@ -152,7 +143,7 @@ class LaunchHandler(LtiHandler):
             launched = lti_launch.validate(
                 self.get_body_argument("id_token", "")[:20000], self.get_body_argument("state", ""), known, recall
             )
-            learner_id, module_id = self.admit(store, launched)
+            learner_id, module_id = admit(store, launched)
         except lti_launch.LaunchError as exc:
             self.refuse(exc)
             return
@@ -165,49 +156,6 @@ class LaunchHandler(LtiHandler):
         self.set_header("Cache-Control", "no-store")
         # 303: the browser GETs the page (the token is in its address, as after the home's sign-in)
         self.redirect(f"{self.base_url.rstrip('/')}/{page}?{urlencode(query)}", status=303)
-
-    def admit(self, store, launched: lti_launch.Launch) -> tuple[str, str | None]:
-        """The learner (made or updated, identity "lti"), their role, and the launch recorded."""
-        from course.records import identity, roster, trainers
-
-        learner_id, name, number = launched.user_id, "", None
-        staff_claim = launched.platform.user_claim.startswith("custom.")
-        if roster.in_use(store):
-            person = roster.person(store, learner_id) if staff_claim else roster.person_by_learner(store, learner_id)
-            if person is None:
-                raise lti_launch.LaunchError(NOT_ON_LIST, "not on the staff list (the registration's user_claim)")
-            learner_id, name, number = person["learner_id"], person["name"], person["staff_number"]
-        else:
-            try:
-                name = identity.person_name(launched.name, required=False)
-            except identity.DetailsError:
-                name = ""  # the LMS's display name breaks the course's rules: the learner has none here
-            number = learner_id if staff_claim else None
-        store.ensure_learner(learner_id, name=name, staff_number=number, identity=identity.LTI)
-        if launched.role == "trainer":
-            trainers.grant(store, learner_id)
-        module_id = launched.module_id if launched.module_id and MODULE_ID.match(launched.module_id) else None
-        if module_id and module_id not in _module_ids():
-            module_id = None  # a link to a module this course does not have: the home lists the real ones
-        # the line item only when the LMS lets the tool publish scores to it
-        lineitem = launched.lineitem if SCORE_SCOPE in launched.ags_scopes else None
-        lti_records.record_launch(
-            store,
-            learner_id,
-            module_id or "",
-            issuer=launched.platform.issuer,
-            client_id=launched.platform.client_id,
-            subject=launched.subject,
-            lineitem=lineitem,
-            role=launched.role,
-        )
-        return learner_id, module_id
-
-
-def _module_ids() -> set[str]:
-    from course.content.model import load_course
-
-    return set(load_course().modules)
 
 
 class JwksHandler(LtiHandler):

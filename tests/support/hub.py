@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .servers import free_port, wait_for
+from .servers import free_port, http_get, wait_for, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -135,9 +135,18 @@ def hub_server(
         )
         try:
             wait_for(f"{hub.url}/hub/health", timeout=start_timeout, process=hub.process)
+            # the proxy answers (404) before the hub has added its own route: wait for the hub's 200
+            wait_until(lambda: _answers(f"{hub.url}/hub/health"), timeout=start_timeout)
             yield hub
         finally:
             stop(hub.process)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return http_get(url)[0] == 200
+    except OSError:
+        return False
 
 
 def stop(process: subprocess.Popen) -> None:
