@@ -134,8 +134,10 @@ def test_query_socket_secret_cookie_log_and_kernel_cap(server):
         held += 1
     started = server["log"].read_text().count("Kernel started")
     status, headers, body, _ = render(base)
-    assert status == 503 and headers["Retry-After"] == "60"
-    assert "The course is busy" in body and "try again in a minute" in body
+    assert status == 503 and headers["Retry-After"] == "60"  # this address holds its own cap: a long wait
+    assert "The course is busy" in body and "Please try again in about 60 seconds" in body
+    assert 'data-cm-retry="60"' in body and "retry.js" in body and ">Try again now</a>" in body
+    assert headers["Cache-Control"] == "no-store" and "Traceback" not in body
     assert not [c for c in headers.get_all("Set-Cookie") or [] if c.startswith("course-page-")]
     import time
 

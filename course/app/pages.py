@@ -46,6 +46,28 @@ def message_html(
 
 
 BUSY = ("The course is busy", "Many people are using the course right now. Please try again in a minute.")
+RETRY_JS = "voila/templates/course/static/retry.js"
+
+
+def busy_page(base_url: str, retry_after: int, again: str) -> str:
+    """The page a learner sees when the server is at its cap (course.server.kernel_limits): a queue,
+    not an error. It says what is happening and tries again by itself after `retry_after` seconds
+    (static/retry.js: a countdown with a Stop button, so the timing is the learner's to control;
+    no meta refresh, which would take that control away). Without JavaScript, "Try again now"
+    does the same. `again`: this page's own address (the path and query the learner asked for)."""
+    seconds = max(1, int(retry_after))
+    base = base_href(base_url)
+    main = (
+        '<div class="cm-root"><section class="cm-message cm-busy" aria-labelledby="cm-busy-h">'
+        f'<h1 class="cm-message__title" id="cm-busy-h">{escape(BUSY[0])}</h1>'
+        "<p>Many people are opening the course at the same moment. Your answers so far are kept.</p>"
+        f'<p class="cm-busy__status" role="status" data-cm-retry="{seconds}">'
+        f"Please try again in about {seconds} seconds.</p>"
+        f'<p><a class="cm-button cm-button--primary" href="{escape(again)}">Try again now</a> '
+        '<button type="button" class="cm-button" data-cm-stop hidden>Stop trying</button></p>'
+        "</section></div>"
+    )
+    return page_shell(BUSY[0], main, base_url, head=f'<script src="{base}{RETRY_JS}" defer></script>')
 
 
 def error_page(status_code: int, base_url: str = "/") -> str:

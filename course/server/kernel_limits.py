@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-RETRY_AFTER_SECONDS = 60
+RETRY_AFTER_SECONDS = 60  # one address holding its share of pages: it has pages open already
+SERVER_FULL_RETRY_SECONDS = 15  # the whole server at its cap: pages close all the time in a busy room
+RETRY_SPREAD_SECONDS = 10  # plus up to this, at random, so a refused room does not come back at once
 
 
 class KernelLimits:
@@ -54,3 +56,12 @@ class KernelLimits:
 
     def owner(self, kernel_id: str) -> str | None:
         return next((a for a, ids in self._kernels.items() if kernel_id in ids), None)
+
+    def retry_after(self, address: str) -> int:
+        """Seconds a refused page should wait before trying again: long when this address holds its
+        own cap, short (spread at random) when the server as a whole is full."""
+        import random
+
+        if self.held(address) >= self.max_per_client:
+            return RETRY_AFTER_SECONDS
+        return SERVER_FULL_RETRY_SECONDS + random.randint(0, RETRY_SPREAD_SECONDS)  # a spread, not a secret

@@ -39,11 +39,11 @@ from voila.tornado.handler import TornadoVoilaHandler
 from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 from course import settings
-from course.app.pages import error_page
+from course.app.pages import busy_page, error_page
 from course.records.identity import CLIENT_HEADER
 from course.server import badge_handlers, downloads, join, lti, page_secret, query_socket
 from course.server.kernel_guard import ALLOWED_MSG_TYPES, GuardedKernelWebsocketHandler
-from course.server.kernel_limits import RETRY_AFTER_SECONDS, KernelLimits
+from course.server.kernel_limits import KernelLimits
 from course.server.launch_config import DASHBOARD, ENFORCED, HOME, TEMPLATE
 from course.server.static_files import CompressedStatic, compressed_handler
 from course.server.verify import VerifyHandler
@@ -195,10 +195,12 @@ class CoursePageHandler(TornadoVoilaHandler):
             self.log.warning(
                 "busy: page refused (%d page kernels, %d from this address)", limits.held(), limits.held(address)
             )
+            wait = limits.retry_after(address)
             self.set_status(503)
-            self.set_header("Retry-After", str(RETRY_AFTER_SECONDS))
+            self.set_header("Retry-After", str(wait))
+            self.set_header("Cache-Control", "no-store")
             self.set_header("Content-Type", "text/html; charset=UTF-8")
-            self.finish(error_page(503, self.base_url))
+            self.finish(busy_page(self.base_url, wait, self.request.uri or self.base_url))
             return
         page_secret.forget(self.kernel_manager.list_kernel_ids())
         secret, kernel_id = page_secret.issue(self), None
