@@ -84,10 +84,12 @@ def hub_server(
     trainers=(),
     modules=("why",),
     grader: bool = False,
+    mode: str = "per-user",
     extra_env: dict | None = None,
     start_timeout: float = 180,
 ):
-    """The course's hub on a free port of 127.0.0.1; yields a Hub and stops everything after."""
+    """The course's hub on a free port of 127.0.0.1; yields a Hub and stops everything after.
+    `mode`: COURSE_HUB_MODE ("per-user", a server per learner, or "shared", the course service)."""
     from course.hub.shared import layout
     from course.hub.spawn import environment
 
@@ -112,6 +114,9 @@ def hub_server(
         "COURSE_HUB_GRADER": "1" if grader else "0",
         "COURSE_DB_URL": db_url,
         "NBGRADER_DB_URL": gradebook_url,
+        # "shared": one course service for every learner (course.hub.service), on a port of its own
+        "COURSE_HUB_MODE": mode,
+        "COURSE_HUB_SERVICE_PORT": str(free_port()),
         **(extra_env or {}),
     }
     for name in ("JUPYTERHUB_USER", "JUPYTERHUB_API_TOKEN", "COURSE_LEARNER", "COURSE_DATA_DIR", "COURSE_GRADING_DIR"):

@@ -1,0 +1,204 @@
+"""The hub's shared mode, for real, on 127.0.0.1: no server per learner, one course service.
+
+deploy/jupyterhub_config.py with COURSE_HUB_MODE=shared (tests/support/hub.py, as
+tests/test_hub.py starts it: PostgreSQL, configurable-http-proxy, DummyAuthenticator). Two
+learners log in through the hub's login form in headless Chromium and land on the course home
+of the course service (`/services/course/`, course.hub.service) as themselves, with the hub's
+OAuth and no course sign-in; each answers a scenario. The hub has spawned no single-user server
+(its REST API). A browser that sends the identity header itself still sees its own name (the
+server overwrites it), and one learner cannot open the other's kernel websocket (the page
+secret binds it). Prints the memory of the service and its kernels beside issue 19's per-user
+figure; asserts nothing timed.
+
+Skipped, with the reason, when PostgreSQL, configurable-http-proxy or Chromium cannot run here.
+Select with `-m hub`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from course.content.model import load_course
+from course.records.identity import HUB_USER_HEADER
+
+from .support.hub import database_url, hub_server, log_in, unavailable_reason
+from .support.servers import ARTIFACTS, CHROMIUM, chromium, http_get, page_kernel_id, wait_until
+
+pytestmark = [pytest.mark.hub, pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
+
+MODULE = "why"
+LEARNERS = ("learner-ann", "learner-bo")
+TIMEOUT = 180_000  # ms: a fresh Voila kernel on a busy 2-core machine
+TOKEN = "test-" + os.urandom(16).hex()
+# the test's own hub service: reads users and their servers through the hub's REST API
+SITE_CONFIG = f"""c = get_config()  # noqa: F821
+c.JupyterHub.services.append({{"name": "shared-test", "api_token": {TOKEN!r}}})
+c.JupyterHub.load_roles.append({{"name": "shared-test", "services": ["shared-test"],
+                                "scopes": ["list:users", "read:users", "read:servers", "list:services", "read:services"]}})
+"""
+PER_USER_MB = 333  # issue 19, measured with benchmarks/hub.py: single-user server 176 MB + kernel 158 MB
+
+
+def hub_api(hub, path: str):
+    request = urllib.request.Request(f"{hub.url}/hub/api{path}", headers={"Authorization": f"token {TOKEN}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read().decode())
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory, request):
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian chromium is not installed (scripts/test.sh installs it)")
+    try:
+        server = request.getfixturevalue("postgres_url")
+        records, gradebook = database_url(server, "shared_records"), database_url(server, "shared_gradebook")
+    except subprocess.CalledProcessError as exc:
+        pytest.skip(f"PostgreSQL could not start: {exc}")
+    work = tmp_path_factory.mktemp("hub-shared")
+    site = work / "site_config.py"
+    site.write_text(SITE_CONFIG)
+    # one ready kernel per page type: enough for two learners, and the memory figure stays small
+    extra = {"COURSE_HUB_SITE_CONFIG": str(site), "COURSE_HUB_POOL_SIZE": "1"}
+    with hub_server(work, records, gradebook, modules=[MODULE], mode="shared", extra_env=extra) as running:
+        # the hub answers /hub/health before the proxy routes to it: it first waits for the service
+        wait_until(lambda: http_get(f"{running.url}/hub/login")[0] == 200, timeout=180)
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(hub):
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def sessions(hub, browser):
+    """Both learners log in through the hub; yields their pages, on the course service's home."""
+    pages = {}
+    for user in LEARNERS:
+        pages[user] = log_in(browser.new_context(viewport={"width": 1280, "height": 800}), hub.url, user, TIMEOUT)
+    for user, page in pages.items():
+        try:
+            page.get_by_role("heading", name=f"Hello, {user}").wait_for()
+        except Exception as exc:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"hub-shared-{user}-home.png"))
+            raise AssertionError(
+                f"{user} never reached the course home ({page.url}); hub log:\n{hub.log_text()[-6000:]}"
+            ) from exc
+    yield pages
+    for page in pages.values():
+        page.context.close()
+
+
+def answer_first_scenario(page, module) -> None:
+    page.get_by_role("link", name=f"Start: {module.title}").click()
+    page.get_by_role("heading", name=module.title, level=1).wait_for()
+    page.wait_for_function("""() => [...document.querySelectorAll('button')].some(
+        b => b.textContent.trim() === 'Start' && !b.disabled)""")
+    page.get_by_role("button", name="Start", exact=True).click()
+    page.locator(".cm-card__title").first.wait_for()
+    title = page.locator(".cm-card__title").first.text_content().strip()
+    scenario = next(s for s in module.scenarios if s.title == title)
+    best = max(scenario.choices, key=lambda c: c.score)
+    page.get_by_role("radio", name=best.text).check()
+    page.wait_for_function("""() => [...document.querySelectorAll('button')].some(
+        b => b.textContent.trim() === 'Check my answer' && !b.disabled && b.offsetParent !== null)""")
+    page.get_by_role("button", name="Check my answer").click()
+    page.locator(".cm-feedback").first.wait_for()
+
+
+def test_each_learner_lands_on_the_course_service_as_themselves(hub, sessions):
+    for user, page in sessions.items():
+        assert page.url.startswith(f"{hub.url}/services/course/voila/render/home.ipynb"), page.url
+        other = next(u for u in LEARNERS if u != user)
+        assert page.get_by_text(other).count() == 0  # nobody else's name on the page
+        assert page.get_by_text("Sign in").count() == 0  # the hub signed them in: no course sign-in
+
+
+def test_each_learner_answers_a_scenario_on_the_shared_server(hub, sessions):
+    module = load_course().module(MODULE)
+    for user, page in sessions.items():
+        try:
+            answer_first_scenario(page, module)
+        except Exception:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"hub-shared-{user}-answer.png"), full_page=True)
+            raise
+    # the answers are in the records store under each hub user
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(hub.env["COURSE_DB_URL"])
+    with engine.connect() as conn:
+        learners = {row[0] for row in conn.execute(text("SELECT learner_id FROM decisions"))}
+    engine.dispose()
+    assert set(LEARNERS) <= learners
+
+
+def test_the_hub_spawned_no_single_user_server(hub, sessions):
+    users = {u["name"]: u for u in hub_api(hub, "/users")}
+    assert set(LEARNERS) <= set(users)  # they are the hub's users...
+    for user in LEARNERS:
+        assert users[user]["servers"] == {}, users[user]  # ...with no server of their own
+    services = hub_api(hub, "/services")
+    assert "course" in services
+
+
+def test_a_forged_identity_header_does_not_change_who_the_page_is_for(hub, sessions):
+    page = sessions["learner-ann"]
+    page.context.set_extra_http_headers({HUB_USER_HEADER: "learner-bo"})
+    try:
+        page.goto(f"{hub.url}/services/course/", wait_until="domcontentloaded")
+        page.get_by_role("heading", name="Hello, learner-ann").wait_for()
+        assert page.get_by_text("learner-bo").count() == 0
+    finally:
+        page.context.set_extra_http_headers({})
+
+
+def test_one_learner_cannot_open_another_learners_kernel(hub, sessions):
+    ann, bo = sessions["learner-ann"], sessions["learner-bo"]
+    ann.goto(f"{hub.url}/services/course/", wait_until="domcontentloaded")
+    ann.get_by_role("heading", name="Hello, learner-ann").wait_for()
+    kernel = page_kernel_id(ann)
+    opens = """async (kernel) => {
+        const url = location.origin.replace('http', 'ws') + '/services/course/api/kernels/' + kernel + '/channels';
+        return await new Promise((resolve) => {
+            const socket = new WebSocket(url);
+            socket.onopen = () => { socket.close(); resolve(true); };
+            socket.onerror = () => resolve(false);
+        });
+    }"""
+    assert ann.evaluate(opens, kernel) is True  # her own page's kernel: the page secret is hers
+    assert bo.evaluate(opens, kernel) is False  # signed in to the same server, but not her page
+
+
+def test_memory_of_the_shared_service_for_two_learners(hub, sessions):
+    import psutil
+
+    time.sleep(2)  # the pages have settled
+    service = next(
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if "course.server.voila" in " ".join(p.info["cmdline"] or [])
+        and p.environ().get("COURSE_HUB_SERVICE_PORT") is None
+        and p.environ().get("JUPYTERHUB_SERVICE_NAME") == "course"
+    )
+    kernels = service.children(recursive=True)
+    server_mb = service.memory_info().rss / 2**20
+    kernels_mb = sum(k.memory_info().rss for k in kernels) / 2**20
+    total = server_mb + kernels_mb
+    print(
+        f"\nshared mode: course service {server_mb:.0f} MB + {len(kernels)} kernels {kernels_mb:.0f} MB "
+        f"= {total:.0f} MB for {len(LEARNERS)} learners ({total / len(LEARNERS):.0f} MB each, ready kernels "
+        f"included); per-user mode (issue 19): {PER_USER_MB} MB each, {PER_USER_MB * len(LEARNERS)} MB for two"
+    )
+    assert kernels, "the service runs the learners' kernels"
