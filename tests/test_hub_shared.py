@@ -42,6 +42,7 @@ c.JupyterHub.services.append({{"name": "shared-test", "api_token": {TOKEN!r}}})
 c.JupyterHub.load_roles.append({{"name": "shared-test", "services": ["shared-test"],
                                 "scopes": ["list:users", "read:users", "read:servers", "list:services", "read:services"]}})
 """
+BASELINE: list = []  # (service MB, ready kernels, their MB) before anyone logs in: the hub fixture
 PER_USER_MB = 333  # issue 19, measured with benchmarks/hub.py: single-user server 176 MB + kernel 158 MB
 
 
@@ -70,7 +71,12 @@ def hub(tmp_path_factory, request):
     extra = {"COURSE_HUB_SITE_CONFIG": str(site), "COURSE_HUB_POOL_SIZE": "1"}
     with hub_server(work, records, gradebook, modules=[MODULE], mode="shared", extra_env=extra) as running:
         # the hub answers /hub/health before the proxy routes to it: it first waits for the service
-        wait_until(lambda: http_get(f"{running.url}/hub/login")[0] == 200, timeout=180)
+        try:
+            wait_until(lambda: http_get(f"{running.url}/hub/login")[0] == 200, timeout=180)
+        except AssertionError as exc:
+            raise AssertionError(f"the hub never routed its login page; log:\n{running.log_text()[-6000:]}") from exc
+        time.sleep(5)  # the ready kernels have started
+        BASELINE[:] = service_memory()
         yield running
 
 
@@ -182,23 +188,54 @@ def test_one_learner_cannot_open_another_learners_kernel(hub, sessions):
 
 
 def test_memory_of_the_shared_service_for_two_learners(hub, sessions):
+    """What two learners add to the service (its kernels and its own growth), beside issue 19's
+    per-user figure; the ready kernels the service keeps before anyone comes are the baseline."""
+    time.sleep(2)  # the pages have settled
+    server_mb, kernels, kernels_mb = service_memory()
+    before_server, before_kernels, before_mb = BASELINE
+    added = (server_mb + kernels_mb - before_server - before_mb) / len(LEARNERS)
+    print(
+        f"\nshared mode, before anyone logged in: course service {before_server:.0f} MB + {before_kernels} ready "
+        f"kernels {before_mb:.0f} MB; with {len(LEARNERS)} learners on pages: {server_mb:.0f} MB + {kernels} kernels "
+        f"{kernels_mb:.0f} MB; added per learner {added:.0f} MB. Per-user mode (issue 19): {PER_USER_MB} MB per learner"
+    )
+    assert kernels >= before_kernels  # the learners' pages run on the service's kernels (the pools refill)
+
+
+def service_memory() -> tuple[float, int, float]:
+    """MB of resident memory of the course service (its Voila server) and the kernels under it."""
     import psutil
 
-    time.sleep(2)  # the pages have settled
-    service = next(
-        p
-        for p in psutil.process_iter(["cmdline"])
-        if "course.server.voila" in " ".join(p.info["cmdline"] or [])
-        and p.environ().get("COURSE_HUB_SERVICE_PORT") is None
-        and p.environ().get("JUPYTERHUB_SERVICE_NAME") == "course"
-    )
-    kernels = service.children(recursive=True)
-    server_mb = service.memory_info().rss / 2**20
-    kernels_mb = sum(k.memory_info().rss for k in kernels) / 2**20
-    total = server_mb + kernels_mb
-    print(
-        f"\nshared mode: course service {server_mb:.0f} MB + {len(kernels)} kernels {kernels_mb:.0f} MB "
-        f"= {total:.0f} MB for {len(LEARNERS)} learners ({total / len(LEARNERS):.0f} MB each, ready kernels "
-        f"included); per-user mode (issue 19): {PER_USER_MB} MB each, {PER_USER_MB * len(LEARNERS)} MB for two"
-    )
-    assert kernels, "the service runs the learners' kernels"
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            if "course.server.voila" not in " ".join(process.info["cmdline"] or []):
+                continue
+            if process.environ().get("JUPYTERHUB_SERVICE_NAME") != "course":
+                continue
+            kernels = process.children(recursive=True)
+            return process.memory_info().rss / 2**20, len(kernels), sum(k.memory_info().rss for k in kernels) / 2**20
+        except psutil.Error:
+            continue
+    raise AssertionError("no course service process found")
+
+
+# --- the one identity rule, both modes (no servers needed) ----------------------------------------
+
+
+def test_the_hub_user_rule_reads_the_server_set_header_only_in_shared_mode(monkeypatch):
+    from course.records import identity
+
+    monkeypatch.setenv("SERVER_SOFTWARE", "voila/0.5.13")  # inside a Voila page's kernel
+    monkeypatch.setenv("QUERY_STRING", "")  # its page's request has come
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    monkeypatch.setenv(identity.HUB_USER_ENV, "learner-ann")
+    monkeypatch.setenv("JUPYTERHUB_USER", "the-server-owner")
+    monkeypatch.delenv("COURSE_HUB_MODE", raising=False)
+    assert identity.hub_user() == "the-server-owner"  # per-user: the server's owner, never a header
+    monkeypatch.setenv("COURSE_HUB_MODE", "shared")
+    assert identity.hub_user() == "learner-ann"  # shared: the page request's hub user
+    monkeypatch.setenv(identity.HUB_USER_ENV, "")
+    assert identity.hub_user() is None  # no hub user on the request: nobody (the course sign-in applies)
+    monkeypatch.setenv("COURSE_HUB_MODE", "one-each")
+    with pytest.raises(ValueError, match="COURSE_HUB_MODE must be 'per-user' or 'shared'"):
+        identity.hub_user()

@@ -55,7 +55,8 @@ class CourseHubIdentityProvider(JupyterHubIdentityProvider):
 
 def voila_settings(service_url: str, prefix: str, pool_size: int) -> dict:
     """`course serve`'s launch configuration, on the service's port, under its prefix, signed in by the hub."""
-    from course.server.supervisor import ServeOptions, voila_settings as serve_settings
+    from course.server.supervisor import ServeOptions
+    from course.server.supervisor import voila_settings as serve_settings
 
     where = urlparse(service_url)
     options = ServeOptions(
