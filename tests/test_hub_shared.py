@@ -150,6 +150,20 @@ def test_each_learner_answers_a_scenario_on_the_shared_server(hub, sessions):
     assert set(LEARNERS) <= learners
 
 
+def test_a_learner_downloads_their_own_record_with_the_hubs_sign_in(hub, sessions, browser):
+    # the shared server's pages give no download ticket: the hub's sign-in of the request says who
+    response = sessions["learner-ann"].request.get(f"{hub.url}/services/course/download/learning-record.csv")
+    assert response.status == 200, response.text()[:300]
+    assert "learner-ann" in response.text() and "learner-bo" not in response.text()
+    # without the hub's sign-in (a fresh browser): sent to the hub, never a file
+    stranger = browser.new_context()
+    try:
+        response = stranger.request.get(f"{hub.url}/services/course/download/learning-record.csv", max_redirects=0)
+        assert response.status in (302, 303) and "/hub/" in response.headers["location"]
+    finally:
+        stranger.close()
+
+
 def test_the_hub_spawned_no_single_user_server(hub, sessions):
     users = {u["name"]: u for u in hub_api(hub, "/users")}
     assert set(LEARNERS) <= set(users)  # they are the hub's users...

@@ -296,6 +296,13 @@ def hub_user() -> str | None:
     return os.environ.get(HUB_USER_ENV, "").strip() or None
 
 
+def request_hub_user(handler) -> str:
+    """Server side, on the shared course service: the hub user the hub's OAuth signed this request
+    in as (course.hub.service's identity provider sets it on the handler); "" anywhere else. The
+    page handler writes it into HUB_USER_HEADER for the page's kernel; a download checks it."""
+    return (getattr(handler.current_user, "hub_user", None) or {}).get("name", "")
+
+
 def current_learner(store=None) -> str:
     user = hub_user()
     if user:

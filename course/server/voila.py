@@ -40,7 +40,7 @@ from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 from course import settings
 from course.app.pages import error_page
-from course.records.identity import CLIENT_HEADER, HUB_USER_HEADER
+from course.records.identity import CLIENT_HEADER, HUB_USER_HEADER, request_hub_user
 from course.server import badge_handlers, downloads, lti, page_secret, query_socket
 from course.server.kernel_guard import ALLOWED_MSG_TYPES, GuardedKernelWebsocketHandler
 from course.server.kernel_limits import RETRY_AFTER_SECONDS, KernelLimits
@@ -191,7 +191,7 @@ class CoursePageHandler(TornadoVoilaHandler):
         self.request.headers[CLIENT_HEADER] = self.request.remote_ip or ""
         # who the hub signed this request in as, on the shared course service (course.hub.service):
         # likewise written here over any browser's header ("" off the hub; course.records.identity.hub_user)
-        hub_name = getattr(self.current_user, "hub_user", {}).get("name", "")
+        hub_name = request_hub_user(self)
         self.request.headers[HUB_USER_HEADER] = hub_name
         limits: KernelLimits = self.settings["course_kernel_limits"]
         # behind the hub's proxy every request comes from the proxy's address: the cap is then per hub user
