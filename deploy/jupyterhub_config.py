@@ -195,6 +195,16 @@ if course_settings.hub_mode() == "shared":
     c.JupyterHub.extra_user_scopes = {f"access:services!service={SERVICE_NAME}"}
     c.JupyterHub.default_url = f"/services/{SERVICE_NAME}/"  # after login: the course home, no spawn
 
+    def shared_pre_spawn_hook(spawner):
+        """Staff keep their own servers (dashboard, formgrader, terminal); a learner's is refused."""
+        if course_spawn.staff_group(sorted(g.name for g in spawner.user.groups), STAFF_GROUPS) is None:
+            from tornado.web import HTTPError
+
+            raise HTTPError(403, f"On this hub the course is at /services/{SERVICE_NAME}/: learners need no server.")
+        pre_spawn_hook(spawner)
+
+    c.Spawner.pre_spawn_hook = shared_pre_spawn_hook
+
 # --- idle servers are stopped (culler) ---------------------------------------------------------
 # Voila culls idle kernels inside each server (course.hub.start); stopping whole idle servers
 # is jupyterhub-idle-culler's job: built into Zero to JupyterHub (cull: in values.yaml); on one

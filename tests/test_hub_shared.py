@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -40,16 +41,19 @@ TOKEN = "test-" + os.urandom(16).hex()
 SITE_CONFIG = f"""c = get_config()  # noqa: F821
 c.JupyterHub.services.append({{"name": "shared-test", "api_token": {TOKEN!r}}})
 c.JupyterHub.load_roles.append({{"name": "shared-test", "services": ["shared-test"],
-                                "scopes": ["list:users", "read:users", "read:servers", "list:services", "read:services"]}})
+                                "scopes": ["list:users", "read:users", "read:servers", "servers", "list:services", "read:services"]}})
 """
 BASELINE: list = []  # (service MB, ready kernels, their MB) before anyone logs in: the hub fixture
 PER_USER_MB = 333  # issue 19, measured with benchmarks/hub.py: single-user server 176 MB + kernel 158 MB
 
 
-def hub_api(hub, path: str):
-    request = urllib.request.Request(f"{hub.url}/hub/api{path}", headers={"Authorization": f"token {TOKEN}"})
+def hub_api(hub, path: str, method: str = "GET"):
+    request = urllib.request.Request(
+        f"{hub.url}/hub/api{path}", method=method, headers={"Authorization": f"token {TOKEN}"}
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read().decode())
+        text = response.read().decode()
+        return json.loads(text) if text else None
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +175,16 @@ def test_the_hub_spawned_no_single_user_server(hub, sessions):
         assert users[user]["servers"] == {}, users[user]  # ...with no server of their own
     services = hub_api(hub, "/services")
     assert "course" in services
+
+
+def test_a_learner_is_refused_a_server_of_their_own(hub, sessions):
+    # through the hub's REST API (what /hub/home's Start button asks for): the spawn is refused
+    try:
+        hub_api(hub, "/users/learner-bo/server", method="POST")
+    except urllib.error.HTTPError as exc:
+        assert exc.code >= 400
+    time.sleep(5)  # a spawn that was not refused would be on its way by now
+    assert hub_api(hub, "/users/learner-bo")["servers"] == {}
 
 
 def test_a_forged_identity_header_does_not_change_who_the_page_is_for(hub, sessions):
