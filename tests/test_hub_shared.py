@@ -28,7 +28,7 @@ import pytest
 from course.content.model import load_course
 from course.records.identity import HUB_USER_HEADER
 
-from .support.hub import database_url, hub_server, log_in, unavailable_reason
+from .support.hub import database_url, hub_server, log_in, service_memory, unavailable_reason
 from .support.servers import ARTIFACTS, CHROMIUM, chromium, http_get, page_kernel_id, wait_until
 
 pytestmark = [pytest.mark.hub, pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -80,7 +80,7 @@ def hub(tmp_path_factory, request):
         except AssertionError as exc:
             raise AssertionError(f"the hub never routed its login page; log:\n{running.log_text()[-6000:]}") from exc
         time.sleep(5)  # the ready kernels have started
-        BASELINE[:] = service_memory()
+        BASELINE[:] = service_memory(running)
         yield running
 
 
@@ -219,7 +219,7 @@ def test_memory_of_the_shared_service_for_two_learners(hub, sessions):
     """What two learners add to the service (its kernels and its own growth), beside issue 19's
     per-user figure; the ready kernels the service keeps before anyone comes are the baseline."""
     time.sleep(2)  # the pages have settled
-    server_mb, kernels, kernels_mb = service_memory()
+    server_mb, kernels, kernels_mb = service_memory(hub)
     before_server, before_kernels, before_mb = BASELINE
     added = (server_mb + kernels_mb - before_server - before_mb) / len(LEARNERS)
     print(
@@ -228,23 +228,6 @@ def test_memory_of_the_shared_service_for_two_learners(hub, sessions):
         f"{kernels_mb:.0f} MB; added per learner {added:.0f} MB. Per-user mode (issue 19): {PER_USER_MB} MB per learner"
     )
     assert kernels >= before_kernels  # the learners' pages run on the service's kernels (the pools refill)
-
-
-def service_memory() -> tuple[float, int, float]:
-    """MB of resident memory of the course service (its Voila server) and the kernels under it."""
-    import psutil
-
-    for process in psutil.process_iter(["cmdline"]):
-        try:
-            if "course.server.voila" not in " ".join(process.info["cmdline"] or []):
-                continue
-            if process.environ().get("JUPYTERHUB_SERVICE_NAME") != "course":
-                continue
-            kernels = process.children(recursive=True)
-            return process.memory_info().rss / 2**20, len(kernels), sum(k.memory_info().rss for k in kernels) / 2**20
-        except psutil.Error:
-            continue
-    raise AssertionError("no course service process found")
 
 
 # --- the one identity rule, both modes (no servers needed) ----------------------------------------

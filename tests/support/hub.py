@@ -170,3 +170,23 @@ def log_in(context, hub_url: str, user: str, timeout: float = 180_000):
     page.fill("input[name=username]", user)
     page.click("input[type=submit], button[type=submit]")
     return page
+
+
+def service_memory(hub: Hub) -> tuple[float, int, float]:
+    """Shared mode: MB of resident memory of this hub's course service (its Voila server), how many
+    kernels run under it, and their MB (tests/test_hub_shared.py, benchmarks/hub.py)."""
+    import psutil
+
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            if "course.server.voila" not in " ".join(process.info["cmdline"] or []):
+                continue
+            if process.environ().get("JUPYTERHUB_SERVICE_NAME") != "course":
+                continue
+            if not Path(process.cwd()).is_relative_to(hub.work.resolve()):  # another hub's (another test run's)
+                continue
+            kernels = process.children(recursive=True)
+            return process.memory_info().rss / 2**20, len(kernels), sum(k.memory_info().rss for k in kernels) / 2**20
+        except psutil.Error:
+            continue
+    raise AssertionError("no course service process found")
