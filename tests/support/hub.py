@@ -146,7 +146,15 @@ def hub_server(
 
 
 def stop(process: subprocess.Popen) -> None:
-    """SIGTERM the hub (it stops its servers and proxy), then anything left in its group."""
+    """SIGTERM the hub (it stops its servers and proxy), then anything left in its group, then any
+    process it started in a session of its own (the proxy, a service and its kernels) that a hub
+    stopped mid-start left behind."""
+    import psutil
+
+    try:
+        started = psutil.Process(process.pid).children(recursive=True)
+    except psutil.Error:
+        started = []
     if process.poll() is None:
         process.terminate()
         try:
@@ -160,6 +168,17 @@ def stop(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+    for child in started:  # only this hub's own descendants, each by its id
+        try:
+            child.terminate()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(started, timeout=10)
+    for child in started:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
 
 
 def log_in(context, hub_url: str, user: str, timeout: float = 180_000):
