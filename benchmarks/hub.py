@@ -16,6 +16,11 @@ on 127.0.0.1, then for each N:
    kernels (psutil), after answering;
 4. their servers are stopped before the next N.
 
+`--mode shared` runs the hub's shared mode instead (COURSE_HUB_MODE=shared, docs/DEPLOY.md):
+no servers to start (step 1 only logs in, to the course service at /services/course/),
+memory per learner is the course service and all its kernels (ready ones included) over N,
+and nothing is stopped between sizes but the pages.
+
 The baseline, measured in the same run, is one learner alone (N = 1) on the same hub:
 the ratio column is p95 at N over p95 alone. Prints a table and the largest N whose p95
 stays under --aim ms (300). Never run in CI.
@@ -43,9 +48,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.stats import p95  # noqa: E402
-from tests.support.hub import database_url, hub_server, unavailable_reason  # noqa: E402
+from tests.support.hub import database_url, hub_server, service_memory, unavailable_reason  # noqa: E402
 from tests.support.postgres import postgres_server  # noqa: E402
-from tests.support.servers import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, http_get, wait_until  # noqa: E402
 
 MODULE = "why"
 TOKEN = "bench-" + os.urandom(16).hex()
@@ -139,15 +144,21 @@ def memory_per_learner(users: list[str]) -> dict[str, tuple[float, float]]:
     return found
 
 
-async def open_module(browser, hub_url: str, user: str):
+def app_prefix(mode: str, user: str) -> str:
+    """Where a learner's pages are: their own server, or the shared course service."""
+    return "/services/course" if mode == "shared" else f"/user/{user}"
+
+
+async def open_module(browser, hub_url: str, user: str, mode: str = "per-user"):
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
     page.set_default_timeout(600_000)
     await page.goto(f"{hub_url}/hub/login", wait_until="domcontentloaded")
     await page.fill("input[name=username]", user)
     await page.click("input[type=submit], button[type=submit]")
-    await page.wait_for_url(f"**/user/{user}/voila/render/home.ipynb*")
-    await page.goto(f"{hub_url}/user/{user}/voila/render/module.ipynb?module={MODULE}", wait_until="commit")
+    prefix = app_prefix(mode, user)
+    await page.wait_for_url(f"**{prefix}/voila/render/home.ipynb*")
+    await page.goto(f"{hub_url}{prefix}/voila/render/module.ipynb?module={MODULE}", wait_until="commit")
     start = page.locator("button.cm-btn:not([disabled]) >> text=Start")
     await start.wait_for(state="visible")
     await start.click()
@@ -173,11 +184,12 @@ async def answer(page, answers: int, think: tuple[float, float], rng: random.Ran
     return times
 
 
-async def run_size(hub_url: str, n: int, args, console: Console) -> dict:
+async def run_size(hub, n: int, args, console: Console) -> dict:
     from playwright.async_api import async_playwright
 
+    hub_url, shared = hub.url, args.mode == "shared"
     users = [f"bench{n}-{i:03d}" for i in range(n)]
-    spawn_s = spawn_all(hub_url, users)
+    spawn_s = 0.0 if shared else spawn_all(hub_url, users)  # shared mode: nothing to start
     console.print(f"N={n}: {n} servers ready in {spawn_s:.0f} s", highlight=False)
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -185,7 +197,7 @@ async def run_size(hub_url: str, n: int, args, console: Console) -> dict:
 
         async def opened(user):
             async with gate:
-                return await open_module(browser, hub_url, user)
+                return await open_module(browser, hub_url, user, args.mode)
 
         started = time.monotonic()
         pages = await asyncio.gather(*(opened(u) for u in users))
@@ -195,9 +207,14 @@ async def run_size(hub_url: str, n: int, args, console: Console) -> dict:
         results = await asyncio.gather(
             *(answer(pg, args.answers, args.think, random.Random(rng.random())) for pg in pages)
         )
-        memory = memory_per_learner(users)
+        if shared:  # the one service and all its kernels, shared out over the N learners
+            server_mb, _kernels, kernels_mb = service_memory(hub)
+            memory = {"service": (server_mb / n, kernels_mb / n)}
+        else:
+            memory = memory_per_learner(users)
         await browser.close()
-    stop_all(hub_url, users)
+    if not shared:
+        stop_all(hub_url, users)
     clicks = [t for r in results for t in r]
     return {"n": n, "clicks": clicks, "memory": memory, "spawn_s": spawn_s, "open_s": open_s}
 
@@ -210,6 +227,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--open-at-once", type=int, default=4, help="module pages opened at once (default 4)")
     parser.add_argument("--aim", type=float, default=300.0, help="p95 click to feedback to stay under, ms")
     parser.add_argument("--json", type=Path, help="also write the raw numbers to this file")
+    parser.add_argument("--mode", choices=["per-user", "shared"], default="per-user", help="COURSE_HUB_MODE")
+    parser.add_argument("--pool-size", default="2", help="shared mode: ready kernels per page type (default 2)")
     args = parser.parse_args(argv)
     args.think = tuple(float(x) for x in args.think.split(":"))
     sizes = [1] + [int(s) for s in args.sizes.split(",") if s.strip() and int(s) != 1]
@@ -229,19 +248,22 @@ def main(argv: list[str] | None = None) -> dict:
             records,
             gradebook,
             modules=[MODULE],
-            extra_env={"COURSE_HUB_SITE_CONFIG": str(work / "site.py")},
+            mode=args.mode,
+            extra_env={"COURSE_HUB_SITE_CONFIG": str(work / "site.py"), "COURSE_HUB_POOL_SIZE": args.pool_size},
         ) as hub:
-            console.print(f"hub at {hub.url} (log {hub.log})", highlight=False)
+            # the hub answers /hub/health before its proxy routes: in shared mode it first waits for the service
+            wait_until(lambda: http_get(f"{hub.url}/hub/login")[0] == 200, timeout=300)
+            console.print(f"hub at {hub.url} ({args.mode}; log {hub.log})", highlight=False)
             for n in sizes:
                 try:
-                    results.append(asyncio.run(run_size(hub.url, n, args, console)))
+                    results.append(asyncio.run(run_size(hub, n, args, console)))
                 except Exception as exc:  # noqa: BLE001 - report how far it got
                     console.print(f"N={n}: did not complete ({type(exc).__name__}: {exc})", highlight=False)
                     break
 
     alone = p95(results[0]["clicks"]) if results else float("nan")
     table = Table(
-        title=f"Learners through the hub at once ({os.cpu_count()} cores, {args.answers} answers each, "
+        title=f"Learners through the hub at once ({args.mode} mode, {os.cpu_count()} cores, {args.answers} answers each, "
         f"think {args.think[0]:g}-{args.think[1]:g} s)"
     )
     for column in (

@@ -38,6 +38,10 @@ VARIABLES: dict[str, str] = {
     "COURSE_MANAGER_GROUP": "on a hub: the group whose members open the manager dashboard without the password",
     "COURSE_TRAINER_GROUP": "on a hub: the group whose members may start trainer-led sessions (besides granted trainers)",
     "COURSE_HUB_SHARED": "on a hub: the shared folder (course root, exchange, content snapshot) a user's server uses",
+    "COURSE_HUB_MODE": "on a hub: 'per-user' (default: each learner's own single-user server) or 'shared' "
+    "(the hub signs learners in to one course server, a hub service at /services/course/)",
+    "COURSE_HUB_POOL_SIZE": "on a hub in shared mode: ready (preheated) kernels the course service keeps per page type "
+    "(default 2; 0 starts each page's kernel when asked)",
     "COURSE_XAPI_BASE": "the start of xAPI activity ids (default: the course's own namespace)",
     "COURSE_XAPI_HOMEPAGE": "the staff system's address in xAPI actors (`course xapi --homepage` overrides it)",
     "COURSE_MARKER_USER": "when the marker runs as root: the unprivileged user nbgrader's kernels run as (default nobody)",
@@ -152,6 +156,27 @@ def invite_days() -> int:
     if not 1 <= days <= 365:
         raise ValueError(f"COURSE_INVITE_DAYS must be between 1 and 365 (got {days})")
     return days
+
+
+HUB_MODES = ("per-user", "shared")
+
+
+def hub_mode(env: Mapping[str, str] | None = None) -> str:
+    """How learners reach the course on a hub: 'per-user' (their own server) or 'shared' (the course service)."""
+    mode = _get("COURSE_HUB_MODE", env) or HUB_MODES[0]
+    if mode not in HUB_MODES:
+        raise ValueError(f"COURSE_HUB_MODE must be 'per-user' or 'shared', not '{mode}'")
+    return mode
+
+
+def hub_pool_size() -> int:
+    """Preheated kernels per page type on the shared course service (course.hub.service)."""
+    value = _get("COURSE_HUB_POOL_SIZE")
+    if value is None:
+        return 2
+    if not value.isdigit():
+        raise ValueError(f"COURSE_HUB_POOL_SIZE={value!r}: must be a whole number of kernels (0 or more)")
+    return int(value)
 
 
 def manager_group() -> str | None:

@@ -27,6 +27,9 @@ Everything site-specific comes from the environment (docs/DEPLOY.md has the list
     COURSE_HUB_MODULES               modules to release at start (default: all)
     COURSE_HUB_GRADER                "0" to leave grading to managers (`course grade`)
     COURSE_HUB_SITE_CONFIG           an extra config file loaded last (authenticator settings...)
+    COURSE_HUB_MODE                  "shared": no server per learner, one course service (below)
+    COURSE_HUB_SERVICE_PORT          shared mode: the course service's port on 127.0.0.1 (default 8870)
+    COURSE_HUB_POOL_SIZE             shared mode: ready kernels per page type (default 2)
 
 On Kubernetes (Zero to JupyterHub) this file is not used as is: deploy/k8s/values.yaml
 sets the same things through the chart.
@@ -37,6 +40,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from course import settings as course_settings
 from course.hub import shared as course_shared
 from course.hub import spawn as course_spawn
 
@@ -172,6 +176,49 @@ if GRADER:
             "display": False,
         }
     ]
+
+# --- shared mode (COURSE_HUB_MODE=shared): one course server for all learners, no spawns -------
+# The hub signs learners in and sends them to the course service at /services/course/ (the
+# course's own Voila server, course.hub.service), which asks the hub who each request is (OAuth)
+# and hands that to the page's kernel. Learners get no single-user server. Per-user mode stays
+# the default. docs/DEPLOY.md: "Shared mode".
+if course_settings.hub_mode() == "shared":
+    from course.hub.service import SERVICE_NAME
+
+    SERVICE_HOME = STATE / "course-service"  # the service's own data folder (its config, the app notebooks)
+    SERVICE_HOME.mkdir(parents=True, exist_ok=True)
+    c.JupyterHub.services = [
+        *(c.JupyterHub.services if GRADER else []),
+        {
+            "name": SERVICE_NAME,
+            "url": f"http://127.0.0.1:{int(env.get('COURSE_HUB_SERVICE_PORT', '8870'))}",
+            "command": [sys.executable, "-m", "course.hub.service"],
+            "environment": {
+                **course_spawn.environment(SERVICE_HOME, SHARED, DB_URL, GRADEBOOK_URL, None, []),
+                "COURSE_HUB_MODE": "shared",
+                "COURSE_GRADE_ON_FINISH": "1" if GRADER else "0",
+                "COURSE_HUB_POOL_SIZE": env.get("COURSE_HUB_POOL_SIZE", "2"),
+                "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+                **{k: env[k] for k in ("LANG", "LC_ALL", "VIRTUAL_ENV", "PYTHONPATH") if k in env},
+            },
+            "cwd": str(SERVICE_HOME),
+            "oauth_no_confirm": True,  # the course is the hub's own: no "authorize this service?" page
+            "display": False,
+        },
+    ]
+    # every hub user may open the course (the service checks this scope on each request)
+    c.JupyterHub.extra_user_scopes = {f"access:services!service={SERVICE_NAME}"}
+    c.JupyterHub.default_url = f"/services/{SERVICE_NAME}/"  # after login: the course home, no spawn
+
+    def shared_pre_spawn_hook(spawner):
+        """Staff keep their own servers (dashboard, formgrader, terminal); a learner's is refused."""
+        if course_spawn.staff_group(sorted(g.name for g in spawner.user.groups), STAFF_GROUPS) is None:
+            from tornado.web import HTTPError
+
+            raise HTTPError(403, f"On this hub the course is at /services/{SERVICE_NAME}/: learners need no server.")
+        pre_spawn_hook(spawner)
+
+    c.Spawner.pre_spawn_hook = shared_pre_spawn_hook
 
 # --- idle servers are stopped (culler) ---------------------------------------------------------
 # Voila culls idle kernels inside each server (course.hub.start); stopping whole idle servers

@@ -1,7 +1,9 @@
 """Who is the learner, and where is this notebook running?
 
 One identity, in this order:
-1. the JupyterHub user, when there is a hub (`JUPYTERHUB_USER`);
+1. the JupyterHub user, when there is a hub: the owner of a learner's own server
+   (`JUPYTERHUB_USER`), or on the shared course service the user the hub signed the page's
+   request in as (`hub_user()`);
 2. inside Voila: the learner whose sign-in session token is in the page's address
    (`?token=...`, issued by the course home, checked against the store). Nothing else is
    trusted there: an address can be edited, and Voila's kernels run as the server's
@@ -52,6 +54,10 @@ RUNS = ("01234567890", "09876543210")  # a PIN inside one of these is a run (123
 # HTTP_X_COURSE_CLIENT (course.server.voila)
 CLIENT_HEADER = "X-Course-Client"
 CLIENT_ENV = "HTTP_X_COURSE_CLIENT"
+# on the shared course server of a hub (COURSE_HUB_MODE=shared), the hub user the server signed
+# the page request in as, written by the server the same way ("" when none; see hub_user())
+HUB_USER_HEADER = "X-Course-Hub-User"
+HUB_USER_ENV = "HTTP_X_COURSE_HUB_USER"
 
 
 def identity_label(kind: str | None) -> str:
@@ -274,8 +280,27 @@ def voila_learner(store=None) -> str:
 
 
 def hub_user() -> str | None:
-    """The JupyterHub user this server belongs to, when there is a hub."""
-    return os.environ.get("JUPYTERHUB_USER") or None
+    """The JupyterHub user of this page, when there is a hub; the one rule for both hub modes.
+
+    Per-user mode (the default): the user this single-user server belongs to (`JUPYTERHUB_USER`,
+    set by the hub's spawner). Shared mode (`COURSE_HUB_MODE=shared`, the course service): the hub
+    user the server signed this page's request in as, through the hub's OAuth. The server writes
+    HUB_USER_HEADER itself on every page request, over whatever a browser sent (course.server.voila),
+    and Voila hands it to the page's kernel as HUB_USER_ENV. A preheated kernel has it only once its
+    page's request has come, so this waits for it (as the page query does).
+    """
+    if settings.hub_mode() != "shared":
+        return os.environ.get("JUPYTERHUB_USER") or None
+    if not in_voila() or not page_requested():
+        return None  # the shared server's own process, or a kernel no page ever asked for: nobody
+    return os.environ.get(HUB_USER_ENV, "").strip() or None
+
+
+def request_hub_user(handler) -> str:
+    """Server side, on the shared course service: the hub user the hub's OAuth signed this request
+    in as (course.hub.service's identity provider sets it on the handler); "" anywhere else. The
+    page handler writes it into HUB_USER_HEADER for the page's kernel; a download checks it."""
+    return (getattr(handler.current_user, "hub_user", None) or {}).get("name", "")
 
 
 def current_learner(store=None) -> str:

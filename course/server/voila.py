@@ -40,7 +40,7 @@ from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 from course import settings
 from course.app.pages import busy_page, error_page
-from course.records.identity import CLIENT_HEADER
+from course.records.identity import CLIENT_HEADER, HUB_USER_HEADER, request_hub_user
 from course.server import badge_handlers, downloads, join, lti, page_secret, query_socket
 from course.server.kernel_guard import ALLOWED_MSG_TYPES, GuardedKernelWebsocketHandler
 from course.server.kernel_limits import KernelLimits
@@ -189,8 +189,13 @@ class CoursePageHandler(TornadoVoilaHandler):
         # the kernel only the headers named in http_header_envs, so the server writes this one
         # itself, over any value the client sent
         self.request.headers[CLIENT_HEADER] = self.request.remote_ip or ""
+        # who the hub signed this request in as, on the shared course service (course.hub.service):
+        # likewise written here over any browser's header ("" off the hub; course.records.identity.hub_user)
+        hub_name = request_hub_user(self)
+        self.request.headers[HUB_USER_HEADER] = hub_name
         limits: KernelLimits = self.settings["course_kernel_limits"]
-        address = self.request.remote_ip or "unknown"
+        # behind the hub's proxy every request comes from the proxy's address: the cap is then per hub user
+        address = f"hub:{hub_name}" if hub_name else self.request.remote_ip or "unknown"
         if not limits.admit(address, self.kernel_manager.list_kernel_ids):
             self.log.warning(
                 "busy: page refused (%d page kernels, %d from this address)", limits.held(), limits.held(address)
@@ -254,8 +259,9 @@ class CourseVoila(Voila):
         # the launch configuration's safety settings (course.server.launch_config), applied again
         for name, value in ENFORCED.items():
             setattr(conf, name, list(value) if isinstance(value, list) else value)
-        if CLIENT_HEADER not in conf.http_header_envs:
-            conf.http_header_envs = [*conf.http_header_envs, CLIENT_HEADER]
+        for header in (CLIENT_HEADER, HUB_USER_HEADER):  # the headers this server itself writes
+            if header not in conf.http_header_envs:
+                conf.http_header_envs = [*conf.http_header_envs, header]
         if template != TEMPLATE:
             self.setup_template_dirs()
         self.tornado_settings = {

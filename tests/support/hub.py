@@ -84,10 +84,12 @@ def hub_server(
     trainers=(),
     modules=("why",),
     grader: bool = False,
+    mode: str = "per-user",
     extra_env: dict | None = None,
     start_timeout: float = 180,
 ):
-    """The course's hub on a free port of 127.0.0.1; yields a Hub and stops everything after."""
+    """The course's hub on a free port of 127.0.0.1; yields a Hub and stops everything after.
+    `mode`: COURSE_HUB_MODE ("per-user", a server per learner, or "shared", the course service)."""
     from course.hub.shared import layout
     from course.hub.spawn import environment
 
@@ -112,6 +114,9 @@ def hub_server(
         "COURSE_HUB_GRADER": "1" if grader else "0",
         "COURSE_DB_URL": db_url,
         "NBGRADER_DB_URL": gradebook_url,
+        # "shared": one course service for every learner (course.hub.service), on a port of its own
+        "COURSE_HUB_MODE": mode,
+        "COURSE_HUB_SERVICE_PORT": str(free_port()),
         **(extra_env or {}),
     }
     for name in ("JUPYTERHUB_USER", "JUPYTERHUB_API_TOKEN", "COURSE_LEARNER", "COURSE_DATA_DIR", "COURSE_GRADING_DIR"):
@@ -150,7 +155,15 @@ def _answers(url: str) -> bool:
 
 
 def stop(process: subprocess.Popen) -> None:
-    """SIGTERM the hub (it stops its servers and proxy), then anything left in its group."""
+    """SIGTERM the hub (it stops its servers and proxy), then anything left in its group, then any
+    process it started in a session of its own (the proxy, a service and its kernels) that a hub
+    stopped mid-start left behind."""
+    import psutil
+
+    try:
+        started = psutil.Process(process.pid).children(recursive=True)
+    except psutil.Error:
+        started = []
     if process.poll() is None:
         process.terminate()
         try:
@@ -164,6 +177,17 @@ def stop(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+    for child in started:  # only this hub's own descendants, each by its id
+        try:
+            child.terminate()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(started, timeout=10)
+    for child in started:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
 
 
 def log_in(context, hub_url: str, user: str, timeout: float = 180_000):
@@ -174,3 +198,23 @@ def log_in(context, hub_url: str, user: str, timeout: float = 180_000):
     page.fill("input[name=username]", user)
     page.click("input[type=submit], button[type=submit]")
     return page
+
+
+def service_memory(hub: Hub) -> tuple[float, int, float]:
+    """Shared mode: MB of resident memory of this hub's course service (its Voila server), how many
+    kernels run under it, and their MB (tests/test_hub_shared.py, benchmarks/hub.py)."""
+    import psutil
+
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            if "course.server.voila" not in " ".join(process.info["cmdline"] or []):
+                continue
+            if process.environ().get("JUPYTERHUB_SERVICE_NAME") != "course":
+                continue
+            if not Path(process.cwd()).is_relative_to(hub.work.resolve()):  # another hub's (another test run's)
+                continue
+            kernels = process.children(recursive=True)
+            return process.memory_info().rss / 2**20, len(kernels), sum(k.memory_info().rss for k in kernels) / 2**20
+        except psutil.Error:
+            continue
+    raise AssertionError("no course service process found")
