@@ -40,10 +40,11 @@ from course.cli import console, errors, main
 )
 @click.option(
     "--join-pool-size",
-    default=2,
+    default=1,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Ready kernels for phones joining a group session (raise it before a big room).",
+    help="Ready kernels for learners joining a group session signed in from the course home "
+    "(phones joining by the room's code use /join, which needs none).",
 )
 @click.option(
     "--cull-idle",

@@ -39,7 +39,7 @@ class ServeOptions:
     public_url: str = ""  # the address learners use, when it is not this machine's (a proxy)
     preheat: bool = True
     pool_size: int = 2  # ready kernels for the home and module pages
-    join_pool_size: int = 2  # ready kernels for phones joining a group session
+    join_pool_size: int = 1  # ready kernels for signed-in learners joining from the home (phones use /join)
     cull_idle_timeout: int = 900  # seconds a kernel with no page attached may stay idle
     cull_interval: int = 60
     open_browser: bool = False
