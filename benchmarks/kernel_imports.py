@@ -11,7 +11,8 @@ The records store is a temporary SQLite file, upgraded to head beforehand and wi
 roster, and the content snapshot is written as `course serve` writes it, so a kernel measures
 what it does in service (no migrations, no YAML checks).
 
-Prints, per page: modules in sys.modules, RSS (VmRSS) after prepare and after the page build,
+Prints, per page: modules in sys.modules, the time from start to the end of prepare (imports
+included), RSS (VmRSS) after prepare and after the page build,
 each a median and p95 over `--runs` fresh processes (plain runs, so import-time logging does not
 inflate them), and the ten slowest imports by cumulative time from one `python -X importtime`
 run. Never run in CI.
@@ -37,7 +38,7 @@ BASELINE = "baseline"
 
 # run in the child: one kernel's life, reported as one JSON line on stdout
 CHILD = r"""
-import json, sys
+import json, sys, time
 
 def rss_mb():
     with open("/proc/self/status") as status:
@@ -47,12 +48,14 @@ def rss_mb():
     return float("nan")
 
 kind, query = sys.argv[1], json.loads(sys.argv[2])
+started = time.perf_counter()
 import ipykernel, ipywidgets  # noqa: E401,F401 - what every kernel has
-out = {"bare_modules": len(sys.modules), "bare_rss": rss_mb()}
+out = {"bare_modules": len(sys.modules), "bare_rss": rss_mb(), "bare_ms": (time.perf_counter() - started) * 1000}
 if kind != "baseline":
     from course.kernel.launch import prepare
     app = prepare(kind)
     out.update(prepared_modules=len(sys.modules), prepared_rss=rss_mb(), failed=app.failed)
+    out["prepare_ms"] = (time.perf_counter() - started) * 1000
     app.build(query)
     out.update(built_modules=len(sys.modules), built_rss=rss_mb())
     out["heavy"] = sorted(m for m in sys.modules if m.split(".")[0] in HEAVY)
@@ -156,15 +159,20 @@ def _figure(rows: list[dict], key: str) -> str:
 
 
 def report(kinds: list[str], samples: dict[str, list[dict]], timings: dict[str, tuple[dict, str]]) -> None:
-    print(f"{'page':<12} {'modules (median / p95)':>24} {'RSS MB after prepare':>22} {'RSS MB after build':>20}")
+    print("median / p95 of each figure; modules after prepare -> after the page build")
+    print(
+        f"{'page':<12} {'modules':>24} {'imports+prepare ms':>20} {'RSS MB after prepare':>22} {'RSS MB after build':>20}"
+    )
     for kind in kinds:
         rows = samples[kind]
         if kind == BASELINE:
             modules, prepared, built = _figure(rows, "bare_modules"), _figure(rows, "bare_rss"), "-"
+            took = _figure(rows, "bare_ms")
         else:
             modules = f"{_figure(rows, 'prepared_modules')} -> {_figure(rows, 'built_modules')}"
             prepared, built = _figure(rows, "prepared_rss"), _figure(rows, "built_rss")
-        print(f"{kind:<12} {modules:>24} {prepared:>22} {built:>20}")
+            took = _figure(rows, "prepare_ms")
+        print(f"{kind:<12} {modules:>24} {took:>20} {prepared:>22} {built:>20}")
     for kind in kinds:
         result, stderr = timings[kind]
         heavy = sorted({name.split(".")[0] for name in result.get("heavy", [])})
