@@ -65,11 +65,35 @@ Frames in (column names; extra columns are ignored):
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+
+class _OnFirstUse:
+    """numpy or pandas, imported the first time the vectorised rule touches it (then the module
+    itself takes this name's place). Why: every page imports this module for the states and the
+    scalar rules (may_start_again, reaches_pass_mark on numbers); a page that never evaluates
+    marks (the help page) then never loads pandas and numpy, about 400 modules and 40 MB of a
+    page kernel (issue 19, benchmarks/kernel_imports.py; tests/test_page_imports.py pins it)."""
+
+    def __init__(self, module: str, alias: str):
+        self._module, self._alias = module, alias
+
+    def __getattr__(self, attr: str) -> Any:
+        module = importlib.import_module(self._module)
+        globals()[self._alias] = module  # later look-ups find the module, not this stand-in
+        return getattr(module, attr)
+
+
+if not TYPE_CHECKING:
+    np = _OnFirstUse("numpy", "np")
+    pd = _OnFirstUse("pandas", "pd")
 
 # --- the states ---------------------------------------------------------------------------
 NOT_STARTED, IN_PROGRESS, FAILED, OVERDUE, DUE_SOON, COMPLETED = (
@@ -94,8 +118,8 @@ DUE_SOON_DAYS = 30
 TRAINER_LED_COUNTS = False
 
 TOLERANCE = 1e-9  # nbgrader adds partial credit in floats: 0.1 * 8 must still reach 0.8
-NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds: smaller than any date
-NEVER = np.iinfo(np.int64).max
+NAT = -(2**63)  # NaT as int64 nanoseconds (numpy.iinfo(int64).min): smaller than any date
+NEVER = 2**63 - 1  # numpy.iinfo(int64).max
 DAY = 86_400 * 10**9
 NOT_ON_ROSTER = "(not on the roster)"
 
