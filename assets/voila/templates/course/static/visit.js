@@ -16,6 +16,7 @@
 (function () {
   "use strict";
   var WAIT_MS = 20000;  /* a busy server builds a module in well under this */
+  var SYNC_MS = 5000;   /* the longest wait for the kernel to have the words typed */
   var SUFFIX = " - Social media course";
   var number = 0;       /* the last navigation handed to the kernel */
   var waiting = null;   /* {number, title, started} while a view is on its way */
@@ -63,6 +64,33 @@
     return true;
   }
 
+  /* The same mark as course/widgets/reflection.py text_mark: djb2 over UTF-16 code units. */
+  function textMark(text) {
+    var mark = 5381;
+    for (var i = 0; i < text.length; i += 1) { mark = (Math.imul(mark, 33) + text.charCodeAt(i)) >>> 0; }
+    return mark.toString(16);
+  }
+
+  /* Every text box the kernel marks (cm-got-<mark>) holds, in the kernel, what it shows here. */
+  function synced() {
+    return Array.prototype.every.call(document.querySelectorAll('.cm-visit [class*="cm-got-"]'), function (box) {
+      var field = box.querySelector("textarea, input");
+      return !field || box.classList.contains("cm-got-" + textMark(field.value));
+    });
+  }
+
+  /* Hand the address over once the kernel has the last words typed (at most SYNC_MS later). */
+  function handWhenSynced(address) {
+    var started = Date.now();
+    (function attempt() {
+      if (synced() || Date.now() - started > SYNC_MS) {
+        if (!hand(address)) { window.location.reload(); }
+        return;
+      }
+      window.setTimeout(attempt, 20);
+    })();
+  }
+
   document.addEventListener("click", function (event) {
     if (event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) { return; }
     var link = event.target && event.target.closest ? event.target.closest("a[href]") : null;
@@ -75,14 +103,14 @@
     if (!routeBox() || !kernelConnected()) { return; }  /* the ordinary navigation */
     event.preventDefault();
     window.history.pushState({ cmVisit: true }, "", address);
-    hand(address);
+    handWhenSynced(address);
   });
 
   window.addEventListener("popstate", function () {
     var url = new URL(window.location.href);
     /* Back from the skip link's #cm-main (same address): nothing to show anew */
     if (!viewName(url) || url.pathname + url.search === current) { return; }
-    if (!hand(url.pathname + url.search)) { window.location.reload(); }
+    handWhenSynced(url.pathname + url.search);
   });
 
   if ("scrollRestoration" in window.history) { window.history.scrollRestoration = "manual"; }
