@@ -155,6 +155,7 @@ class VisitApp(widgets.VBox):
 
     def navigate(self, address: str, number: int) -> None:
         """Show the view `address` names (checked here: it came from the page)."""
+        self._keep_token()  # before the address's token is judged: a sign-in on this view issued it
         try:
             route = parse_route(address, self.launcher.course.modules)
         except RouteError as exc:
@@ -185,13 +186,18 @@ class VisitApp(widgets.VBox):
         # the box first: ipywidgets keeps the views of an unchanged first child, so it is never redrawn
         self.children = (self.route, view)
 
+    def _keep_token(self) -> None:
+        """The view's sign-in is this visit's: issued by a sign-in in this kernel (the home's
+        form), or already one of its own."""
+        token = getattr(self.current, "token", None)
+        if isinstance(token, str) and token:
+            self.tokens.add(token)
+
     def _leave(self) -> None:
         """Save what the view on screen holds, then close every widget it made."""
         view = self.current
+        self._keep_token()
         if view is not None:
-            token = getattr(view, "token", None)
-            if isinstance(token, str) and token:
-                self.tokens.add(token)  # issued by a sign-in in this kernel (or already this visit's)
             leave = getattr(view, "leave", None)
             if callable(leave):
                 try:
@@ -202,5 +208,5 @@ class VisitApp(widgets.VBox):
             widget = _instances.get(model_id)
             if widget is not None and widget is not self and widget is not self.route:
                 widget.close()  # a reflection's close also cancels its timer
-        self.current = None
+        self.current = self.built = self.launcher.widget = None  # no reference keeps a closed view alive
         self._before = set(_instances)  # what exists now is the visit's own: the next view's are new
