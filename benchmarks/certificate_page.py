@@ -15,7 +15,14 @@ each run a fresh process (one kernel per visit) runs the page's `prepare("certif
 a preheated kernel does before anyone asks) and then the timed `run()` for the learner. Useful
 when the machine is too busy for the browser's figure to mean much (`--code` works here too).
 
-Prints each load and the median; the aim is under 1.5 s on a quiet machine. Never run in CI.
+In the same run, taking turns with the direct load (benchmarks.stats.interleaved), the in-visit
+figure (issue 19: one kernel per visit): the learner's home is open, and the time is from the
+click on its "Your certificate" link to the certificate's heading and download links on screen,
+in the same page and kernel. After the runs, one visit goes home <-> certificate `--navigations`
+times and the kernel's memory (RSS) is read before and after, to show a long visit does not grow.
+
+Prints each load, and the median and p95 of each measure; the aim is under 1.5 s on a quiet
+machine. Never run in CI.
 """
 
 from __future__ import annotations
@@ -23,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,7 +42,9 @@ from urllib.parse import urljoin
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, wait_for  # noqa: E402
+from benchmarks.stats import interleaved, median, p95  # noqa: E402
+from benchmarks.voila_app import kernel_rss_mb  # noqa: E402
+from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, page_kernel_id, stop, wait_for  # noqa: E402
 
 AIM_SECONDS = 1.5
 LEARNER = "CERT-BENCH"
@@ -125,6 +133,7 @@ def main(argv: list[str] | None = None) -> dict:
         type=Path,
         help="run the server from another checkout's code (e.g. main's, to measure before a change)",
     )
+    parser.add_argument("--navigations", type=int, default=20, help="round trips in the long visit (default 20)")
     parser.add_argument("--kernel", action="store_true", help="time the page's build in fresh kernel-like processes")
     parser.add_argument("--json", type=Path, help="also write the raw numbers to this file")
     args = parser.parse_args(argv)
@@ -142,9 +151,9 @@ def main(argv: list[str] | None = None) -> dict:
     make_world(args.staff)
     if args.kernel:
         times = kernel_times(args.runs, args.code)
-        median = statistics.median(times)
-        print(f"certificate page build (kernel): median {median:.3f} s of {len(times)}")
-        return {"kernel_times": times, "median": median, "staff": args.staff}
+        mid = median(times)
+        print(f"certificate page build (kernel): median {mid:.3f} s, p95 {p95(times):.3f} s of {len(times)}")
+        return {"kernel_times": times, "median": mid, "p95": p95(times), "staff": args.staff}
     store = Store()
     log = open(work / "serve.log", "w")  # noqa: SIM115 - the server writes to it until it stops
     server = subprocess.Popen(
@@ -164,30 +173,77 @@ def main(argv: list[str] | None = None) -> dict:
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{args.port}"
-    times: list[float] = []
+    href = ""
+    memory: dict[str, float] = {}
+
+    def certificate_on_screen(page) -> None:
+        page.get_by_role("heading", name="Your certificate", level=1).wait_for(timeout=120_000)
+        # the download links (before issue 17: the page's data: links, rendered with it)
+        page.locator(".cm-downloads a, .cm-actions a").first.wait_for(state="visible", timeout=120_000)
+
+    def leave(page) -> None:
+        page.goto("about:blank")  # leaving the page frees its kernel
+        page.close()
+        time.sleep(args.refill)
+
     try:
         wait_for(f"{base}/verify", timeout=240, process=server)
         time.sleep(args.refill * 2)  # every pool filled and its first cell run
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            for run in range(args.runs + 1):  # the first load warms the browser's cache: not counted
+
+            def direct() -> float:
+                nonlocal href
                 page = browser.new_page(viewport={"width": 1280, "height": 800})
                 url = f"{base}/voila/render/certificate.ipynb?token={sessions.issue(store, LEARNER)}"
                 started = time.perf_counter()
                 page.goto(url, wait_until="commit")
-                page.get_by_role("heading", name="Your certificate", level=1).wait_for(timeout=120_000)
-                # the download links (before issue 17: the page's data: links, rendered with it)
-                page.locator(".cm-downloads a, .cm-actions a").first.wait_for(state="visible", timeout=120_000)
+                certificate_on_screen(page)
                 took = time.perf_counter() - started
                 href = urljoin(
                     page.url, page.locator(".cm-downloads a, .cm-actions a").first.get_attribute("href") or ""
                 )
-                page.goto("about:blank")  # leaving the page frees its kernel
-                page.close()
-                print(f"load {run}: the certificate on screen in {took:.2f} s{'' if run else ' (warm-up)'}")
-                if run:
-                    times.append(took)
-                time.sleep(args.refill)
+                leave(page)
+                return took
+
+            def open_home():
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.goto(f"{base}/voila/render/home.ipynb?token={sessions.issue(store, LEARNER)}")
+                page.get_by_role("link", name="Your certificate").wait_for(timeout=120_000)
+                page.locator(".cm-visit-route").wait_for(state="attached", timeout=120_000)
+                return page
+
+            def in_visit() -> float:
+                page = open_home()
+                page.evaluate("window.__sameDocument = 'yes'")
+                started = time.perf_counter()
+                page.get_by_role("link", name="Your certificate").click()
+                certificate_on_screen(page)
+                took = time.perf_counter() - started
+                assert page.evaluate("window.__sameDocument") == "yes", "the certificate was a new page load"
+                leave(page)
+                return took
+
+            direct()  # warms the browser's cache: not counted
+            samples = interleaved(
+                {"direct load": direct, "in the visit": in_visit},
+                args.runs,
+                lambda name, number: None,
+            )
+            for name, values in samples.items():
+                print(f"{name}: " + ", ".join(f"{t:.2f}" for t in values))
+
+            # a long visit: the kernel's memory before and after many navigations
+            page = open_home()
+            kernel = page_kernel_id(page)
+            memory["before"] = kernel_rss_mb(server, kernel)
+            for _ in range(args.navigations):
+                page.get_by_role("link", name="Your certificate").click()
+                certificate_on_screen(page)
+                page.get_by_role("link", name="Back to the course home").click()
+                page.get_by_role("link", name="Your certificate").wait_for(timeout=120_000)
+            memory["after"] = kernel_rss_mb(server, kernel)
+            page.close()
             browser.close()
         pdf_seconds = None
         if "download/" in href:
@@ -196,17 +252,22 @@ def main(argv: list[str] | None = None) -> dict:
                 response.read()
             pdf_seconds = time.perf_counter() - started
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
         log.close()
-    median = statistics.median(times)
+    result: dict = {"staff": args.staff, "pdf_seconds": pdf_seconds, "kernel_rss_mb": memory}
+    for name, values in samples.items():
+        mid = median(values)
+        met = "met" if mid < AIM_SECONDS else "NOT met"
+        print(
+            f"certificate, {name}: median {mid:.2f} s, p95 {p95(values):.2f} s of {len(values)}; aim under {AIM_SECONDS} s: {met}"
+        )
+        result[name] = {"times": values, "median": mid, "p95": p95(values)}
     print(
-        f"certificate page: median {median:.2f} s of {len(times)} loads "
-        f"({', '.join(f'{t:.2f}' for t in times)}); aim under {AIM_SECONDS} s: {'met' if median < AIM_SECONDS else 'NOT met'}"
+        f"kernel memory: {memory['before']:.0f} MB on the home, {memory['after']:.0f} MB after "
+        f"{args.navigations} round trips home <-> certificate in one visit"
     )
     if pdf_seconds is not None:
         print(f"certificate PDF download: {pdf_seconds:.2f} s")
-    result = {"times": times, "median": median, "pdf_seconds": pdf_seconds, "staff": args.staff}
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     return result

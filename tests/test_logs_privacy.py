@@ -135,7 +135,8 @@ def test_a_whole_learner_journey_leaves_no_personal_data_in_the_log(tmp_path):
         assert REFLECTION in submitted.read_text()
         assert marked is not None and marked.status == "graded", "the marker did not grade the Finish"
     log = log_path.read_text(errors="replace")
-    assert "200 GET /voila/render/module.ipynb" in log and "learner signed in" in log  # the log is the real one
+    # the log is the real one (the module opened in the home's kernel: one kernel per visit, issue 19)
+    assert "200 GET /voila/render/home.ipynb" in log and "learner signed in" in log
     assert personal_data_in(log, token) == []
 
 

@@ -598,6 +598,11 @@ class ModuleApp(widgets.VBox):
             return None
         return self.reflection.flush()
 
+    def leave(self) -> None:
+        """The learner follows a link to another page of their visit (course.app.visit): the words
+        waiting for the reflection's timer are saved now, before this page's widgets are closed."""
+        self._flush_reflection()
+
     def _reflection_refused(self, unsaved: str) -> None:
         self.refresh_if_stale(unsaved)
 

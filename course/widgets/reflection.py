@@ -9,6 +9,13 @@ or closed (`flush`, from the template's script through the module page), and whe
 process ends (an atexit hook: Voila shuts a closed page's kernel down with a shutdown request,
 after which the interpreter exits normally and runs it).
 
+Leaving the page inside a visit (course.app.visit) closes the box: the words must be in the
+kernel first. ipywidgets holds a field's newest value back while an earlier one is unanswered,
+so a link clicked right after the last keystroke could reach the kernel before that keystroke.
+The kernel marks the box with the value it has (`cm-got-<text_mark>`) and static/visit.js hands
+the next address over only once that mark matches the text on screen (as course.js waits for
+cm-ack-N before a Check).
+
 The status under the box is quiet: "Saving…", then "Saved." (role=status, announced politely).
 A save the records refuse (finished, signed out, changed in another tab) says so plainly and is
 not retried; `on_refused(text)` lets the page show where the module stands and the words that
@@ -33,6 +40,19 @@ MAX_LENGTH = 4000
 DEBOUNCE_SECONDS = 1.0  # after the last keystroke: one write per pause, not one per key
 
 log = logging.getLogger("course.page")  # course.kernel.runtime's log (widgets sit below it)
+
+SYNC_MARK = "cm-got-"  # + text_mark(the value the kernel has): static/visit.js computes the same
+
+
+def text_mark(text: str) -> str:
+    """A short mark of a text: djb2 over its UTF-16 code units, as JavaScript sees the string
+    (static/visit.js textMark), in hexadecimal."""
+    data = text.encode("utf-16-le")
+    mark = 5381
+    for i in range(0, len(data), 2):
+        mark = (mark * 33 + (data[i] | data[i + 1] << 8)) & 0xFFFFFFFF
+    return format(mark, "x")
+
 
 SAVED = '<p class="cm-status cm-reflection__status" role="status">Saved.</p>'
 SAVING = '<p class="cm-status cm-reflection__status" role="status">Saving…</p>'
@@ -87,6 +107,8 @@ class ReflectionWidget(widgets.VBox):
             tooltip=prompt,
         )
         self.text.add_class("cm-field")
+        self._mark = SYNC_MARK + text_mark(self.text.value)
+        self.text.add_class(self._mark)
         self.save_button = widgets.Button(description="Save my reflection", button_style="primary")
         self.status = widgets.HTML("")
         self.save_button.on_click(lambda _b: self.save())
@@ -97,7 +119,12 @@ class ReflectionWidget(widgets.VBox):
 
     # --- while typing -----------------------------------------------------------------
     def _typed(self, _change) -> None:
-        if self.text.disabled or self._closed:
+        if self._closed:
+            return
+        self.text.remove_class(self._mark)  # the page may leave once the mark matches what it shows
+        self._mark = SYNC_MARK + text_mark(self.text.value)
+        self.text.add_class(self._mark)
+        if self.text.disabled:
             return  # a finished attempt's box: nothing to save (the records would refuse it anyway)
         if self.pending:
             self.status.value = SAVING
