@@ -21,7 +21,7 @@ from course.records.store import Store
 
 from .conftest import CONTENT
 from .support.screens import VIEWPORTS, code_on_page, keep_screenshot
-from .support.servers import CHROMIUM, axe_violations, course_server, signed_in, tab_to
+from .support.servers import CHROMIUM, axe_violations, course_key, course_server, signed_in, tab_to
 
 pytestmark = [
     pytest.mark.browser,
@@ -38,20 +38,13 @@ TIMEOUT = 120_000
 def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("certificate-page")
     env = {"COURSE_DATA_DIR": str(data / "var"), "COURSE_DB_URL": "", "COURSE_SECRET_KEY": KEY}
-    with course_server(env, data / "voila.log", "--pool-size=1") as base:
-        before = os.environ.get("COURSE_SECRET_KEY")
-        os.environ["COURSE_SECRET_KEY"] = KEY  # this process issues the certificate with the server's key
-        try:
-            store = Store(f"sqlite:///{data / 'var' / 'records.db'}")
-            tokens = {DONE: signed_in(store, DONE, "Amy Reid"), NOT_YET: signed_in(store, NOT_YET, "Ben Ali")}
-            attendance.record(store, [(DONE, "all", date.today() - timedelta(days=2))])
-            [cert] = certificates.issue(store, load_course(), [DONE])
-            yield {"base": base, "tokens": tokens, "cert": cert["certificate_id"]}
-        finally:
-            if before is None:
-                os.environ.pop("COURSE_SECRET_KEY", None)
-            else:
-                os.environ["COURSE_SECRET_KEY"] = before
+    # this process issues the certificate with the server's key
+    with course_server(env, data / "voila.log", "--pool-size=1") as base, course_key(KEY):
+        store = Store(f"sqlite:///{data / 'var' / 'records.db'}")
+        tokens = {DONE: signed_in(store, DONE, "Amy Reid"), NOT_YET: signed_in(store, NOT_YET, "Ben Ali")}
+        attendance.record(store, [(DONE, "all", date.today() - timedelta(days=2))])
+        [cert] = certificates.issue(store, load_course(), [DONE])
+        yield {"base": base, "tokens": tokens, "cert": cert["certificate_id"]}
 
 
 def open_certificate(browser, server, learner: str, viewport: dict):

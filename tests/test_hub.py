@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import subprocess
 import sys
 import time
@@ -32,8 +31,8 @@ import yaml
 from course.app.marking import SENT
 from course.content.model import load_course
 
-from .support.hub import database_url, hub_server, log_in, unavailable_reason
-from .support.servers import ARTIFACTS, CHROMIUM, chromium, http_get
+from .support.hub import hub_databases, hub_server, log_in
+from .support.servers import ARTIFACTS, chromium, http_get
 
 pytestmark = [
     pytest.mark.hub,
@@ -80,16 +79,7 @@ def test_learners_get_no_gradebook_and_staff_get_the_dashboard_group(tmp_path):
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory, request):
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (scripts/test.sh installs it)")
-    try:
-        server = request.getfixturevalue("postgres_url")
-        records, gradebook = database_url(server, "hub_records"), database_url(server, "hub_gradebook")
-    except subprocess.CalledProcessError as exc:
-        pytest.skip(f"PostgreSQL could not start: {exc}")
+    records, gradebook = hub_databases(request, "hub")
     work = tmp_path_factory.mktemp("hub")
     started = time.monotonic()
     with hub_server(work, records, gradebook, managers=[MANAGER], modules=[MODULE]) as running:

@@ -18,9 +18,7 @@ from __future__ import annotations
 import base64
 import http.cookiejar
 import json
-import os
 import re
-import subprocess
 import time
 import urllib.error
 import urllib.parse
@@ -34,9 +32,9 @@ from course.records import grading_log, identity
 from course.records import lti as lti_records
 from course.records.store import Store
 
-from .support.hub import database_url, hub_server, unavailable_reason
+from .support.hub import hub_databases, hub_server
 from .support.lti_platform import LEARNER, RunningPlatform, User
-from .support.servers import ARTIFACTS, CHROMIUM, axe_violations, wait_until
+from .support.servers import ARTIFACTS, axe_violations, wait_until
 
 pytestmark = [
     pytest.mark.hub,
@@ -64,16 +62,7 @@ def test_only_staff_servers_and_the_marker_get_the_lms_registrations(tmp_path):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, request):
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (scripts/test.sh installs it)")
-    try:
-        server = request.getfixturevalue("postgres_url")
-        records, gradebook = database_url(server, "hub_lti_records"), database_url(server, "hub_lti_gradebook")
-    except subprocess.CalledProcessError as exc:
-        pytest.skip(f"PostgreSQL could not start: {exc}")
+    records, gradebook = hub_databases(request, "hub_lti")
     work = tmp_path_factory.mktemp("hub-lti")
     registrations = work / "lti.json"
     with RunningPlatform() as lms:

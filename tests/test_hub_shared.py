@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -28,8 +27,8 @@ import pytest
 from course.content.model import load_course
 from course.records.identity import HUB_USER_HEADER
 
-from .support.hub import database_url, hub_server, log_in, service_memory, unavailable_reason
-from .support.servers import ARTIFACTS, CHROMIUM, chromium, http_get, page_kernel_id, wait_until
+from .support.hub import hub_databases, hub_server, log_in, service_memory
+from .support.servers import ARTIFACTS, chromium, http_get, page_kernel_id, wait_until
 
 pytestmark = [pytest.mark.hub, pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -58,16 +57,7 @@ def hub_api(hub, path: str, method: str = "GET"):
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory, request):
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (scripts/test.sh installs it)")
-    try:
-        server = request.getfixturevalue("postgres_url")
-        records, gradebook = database_url(server, "shared_records"), database_url(server, "shared_gradebook")
-    except subprocess.CalledProcessError as exc:
-        pytest.skip(f"PostgreSQL could not start: {exc}")
+    records, gradebook = hub_databases(request, "shared")
     work = tmp_path_factory.mktemp("hub-shared")
     site = work / "site_config.py"
     site.write_text(SITE_CONFIG)

@@ -15,7 +15,7 @@ from course.manager import certificates
 from course.records import identity
 from course.records.store import Store
 
-from .support.servers import CHROMIUM, axe_violations, chromium, course_server, http_get
+from .support.servers import CHROMIUM, axe_violations, chromium, course_key, course_server, http_get
 
 KEY = "verify-page-test-key-0123456789"
 FACTS = {
@@ -53,14 +53,11 @@ FACTS = {
 def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("verify-page")
     env = {"COURSE_DATA_DIR": str(data / "var"), "COURSE_DB_URL": "", "COURSE_SECRET_KEY": KEY}
-    with course_server(env, data / "voila.log", "--pool-size=1", ready="/verify") as base:
-        os.environ["COURSE_SECRET_KEY"] = KEY  # this process issues the certificate with the server's key
-        try:
-            store = Store(f"sqlite:///{data / 'var' / 'records.db'}")
-            cert = certificates.record(store, [FACTS])[0]["certificate_id"]
-            yield {"base": base, "id": cert, "log": data / "voila.log"}
-        finally:
-            os.environ.pop("COURSE_SECRET_KEY", None)
+    # this process issues the certificate with the server's key
+    with course_server(env, data / "voila.log", "--pool-size=1", ready="/verify") as base, course_key(KEY):
+        store = Store(f"sqlite:///{data / 'var' / 'records.db'}")
+        cert = certificates.record(store, [FACTS])[0]["certificate_id"]
+        yield {"base": base, "id": cert, "log": data / "voila.log"}
 
 
 def test_a_valid_id_shows_the_name_modules_dates_and_identity(server):

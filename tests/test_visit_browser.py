@@ -24,6 +24,7 @@ from .support.screens import PHONE, keep_screenshot
 from .support.servers import (
     CHROMIUM,
     axe_violations,
+    course_key,
     course_server,
     kernel_alive,
     page_kernel_id,
@@ -48,20 +49,13 @@ MODULE = "why"
 def server(tmp_path_factory):
     data = tmp_path_factory.mktemp("visit")
     env = {"COURSE_DATA_DIR": str(data / "var"), "COURSE_DB_URL": "", "COURSE_SECRET_KEY": KEY}
-    with course_server(env, data / "voila.log", "--pool-size=1") as base:
-        before = os.environ.get("COURSE_SECRET_KEY")
-        os.environ["COURSE_SECRET_KEY"] = KEY  # this process issues the certificate with the server's key
-        try:
-            store = Store(f"sqlite:///{data / 'var' / 'records.db'}")
-            tokens = {AMY: signed_in(store, AMY, "Amy Reid"), ZED: signed_in(store, ZED, "Zed Quinn")}
-            attendance.record(store, [(AMY, "all", date.today() - timedelta(days=2))])
-            certificates.issue(store, load_course(), [AMY])
-            yield {"base": base, "tokens": tokens, "store": store, "log": data / "voila.log"}
-        finally:
-            if before is None:
-                os.environ.pop("COURSE_SECRET_KEY", None)
-            else:
-                os.environ["COURSE_SECRET_KEY"] = before
+    # this process issues the certificate with the server's key
+    with course_server(env, data / "voila.log", "--pool-size=1") as base, course_key(KEY):
+        store = Store(f"sqlite:///{data / 'var' / 'records.db'}")
+        tokens = {AMY: signed_in(store, AMY, "Amy Reid"), ZED: signed_in(store, ZED, "Zed Quinn")}
+        attendance.record(store, [(AMY, "all", date.today() - timedelta(days=2))])
+        certificates.issue(store, load_course(), [AMY])
+        yield {"base": base, "tokens": tokens, "store": store, "log": data / "voila.log"}
 
 
 def address(server, page: str, **query: str) -> str:

@@ -46,6 +46,25 @@ def unavailable_reason() -> str | None:
     return postgres_missing()
 
 
+def hub_databases(request, prefix: str) -> tuple[str, str]:
+    """For a module's hub fixture: skip the module when the hub or Chromium cannot run here, else two
+    new databases (the records store and nbgrader's gradebook) on the test PostgreSQL server."""
+    import pytest
+
+    from .servers import CHROMIUM
+
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian chromium is not installed (scripts/test.sh installs it)")
+    try:
+        server = request.getfixturevalue("postgres_url")
+        return database_url(server, f"{prefix}_records"), database_url(server, f"{prefix}_gradebook")
+    except subprocess.CalledProcessError as exc:
+        pytest.skip(f"PostgreSQL could not start: {exc}")
+
+
 def database_url(server_url: str, name: str) -> str:
     """A new, empty database on the PostgreSQL server behind `server_url`; its URL."""
     from sqlalchemy import create_engine, text

@@ -74,6 +74,21 @@ def stop(process: subprocess.Popen, timeout: float = 30) -> int:
 
 
 @contextmanager
+def course_key(key: str):
+    """This test process signs (certificates, download tickets) with `key`, the server's key, for the
+    block; the variable is put back as it was after."""
+    before = os.environ.get("COURSE_SECRET_KEY")
+    os.environ["COURSE_SECRET_KEY"] = key
+    try:
+        yield key
+    finally:
+        if before is None:
+            os.environ.pop("COURSE_SECRET_KEY", None)
+        else:
+            os.environ["COURSE_SECRET_KEY"] = before
+
+
+@contextmanager
 def course_server(env: dict, log_path: Path, *extra: str, ready: str = "/"):
     """`course serve` on a free port; yields the base URL and stops the server after. `ready`: the
     address whose answer means the server is up (`/` follows to the home page, which needs a kernel;
