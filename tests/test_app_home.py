@@ -60,6 +60,46 @@ def test_session_expires_and_can_be_revoked(store):
     assert sessions.learner_for(store, token) is None
 
 
+def test_a_dashboard_session_is_no_sign_in_and_a_sign_in_opens_no_dashboard(store):
+    dashboard = sessions.issue(store, "40123", purpose=sessions.DASHBOARD)
+    signin = sessions.issue(store, "40123")
+    assert sessions.learner_for(store, dashboard) is None  # a learner page's check
+    assert sessions.learner_for(store, dashboard, purpose=sessions.DASHBOARD) == "40123"
+    assert sessions.learner_for(store, signin, purpose=sessions.DASHBOARD) is None
+    assert sessions.learner_for_hash(store, sessions.token_hash(dashboard)) is None  # a download ticket's
+    sessions.revoke(store, dashboard)
+    assert sessions.learner_for(store, dashboard, purpose=sessions.DASHBOARD) is None
+    with pytest.raises(ValueError, match="unknown session purpose 'admin'"):
+        sessions.issue(store, "40123", purpose="admin")
+
+
+def test_the_dashboard_takes_its_lms_manager_from_the_server_written_header_only(monkeypatch):
+    from course.manager.auth import lms_manager
+    from course.records.identity import MANAGER_ENV
+
+    monkeypatch.setenv(MANAGER_ENV, "40123")
+    assert lms_manager() is None  # outside Voila: nobody, whatever the environment says
+    voila_env(monkeypatch, "")
+    assert lms_manager() == "40123"
+    monkeypatch.setenv(MANAGER_ENV, "  ")
+    assert lms_manager() is None
+
+
+def test_the_hub_home_keeps_an_lms_launch_as_the_identity(store, monkeypatch):
+    from course.records import identity
+
+    monkeypatch.delenv("COURSE_HUB_MODE", raising=False)
+    launcher = Launcher("home")
+    launcher.store = store
+    store.ensure_learner("40123", identity=identity.LTI)  # the LMS launched them into the hub (course.hub.lti)
+    monkeypatch.setenv("JUPYTERHUB_USER", "40123")
+    launcher.build_view("home", {})
+    assert store.learner("40123")["identity"] == identity.LTI
+    monkeypatch.setenv("JUPYTERHUB_USER", "40124")  # signed in to the hub some other way
+    launcher.build_view("home", {})
+    assert store.learner("40124")["identity"] == identity.HUB
+
+
 def voila_env(monkeypatch, query: str):
     monkeypatch.setenv("VOILA_KERNEL_ID", "test-kernel")
     monkeypatch.setenv("QUERY_STRING", query)

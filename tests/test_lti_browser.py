@@ -4,6 +4,20 @@ and the marker sends the mark back with AGS (issue 18).
 The test LMS (tests/support/lti_platform.py) is down when the mark is first sent (503), then up:
 the marker's own loop (course.grading.worker -> course.lti.outbox) retries after its backoff and
 the platform receives exactly one score, with the fields AGS names, for the LMS's `sub`.
+
+The LMS is at `localhost`, the course at 127.0.0.1: two sites, so each launch is the real
+cross-site form post it is from Moodle, and the cookies meet SameSite as they would there.
+
+| case                                   | proves                                                        |
+|----------------------------------------|---------------------------------------------------------------|
+| a learner launches, finishes in Chromium | exactly one score reaches the LMS, after it was down         |
+| an Administrator launches              | the dashboard opens without the password (a dashboard session |
+|                                        | cookie: HttpOnly, Lax, /dashboard only); a browser without it,|
+|                                        | or with a learner's sign-in token in it, is asked for one     |
+
+Checked with the defence off: with `lms_manager()` left out of the dashboard's gate the
+Administrator meets the password box; with the purpose check removed from
+`signin_tokens.learner_for_hash` the learner's token in the cookie opens the dashboard.
 """
 
 from __future__ import annotations
@@ -17,7 +31,7 @@ from urllib.parse import urlencode
 import pytest
 
 from course.content.model import load_course
-from course.records import grading_log, identity
+from course.records import grading_log, identity, signin_tokens
 from course.records import lti as lti_records
 from course.records.store import Store
 from course.records.tables import lti_links
@@ -33,6 +47,7 @@ pytestmark = [
 ]
 
 PAGE_TIMEOUT = 120_000
+ADMIN = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"
 NAME, STAFF = "Mhairi Campbell", "MC-4417"
 
 
@@ -51,7 +66,7 @@ def site(tmp_path_factory):
     data = tmp_path_factory.mktemp("lti-browser")
     grading = copy_course_root(data)  # `course serve` releases every module into it and runs the marker
     registrations = data / "lti.json"
-    with RunningPlatform() as lms:
+    with RunningPlatform(host="localhost") as lms:
         registrations.write_text(json.dumps({"platforms": [lms.registration()]}))
         env = {
             "COURSE_DATA_DIR": str(data / "var"),
@@ -68,26 +83,35 @@ def site(tmp_path_factory):
         with course_server(env, log, "--pool-size=1", ready="/lti/jwks") as base:
             lms.redirect_uris = [f"{base}/lti/launch"]
             lms.tool_jwks_url = f"{base}/lti/jwks"
-            lms.users = {"u-17": User("moodle-user-17", NAME, [LEARNER], custom={"staff_number": STAFF})}
+            lms.users = {
+                "u-17": User("moodle-user-17", NAME, [LEARNER], custom={"staff_number": STAFF}),
+                "u-admin": User("moodle-admin-3", "Ailsa Grant", [ADMIN]),
+            }
             yield {"base": base, "lms": lms, "log": log, "store": Store(f"sqlite:///{data / 'var' / 'records.db'}")}
+
+
+def login_url(site, hint: str) -> str:
+    """The LMS's OIDC login initiation for `hint`, through a resource link to the module "why"."""
+    lms, base = site["lms"], site["base"]
+    target = f"{base}/voila/render/module.ipynb?module=why"
+    params = {
+        "iss": lms.issuer,
+        "login_hint": hint,
+        "target_link_uri": target,
+        "lti_message_hint": json.dumps({"resource": "res-why", "target": target}),
+        "client_id": lms.client_id,
+    }
+    return f"{base}/lti/login?{urlencode(params)}"
 
 
 def test_an_lms_launch_finished_in_chromium_sends_exactly_one_score(site, browser):
     lms, store, base = site["lms"], site["store"], site["base"]
     course = load_course()
     module = course.module("why")
-    target = f"{base}/voila/render/module.ipynb?module=why"
-    params = {
-        "iss": lms.issuer,
-        "login_hint": "u-17",
-        "target_link_uri": target,
-        "lti_message_hint": json.dumps({"resource": "res-why", "target": target}),
-        "client_id": lms.client_id,
-    }
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.set_default_timeout(PAGE_TIMEOUT)
     # the LMS's login initiation -> its auth endpoint -> its auto-posting form -> the module
-    page.goto(f"{base}/lti/login?{urlencode(params)}", wait_until="domcontentloaded")
+    page.goto(login_url(site, "u-17"), wait_until="domcontentloaded")
     page.get_by_role("heading", name=module.title, level=1).wait_for()
     assert page.url.startswith(f"{base}/voila/render/module.ipynb?") and "token=" in page.url
     [launched] = store._read(lti_links.select())
@@ -155,3 +179,35 @@ def test_an_lms_launch_finished_in_chromium_sends_exactly_one_score(site, browse
     for secret in (NAME, STAFF, STAFF.lower(), "moodle-user-17", learner):
         assert secret not in text, secret
     assert "LTI mark" in text and "delivered" in text
+
+
+def test_an_administrators_launch_opens_the_dashboard_without_the_password(site, browser):
+    store, base = site["store"], site["base"]
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT)
+    page.goto(login_url(site, "u-admin"), wait_until="domcontentloaded")
+    page.get_by_role("table", name="Staff by status").wait_for()  # the records, read: no password asked
+    assert page.url == f"{base}/dashboard/"
+    assert page.get_by_label("Manager password").count() == 0
+    [cookie] = [c for c in context.cookies() if c["name"] == "course-manager"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == "/dashboard"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "lti-manager-dashboard-1280.png"))
+    assert axe_violations(page) == []
+    manager = store.learner(next(r.learner_id for r in store._read(lti_links.select()) if r.role == "manager"))
+    context.close()
+
+    # another browser: the password; with a learner's sign-in token as the cookie: the password too
+    learner_token = signin_tokens.issue(store, manager["learner_id"])
+    for value in (None, learner_token):
+        other = browser.new_context(viewport={"width": 1280, "height": 800})
+        if value:
+            other.add_cookies([{"name": "course-manager", "value": value, "url": f"{base}/dashboard/"}])
+        page = other.new_page()
+        page.set_default_timeout(PAGE_TIMEOUT)
+        page.goto(f"{base}/dashboard/", wait_until="domcontentloaded")
+        page.get_by_label("Manager password").wait_for()
+        assert page.get_by_role("table", name="Staff by status").count() == 0
+        other.close()
+    assert "LTI launch accepted: role manager, the dashboard" in site["log"].read_text()

@@ -9,7 +9,9 @@ Chromium, with the marker sending the mark back, is in tests/test_lti_browser.py
 |---------------------------------------------|----------------------------------------------------------|
 | a learner launches into a module            | 303 to module.ipynb with a real session token; "lti"     |
 | the staff number claim and a staff list     | the roster's person; someone not on it is refused (403)  |
-| an instructor, an administrator             | trainer granted; manager recorded                        |
+| an instructor                               | trainer granted                                          |
+| an administrator                            | 303 to /dashboard/ with a dashboard session cookie       |
+|                                             | (HttpOnly, Lax, /dashboard), which is no learner sign-in |
 | tampered, expired, wrong audience, unknown  | each a plain page, 400/403, one log line, no person      |
 |   deployment, replayed state, replayed nonce|                                                          |
 | the outbox: a mark of record                | one row per attempt; LMS down -> retry with backoff;     |
@@ -190,16 +192,29 @@ def test_the_staff_number_claim_maps_to_the_staff_list(site, lms, store, tmp_pat
         store._write(staff.delete())
 
 
-@pytest.mark.parametrize(("hint", "role"), [("u-tutor", "trainer"), ("u-admin", "manager")])
-def test_instructors_become_trainers_and_administrators_are_recorded_as_managers(site, lms, store, hint, role):
-    token, state = login(site, hint, "why")
+def test_an_instructor_becomes_a_trainer(site, lms, store):
+    token, state = login(site, "u-tutor", "why")
     status, headers, _body = post_launch(site, token, state)
     assert status == 303
     learner = signin_tokens.learner_for(
         store, dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(headers["Location"]).query))["token"]
     )
-    assert lti_records.link(store, learner, "why").role == role
-    assert trainers.is_trainer(store, learner) is (role == "trainer")
+    assert lti_records.link(store, learner, "why").role == "trainer"
+    assert trainers.is_trainer(store, learner)
+
+
+def test_an_administrator_goes_to_the_dashboard_with_a_dashboard_session_only(site, lms, store):
+    token, state = login(site, "u-admin", "why")
+    status, headers, _body = post_launch(site, token, state)
+    assert status == 303 and headers["Location"] == "/dashboard/"  # no token in the address
+    cookie = next(c for c in headers.get_all("Set-Cookie") if c.startswith("course-manager="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/dashboard;" in cookie + ";"
+    session = cookie.split(";")[0].split("=", 1)[1]
+    manager = signin_tokens.learner_for(store, session, purpose=signin_tokens.DASHBOARD)
+    assert manager and lti_records.link(store, manager, "why").role == "manager"
+    assert not trainers.is_trainer(store, manager)
+    # the dashboard session signs nobody in to the learner pages
+    assert signin_tokens.learner_for(store, session) is None
 
 
 def test_the_jwks_is_the_tools_public_key_only(site):

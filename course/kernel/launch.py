@@ -255,6 +255,7 @@ class Launcher:
         # session token from the address; never COURSE_LEARNER or the server's own user
         from course.records.identity import (
             HUB,
+            LTI,
             SignInRequired,
             check_learner_id,
             client_address,
@@ -270,7 +271,11 @@ class Launcher:
             learner_id = None
             if hub:
                 learner_id = check_learner_id(hub)
-                self.store.ensure_learner(learner_id, identity=HUB)  # the hub's sign-in stands
+                known = self.store.learner(learner_id)
+                # the hub's sign-in stands, unless it was the LMS's launch into the hub (course.hub.lti:
+                # identity "lti", the more exact account of who they are, kept on the certificate)
+                if not known or known.get("identity") != LTI:
+                    self.store.ensure_learner(learner_id, identity=HUB)
             elif token:
                 try:
                     learner_id = session_learner(token, self.store)

@@ -5,7 +5,8 @@ from COURSE_MANAGER_PASSWORD for automation). Only a salted scrypt hash is kept,
 `var/manager.json` (readable by its owner only). On a JupyterHub, members of the hub group
 named by COURSE_MANAGER_GROUP are let in without the password: the group list comes from
 JUPYTERHUB_GROUPS (comma-separated) when the spawner sets it, else from the hub's API with
-the server's own token; when neither answers, the password is asked for.
+the server's own token; when neither answers, the password is asked for. On `course serve`,
+an LMS Administrator's launch opens it without the password (`lms_manager`).
 """
 
 from __future__ import annotations
@@ -103,6 +104,18 @@ def hub_manager() -> bool:
         return False
     groups = hub_groups()
     return groups is not None and group in groups
+
+
+def lms_manager() -> str | None:
+    """On `course serve`'s `/dashboard/`: the manager an LMS Administrator's launch signed in, as
+    the server checked it (course.server.manager_session) and wrote it into the page request's
+    MANAGER_HEADER over whatever a browser sent; Voila hands it to the page's kernel. None
+    anywhere else (and for a preheated kernel no page asked for), so the password is asked."""
+    from course.records.identity import MANAGER_ENV, in_voila, page_requested
+
+    if not in_voila() or not page_requested():
+        return None
+    return os.environ.get(MANAGER_ENV, "").strip() or None
 
 
 # Wrong passwords are limited per source address and for the manager account as a whole, with

@@ -3,8 +3,9 @@
 `show()` is all the notebook calls (notebooks/manager/dashboard.ipynb, served by `course serve`
 at /dashboard/, by `course manager dashboard`, and on the hub to the manager group). It first
 shows only a password box; nothing is read from the records until the manager password is right
-(or the hub user is in the manager group). Then: counts by status, a table per person that can
-be filtered by team and status (and downloaded as CSV), who is due or overdue, completion rate
+(or the hub user is in the manager group, or an LMS Administrator's launch signed them in: see
+course.server.manager_session). Then: counts by status, a table per person that can be filtered
+by team and status (and downloaded as CSV), who is due or overdue, completion rate
 over time and by team as charts with alt text and the table behind each, and the hardest
 scenarios for the next session.
 
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
-from course.manager.auth import hub_manager, password_is_set, try_password
+from course.manager.auth import hub_manager, lms_manager, password_is_set, try_password
 from course.widgets.cards import FOCUS
 
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ class Dashboard:
         self.widget = widgets.VBox([self.gate])
         for cls in ("cm-root", "cm-app", "cm-dash-app"):
             self.widget.add_class(cls)
-        if hub_manager():
+        if hub_manager() or lms_manager():
             self.open()
         elif warm_up:
             # while the manager types: the imports and the content the dashboard needs, so Enter

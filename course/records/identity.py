@@ -58,6 +58,10 @@ CLIENT_ENV = "HTTP_X_COURSE_CLIENT"
 # the page request in as, written by the server the same way ("" when none; see hub_user())
 HUB_USER_HEADER = "X-Course-Hub-User"
 HUB_USER_ENV = "HTTP_X_COURSE_HUB_USER"
+# on `course serve`'s `/dashboard/`: the manager an LMS launch signed in (course.server.manager_session
+# checks the dashboard session's cookie), written by the server the same way ("" for anyone else)
+MANAGER_HEADER = "X-Course-Manager"
+MANAGER_ENV = "HTTP_X_COURSE_MANAGER"
 
 
 def identity_label(kind: str | None) -> str:

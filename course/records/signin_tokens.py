@@ -19,6 +19,10 @@ from course.records.tables import sessions
 
 LIFETIME = timedelta(hours=12)  # one working day: a shared computer does not stay signed in for ever
 TOKEN_BYTES = 32
+# what a session is for: one kind never passes for the other (migration 0010)
+SIGNIN = "signin"  # a learner's pages (the token in the page address)
+DASHBOARD = "dashboard"  # the manager dashboard, after an LMS Administrator's launch (course.server.manager_session)
+PURPOSES = (SIGNIN, DASHBOARD)
 
 
 def token_hash(token: str) -> str:
@@ -30,31 +34,38 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def issue(store: Store, learner_id: str, lifetime: timedelta = LIFETIME) -> str:
+def issue(store: Store, learner_id: str, lifetime: timedelta = LIFETIME, purpose: str = SIGNIN) -> str:
     """A new session for this learner; returns the token (shown once, never stored)."""
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown session purpose {purpose!r}: one of {', '.join(PURPOSES)}")
     token = secrets.token_urlsafe(TOKEN_BYTES)
     created = now()
     store._write(
         sessions.insert().values(
-            token_hash=token_hash(token), learner_id=learner_id, created_at=created, expires_at=created + lifetime
+            token_hash=token_hash(token),
+            learner_id=learner_id,
+            created_at=created,
+            expires_at=created + lifetime,
+            purpose=purpose,
         )
     )
     return token
 
 
-def learner_for(store: Store, token: str | None, at: datetime | None = None) -> str | None:
-    """The learner a token belongs to, or None when it is missing, unknown, expired or revoked."""
+def learner_for(store: Store, token: str | None, at: datetime | None = None, purpose: str = SIGNIN) -> str | None:
+    """The learner a token belongs to, or None when it is missing, unknown, expired, revoked or
+    a session for something else (`purpose`)."""
     if not token or len(token) > 200:
         return None
-    return learner_for_hash(store, token_hash(token), at)
+    return learner_for_hash(store, token_hash(token), at, purpose)
 
 
-def learner_for_hash(store: Store, hashed: str, at: datetime | None = None) -> str | None:
+def learner_for_hash(store: Store, hashed: str, at: datetime | None = None, purpose: str = SIGNIN) -> str | None:
     """The same, from the token's hash: what a download ticket carries (course.app.downloads), so
     signing out ends the downloads a page offered too. The hash signs no one in by itself."""
     rows = store._read(
         select(sessions.c.learner_id, sessions.c.expires_at, sessions.c.revoked_at).where(
-            sessions.c.token_hash == hashed
+            sessions.c.token_hash == hashed, sessions.c.purpose == purpose
         )
     )
     if not rows:

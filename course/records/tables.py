@@ -171,6 +171,8 @@ sessions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    # "signin" (a learner's pages) or "dashboard" (an LMS manager's dashboard): migration 0010
+    Column("purpose", String(16), nullable=False, server_default="signin"),
     info=_personal(who="learner_id", label="sign-in sessions", aged_by="expires_at", secret=("token_hash",)),
 )
 

@@ -10,7 +10,9 @@
   trainer; the launch (with its AGS line item and role) is recorded so the mark can go back
   (course.lti.admit, the rules JupyterHub's launch uses too); a sign-in session token issued as
   the course home's sign-in does.
-  The browser then goes to the module the resource link names (or to the home).
+  The browser then goes to the module the resource link names (or to the home). An
+  Administrator (the manager role) goes to the manager dashboard instead, signed in to it by a
+  dashboard session of its own (course.server.manager_session), without the password.
 - `GET /lti/jwks`: the tool's public key, for the LMS to check the tool's signed requests.
 
 Both the login and the launch come cross-site from the LMS (a form post), so tornado's xsrf
@@ -147,13 +149,22 @@ class LaunchHandler(LtiHandler):
         except lti_launch.LaunchError as exc:
             self.refuse(exc)
             return
+        self.set_header("Cache-Control", "no-store")
+        from course.server.dashboard import dashboard_notebook
+
+        if launched.role == "manager" and dashboard_notebook().is_file():  # this server serves /dashboard/
+            # an Administrator: to the dashboard, with a dashboard session (course.server.manager_session)
+            from course.server import manager_session
+
+            self.log.info("LTI launch accepted: role manager, the dashboard")
+            self.redirect(manager_session.grant(self, store, learner_id), status=303)
+            return
         from course.records import signin_tokens
 
         token = signin_tokens.issue(store, learner_id)  # exactly the course home's sign-in session
         self.log.info("LTI launch accepted: role %s, %s", launched.role, "a module" if module_id else "the home")
         query = {"module": module_id, "token": token} if module_id else {"token": token}
         page = MODULE_PAGE if module_id else HOME
-        self.set_header("Cache-Control", "no-store")
         # 303: the browser GETs the page (the token is in its address, as after the home's sign-in)
         self.redirect(f"{self.base_url.rstrip('/')}/{page}?{urlencode(query)}", status=303)
 

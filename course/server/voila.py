@@ -23,6 +23,7 @@ voila.json course.server.launch_config wrote (the dashboard likewise). Compared 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sys
@@ -40,7 +41,7 @@ from voila.tornado.kernel_websocket_handler import VoilaKernelWebsocketHandler
 
 from course import settings
 from course.app.pages import busy_page, error_page
-from course.records.identity import CLIENT_HEADER, HUB_USER_HEADER, request_hub_user
+from course.records.identity import CLIENT_HEADER, HUB_USER_HEADER, MANAGER_HEADER, request_hub_user
 from course.server import badge_handlers, downloads, join, lti, page_secret, query_socket
 from course.server.kernel_guard import ALLOWED_MSG_TYPES, GuardedKernelWebsocketHandler
 from course.server.kernel_limits import KernelLimits
@@ -193,6 +194,8 @@ class CoursePageHandler(TornadoVoilaHandler):
         # likewise written here over any browser's header ("" off the hub; course.records.identity.hub_user)
         hub_name = request_hub_user(self)
         self.request.headers[HUB_USER_HEADER] = hub_name
+        # the manager an LMS launch signed in to the dashboard (DashboardPageHandler); "" on other pages
+        self.request.headers[MANAGER_HEADER] = await self.signed_in_manager()
         limits: KernelLimits = self.settings["course_kernel_limits"]
         # behind the hub's proxy every request comes from the proxy's address: the cap is then per hub user
         address = f"hub:{hub_name}" if hub_name else self.request.remote_ip or "unknown"
@@ -220,6 +223,10 @@ class CoursePageHandler(TornadoVoilaHandler):
         finally:
             limits.rendered(address, kernel_id)
 
+    async def signed_in_manager(self) -> str:
+        """Nobody on a learner's page: only the dashboard's handler looks for a manager."""
+        return ""
+
 
 class DashboardPageHandler(CoursePageHandler):
     """`/dashboard/`: the manager dashboard's notebook (course.server.dashboard), rendered like any
@@ -233,6 +240,14 @@ class DashboardPageHandler(CoursePageHandler):
     @property
     def contents_manager(self):
         return self._contents
+
+    async def signed_in_manager(self) -> str:
+        """The manager whose dashboard session (an LMS launch's cookie) this request carries, checked
+        in the records store (course.server.manager_session); "" when none: the password is asked."""
+        from course.records.store import Store
+        from course.server.manager_session import request_manager
+
+        return await asyncio.to_thread(lambda: request_manager(self, Store()))
 
 
 class NotFound(JupyterHandler):
@@ -259,7 +274,7 @@ class CourseVoila(Voila):
         # the launch configuration's safety settings (course.server.launch_config), applied again
         for name, value in ENFORCED.items():
             setattr(conf, name, list(value) if isinstance(value, list) else value)
-        for header in (CLIENT_HEADER, HUB_USER_HEADER):  # the headers this server itself writes
+        for header in (CLIENT_HEADER, HUB_USER_HEADER, MANAGER_HEADER):  # the headers this server itself writes
             if header not in conf.http_header_envs:
                 conf.http_header_envs = [*conf.http_header_envs, header]
         if template != TEMPLATE:

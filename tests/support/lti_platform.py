@@ -56,6 +56,9 @@ class Platform:
     down: bool = False
     token_overrides: dict = field(default_factory=dict)  # claims to change in the next id_tokens
     port: int = 0
+    # the name the browser and the tool reach it by: "localhost" makes the LMS another site than a
+    # tool on 127.0.0.1, as a real LMS is (so SameSite cookies meet a real cross-site launch)
+    host: str = "127.0.0.1"
 
     def __post_init__(self):
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -65,7 +68,7 @@ class Platform:
 
     @property
     def issuer(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def registration(self) -> dict:
         """What the tool is told about this platform (its registrations file entry)."""
