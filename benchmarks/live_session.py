@@ -57,6 +57,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.light_client import LightPage, button, newly_showing, radio, showing  # noqa: E402
 from benchmarks.stats import median, p95, rotation  # noqa: E402
+from tests.support.kernels import is_page_kernel  # noqa: E402
 from tests.support.servers import CHROMIUM, CHROMIUM_ARGS, free_port, stop, wait_for  # noqa: E402
 
 AIM = 1.0  # seconds, p95
@@ -230,7 +231,7 @@ class Sampler:
             try:
                 cpu += process.cpu_percent(None)
                 mb += process.memory_full_info().uss / 2**20
-                kernels += "ipykernel" in " ".join(process.cmdline())
+                kernels += is_page_kernel(process)
             except psutil.Error:
                 continue
         self.cpu.append(cpu)

@@ -50,6 +50,8 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.light_client import LightPage, PageError, button, label_equal, newly_showing, radio  # noqa: E402
 from benchmarks.stats import median, p95, rotation  # noqa: E402
 from benchmarks.voila_app import bare_notebook, start_server  # noqa: E402
+from course.kernel.zygote import ZYGOTE_NAME  # noqa: E402
+from tests.support.kernels import page_kernels  # noqa: E402
 from tests.support.servers import free_port, stop, wait_for  # noqa: E402
 
 console = Console(width=180)  # the table has twelve columns
@@ -135,7 +137,14 @@ async def bare_visit(base: str, answers: int, think: float, rng: random.Random) 
 
 
 def kernels_of(server: subprocess.Popen) -> list[psutil.Process]:
-    return [c for c in psutil.Process(server.pid).children(recursive=True) if "ipykernel" in " ".join(c.cmdline())]
+    return page_kernels(server.pid)
+
+
+def server_processes(server: subprocess.Popen) -> list[psutil.Process]:
+    """The server and its kernel zygote (course.kernel.zygote), which holds what its kernels share."""
+    root = psutil.Process(server.pid)
+    zygotes = [c for c in root.children(recursive=True) if c.name() == ZYGOTE_NAME]
+    return [root, *zygotes]
 
 
 def memory_mb(processes: list[psutil.Process]) -> float:
@@ -164,7 +173,7 @@ class Sampler:
         while True:
             await asyncio.sleep(every)
             self.cpu.append(self.server.cpu_percent(None))
-            self.server_mb.append(memory_mb([self.server]))
+            self.server_mb.append(memory_mb(server_processes(self.popen)))
             kernels = kernels_of(self.popen)
             self.kernels.append(len(kernels))
             self.kernels_mb.append(memory_mb(kernels))
@@ -242,7 +251,7 @@ def browser_burst(base: str, name: str, store, module: str, count: int) -> list[
 
 
 def idle_memory(server: subprocess.Popen) -> float:
-    return memory_mb([psutil.Process(server.pid), *kernels_of(server)])
+    return memory_mb([*server_processes(server), *kernels_of(server)])
 
 
 def main(argv: list[str] | None = None) -> list[dict]:

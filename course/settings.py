@@ -47,6 +47,8 @@ VARIABLES: dict[str, str] = {
     "COURSE_MARKER_USER": "when the marker runs as root: the unprivileged user nbgrader's kernels run as (default nobody)",
     "COURSE_MAX_KERNELS": "the most page kernels one server runs at once (default 60); beyond it a 'busy' page, HTTP 503",
     "COURSE_MAX_KERNELS_PER_CLIENT": "the most page kernels one client address may hold at once (default 20: a room behind one router)",
+    "COURSE_FORK_KERNELS": "'0' starts every page kernel as a new Python; by default they are forked from one process "
+    "that has already imported the course (course.kernel.zygote): faster to start, memory shared",
     "COURSE_LTI_PLATFORMS": "the JSON file of LMS registrations an LTI 1.3 launch is checked against (course.lti.platforms)",
     "COURSE_ID": "nbgrader's course id (read by grading/nbgrader_config.py; default social-media-course)",
     "NBGRADER_DB_URL": "nbgrader's gradebook URL (default: nbgrader_config.py's, SQLite gradebook.db in the course root)",
@@ -229,6 +231,11 @@ def max_kernels() -> int:
 def max_kernels_per_client() -> int:
     """The cap on page kernels per client address (course.server.kernel_limits)."""
     return _positive_int("COURSE_MAX_KERNELS_PER_CLIENT", 20)
+
+
+def fork_kernels() -> bool:
+    """Page kernels forked from the kernel zygote (course.server.fork_provisioner): on unless '0'."""
+    return (_get("COURSE_FORK_KERNELS") or "1").strip() != "0"
 
 
 def lti_platforms() -> Path | None:

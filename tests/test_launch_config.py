@@ -19,6 +19,7 @@ DIFFERS = {
     ("VoilaConfiguration", "preheat_kernel"),
     ("VoilaConfiguration", "default_pool_size"),
     ("VoilaKernelManager", "kernel_pools_config"),
+    ("VoilaKernelManager", "fill_delay"),  # only the preheated pools of `course serve` refill
     ("MappingKernelManager", "cull_idle_timeout"),
     ("VoilaExecutor", "cell_error_instruction"),
     ("Voila", "port"),
@@ -48,6 +49,7 @@ def test_the_three_launchers_get_the_same_settings():
         assert flat[("MappingKernelManager", "cull_connected")] is False
     # and what differs, differs as meant
     assert serve[("VoilaConfiguration", "preheat_kernel")] is True
+    assert serve[("KernelProvisionerFactory", "default_provisioner_name")] == "course-fork-provisioner"  # all three
     assert dashboard[("VoilaConfiguration", "preheat_kernel")] is hub[("VoilaConfiguration", "preheat_kernel")] is False
     assert (
         serve[("MappingKernelManager", "cull_idle_timeout")]

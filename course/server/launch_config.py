@@ -9,6 +9,8 @@ value); the parameters are only what really differs between the three:
 - `preheat` pools: only `course serve` keeps kernels ready (one pool per page);
 - `cull_idle_timeout`: the dashboard is left open longer between looks than a learner's page;
 - `error_instruction`: what a page says when a cell fails (managers have no answers to lose).
+Page kernels are forked from the kernel zygote (course.server.fork_provisioner) unless
+COURSE_FORK_KERNELS=0.
 
 The config is written to a JSON file (`write_config`) that the server loads, rather than passed
 as command-line flags: a dict (the kernel pools) on the command line is deprecated in
@@ -23,6 +25,7 @@ import hashlib
 import json
 from pathlib import Path
 
+from course import settings
 from course.app.pages import ERROR_INSTRUCTION  # a small module: nothing heavy before every server start
 
 TEMPLATE = "course"
@@ -30,6 +33,7 @@ THEME = "light"
 # only the widget manager: the other JupyterLab extensions in the environment (nbgrader,
 # notebook) fail to load in Voila and cost the learner seconds of script
 EXTENSIONS = ("@jupyter-widgets/jupyterlab-manager", "@voila-dashboards/widgets-manager8")
+FORK_PROVISIONER = "course-fork-provisioner"  # pyproject.toml's jupyter_client.kernel_provisioners entry point
 HOME = "voila/render/home.ipynb"
 MODULE_PAGE = "voila/render/module.ipynb"  # beside the home; `?module=<id>` names the module
 DASHBOARD = "dashboard/"  # the manager dashboard on the course server (course.server.voila), behind its password
@@ -77,9 +81,15 @@ def voila_config(
             "cull_connected": False,  # an open page keeps its kernel
         },
     }
+    if settings.fork_kernels():  # page kernels forked from the kernel zygote (course.server.fork_provisioner)
+        config["KernelProvisionerFactory"] = {"default_provisioner_name": FORK_PROVISIONER}
     if pools:
         config["VoilaConfiguration"].update(preheat_kernel=True, default_pool_size=pools["default"]["pool_size"])
         config["VoilaKernelManager"] = {"kernel_pools_config": pools}
+        if settings.fork_kernels():
+            # Voila waits a second before refilling a pool, so that starting a Python does not slow the
+            # page being shown; a fork costs milliseconds, and the next learner's page waits for it
+            config["VoilaKernelManager"]["fill_delay"] = 0
     if standalone:
         config["Voila"] = {"ip": ip, "port": port, "port_retries": 0, "open_browser": open_browser}
         config["CourseVoila"] = {"home_page": home_page}
