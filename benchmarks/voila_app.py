@@ -95,7 +95,7 @@ def start_server(folder: Path, port: int, pool_size: int, env: dict, log: Path) 
 
 def kernel_uss_mb(server: subprocess.Popen, kernel_id: str) -> float:
     """The kernel's own memory (USS): a kernel forked from the zygote shares the rest with it."""
-    return kernel_process(server.pid, kernel_id).memory_full_info().uss / 2**20
+    return kernel_process(kernel_id, server.pid).memory_full_info().uss / 2**20
 
 
 def load_and_click(page, name, ports, module, store, sessions, clicks_wanted: int, run: int):

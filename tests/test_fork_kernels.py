@@ -6,6 +6,7 @@ browser tests runs on forked kernels too (the launch configuration selects them 
 
 | case                                          | proves                                                  |
 |-----------------------------------------------|---------------------------------------------------------|
+| a kernel shut down as a closed page's is      | its atexit hooks ran (the reflection's last save)        |
 | a kernel started through the provisioner      | the zygote's child ("course-kernel"), the course already |
 |                                               | imported, the kernel's own environment and folder; it   |
 |                                               | runs code, and shutting it down ends its process        |
@@ -99,6 +100,23 @@ def test_a_kernel_is_the_zygotes_child_with_the_course_imported_and_its_own_envi
         assert not psutil.pid_exists(kernel.pid) or kernel.status() == psutil.STATUS_ZOMBIE
 
     run(scenario())
+
+
+def test_a_kernel_shut_down_runs_its_atexit_hooks_as_an_ordinary_python_does(tmp_path, zygote):
+    """The reflection box saves its last words in one (course.widgets.reflection)."""
+    said = tmp_path / "said-at-exit.txt"
+
+    async def scenario():
+        km = manager(tmp_path)
+        await km.start_kernel()
+        try:
+            code = f"import atexit, pathlib; atexit.register(pathlib.Path({str(said)!r}).write_text, 'kept')"
+            await run_code(km, code + "; print('registered')")
+        finally:
+            await km.shutdown_kernel(now=False)  # what Voila does when a page closes
+
+    run(scenario())
+    assert said.read_text() == "kept"
 
 
 def test_the_next_kernel_starts_after_the_zygote_was_killed_and_a_kill_ends_only_its_kernel(tmp_path, zygote):

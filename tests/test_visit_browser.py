@@ -246,17 +246,14 @@ def test_a_forged_address_shows_nobody_elses_data(server, browser):
 
 
 def test_when_the_kernel_is_gone_a_link_loads_its_page_the_ordinary_way(server, browser):
-    import psutil
+    from .support.kernels import kernel_process
 
     course = load_course()
     page = open_view(
         browser, address(server, "home", token=server["tokens"][AMY]), lambda p: heading(p, "Hello, Amy Reid")
     )
     kernel = page_kernel_id(page)
-    gone = [p for p in psutil.process_iter(["cmdline"]) if any(kernel in part for part in p.info["cmdline"] or ())]
-    assert gone, "no process for the page's kernel"
-    for process in gone:
-        process.kill()  # the kernel dies under the page: no view will come
+    kernel_process(kernel).kill()  # the kernel dies under the page: no view will come
     page.get_by_role("link", name=course.module(MODULE).title, exact=True).click()
     heading(page, course.module(MODULE).title).wait_for(timeout=90_000)  # loaded anew, on a new kernel
     assert page.evaluate("window.__sameDocument") is None and page_kernel_id(page) != kernel

@@ -30,6 +30,7 @@ import select
 import signal
 import socket
 import sys
+from typing import NoReturn
 
 # imported once here, shared by every kernel; each page's own list is course.kernel.launch.PAGES
 BASE_IMPORTS = ("ipykernel.kernelapp", "ipywidgets", "pandas", "sqlalchemy", "course.kernel.launch")
@@ -90,10 +91,13 @@ def read_request(conn: socket.socket) -> dict:
     return request
 
 
-def become_kernel(request: dict, listener: socket.socket, conn: socket.socket) -> None:
+def become_kernel(request: dict, listener: socket.socket, conn: socket.socket) -> NoReturn:
     """In the child: drop the zygote's socket, take the kernel's session, environment and folder,
-    and run ipykernel as `python -m ipykernel_launcher ARGV` would. Never returns."""
-    code = 1
+    and run ipykernel as `python -m ipykernel_launcher ARGV` would. Never returns.
+
+    It ends as that Python would: SystemExit unwinds the zygote's frames (which only close
+    sockets) and the interpreter exits normally, so the kernel's atexit hooks run (the reflection
+    box's last words are saved by one: course.widgets.reflection) and its threads are joined."""
     try:
         listener.close()
         conn.close()
@@ -111,17 +115,15 @@ def become_kernel(request: dict, listener: socket.socket, conn: socket.socket) -
         from ipykernel import kernelapp
 
         kernelapp.launch_new_instance()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
+    except SystemExit:
+        raise
     except BaseException:  # noqa: BLE001 - said on stderr (the server's log), then the child ends
         import traceback
 
         traceback.print_exc()
-    finally:
-        sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(code)
+        os._exit(1)
+    sys.exit(0)
 
 
 def serve_one(listener: socket.socket) -> None:

@@ -108,9 +108,13 @@ class DownloadHandler(JupyterHandler):
 
         if name not in downloads.BUILDERS:
             raise tornado.web.HTTPError(404)
+
+        def open_and_check():  # one trip to a worker thread: opening the store and reading the ticket
+            store = Store()
+            return store, self._learner(store)
+
         try:
-            store = await asyncio.to_thread(Store)
-            learner_id = await asyncio.to_thread(self._learner, store)
+            store, learner_id = await asyncio.to_thread(open_and_check)
         except StoreError:
             self.log.exception("a download ticket could not be checked")
             raise tornado.web.HTTPError(503) from None

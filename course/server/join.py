@@ -69,9 +69,10 @@ def room_watch():
 
 
 def _course():
-    from course.server.downloads import _course as course  # the server's one copy of the content
+    """The server's one copy of the content (course.kernel.runtime.app_course), as downloads read it."""
+    from course.kernel.runtime import app_course
 
-    return course()
+    return app_course()
 
 
 class LightJoinHandler(JupyterHandler):

@@ -41,21 +41,29 @@ def runtime_dir(server: psutil.Process) -> Path:
     return Path(data) / "runtime"
 
 
-def kernel_process(pid: int, kernel_id: str) -> psutil.Process:
-    """The process of kernel `kernel_id` under the server `pid`: the one listening on its shell port."""
-    server = psutil.Process(pid)
-    voilas = [server, *server.children(recursive=True)]
-    for candidate in voilas:
-        try:
-            found = runtime_dir(candidate) / f"kernel-{kernel_id}.json"
-        except psutil.Error:
-            continue
-        if found.exists():
-            shell_port = json.loads(found.read_text())["shell_port"]
-            break
-    else:
+def kernel_process(kernel_id: str, pid: int | None = None) -> psutil.Process:
+    """The process of kernel `kernel_id` (under the server `pid`, or anywhere on this machine for
+    a server started with this process's Jupyter folders): the one listening on its shell port."""
+    import tempfile
+
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    # Voila keeps its kernels' connection files in a folder of its own in the temp folder
+    # (Voila.connection_dir_root); jupyter-server (the hub's single-user server) in the runtime folder
+    folders = [*Path(tempfile.gettempdir()).glob("voila_*"), Path(jupyter_runtime_dir())]
+    if pid is not None:
+        server = psutil.Process(pid)
+        for process in (server, *server.children(recursive=True)):
+            try:
+                folders.append(runtime_dir(process))
+            except psutil.Error:
+                continue
+    found = next((f / f"kernel-{kernel_id}.json" for f in folders if (f / f"kernel-{kernel_id}.json").exists()), None)
+    if found is None:
         raise LookupError(f"no connection file for kernel {kernel_id}")
-    for process in page_kernels(pid):
+    shell_port = json.loads(found.read_text())["shell_port"]
+    candidates = page_kernels(pid) if pid is not None else [p for p in psutil.process_iter() if is_page_kernel(p)]
+    for process in candidates:
         try:
             if any(
                 c.laddr.port == shell_port and c.status == psutil.CONN_LISTEN for c in process.net_connections("tcp")
